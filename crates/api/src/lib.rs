@@ -1,0 +1,13 @@
+//! Types an integration can observe: the response envelope, the On-Prem error table, and the
+//! payloads of the endpoints, plus the internal RPC between webapp and coreapp.
+//!
+//! This crate knows nothing about databases or HTTP servers, so every service can share it.
+
+pub mod envelope;
+pub mod error;
+pub mod health;
+pub mod rpc;
+pub mod users;
+
+pub use envelope::Meta;
+pub use error::{ApiError, ErrorCode};

@@ -1,0 +1,589 @@
+//! Configuration: defaults, then an optional TOML file, then the environment, validated at start.
+//!
+//! Two environment forms are read. The On-Prem names (`WA_DB_ENGINE`, `WA_DB_HOSTNAME`,
+//! `WA_API_KEY`, `WACORE_HOSTNAME`, ...) work as-is so existing `db.env` files and compose files
+//! carry over; every setting is also reachable as `ONPREM__<SECTION>__<KEY>`, which wins over the
+//! On-Prem name when both are set.
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Load(#[from] config::ConfigError),
+    #[error("invalid settings:\n  - {}", .0.join("\n  - "))]
+    Invalid(Vec<String>),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Build version reported in `meta.version` (`WA_VERSION`).
+    pub version: String,
+    /// Where the embedded SQLite database lives when no server database is configured.
+    pub data_dir: PathBuf,
+    /// Shared media volume.
+    pub media_dir: PathBuf,
+    pub log: LogSettings,
+    pub database: DatabaseSettings,
+    pub webapp: WebappSettings,
+    pub coreapp: CoreappSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LogSettings {
+    /// A tracing filter: `info`, `debug`, `webapp=debug,info`, ...
+    pub level: String,
+    /// `text` or `json`.
+    pub format: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DatabaseSettings {
+    /// A full URL (`mysql://`, `postgres://`, `sqlite://`); overrides the On-Prem fields below.
+    pub url: Option<String>,
+    /// `MYSQL` or `PGSQL` (`WA_DB_ENGINE`); unset means the embedded SQLite under `data_dir`.
+    pub engine: Option<String>,
+    pub hostname: Option<String>,
+    pub port: Option<u16>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// Prefix of the database name (`WA_DB_NAME_PREFIX`), so several installs can share a server.
+    pub name_prefix: String,
+    pub name: String,
+    /// Idle connections are closed after this many milliseconds (`WA_DB_CONNECTION_IDLE_TIMEOUT`).
+    pub connection_idle_timeout_ms: Option<u64>,
+    pub pool_size: u32,
+    /// How long to keep retrying while the database comes up.
+    pub startup_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WebappSettings {
+    /// HTTPS listen address; the containers listen on 443.
+    pub listen: String,
+    /// Name in the generated server certificate (`WA_WEB_SERVERNAME`).
+    pub server_name: String,
+    /// Monitoring API key, 12–128 characters (`WA_API_KEY`).
+    pub api_key: Option<String>,
+    /// JWT signing key shared by all webapps (`WA_WEB_JWT_CRYPTO_KEY`); generated and kept in the
+    /// database when unset.
+    pub jwt_key: Option<String>,
+    /// Where the coreapp's internal RPC listens (`WACORE_HOSTNAME`).
+    pub coreapp_host: String,
+    pub coreapp_port: u16,
+    pub coreapp_timeout_secs: u64,
+    /// Largest accepted request body for JSON endpoints.
+    pub max_body_bytes: usize,
+    pub token_lifetime_secs: i64,
+    /// bcrypt cost for stored passwords (10 is what the original's PHP `password_hash` used).
+    pub bcrypt_cost: u32,
+    /// Failed logins allowed per client IP within the window before 429/1015.
+    pub failed_logins_max: u32,
+    pub failed_logins_window_secs: u64,
+    /// User create/update calls allowed per client IP within the window before 429/1015.
+    pub user_changes_max: u32,
+    pub user_changes_window_secs: u64,
+    /// Worker threads; 0 means one per core.
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CoreappSettings {
+    /// Listen address of the internal RPC.
+    pub listen: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            version: wa_version_default().into(),
+            data_dir: PathBuf::from("/usr/local/waent/data"),
+            media_dir: PathBuf::from("/usr/local/wamedia"),
+            log: LogSettings::default(),
+            database: DatabaseSettings::default(),
+            webapp: WebappSettings::default(),
+            coreapp: CoreappSettings::default(),
+        }
+    }
+}
+
+fn wa_version_default() -> &'static str {
+    "v2.57.2"
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings {
+            level: "info".into(),
+            format: "text".into(),
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings {
+            url: None,
+            engine: None,
+            hostname: None,
+            port: None,
+            username: None,
+            password: None,
+            name_prefix: String::new(),
+            name: "waent".into(),
+            connection_idle_timeout_ms: None,
+            pool_size: 10,
+            startup_timeout_secs: 120,
+        }
+    }
+}
+
+impl Default for WebappSettings {
+    fn default() -> Self {
+        WebappSettings {
+            listen: "0.0.0.0:443".into(),
+            server_name: "localhost".into(),
+            api_key: None,
+            jwt_key: None,
+            coreapp_host: "127.0.0.1".into(),
+            coreapp_port: 6250,
+            coreapp_timeout_secs: 45,
+            max_body_bytes: 1024 * 1024,
+            token_lifetime_secs: 7 * 24 * 3600,
+            bcrypt_cost: 10,
+            failed_logins_max: 10,
+            failed_logins_window_secs: 60,
+            user_changes_max: 30,
+            user_changes_window_secs: 60,
+            workers: 0,
+        }
+    }
+}
+
+impl Default for CoreappSettings {
+    fn default() -> Self {
+        CoreappSettings {
+            listen: "0.0.0.0:6250".into(),
+        }
+    }
+}
+
+/// The On-Prem environment variables and the setting each one fills.
+const ONPREM_ENV: &[(&str, &str)] = &[
+    ("WA_VERSION", "version"),
+    ("WA_DB_ENGINE", "database.engine"),
+    ("WA_DB_HOSTNAME", "database.hostname"),
+    ("WA_DB_PORT", "database.port"),
+    ("WA_DB_USERNAME", "database.username"),
+    ("WA_DB_PASSWORD", "database.password"),
+    ("WA_DB_NAME_PREFIX", "database.name_prefix"),
+    (
+        "WA_DB_CONNECTION_IDLE_TIMEOUT",
+        "database.connection_idle_timeout_ms",
+    ),
+    ("WA_API_KEY", "webapp.api_key"),
+    ("WA_WEB_JWT_CRYPTO_KEY", "webapp.jwt_key"),
+    ("WA_WEB_SERVERNAME", "webapp.server_name"),
+    ("WACORE_HOSTNAME", "webapp.coreapp_host"),
+];
+
+/// A `config` source that reads the On-Prem variable names from a snapshot of the environment.
+#[derive(Debug, Clone)]
+struct OnPremEnv {
+    vars: HashMap<String, String>,
+}
+
+impl config::Source for OnPremEnv {
+    fn clone_into_box(&self) -> Box<dyn config::Source + Send + Sync> {
+        Box::new(self.clone())
+    }
+
+    fn collect(&self) -> Result<config::Map<String, config::Value>, config::ConfigError> {
+        let origin = "environment (On-Prem names)".to_string();
+        Ok(ONPREM_ENV
+            .iter()
+            .filter_map(|(var, key)| {
+                let value = self.vars.get(*var)?;
+                Some((
+                    key.to_string(),
+                    config::Value::new(Some(&origin), value.as_str()),
+                ))
+            })
+            .collect())
+    }
+}
+
+impl Settings {
+    /// Loads from the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        Self::load_from(file, std::env::vars().collect())
+    }
+
+    /// Loads from an explicit environment, so tests need not touch the process's.
+    pub fn load_from(
+        file: Option<&Path>,
+        env: HashMap<String, String>,
+    ) -> Result<Settings, ConfigError> {
+        let mut builder =
+            config::Config::builder().add_source(config::Config::try_from(&Settings::default())?);
+        if let Some(path) = file {
+            builder = builder.add_source(config::File::from(path).required(true));
+        }
+        let prefixed = config::Environment::with_prefix("ONPREM")
+            .prefix_separator("__")
+            .separator("__")
+            .try_parsing(true)
+            .source(Some(env.clone().into_iter().collect()));
+        let settings: Settings = builder
+            .add_source(OnPremEnv { vars: env })
+            .add_source(prefixed)
+            .build()?
+            .try_deserialize()?;
+        Ok(settings)
+    }
+
+    /// Every problem at once, so an operator fixes them in one go.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        if self.version.trim_start_matches('v').is_empty() {
+            problems.push("version must not be empty".to_string());
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            problems.push(format!(
+                "log.format must be text or json, not '{}'",
+                self.log.format
+            ));
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            problems.push(format!(
+                "log.level '{}' is not a valid filter: {e}",
+                self.log.level
+            ));
+        }
+        self.database.check(&mut problems);
+        self.webapp.check(&mut problems);
+        if self.coreapp.listen.parse::<SocketAddr>().is_err() {
+            problems.push(format!(
+                "coreapp.listen '{}' is not an address:port",
+                self.coreapp.listen
+            ));
+        }
+        if let Err(e) = self.database_url() {
+            problems.push(e);
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(problems))
+        }
+    }
+
+    /// The database URL: the explicit one, else built from the On-Prem fields, else the
+    /// embedded SQLite file under `data_dir`.
+    pub fn database_url(&self) -> Result<String, String> {
+        let db = &self.database;
+        if let Some(url) = &db.url {
+            return Ok(url.clone());
+        }
+        let scheme = match db.engine_kind()? {
+            None => {
+                return Ok(format!(
+                    "sqlite://{}",
+                    self.data_dir.join("waent.db").display()
+                ));
+            }
+            Some(scheme) => scheme,
+        };
+        let missing =
+            |name: &str| format!("database.{name} is required when database.engine is set");
+        let host = db.hostname.as_deref().ok_or_else(|| missing("hostname"))?;
+        let user = db.username.as_deref().ok_or_else(|| missing("username"))?;
+        let password = db.password.as_deref().ok_or_else(|| missing("password"))?;
+        let default_port = if scheme == "mysql" { 3306 } else { 5432 };
+        let mut url = url::Url::parse(&format!("{scheme}://placeholder/"))
+            .map_err(|e| format!("cannot build the database URL: {e}"))?;
+        let host = if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]")
+        } else {
+            host.to_string()
+        };
+        url.set_host(Some(&host))
+            .map_err(|e| format!("database.hostname '{host}': {e}"))?;
+        url.set_port(Some(db.port.unwrap_or(default_port)))
+            .and_then(|_| url.set_username(user))
+            .and_then(|_| url.set_password(Some(password)))
+            .map_err(|_| "cannot build the database URL from the given parts".to_string())?;
+        url.set_path(&format!("{}{}", db.name_prefix, db.name));
+        Ok(url.to_string())
+    }
+
+    /// The effective settings as TOML with secrets replaced, for `--print-config`.
+    pub fn redacted_toml(&self) -> String {
+        let mut copy = self.clone();
+        let redact = |v: &mut Option<String>| {
+            if v.is_some() {
+                *v = Some("<redacted>".into());
+            }
+        };
+        redact(&mut copy.database.password);
+        redact(&mut copy.webapp.api_key);
+        redact(&mut copy.webapp.jwt_key);
+        if let Some(Ok(mut url)) = copy.database.url.as_deref().map(url::Url::parse) {
+            if url.password().is_some() {
+                let _ = url.set_password(Some("<redacted>"));
+            }
+            copy.database.url = Some(url.to_string());
+        }
+        toml::to_string_pretty(&copy).unwrap_or_else(|e| format!("# cannot print settings: {e}"))
+    }
+}
+
+impl DatabaseSettings {
+    /// `WA_DB_ENGINE` is case-insensitive; `MYSQL` and `PGSQL` are the On-Prem spellings.
+    fn engine_kind(&self) -> Result<Option<&'static str>, String> {
+        let Some(engine) = self.engine.as_deref().filter(|e| !e.is_empty()) else {
+            return Ok(None);
+        };
+        match engine.to_ascii_uppercase().as_str() {
+            "MYSQL" | "MARIADB" => Ok(Some("mysql")),
+            "PGSQL" | "POSTGRES" | "POSTGRESQL" => Ok(Some("postgres")),
+            "SQLITE" => Ok(None),
+            other => Err(format!(
+                "database.engine (WA_DB_ENGINE) must be MYSQL or PGSQL, not '{other}'"
+            )),
+        }
+    }
+
+    fn check(&self, problems: &mut Vec<String>) {
+        if let Some(url) = &self.url {
+            let known = [
+                "mysql://",
+                "mariadb://",
+                "postgres://",
+                "postgresql://",
+                "sqlite:",
+            ];
+            if !known.iter().any(|scheme| url.starts_with(scheme)) {
+                problems.push(
+                    "database.url must start with mysql://, postgres:// or sqlite://".to_string(),
+                );
+            }
+        }
+        if self.pool_size == 0 {
+            problems.push("database.pool_size must be at least 1".into());
+        }
+        let name = format!("{}{}", self.name_prefix, self.name);
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            problems.push(format!(
+                "database name '{name}' (name_prefix + name) may only contain letters, digits and _"
+            ));
+        }
+    }
+}
+
+impl WebappSettings {
+    fn check(&self, problems: &mut Vec<String>) {
+        if self.listen.parse::<SocketAddr>().is_err() {
+            problems.push(format!(
+                "webapp.listen '{}' is not an address:port",
+                self.listen
+            ));
+        }
+        if let Some(key) = &self.api_key {
+            if !(12..=128).contains(&key.chars().count()) {
+                problems.push("webapp.api_key (WA_API_KEY) must be 12 to 128 characters".into());
+            }
+        }
+        if let Some(key) = &self.jwt_key {
+            if key.len() < 32 {
+                problems.push(
+                    "webapp.jwt_key (WA_WEB_JWT_CRYPTO_KEY) must be at least 32 characters".into(),
+                );
+            }
+        }
+        if !(4..=31).contains(&self.bcrypt_cost) {
+            problems.push("webapp.bcrypt_cost must be between 4 and 31".into());
+        }
+        if self.token_lifetime_secs <= 0 {
+            problems.push("webapp.token_lifetime_secs must be positive".into());
+        }
+        if self.max_body_bytes < 1024 {
+            problems.push("webapp.max_body_bytes must be at least 1024".into());
+        }
+        if self.failed_logins_max == 0 || self.user_changes_max == 0 {
+            problems.push(
+                "webapp.failed_logins_max and webapp.user_changes_max must be at least 1".into(),
+            );
+        }
+    }
+
+    /// Base URL of the coreapp's internal RPC.
+    pub fn coreapp_base_url(&self) -> String {
+        let host = &self.coreapp_host;
+        if host.contains(':') && !host.starts_with('[') {
+            format!("http://[{host}]:{}", self.coreapp_port)
+        } else {
+            format!("http://{host}:{}", self.coreapp_port)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_valid_and_use_sqlite() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        s.validate().unwrap();
+        assert_eq!(
+            s.database_url().unwrap(),
+            "sqlite:///usr/local/waent/data/waent.db"
+        );
+        assert_eq!(s.webapp.token_lifetime_secs, 604_800);
+    }
+
+    #[test]
+    fn onprem_db_variables_build_a_mysql_url() {
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("WA_DB_ENGINE", "mysql"),
+                ("WA_DB_HOSTNAME", "db"),
+                ("WA_DB_PORT", "3306"),
+                ("WA_DB_USERNAME", "root"),
+                ("WA_DB_PASSWORD", "test pass@1"),
+                ("WA_DB_NAME_PREFIX", "prod_"),
+                ("WA_DB_CONNECTION_IDLE_TIMEOUT", "180000"),
+                ("WACORE_HOSTNAME", "wacore"),
+            ]),
+        )
+        .unwrap();
+        s.validate().unwrap();
+        assert_eq!(
+            s.database_url().unwrap(),
+            "mysql://root:test%20pass%401@db:3306/prod_waent"
+        );
+        assert_eq!(s.database.connection_idle_timeout_ms, Some(180_000));
+        assert_eq!(s.webapp.coreapp_base_url(), "http://wacore:6250");
+    }
+
+    #[test]
+    fn pgsql_engine_and_ipv6_host() {
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("WA_DB_ENGINE", "PGSQL"),
+                ("WA_DB_HOSTNAME", "::1"),
+                ("WA_DB_USERNAME", "postgres"),
+                ("WA_DB_PASSWORD", "pw"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            s.database_url().unwrap(),
+            "postgres://postgres:pw@[::1]:5432/waent"
+        );
+    }
+
+    #[test]
+    fn file_then_environment_layering() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("onprem.toml");
+        std::fs::write(
+            &path,
+            "[webapp]\nlisten = \"127.0.0.1:9443\"\nserver_name = \"from-file\"\n[log]\nlevel = \"debug\"\n",
+        )
+        .unwrap();
+        let s = Settings::load_from(
+            Some(&path),
+            env(&[
+                ("WA_WEB_SERVERNAME", "from-onprem-env"),
+                ("ONPREM__LOG__LEVEL", "warn"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.webapp.listen, "127.0.0.1:9443");
+        assert_eq!(s.webapp.server_name, "from-onprem-env");
+        assert_eq!(s.log.level, "warn");
+    }
+
+    #[test]
+    fn prefixed_variable_wins_over_onprem_name() {
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("WA_API_KEY", "onprem-key-123456"),
+                ("ONPREM__WEBAPP__API_KEY", "prefixed-key-123456"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.webapp.api_key.as_deref(), Some("prefixed-key-123456"));
+    }
+
+    #[test]
+    fn bad_values_are_all_reported() {
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("WA_DB_ENGINE", "oracle"),
+                ("WA_API_KEY", "short"),
+                ("ONPREM__WEBAPP__LISTEN", "nowhere"),
+                ("ONPREM__LOG__FORMAT", "xml"),
+            ]),
+        )
+        .unwrap();
+        let Err(ConfigError::Invalid(problems)) = s.validate() else {
+            panic!("expected invalid settings");
+        };
+        let all = problems.join("\n");
+        for needle in ["WA_DB_ENGINE", "WA_API_KEY", "webapp.listen", "log.format"] {
+            assert!(all.contains(needle), "{needle} missing from {all}");
+        }
+    }
+
+    #[test]
+    fn engine_without_credentials_is_refused() {
+        let s = Settings::load_from(None, env(&[("WA_DB_ENGINE", "MYSQL")])).unwrap();
+        assert!(s.validate().is_err());
+    }
+
+    #[test]
+    fn unparsable_number_is_a_load_error() {
+        let r = Settings::load_from(None, env(&[("WA_DB_PORT", "not-a-port")]));
+        assert!(r.is_err());
+    }
+
+    #[test]
+    fn redaction_hides_secrets() {
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("WA_DB_PASSWORD", "hunter2"),
+                ("WA_API_KEY", "supersecretkey1"),
+                ("ONPREM__DATABASE__URL", "mysql://u:hunter3@h/db"),
+            ]),
+        )
+        .unwrap();
+        let printed = s.redacted_toml();
+        assert!(!printed.contains("hunter2"));
+        assert!(!printed.contains("hunter3"));
+        assert!(!printed.contains("supersecretkey1"));
+        assert!(printed.contains("<redacted>"));
+    }
+}

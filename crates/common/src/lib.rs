@@ -1,0 +1,9 @@
+//! What every service shares: layered configuration, logging set-up and TLS helpers.
+
+pub mod cli;
+pub mod config;
+pub mod storage;
+pub mod telemetry;
+pub mod tls;
+
+pub use config::{ConfigError, Settings};

@@ -1,0 +1,15 @@
+//! Opening the store from the settings, in one place for every service.
+
+use crate::Settings;
+use std::time::Duration;
+use wa_store::{Store, StoreConfig, StoreError};
+
+pub async fn open(settings: &Settings) -> Result<Store, StoreError> {
+    let url = settings.database_url().map_err(StoreError::Config)?;
+    let db = &settings.database;
+    let mut config = StoreConfig::new(url);
+    config.pool_size = db.pool_size;
+    config.idle_timeout = db.connection_idle_timeout_ms.map(Duration::from_millis);
+    config.startup_timeout = Duration::from_secs(db.startup_timeout_secs);
+    Store::connect(&config).await
+}

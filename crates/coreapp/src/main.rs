@@ -1,0 +1,29 @@
+use clap::Parser;
+
+/// The coreapp: network session, delivery, inbound processing, webhooks; serves the webapp.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(flatten)]
+    common: wa_common::cli::CommonArgs,
+}
+
+#[actix_web::main]
+async fn main() -> std::process::ExitCode {
+    let settings = Cli::parse().common.load_or_exit();
+    wa_common::telemetry::init(&settings.log);
+    let running = match coreapp::start(settings).await {
+        Ok(running) => running,
+        Err(e) => {
+            tracing::error!("coreapp failed to start: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match running.server.await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("coreapp stopped: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

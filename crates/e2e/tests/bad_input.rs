@@ -1,0 +1,337 @@
+//! Bad input and bad credentials get their On-Prem code and status, never a 500
+//! (design.md §3, invariants 5 and 6).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use base64::Engine;
+use e2e::stack::{launcher, Running};
+use e2e::{basic, ADMIN_PASSWORD};
+use serde_json::json;
+
+fn ready_stack(extra_env: &[(&str, &str)]) -> (tempfile::TempDir, Running, String) {
+    let data = tempfile::tempdir().unwrap();
+    let stack = launcher(data.path(), extra_env);
+    let admin = stack.client.first_login(ADMIN_PASSWORD);
+    (data, stack, admin)
+}
+
+#[test]
+fn malformed_bodies_and_wrong_types() {
+    let (_data, stack, admin) = ready_stack(&[("ONPREM__WEBAPP__MAX_BODY_BYTES", "4096")]);
+    let api = &stack.client;
+    let json_post = |path: &str, body: &'static str| {
+        api.send(
+            api.request("POST", path)
+                .header("Authorization", &admin)
+                .header("Content-Type", "application/json")
+                .body(body),
+        )
+    };
+
+    let r = json_post("/v1/users", "{\"username\": \"jdoe\", ");
+    r.expect_error(400, 1025);
+    assert_eq!(
+        r.details(),
+        "Unable to decode json from the request: Syntax error"
+    );
+    json_post("/v1/users", "{}").expect_error(400, 1008);
+    let r = json_post("/v1/users", "{\"username\": \"jdoe\"}");
+    r.expect_error(400, 1008);
+    assert_eq!(r.details(), "Missing mandatory parameter 'password'");
+    let r = json_post(
+        "/v1/users",
+        "{\"username\": 42, \"password\": \"S3cure!pass\"}",
+    );
+    r.expect_error(400, 1009);
+    assert_eq!(r.details(), "Parameter 'username' has invalid value '42'");
+    json_post(
+        "/v1/users",
+        "{\"username\": \"jdoe\", \"password\": [\"S3cure!pass\"]}",
+    )
+    .expect_error(400, 1009);
+    // A JSON value that is not an object is an empty parameter set, as in the original.
+    json_post("/v1/users", "[1, 2, 3]").expect_error(400, 1008);
+    json_post("/v1/users", "\"just a string\"").expect_error(400, 1008);
+
+    let r = json_post(
+        "/v1/users",
+        "{\"username\": \"j d\", \"password\": \"S3cure!pass\"}",
+    );
+    r.expect_error(400, 1009);
+    assert_eq!(r.details(), "Username contains prohibited characters");
+    let r = json_post(
+        "/v1/users",
+        "{\"username\": \"ab\", \"password\": \"S3cure!pass\"}",
+    );
+    assert_eq!(r.details(), "Username doesn't meet length requirements");
+    let r = json_post(
+        "/v1/users",
+        "{\"username\": \"jdoe\", \"password\": \"short\"}",
+    );
+    r.expect_error(400, 1009);
+    assert!(r
+        .details()
+        .starts_with("Password doesn't meet complexity requirements"));
+
+    // Oversize body: refused while streaming, with a JSON error.
+    let huge = format!("{{\"username\": \"{}\"}}", "x".repeat(10_000));
+    let r = api.send(
+        api.request("POST", "/v1/users")
+            .header("Authorization", &admin)
+            .header("Content-Type", "application/json")
+            .body(huge),
+    );
+    r.expect_error(400, 1009);
+    assert!(r.details().contains("too large"), "{}", r.details());
+
+    // Login bodies are parsed too.
+    let r = api.send(
+        api.request("POST", "/v1/users/login")
+            .header("Authorization", basic("admin", ADMIN_PASSWORD))
+            .header("Content-Type", "application/json")
+            .body("{not json"),
+    );
+    r.expect_error(400, 1025);
+    api.login(
+        "admin",
+        ADMIN_PASSWORD,
+        Some(json!({"new_password": 12345})),
+    )
+    .expect_error(400, 1009);
+
+    // Duplicates: 409/1004 rather than the original's 500 (see docs/compatibility.md).
+    api.call(
+        "POST",
+        "/v1/users",
+        Some(&admin),
+        Some(json!({"username": "jdoe", "password": "S3cure!pass"})),
+    )
+    .expect_status(201);
+    api.call(
+        "POST",
+        "/v1/users",
+        Some(&admin),
+        Some(json!({"username": "jdoe", "password": "S3cure!pass"})),
+    )
+    .expect_error(409, 1004);
+    // Trailing slash is the same route.
+    api.call(
+        "POST",
+        "/v1/users/",
+        Some(&admin),
+        Some(json!({"username": "jdoe2", "password": "S3cure!pass"})),
+    )
+    .expect_status(201);
+
+    // Unknown ids and paths.
+    api.call("GET", "/v1/users/nobody", Some(&admin), None)
+        .expect_error(404, 1006);
+    api.call(
+        "PUT",
+        "/v1/users/nobody",
+        Some(&admin),
+        Some(json!({"password": "S3cure!pass"})),
+    )
+    .expect_error(404, 1006);
+    api.call("DELETE", "/v1/users/nobody", Some(&admin), None)
+        .expect_error(404, 1006);
+    api.call("GET", "/v2/anything", None, None)
+        .expect_error(404, 1006);
+    // A known path with a method it does not route.
+    api.call("GET", "/v1/users/login", None, None)
+        .expect_error(405, 1014);
+}
+
+#[test]
+fn credentials_tokens_and_roles() {
+    let (_data, stack, admin) = ready_stack(&[("ONPREM__WEBAPP__FAILED_LOGINS_MAX", "1000")]);
+    let api = &stack.client;
+
+    // Broken Authorization headers on login: 401 with the Basic challenge, never 500.
+    for header in [
+        "Basic",
+        "Basic !!!notbase64",
+        "Basic bm9jb2xvbg==",
+        "Digest abc",
+        "",
+        "Bearer",
+    ] {
+        let r = api.call("POST", "/v1/users/login", Some(header), None);
+        r.expect_error(401, 1005);
+    }
+    let r = api.send(api.request("POST", "/v1/users/login"));
+    r.expect_error(401, 1005);
+    assert!(r.headers.contains_key("www-authenticate"));
+    api.login("admin", "wrong", None).expect_error(401, 1005);
+    api.login("nobody", "wrong", None).expect_error(401, 1005);
+    // Basic credentials are refused on other endpoints.
+    api.call(
+        "GET",
+        "/v1/users/admin",
+        Some(&basic("admin", ADMIN_PASSWORD)),
+        None,
+    )
+    .expect_error(401, 1005);
+    // No credentials at all.
+    api.call("GET", "/v1/health", None, None)
+        .expect_error(401, 1005);
+    api.call("POST", "/v1/users/logout", None, None)
+        .expect_error(401, 1005);
+
+    // Forged tokens: a changed payload, a changed signature, alg none, garbage.
+    let token = admin.trim_start_matches("Bearer ");
+    let parts: Vec<&str> = token.split('.').collect();
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let claims: serde_json::Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+    assert_eq!(claims["user"], "admin");
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        604_800
+    );
+    assert_eq!(claims["wa:rand"].as_str().unwrap().len(), 32);
+    let mut longer = claims.clone();
+    longer["exp"] = json!(claims["exp"].as_i64().unwrap() + 1_000_000);
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64.encode(longer.to_string()),
+        parts[2]
+    );
+    let resigned = format!("{}.{}.{}", parts[0], parts[1], b64.encode([7u8; 32]));
+    let none_alg = format!(
+        "{}.{}.",
+        b64.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        parts[1]
+    );
+    for forged in [
+        tampered,
+        resigned,
+        none_alg,
+        "garbage".to_string(),
+        "a.b.c".to_string(),
+    ] {
+        api.call(
+            "GET",
+            "/v1/users/admin",
+            Some(&format!("Bearer {forged}")),
+            None,
+        )
+        .expect_error(401, 1005);
+    }
+
+    // Roles: a regular user may not create, delete, or touch others.
+    api.call(
+        "POST",
+        "/v1/users",
+        Some(&admin),
+        Some(json!({"username": "alice", "password": "Al1ce!pass"})),
+    )
+    .expect_status(201);
+    api.call(
+        "POST",
+        "/v1/users",
+        Some(&admin),
+        Some(json!({"username": "bob.b", "password": "B0b!passwd"})),
+    )
+    .expect_status(201);
+    let alice = api.bearer("alice", "Al1ce!pass");
+    let bob = api.bearer("bob.b", "B0b!passwd");
+    let r = api.call(
+        "POST",
+        "/v1/users",
+        Some(&alice),
+        Some(json!({"username": "eve1", "password": "Ev3!passwd"})),
+    );
+    r.expect_error(403, 1005);
+    assert_eq!(r.details(), "User doesn't have permission");
+    api.call("DELETE", "/v1/users/bob.b", Some(&alice), None)
+        .expect_error(403, 1005);
+    let r = api.call(
+        "PUT",
+        "/v1/users/bob.b",
+        Some(&alice),
+        Some(json!({"password": "N3w!passwd"})),
+    );
+    r.expect_error(403, 1005);
+    assert_eq!(r.details(), "Regular user cannot modify other user");
+    // A user changes its own password; its existing tokens stay valid (as in the original).
+    api.call(
+        "PUT",
+        "/v1/users/alice",
+        Some(&alice),
+        Some(json!({"password": "N3w!passwd"})),
+    )
+    .expect_status(200);
+    api.call("GET", "/v1/users/alice", Some(&alice), None)
+        .expect_status(200);
+    api.login("alice", "Al1ce!pass", None)
+        .expect_error(401, 1005);
+    api.bearer("alice", "N3w!passwd");
+    // The admin changes someone else's password.
+    api.call(
+        "PUT",
+        "/v1/users/bob.b",
+        Some(&admin),
+        Some(json!({"password": "Adm1n!set"})),
+    )
+    .expect_status(200);
+    api.bearer("bob.b", "Adm1n!set");
+    // Deleting a user revokes every token it had.
+    let r = api.call("DELETE", "/v1/users/bob.b", Some(&admin), None);
+    r.expect_status(200);
+    assert_eq!(r.body["users"][0]["username"], "bob.b");
+    api.call("GET", "/v1/users/bob.b", Some(&bob), None)
+        .expect_error(401, 1005);
+    api.call("GET", "/v1/users/bob.b", Some(&admin), None)
+        .expect_error(404, 1006);
+    // The reserved API-key user name cannot be taken.
+    let r = api.call(
+        "POST",
+        "/v1/users",
+        Some(&admin),
+        Some(json!({"username": "__apikey__", "password": "Ap1!keyuser"})),
+    );
+    r.expect_error(400, 1009);
+    assert_eq!(r.details(), "Invalid Username");
+}
+
+#[test]
+fn expired_tokens_are_refused() {
+    let (_data, stack, _) = ready_stack(&[("ONPREM__WEBAPP__TOKEN_LIFETIME_SECS", "1")]);
+    let api = &stack.client;
+    let token = api.bearer("admin", ADMIN_PASSWORD);
+    api.call("GET", "/v1/users/admin", Some(&token), None)
+        .expect_status(200);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    api.call("GET", "/v1/users/admin", Some(&token), None)
+        .expect_error(401, 1005);
+}
+
+#[test]
+fn user_management_is_rate_limited_per_ip() {
+    let (_data, stack, admin) = ready_stack(&[("ONPREM__WEBAPP__USER_CHANGES_MAX", "3")]);
+    let api = &stack.client;
+    for i in 0..3 {
+        let body = json!({"username": format!("user{i}"), "password": "S3cure!pass"});
+        api.call("POST", "/v1/users", Some(&admin), Some(body))
+            .expect_status(201);
+    }
+    let r = api.call(
+        "POST",
+        "/v1/users",
+        Some(&admin),
+        Some(json!({"username": "user9", "password": "S3cure!pass"})),
+    );
+    r.expect_error(429, 1015);
+    assert_eq!(r.details(), "Rate limiting exceeded on create user");
+    let r = api.call(
+        "PUT",
+        "/v1/users/user0",
+        Some(&admin),
+        Some(json!({"password": "S3cure!pass2"})),
+    );
+    r.expect_error(429, 1015);
+    assert_eq!(r.details(), "Rate limiting exceeded on update user");
+    // Reads are not limited.
+    api.call("GET", "/v1/users/user0", Some(&admin), None)
+        .expect_status(200);
+}

@@ -1,0 +1,112 @@
+//! TLS material stored per host name and kind, shared by every webapp of an installation.
+
+use std::fmt;
+
+use diesel::prelude::*;
+
+use crate::{schema::certs, store::unix_now, Store, StoreError};
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredCert {
+    pub cert_pem: String,
+    pub key_pem: String,
+    pub ca_pem: String,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = certs)]
+struct CertPems {
+    cert_pem: String,
+    key_pem: String,
+    ca_pem: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = certs)]
+struct CertInsert {
+    hostname: String,
+    cert_type: String,
+    cert_pem: String,
+    key_pem: String,
+    ca_pem: String,
+    created_at: i64,
+}
+
+impl Store {
+    pub async fn find_cert(&self, hostname: &str, cert_type: &str) -> Result<Option<StoredCert>, StoreError> {
+        let key = (hostname.to_string(), cert_type.to_string());
+        self.run(move |conn| find_cert(conn, &key.0, &key.1)).await
+    }
+
+    /// Stores `cert` unless one is already stored for (hostname, cert_type) and returns the stored
+    /// one: the first writer wins, so webapps generating a certificate at the same time all end up
+    /// serving the same one.
+    pub async fn insert_cert_if_absent(
+        &self,
+        hostname: &str,
+        cert_type: &str,
+        cert: StoredCert,
+    ) -> Result<StoredCert, StoreError> {
+        let row = CertInsert {
+            hostname: hostname.to_string(),
+            cert_type: cert_type.to_string(),
+            cert_pem: cert.cert_pem,
+            key_pem: cert.key_pem,
+            ca_pem: cert.ca_pem,
+            created_at: unix_now(),
+        };
+        self.run(move |conn| {
+            // Look first so the common case does not make the server log a unique violation.
+            if let Some(stored) = find_cert(conn, &row.hostname, &row.cert_type)? {
+                return Ok(stored);
+            }
+            match diesel::insert_into(certs::table).values(&row).execute(conn) {
+                Ok(_) => Ok(row.into_cert()),
+                Err(error) => match StoreError::from(error) {
+                    StoreError::Conflict => find_cert(conn, &row.hostname, &row.cert_type)?
+                        .ok_or_else(|| StoreError::Query("certificate vanished right after a conflict".to_string())),
+                    other => Err(other),
+                },
+            }
+        })
+        .await
+    }
+}
+
+fn find_cert(
+    conn: &mut crate::connection::DbConnection,
+    hostname: &str,
+    cert_type: &str,
+) -> Result<Option<StoredCert>, StoreError> {
+    let pems = certs::table
+        .find((hostname, cert_type))
+        .select(CertPems::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(pems.map(|pems| StoredCert {
+        cert_pem: pems.cert_pem,
+        key_pem: pems.key_pem,
+        ca_pem: pems.ca_pem,
+    }))
+}
+
+impl CertInsert {
+    fn into_cert(self) -> StoredCert {
+        StoredCert {
+            cert_pem: self.cert_pem,
+            key_pem: self.key_pem,
+            ca_pem: self.ca_pem,
+        }
+    }
+}
+
+/// Private keys stay out of logs.
+impl fmt::Debug for StoredCert {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredCert")
+            .field("cert_pem", &self.cert_pem)
+            .field("key_pem", &"<redacted>")
+            .field("ca_pem", &self.ca_pem)
+            .finish()
+    }
+}

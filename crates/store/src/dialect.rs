@@ -1,0 +1,220 @@
+//! Every piece of backend-specific SQL lives here: session settings, database creation and removal,
+//! and the cross-process migration lock. Everything else is portable diesel DSL.
+
+use std::{ffi::OsString, fs::File, path::Path};
+
+use diesel::{
+    connection::SimpleConnection,
+    dsl::sql,
+    sql_types::{Bool, Integer, Nullable, Text},
+    Connection, MysqlConnection, PgConnection, RunQueryDsl,
+};
+use url::Url;
+
+use crate::{backend::DbTarget, connection::DbConnection, StoreError};
+
+/// Name of the MySQL `GET_LOCK` lock that serialises migrations between processes.
+const MYSQL_MIGRATION_LOCK: &str = "wa_onprem_migrations";
+/// Seconds a process waits for another one's migrations before giving up.
+const MIGRATION_LOCK_WAIT_SECS: u32 = 120;
+/// PostgreSQL advisory lock key for migrations ("waonprem" in ASCII).
+const PG_MIGRATION_LOCK_KEY: i64 = 0x7761_6f6e_7072_656d;
+
+/// Per-connection settings. busy_timeout comes first so that switching to WAL waits for another
+/// process holding the file instead of failing at once.
+pub(crate) fn configure_session(conn: &mut DbConnection) -> Result<(), StoreError> {
+    if let DbConnection::Sqlite(conn) = conn {
+        conn.batch_execute(
+            "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;",
+        )?;
+    }
+    Ok(())
+}
+
+/// Creates the database the target names unless it exists. Safe to race with other processes.
+pub(crate) fn create_database_if_missing(target: &DbTarget) -> Result<(), StoreError> {
+    match target {
+        DbTarget::Mysql { url, database } => {
+            let mut server = MysqlConnection::establish(mysql_server_url(url).as_str())?;
+            // Byte-exact collation so text compares as it does on PostgreSQL and SQLite.
+            server.batch_execute(&format!(
+                "CREATE DATABASE IF NOT EXISTS `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+            ))?;
+            Ok(())
+        }
+        DbTarget::Postgres { url, database } => {
+            let mut server = PgConnection::establish(pg_maintenance_url(url).as_str())?;
+            create_pg_database(&mut server, database)
+        }
+        DbTarget::Sqlite { .. } => Ok(()),
+    }
+}
+
+/// PostgreSQL has no `CREATE DATABASE IF NOT EXISTS`; when two processes race, the loser's error is
+/// fine as long as the database exists afterwards.
+fn create_pg_database(server: &mut PgConnection, database: &str) -> Result<(), StoreError> {
+    if pg_database_exists(server, database)? {
+        return Ok(());
+    }
+    // template0 so the UTF8 encoding is allowed even when template1 was created with another one.
+    let created = server.batch_execute(&format!(
+        "CREATE DATABASE \"{database}\" ENCODING 'UTF8' TEMPLATE template0"
+    ));
+    match created {
+        Ok(()) => Ok(()),
+        Err(_) if pg_database_exists(server, database)? => Ok(()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn pg_database_exists(server: &mut PgConnection, database: &str) -> Result<bool, StoreError> {
+    let exists = diesel::select(sql::<Bool>("EXISTS (SELECT 1 FROM pg_database WHERE datname = ")
+        .bind::<Text, _>(database)
+        .sql(")"))
+    .get_result::<bool>(server)?;
+    Ok(exists)
+}
+
+/// Drops the database the target names (SQLite: removes the file and its companions).
+pub(crate) fn drop_database(target: &DbTarget) -> Result<(), StoreError> {
+    match target {
+        DbTarget::Mysql { url, database } => {
+            let mut server = MysqlConnection::establish(mysql_server_url(url).as_str())?;
+            server.batch_execute(&format!("DROP DATABASE IF EXISTS `{database}`"))?;
+            Ok(())
+        }
+        DbTarget::Postgres { url, database } => {
+            let mut server = PgConnection::establish(pg_maintenance_url(url).as_str())?;
+            // DROP DATABASE refuses while anyone is connected (e.g. a pool not yet dropped).
+            diesel::sql_query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE pid <> pg_backend_pid() AND datname = $1",
+            )
+            .bind::<Text, _>(database)
+            .execute(&mut server)?;
+            server.batch_execute(&format!("DROP DATABASE IF EXISTS \"{database}\""))?;
+            Ok(())
+        }
+        DbTarget::Sqlite { path } => remove_sqlite_files(path),
+    }
+}
+
+fn remove_sqlite_files(path: &Path) -> Result<(), StoreError> {
+    for suffix in ["", "-wal", "-shm", ".migrate-lock"] {
+        let file = with_suffix(path, suffix);
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                return Err(StoreError::Query(format!(
+                    "cannot remove {}: {error}",
+                    Path::new(&file).display()
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs `migrate` while holding the cross-process migration lock, so that of several processes
+/// starting together exactly one applies each migration and the others wait and then find nothing
+/// to do.
+pub(crate) fn with_migration_lock<T>(
+    conn: &mut DbConnection,
+    target: &DbTarget,
+    migrate: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    if let DbTarget::Sqlite { path } = target {
+        // The OS releases the lock when the file is closed, even if this process dies.
+        let _lock = lock_file(path)?;
+        return migrate(conn);
+    }
+    acquire_server_lock(conn)?;
+    let outcome = migrate(conn);
+    let released = release_server_lock(conn);
+    let value = outcome?;
+    released?;
+    Ok(value)
+}
+
+fn acquire_server_lock(conn: &mut DbConnection) -> Result<(), StoreError> {
+    match conn {
+        DbConnection::Mysql(conn) => {
+            let granted = diesel::select(sql::<Nullable<Integer>>(&format!(
+                "GET_LOCK('{MYSQL_MIGRATION_LOCK}', {MIGRATION_LOCK_WAIT_SECS})"
+            )))
+            .get_result::<Option<i32>>(conn)?;
+            if granted != Some(1) {
+                return Err(lock_wait_expired());
+            }
+            Ok(())
+        }
+        DbConnection::Postgresql(conn) => {
+            // Bounds the wait like MySQL's GET_LOCK timeout; this connection is closed after migrating.
+            conn.batch_execute(&format!(
+                "SET lock_timeout = '{MIGRATION_LOCK_WAIT_SECS}s'; SELECT pg_advisory_lock({PG_MIGRATION_LOCK_KEY})"
+            ))
+            .map_err(|error| StoreError::Unavailable(format!("migration lock: {error}")))?;
+            Ok(())
+        }
+        DbConnection::Sqlite(_) => Ok(()),
+    }
+}
+
+fn release_server_lock(conn: &mut DbConnection) -> Result<(), StoreError> {
+    match conn {
+        DbConnection::Mysql(conn) => {
+            conn.batch_execute(&format!("DO RELEASE_LOCK('{MYSQL_MIGRATION_LOCK}')"))?;
+        }
+        DbConnection::Postgresql(conn) => {
+            conn.batch_execute(&format!("SELECT pg_advisory_unlock({PG_MIGRATION_LOCK_KEY})"))?;
+        }
+        DbConnection::Sqlite(_) => {}
+    }
+    Ok(())
+}
+
+fn lock_wait_expired() -> StoreError {
+    StoreError::Unavailable(format!(
+        "another process held the migration lock for more than {MIGRATION_LOCK_WAIT_SECS} s"
+    ))
+}
+
+/// Blocks until this process holds an exclusive OS lock on `<dbfile>.migrate-lock`.
+fn lock_file(db_path: &Path) -> Result<File, StoreError> {
+    let lock_path = with_suffix(db_path, ".migrate-lock");
+    let io_error = |error: std::io::Error| {
+        StoreError::Unavailable(format!(
+            "migration lock file {}: {error}",
+            Path::new(&lock_path).display()
+        ))
+    };
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io_error)?;
+    file.lock().map_err(io_error)?;
+    Ok(file)
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> OsString {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    name
+}
+
+/// The MySQL server without a default database, to create or drop the one we want.
+fn mysql_server_url(url: &Url) -> Url {
+    let mut server = url.clone();
+    server.set_path("");
+    server
+}
+
+/// The `postgres` maintenance database, which exists on every PostgreSQL server.
+fn pg_maintenance_url(url: &Url) -> Url {
+    let mut server = url.clone();
+    server.set_path("/postgres");
+    server
+}

@@ -1,0 +1,31 @@
+//! Storage for the webapp on MySQL/MariaDB, PostgreSQL or SQLite.
+//!
+//! Queries are written once with the diesel DSL against one `MultiConnection`; the few statements
+//! that differ per backend live in `dialect`. The API is async and speaks domain types: every query
+//! runs on tokio's blocking threads behind a semaphore sized to the connection pool.
+
+mod backend;
+mod certs;
+mod config;
+mod connection;
+mod dialect;
+mod error;
+mod migrations;
+mod pool;
+mod schema;
+mod secrets;
+mod startup;
+mod store;
+mod tokens;
+mod users;
+
+pub mod admin;
+pub mod testing;
+
+pub use backend::Backend;
+pub use certs::StoredCert;
+pub use config::StoreConfig;
+pub use error::StoreError;
+pub use store::Store;
+pub use tokens::StoredToken;
+pub use users::{NewUser, User};

@@ -1,0 +1,274 @@
+//! Authentication (spec onprem-rest §5): Basic credentials at login, bearer tokens everywhere,
+//! and the monitoring API key on health, stats and metrics only.
+//!
+//! A bearer token is an HS256 JWT with the original's claims (`user`, `iat`, `exp`, `wa:rand`).
+//! It is valid when the signature verifies, it has not expired, *and* its `wa:rand` is still in
+//! the `tokens` table, so logout and user deletion revoke it at once on every webapp.
+
+use crate::state::SharedState;
+use actix_web::dev::Payload;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{web, FromRequest, HttpRequest};
+use base64::Engine;
+use jsonwebtoken::{Algorithm, Header, Validation};
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::pin::Pin;
+use wa_api::users::ROLE_ADMIN;
+use wa_api::ApiError;
+use wa_store::StoredToken;
+
+/// Claim names of the original's tokens.
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    user: String,
+    iat: i64,
+    exp: i64,
+    #[serde(rename = "wa:rand")]
+    rand: String,
+}
+
+/// A freshly issued token.
+pub struct IssuedToken {
+    pub token: String,
+    pub expires_at: i64,
+}
+
+/// Creates, stores and returns a token for `username`.
+pub async fn issue_token(state: &SharedState, username: &str) -> Result<IssuedToken, ApiError> {
+    let now = chrono::Utc::now().timestamp();
+    let claims = Claims {
+        user: username.to_string(),
+        iat: now,
+        exp: now + state.settings.webapp.token_lifetime_secs,
+        rand: random_hex_32(),
+    };
+    let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &state.jwt.encoding)
+        .map_err(|e| {
+            tracing::error!("signing a token failed: {e}");
+            ApiError::internal("Unable to create token")
+        })?;
+    let stored = StoredToken {
+        id: claims.rand,
+        username: claims.user,
+        issued_at: claims.iat,
+        expires_at: claims.exp,
+    };
+    state.store.insert_token(stored).await.map_err(|e| {
+        tracing::error!("storing a token failed: {e}");
+        ApiError::internal("Unable to create token")
+    })?;
+    Ok(IssuedToken {
+        token,
+        expires_at: claims.exp,
+    })
+}
+
+fn random_hex_32() -> String {
+    let bytes: [u8; 16] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A signed-in user, from a bearer token.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub username: String,
+    pub role: String,
+    /// The token's id, so logout can revoke exactly this token.
+    pub token_id: String,
+}
+
+impl AuthUser {
+    pub fn is_admin(&self) -> bool {
+        self.role == ROLE_ADMIN
+    }
+
+    /// 403/1005 unless the caller is the administrator.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+}
+
+/// Who called a monitoring endpoint: a user, or the holder of `WA_API_KEY`.
+#[derive(Debug, Clone)]
+pub enum MonitoringCaller {
+    User(AuthUser),
+    ApiKey,
+}
+
+type ExtractFuture<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = ExtractFuture<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = app_state(req);
+        let credentials = Credentials::from_request(req);
+        Box::pin(async move {
+            match credentials? {
+                Credentials::Bearer(token) => verify_bearer(&state?, &token).await,
+                Credentials::ApiKey(_) => Err(ApiError::unauthorized(
+                    "The API key is only accepted by the monitoring endpoints",
+                )),
+                Credentials::Basic { .. } => Err(ApiError::unauthorized(
+                    "Basic credentials are only accepted by /v1/users/login",
+                )),
+            }
+        })
+    }
+}
+
+impl FromRequest for MonitoringCaller {
+    type Error = ApiError;
+    type Future = ExtractFuture<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = app_state(req);
+        let credentials = Credentials::from_request(req);
+        Box::pin(async move {
+            let state = state?;
+            match credentials? {
+                Credentials::Bearer(token) => verify_bearer(&state, &token)
+                    .await
+                    .map(MonitoringCaller::User),
+                Credentials::ApiKey(key) if api_key_matches(&state, &key) => {
+                    Ok(MonitoringCaller::ApiKey)
+                }
+                _ => Err(ApiError::unauthorized("Invalid credentials")),
+            }
+        })
+    }
+}
+
+fn app_state(req: &HttpRequest) -> Result<SharedState, ApiError> {
+    req.app_data::<web::Data<crate::state::AppState>>()
+        .map(|data| data.clone().into_inner())
+        .ok_or_else(|| ApiError::internal("application state missing"))
+}
+
+fn api_key_matches(state: &SharedState, presented: &str) -> bool {
+    let Some(expected) = state.settings.webapp.api_key.as_deref() else {
+        return false;
+    };
+    // Compare every byte so timing does not reveal how much of the key matched.
+    expected.len() == presented.len()
+        && expected
+            .bytes()
+            .zip(presented.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// The parsed `Authorization` header.
+pub enum Credentials {
+    Basic { username: String, password: String },
+    Bearer(String),
+    ApiKey(String),
+}
+
+impl Credentials {
+    pub fn from_request(req: &HttpRequest) -> Result<Credentials, ApiError> {
+        let header = req
+            .headers()
+            .get(AUTHORIZATION)
+            .ok_or_else(|| ApiError::unauthorized("Missing Authorization header"))?
+            .to_str()
+            .map_err(|_| ApiError::unauthorized("Malformed Authorization header"))?;
+        let (scheme, value) = header
+            .trim()
+            .split_once(' ')
+            .ok_or_else(|| ApiError::unauthorized("Malformed Authorization header"))?;
+        let value = value.trim();
+        match scheme.to_ascii_lowercase().as_str() {
+            "bearer" if !value.is_empty() => Ok(Credentials::Bearer(value.to_string())),
+            "apikey" if !value.is_empty() => Ok(Credentials::ApiKey(value.to_string())),
+            "basic" => decode_basic(value),
+            _ => Err(ApiError::unauthorized("Unsupported Authorization scheme")),
+        }
+    }
+}
+
+fn decode_basic(encoded: &str) -> Result<Credentials, ApiError> {
+    let malformed = || ApiError::unauthorized("Malformed Basic credentials");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|_| malformed())?;
+    let text = String::from_utf8(bytes).map_err(|_| malformed())?;
+    let (username, password) = text.split_once(':').ok_or_else(malformed)?;
+    Ok(Credentials::Basic {
+        username: username.to_string(),
+        password: password.to_string(),
+    })
+}
+
+async fn verify_bearer(state: &SharedState, token: &str) -> Result<AuthUser, ApiError> {
+    let invalid = || ApiError::unauthorized("Invalid or expired token");
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.leeway = 0;
+    validation.set_required_spec_claims(&["exp"]);
+    let claims = jsonwebtoken::decode::<Claims>(token, &state.jwt.decoding, &validation)
+        .map_err(|_| invalid())?
+        .claims;
+    let stored = state
+        .store
+        .find_token(&claims.rand)
+        .await
+        .map_err(store_failure)?
+        .ok_or_else(invalid)?;
+    let now = chrono::Utc::now().timestamp();
+    if stored.username != claims.user {
+        return Err(invalid());
+    }
+    if stored.expires_at <= now {
+        // Expired tokens are removed when seen, as the original did.
+        let _ = state.store.delete_token(&stored.id).await;
+        return Err(invalid());
+    }
+    let user = state
+        .store
+        .find_user(&stored.username)
+        .await
+        .map_err(store_failure)?
+        .ok_or_else(invalid)?;
+    Ok(AuthUser {
+        username: user.username,
+        role: user.role,
+        token_id: stored.id,
+    })
+}
+
+/// A database failure while serving a request: logged in full, answered with 1014.
+pub fn store_failure(err: wa_store::StoreError) -> ApiError {
+    tracing::error!("database error: {err}");
+    ApiError::internal("Database operation failed")
+}
+
+/// `expires_after` as the original printed it: `2021-07-25 08:50:48+00:00`.
+pub fn format_expiry(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S+00:00").to_string())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_format_matches_the_original() {
+        assert_eq!(format_expiry(1_627_203_048), "2021-07-25 08:50:48+00:00");
+    }
+
+    #[test]
+    fn random_ids_are_32_hex() {
+        let id = random_hex_32();
+        assert_eq!(id.len(), 32);
+        assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(id, random_hex_32());
+    }
+}

@@ -1,0 +1,147 @@
+//! Request bodies, parsed the way the original webapp did (spec onprem-rest §2.4): JSON only when
+//! `Content-Type` starts with `application/json`; an empty body is an empty parameter set; a JSON
+//! value that is not an object counts as empty; a syntax error is 400/1025. Fields are then read
+//! one by one so each problem gets its On-Prem code (1008 missing, 1009 wrong type or value).
+
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use serde_json::{Map, Value};
+use std::future::Future;
+use std::pin::Pin;
+use wa_api::{ApiError, ErrorCode};
+
+/// The top-level fields of a JSON request body.
+#[derive(Debug, Default)]
+pub struct JsonParams {
+    fields: Map<String, Value>,
+    /// Whether a JSON body was sent at all (the login flow treats that differently).
+    pub present: bool,
+}
+
+impl JsonParams {
+    pub fn parse(content_type: Option<&str>, bytes: &[u8]) -> Result<JsonParams, ApiError> {
+        let is_json =
+            content_type.is_some_and(|ct| ct.trim_start().starts_with("application/json"));
+        if !is_json || bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(JsonParams::default());
+        }
+        let value: Value = serde_json::from_slice(bytes).map_err(|_| ApiError::invalid_json())?;
+        Ok(JsonParams {
+            fields: match value {
+                Value::Object(fields) => fields,
+                _ => Map::new(),
+            },
+            present: true,
+        })
+    }
+
+    /// A string field that must be present.
+    pub fn required_str(&self, name: &str) -> Result<&str, ApiError> {
+        self.optional_str(name)?
+            .ok_or_else(|| ApiError::missing_parameter(name))
+    }
+
+    /// A string field that may be absent (or null); any other JSON type is 1009.
+    pub fn optional_str(&self, name: &str) -> Result<Option<&str>, ApiError> {
+        match self.fields.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(ApiError::invalid_parameter(name, &short(other))),
+        }
+    }
+}
+
+/// Shows a rejected value without echoing a whole document back.
+fn short(value: &Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(64) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text,
+    }
+}
+
+impl FromRequest for JsonParams {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(1024 * 1024, |s| s.settings.webapp.max_body_bytes);
+        let content_type = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| {
+                    ApiError::new(
+                        ErrorCode::RequestNotValid,
+                        "Unable to read the request body",
+                    )
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            JsonParams::parse(content_type.as_deref(), &body)
+        })
+    }
+}
+
+pub fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        ErrorCode::ParameterValueInvalid,
+        format!("Request body is too large: the limit is {limit} bytes"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JSON: Option<&str> = Some("application/json; charset=utf-8");
+
+    #[test]
+    fn syntax_error_is_1025() {
+        let err = JsonParams::parse(JSON, b"{\"a\":").unwrap_err();
+        assert_eq!(err.first_code(), 1025);
+        assert_eq!(err.status, 400);
+    }
+
+    #[test]
+    fn non_json_content_type_and_empty_bodies_are_empty_params() {
+        assert!(
+            !JsonParams::parse(Some("text/plain"), b"{oops")
+                .unwrap()
+                .present
+        );
+        assert!(!JsonParams::parse(JSON, b"  ").unwrap().present);
+        assert!(JsonParams::parse(JSON, b"[1,2]")
+            .unwrap()
+            .optional_str("x")
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn field_types_are_checked() {
+        let p = JsonParams::parse(JSON, br#"{"name": 5, "ok": "yes", "nothing": null}"#).unwrap();
+        let err = p.required_str("name").unwrap_err();
+        assert_eq!(err.first_code(), 1009);
+        assert_eq!(
+            err.errors[0].details.as_deref(),
+            Some("Parameter 'name' has invalid value '5'")
+        );
+        assert_eq!(p.required_str("ok").unwrap(), "yes");
+        assert_eq!(p.required_str("missing").unwrap_err().first_code(), 1008);
+        assert_eq!(p.required_str("nothing").unwrap_err().first_code(), 1008);
+    }
+}

@@ -1,0 +1,17 @@
+//! The REST webapp (container `waweb`).
+//!
+//! A request goes: [`middleware`] (request id, headers) → route table in [`routes`] → the
+//! extractors of [`auth`] (Bearer / Apikey / Basic) and [`body`] (JSON parameters) → a handler in
+//! `routes/*`, which answers from the store or forwards to the coreapp through [`coreapp`].
+
+pub mod auth;
+pub mod body;
+pub mod coreapp;
+pub mod limiter;
+pub mod middleware;
+pub mod routes;
+pub mod server;
+pub mod state;
+pub mod tls;
+
+pub use server::{start, start_with_store, RunningWebapp, StartError};

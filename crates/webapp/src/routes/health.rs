@@ -1,0 +1,20 @@
+//! `GET /v1/health` (spec onprem-rest §9.1): the coreapp's gateway status, single-instance shape.
+
+use crate::auth::MonitoringCaller;
+use crate::state::AppState;
+use actix_web::{web, HttpResponse};
+use wa_api::envelope::payload;
+use wa_api::health::Health;
+use wa_api::{ApiError, Meta};
+
+pub async fn get(
+    _caller: MonitoringCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let gateway_status = state.coreapp.gateway_status().await?;
+    Ok(HttpResponse::Ok().json(payload(
+        "health",
+        Health { gateway_status },
+        Meta::current_coreapp(),
+    )))
+}

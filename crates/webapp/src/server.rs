@@ -1,0 +1,147 @@
+//! Start-up: open the store, make sure the admin account, the token key and the certificate
+//! exist, then serve HTTPS.
+
+use crate::state::{AppState, JwtKeys};
+use crate::{middleware, routes, tls};
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, NormalizePath};
+use actix_web::{web, App, HttpServer};
+use std::net::SocketAddr;
+use std::time::Duration;
+use wa_api::users::{ADMIN_USERNAME, DEFAULT_ADMIN_PASSWORD, ROLE_ADMIN};
+use wa_common::Settings;
+use wa_store::{NewUser, Store};
+
+/// Secret name of the generated JWT key when `WA_WEB_JWT_CRYPTO_KEY` is not set.
+const JWT_SECRET_NAME: &str = "webapp_jwt_key";
+
+/// How often expired tokens are swept from the database.
+const TOKEN_SWEEP_INTERVAL: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Store(#[from] wa_store::StoreError),
+    #[error("certificate: {0}")]
+    Cert(#[from] tls::CertError),
+    #[error("{0}")]
+    Other(String),
+    #[error("cannot listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A webapp that is listening; await `server` to run it until shutdown.
+pub struct RunningWebapp {
+    pub server: Server,
+    pub addresses: Vec<SocketAddr>,
+    pub state: web::Data<AppState>,
+}
+
+/// Opens the database from the settings and starts the webapp.
+pub async fn start(settings: Settings) -> Result<RunningWebapp, StartError> {
+    let store = wa_common::storage::open(&settings).await?;
+    start_with_store(settings, store).await
+}
+
+/// Starts the webapp on an already opened store (the one-process launcher shares one).
+pub async fn start_with_store(
+    settings: Settings,
+    store: Store,
+) -> Result<RunningWebapp, StartError> {
+    wa_api::envelope::set_version(&settings.version);
+    wa_common::tls::install_crypto_provider();
+    seed_admin(&store, settings.webapp.bcrypt_cost).await?;
+    let jwt = jwt_keys(&store, &settings).await?;
+    let cert = tls::load_or_create(&store, &settings.webapp.server_name).await?;
+    let tls_config = tls::rustls_config(&cert)?;
+    let state = web::Data::new(
+        AppState::new(store, settings.clone(), jwt)
+            .map_err(|e| StartError::Other(e.to_string()))?,
+    );
+    spawn_token_sweeper(state.clone());
+
+    let app_state = state.clone();
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(app_state.clone())
+            .configure(routes::configure)
+            .default_service(web::to(routes::unknown_path))
+            .wrap(NormalizePath::trim())
+            .wrap(from_fn(middleware::request_context))
+    })
+    .bind_rustls_0_23(settings.webapp.listen.as_str(), tls_config)?;
+    if settings.webapp.workers > 0 {
+        server = server.workers(settings.webapp.workers);
+    }
+    let addresses = server.addrs();
+    tracing::info!("webapp listening on https://{}", display_addrs(&addresses));
+    Ok(RunningWebapp {
+        server: server.run(),
+        addresses,
+        state,
+    })
+}
+
+fn display_addrs(addresses: &[SocketAddr]) -> String {
+    addresses
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The default `admin`/`secret` account, flagged so the first login must set a new password.
+async fn seed_admin(store: &Store, cost: u32) -> Result<(), StartError> {
+    if store.find_user(ADMIN_USERNAME).await?.is_some() {
+        return Ok(());
+    }
+    let hash = tokio::task::spawn_blocking(move || bcrypt::hash(DEFAULT_ADMIN_PASSWORD, cost))
+        .await
+        .map_err(|e| StartError::Other(e.to_string()))?
+        .map_err(|e| StartError::Other(e.to_string()))?;
+    let inserted = store
+        .ensure_user(NewUser {
+            username: ADMIN_USERNAME.into(),
+            password_hash: hash,
+            role: ROLE_ADMIN.into(),
+            must_change_password: true,
+        })
+        .await?;
+    if inserted {
+        tracing::info!(
+            "created the default admin account; the first login must set a new password"
+        );
+    }
+    Ok(())
+}
+
+/// The configured key, else one generated once and shared through the database, so all webapps
+/// accept each other's tokens.
+async fn jwt_keys(store: &Store, settings: &Settings) -> Result<JwtKeys, StartError> {
+    let secret = match &settings.webapp.jwt_key {
+        Some(key) => key.clone(),
+        None => {
+            let bytes: [u8; 32] = rand::random();
+            let generated: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            store
+                .get_or_insert_secret(JWT_SECRET_NAME, generated)
+                .await?
+        }
+    };
+    Ok(JwtKeys::from_secret(secret.as_bytes()))
+}
+
+fn spawn_token_sweeper(state: web::Data<AppState>) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(TOKEN_SWEEP_INTERVAL);
+        loop {
+            ticker.tick().await;
+            let now = chrono::Utc::now().timestamp();
+            match state.store.delete_expired_tokens(now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("removed {n} expired tokens"),
+                Err(e) => tracing::warn!("sweeping expired tokens failed: {e}"),
+            }
+        }
+    });
+}

@@ -1,0 +1,96 @@
+# Shared by scripts/run and scripts/test: install and start what the project needs on Debian 12.
+# Each function does nothing when its part is already there.
+
+step() { printf '\n==> %s\n' "$*"; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing_packages() {
+    local pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || echo "$pkg"
+    done
+}
+
+apt_install() {
+    local missing
+    missing=$(missing_packages "$@")
+    [ -z "$missing" ] && return 0
+    step "installing: $missing"
+    as_root apt-get update -qq
+    # shellcheck disable=SC2086
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
+}
+
+ensure_build_packages() {
+    # libmariadb-dev-compat provides the mysqlclient pkg-config name diesel's driver looks for.
+    apt_install build-essential pkg-config ca-certificates curl \
+        libmariadb-dev libmariadb-dev-compat libpq-dev
+}
+
+ensure_rust() {
+    if command -v cargo >/dev/null 2>&1; then return 0; fi
+    if [ -x "$HOME/.cargo/bin/cargo" ]; then export PATH="$HOME/.cargo/bin:$PATH"; return 0; fi
+    step "installing the Rust toolchain (rustup)"
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c rustfmt,clippy
+    export PATH="$HOME/.cargo/bin:$PATH"
+}
+
+mariadb_up() { mariadb-admin --protocol=tcp -h 127.0.0.1 -P 3306 ping >/dev/null 2>&1 || \
+    (echo > /dev/tcp/127.0.0.1/3306) >/dev/null 2>&1; }
+postgres_up() { (echo > /dev/tcp/127.0.0.1/5432) >/dev/null 2>&1; }
+
+wait_for() {
+    local what=$1 check=$2 i
+    for i in $(seq 1 60); do
+        if $check; then return 0; fi
+        sleep 1
+    done
+    echo "$what did not come up" >&2
+    return 1
+}
+
+ensure_mariadb() {
+    if [ -z "${WA_TEST_MYSQL_URL:-}" ]; then
+        if ! mariadb_up; then
+            apt_install mariadb-server mariadb-client
+            step "starting MariaDB"
+            as_root service mariadb start >/dev/null 2>&1 || \
+                as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql
+            wait_for MariaDB mariadb_up
+        fi
+        # The test account; root talks to the server through its socket (unix_socket auth).
+        as_root mariadb -uroot -e "
+            CREATE USER IF NOT EXISTS 'wa_test'@'localhost' IDENTIFIED BY 'wa_test';
+            CREATE USER IF NOT EXISTS 'wa_test'@'127.0.0.1' IDENTIFIED BY 'wa_test';
+            CREATE USER IF NOT EXISTS 'wa_test'@'%' IDENTIFIED BY 'wa_test';
+            GRANT ALL PRIVILEGES ON *.* TO 'wa_test'@'localhost';
+            GRANT ALL PRIVILEGES ON *.* TO 'wa_test'@'127.0.0.1';
+            GRANT ALL PRIVILEGES ON *.* TO 'wa_test'@'%';" 2>/dev/null || \
+        mariadb --protocol=tcp -h127.0.0.1 -uroot -e "
+            CREATE USER IF NOT EXISTS 'wa_test'@'%' IDENTIFIED BY 'wa_test';
+            GRANT ALL PRIVILEGES ON *.* TO 'wa_test'@'%';" || \
+            echo "warning: could not create the MariaDB test account wa_test" >&2
+    fi
+}
+
+ensure_postgres() {
+    if [ -z "${WA_TEST_POSTGRES_URL:-}" ]; then
+        if ! postgres_up; then
+            apt_install postgresql postgresql-client
+            step "starting PostgreSQL"
+            as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n1)" main start \
+                >/dev/null 2>&1 || as_root service postgresql start
+            wait_for PostgreSQL postgres_up
+        fi
+        local sql="DO \$\$ BEGIN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'wa_test') THEN
+                CREATE ROLE wa_test LOGIN SUPERUSER PASSWORD 'wa_test';
+            END IF; END \$\$;"
+        as_root runuser -u postgres -- psql -q -c "$sql" >/dev/null 2>&1 || \
+            psql -q -h 127.0.0.1 -U postgres -c "$sql" >/dev/null || \
+            echo "warning: could not create the PostgreSQL test role wa_test" >&2
+    fi
+}

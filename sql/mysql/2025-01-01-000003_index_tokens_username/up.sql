@@ -1,0 +1,1 @@
+CREATE INDEX tokens_username_idx ON tokens (username);
