@@ -30,9 +30,17 @@ impl Backend {
 #[derive(Clone)]
 pub(crate) enum DbTarget {
     /// A MySQL/MariaDB server URL; `url` always has the `mysql` scheme diesel expects.
-    Mysql { url: Url, database: String },
-    Postgres { url: Url, database: String },
-    Sqlite { path: PathBuf },
+    Mysql {
+        url: Url,
+        database: String,
+    },
+    Postgres {
+        url: Url,
+        database: String,
+    },
+    Sqlite {
+        path: PathBuf,
+    },
 }
 
 impl DbTarget {
@@ -147,14 +155,18 @@ mod tests {
         assert_eq!(backend_of("mariadb://u:p@h/db").unwrap(), Backend::Mysql);
         assert_eq!(backend_of("MySQL://h/db").unwrap(), Backend::Mysql);
         assert_eq!(backend_of("postgres://h/db").unwrap(), Backend::Postgres);
-        assert_eq!(backend_of("postgresql://h:5432/db").unwrap(), Backend::Postgres);
+        assert_eq!(
+            backend_of("postgresql://h:5432/db").unwrap(),
+            Backend::Postgres
+        );
         assert_eq!(backend_of("sqlite:///tmp/x.db").unwrap(), Backend::Sqlite);
         assert_eq!(backend_of("sqlite:data/x.db").unwrap(), Backend::Sqlite);
     }
 
     #[test]
     fn mariadb_scheme_is_rewritten_for_diesel() {
-        let DbTarget::Mysql { url, database } = DbTarget::parse("mariadb://u:p@h:3306/wa_web?ssl_mode=required").unwrap()
+        let DbTarget::Mysql { url, database } =
+            DbTarget::parse("mariadb://u:p@h:3306/wa_web?ssl_mode=required").unwrap()
         else {
             panic!("not mysql");
         };
@@ -168,9 +180,15 @@ mod tests {
             DbTarget::Sqlite { path } => path,
             _ => panic!("not sqlite"),
         };
-        assert_eq!(path("sqlite:///var/lib/wa.db"), PathBuf::from("/var/lib/wa.db"));
+        assert_eq!(
+            path("sqlite:///var/lib/wa.db"),
+            PathBuf::from("/var/lib/wa.db")
+        );
         assert_eq!(path("sqlite://data/wa.db"), PathBuf::from("data/wa.db"));
-        assert_eq!(path("sqlite:/var/lib/wa.db"), PathBuf::from("/var/lib/wa.db"));
+        assert_eq!(
+            path("sqlite:/var/lib/wa.db"),
+            PathBuf::from("/var/lib/wa.db")
+        );
         assert_eq!(path("sqlite:wa.db"), PathBuf::from("wa.db"));
     }
 

@@ -4,7 +4,9 @@ use std::fmt;
 
 use diesel::prelude::*;
 
-use crate::{schema::certs, store::unix_now, Store, StoreError};
+use crate::{
+    connection::DbConnection, first_writer, schema::certs, store::unix_now, Store, StoreError,
+};
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct StoredCert {
@@ -33,9 +35,14 @@ struct CertInsert {
 }
 
 impl Store {
-    pub async fn find_cert(&self, hostname: &str, cert_type: &str) -> Result<Option<StoredCert>, StoreError> {
-        let key = (hostname.to_string(), cert_type.to_string());
-        self.run(move |conn| find_cert(conn, &key.0, &key.1)).await
+    pub async fn find_cert(
+        &self,
+        hostname: &str,
+        cert_type: &str,
+    ) -> Result<Option<StoredCert>, StoreError> {
+        let (hostname, cert_type) = (hostname.to_string(), cert_type.to_string());
+        self.run(move |conn| find_cert(conn, &hostname, &cert_type))
+            .await
     }
 
     /// Stores `cert` unless one is already stored for (hostname, cert_type) and returns the stored
@@ -56,25 +63,23 @@ impl Store {
             created_at: unix_now(),
         };
         self.run(move |conn| {
-            // Look first so the common case does not make the server log a unique violation.
-            if let Some(stored) = find_cert(conn, &row.hostname, &row.cert_type)? {
-                return Ok(stored);
-            }
-            match diesel::insert_into(certs::table).values(&row).execute(conn) {
-                Ok(_) => Ok(row.into_cert()),
-                Err(error) => match StoreError::from(error) {
-                    StoreError::Conflict => find_cert(conn, &row.hostname, &row.cert_type)?
-                        .ok_or_else(|| StoreError::Query("certificate vanished right after a conflict".to_string())),
-                    other => Err(other),
+            first_writer::find_or_insert(
+                conn,
+                |conn| find_cert(conn, &row.hostname, &row.cert_type),
+                |conn| {
+                    diesel::insert_into(certs::table)
+                        .values(&row)
+                        .execute(conn)?;
+                    Ok(row.to_cert())
                 },
-            }
+            )
         })
         .await
     }
 }
 
 fn find_cert(
-    conn: &mut crate::connection::DbConnection,
+    conn: &mut DbConnection,
     hostname: &str,
     cert_type: &str,
 ) -> Result<Option<StoredCert>, StoreError> {
@@ -91,11 +96,11 @@ fn find_cert(
 }
 
 impl CertInsert {
-    fn into_cert(self) -> StoredCert {
+    fn to_cert(&self) -> StoredCert {
         StoredCert {
-            cert_pem: self.cert_pem,
-            key_pem: self.key_pem,
-            ca_pem: self.ca_pem,
+            cert_pem: self.cert_pem.clone(),
+            key_pem: self.key_pem.clone(),
+            ca_pem: self.ca_pem.clone(),
         }
     }
 }

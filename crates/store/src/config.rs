@@ -33,13 +33,19 @@ impl StoreConfig {
     /// Rejects values that r2d2 would panic on.
     pub(crate) fn validate(&self) -> Result<(), StoreError> {
         if self.pool_size == 0 {
-            return Err(StoreError::Config("pool_size must be at least 1".to_string()));
+            return Err(StoreError::Config(
+                "pool_size must be at least 1".to_string(),
+            ));
         }
         if self.connection_timeout.is_zero() {
-            return Err(StoreError::Config("connection_timeout must be positive".to_string()));
+            return Err(StoreError::Config(
+                "connection_timeout must be positive".to_string(),
+            ));
         }
         if self.idle_timeout.is_some_and(|timeout| timeout.is_zero()) {
-            return Err(StoreError::Config("idle_timeout must be positive".to_string()));
+            return Err(StoreError::Config(
+                "idle_timeout must be positive".to_string(),
+            ));
         }
         Ok(())
     }

@@ -19,8 +19,12 @@ pub(crate) enum DbConnection {
 /// Deliberately not the derived `DbConnection::establish`, which tries each backend in turn.
 pub(crate) fn open(target: &DbTarget) -> Result<DbConnection, StoreError> {
     let mut conn = match target {
-        DbTarget::Mysql { url, .. } => DbConnection::Mysql(MysqlConnection::establish(url.as_str())?),
-        DbTarget::Postgres { url, .. } => DbConnection::Postgresql(PgConnection::establish(url.as_str())?),
+        DbTarget::Mysql { url, .. } => {
+            DbConnection::Mysql(MysqlConnection::establish(url.as_str())?)
+        }
+        DbTarget::Postgres { url, .. } => {
+            DbConnection::Postgresql(PgConnection::establish(url.as_str())?)
+        }
         DbTarget::Sqlite { path } => DbConnection::Sqlite(open_sqlite_file(path)?),
     };
     dialect::configure_session(&mut conn)?;
@@ -28,8 +32,8 @@ pub(crate) fn open(target: &DbTarget) -> Result<DbConnection, StoreError> {
 }
 
 fn open_sqlite_file(path: &Path) -> Result<SqliteConnection, StoreError> {
-    let path = path
-        .to_str()
-        .ok_or_else(|| StoreError::Config(format!("SQLite path {} is not UTF-8", path.display())))?;
+    let path = path.to_str().ok_or_else(|| {
+        StoreError::Config(format!("SQLite path {} is not UTF-8", path.display()))
+    })?;
     Ok(SqliteConnection::establish(path)?)
 }

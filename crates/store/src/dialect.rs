@@ -68,9 +68,11 @@ fn create_pg_database(server: &mut PgConnection, database: &str) -> Result<(), S
 }
 
 fn pg_database_exists(server: &mut PgConnection, database: &str) -> Result<bool, StoreError> {
-    let exists = diesel::select(sql::<Bool>("EXISTS (SELECT 1 FROM pg_database WHERE datname = ")
-        .bind::<Text, _>(database)
-        .sql(")"))
+    let exists = diesel::select(
+        sql::<Bool>("EXISTS (SELECT 1 FROM pg_database WHERE datname = ")
+            .bind::<Text, _>(database)
+            .sql(")"),
+    )
     .get_result::<bool>(server)?;
     Ok(exists)
 }
@@ -167,7 +169,9 @@ fn release_server_lock(conn: &mut DbConnection) -> Result<(), StoreError> {
             conn.batch_execute(&format!("DO RELEASE_LOCK('{MYSQL_MIGRATION_LOCK}')"))?;
         }
         DbConnection::Postgresql(conn) => {
-            conn.batch_execute(&format!("SELECT pg_advisory_unlock({PG_MIGRATION_LOCK_KEY})"))?;
+            conn.batch_execute(&format!(
+                "SELECT pg_advisory_unlock({PG_MIGRATION_LOCK_KEY})"
+            ))?;
         }
         DbConnection::Sqlite(_) => {}
     }

@@ -10,6 +10,7 @@ mod config;
 mod connection;
 mod dialect;
 mod error;
+mod first_writer;
 mod migrations;
 mod pool;
 mod schema;

@@ -16,11 +16,15 @@ pub(crate) fn run_pending(conn: &mut DbConnection, target: &DbTarget) -> Result<
 
 fn apply_pending(conn: &mut DbConnection) -> Result<usize, StoreError> {
     let applied = match conn {
-        DbConnection::Mysql(conn) => conn.run_pending_migrations(MYSQL_MIGRATIONS).map(|done| done.len()),
-        DbConnection::Postgresql(conn) => {
-            conn.run_pending_migrations(POSTGRES_MIGRATIONS).map(|done| done.len())
-        }
-        DbConnection::Sqlite(conn) => conn.run_pending_migrations(SQLITE_MIGRATIONS).map(|done| done.len()),
+        DbConnection::Mysql(conn) => conn
+            .run_pending_migrations(MYSQL_MIGRATIONS)
+            .map(|done| done.len()),
+        DbConnection::Postgresql(conn) => conn
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|done| done.len()),
+        DbConnection::Sqlite(conn) => conn
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|done| done.len()),
     };
     applied.map_err(|error| StoreError::Query(format!("migration failed: {error}")))
 }

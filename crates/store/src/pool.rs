@@ -33,7 +33,10 @@ impl ManageConnection for ConnectionManager {
 }
 
 /// Builds the pool and waits until its first connection is open. Blocking.
-pub(crate) fn build(target: DbTarget, config: &StoreConfig) -> Result<Pool<ConnectionManager>, StoreError> {
+pub(crate) fn build(
+    target: DbTarget,
+    config: &StoreConfig,
+) -> Result<Pool<ConnectionManager>, StoreError> {
     Pool::builder()
         .max_size(config.pool_size)
         // Keep one connection warm; the rest are opened on demand and closed again after
@@ -42,5 +45,7 @@ pub(crate) fn build(target: DbTarget, config: &StoreConfig) -> Result<Pool<Conne
         .idle_timeout(config.idle_timeout)
         .connection_timeout(config.connection_timeout)
         .build(ConnectionManager { target })
-        .map_err(|error| StoreError::Unavailable(format!("cannot open the connection pool: {error}")))
+        .map_err(|error| {
+            StoreError::Unavailable(format!("cannot open the connection pool: {error}"))
+        })
 }

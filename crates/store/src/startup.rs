@@ -20,33 +20,35 @@ pub(crate) async fn open_when_reachable(
     startup_timeout: Duration,
 ) -> Result<DbConnection, StoreError> {
     let deadline = Instant::now() + startup_timeout;
-    loop {
-        let error = match attempt_open(target, deadline).await {
-            Ok(conn) => return Ok(conn),
-            Err(StoreError::Unavailable(error)) => error,
-            Err(fatal) => return Err(fatal),
-        };
-        let now = Instant::now();
-        if now >= deadline {
-            return Err(StoreError::Unavailable(format!(
-                "{} not reachable within {startup_timeout:?}: {error}",
-                target.describe()
-            )));
+    let mut last_error = None;
+    while Instant::now() < deadline {
+        // Bounded by the deadline so a server that swallows packets cannot stall startup.
+        match timeout_at(deadline, attempt_open(target.clone())).await {
+            Ok(Ok(conn)) => return Ok(conn),
+            Ok(Err(StoreError::Unavailable(error))) => {
+                warn!(database = %target.describe(), %error, "database not reachable yet; retrying");
+                last_error = Some(error);
+            }
+            Ok(Err(fatal)) => return Err(fatal),
+            Err(_elapsed) => break,
         }
-        warn!(database = %target.describe(), %error, "database not reachable yet; retrying");
-        sleep(RETRY_INTERVAL.min(deadline - now)).await;
+        sleep(RETRY_INTERVAL.min(deadline.saturating_duration_since(Instant::now()))).await;
     }
+    let cause = last_error.unwrap_or_else(|| "connection attempt timed out".to_string());
+    Err(StoreError::Unavailable(format!(
+        "{} not reachable within {startup_timeout:?}: {cause}",
+        target.describe()
+    )))
 }
 
-/// One attempt, bounded by the deadline so a server that swallows packets cannot stall startup.
-async fn attempt_open(target: &DbTarget, deadline: Instant) -> Result<DbConnection, StoreError> {
-    let target = target.clone();
-    let attempt = tokio::task::spawn_blocking(move || open_creating_database(&target));
-    match timeout_at(deadline, attempt).await {
-        Ok(Ok(outcome)) => outcome,
-        Ok(Err(join_error)) => Err(StoreError::Unavailable(format!("connection attempt failed: {join_error}"))),
-        Err(_elapsed) => Err(StoreError::Unavailable("connection attempt timed out".to_string())),
-    }
+async fn attempt_open(target: DbTarget) -> Result<DbConnection, StoreError> {
+    tokio::task::spawn_blocking(move || open_creating_database(&target))
+        .await
+        .unwrap_or_else(|join_error| {
+            Err(StoreError::Unavailable(format!(
+                "connection attempt failed: {join_error}"
+            )))
+        })
 }
 
 /// Connects first and creates the database only if that fails, so a user without CREATE
@@ -71,7 +73,10 @@ fn open_creating_database(target: &DbTarget) -> Result<DbConnection, StoreError>
 fn create_parent_dir(db_file: &Path) -> Result<(), StoreError> {
     match db_file.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir).map_err(|error| {
-            StoreError::Unavailable(format!("cannot create directory {}: {error}", dir.display()))
+            StoreError::Unavailable(format!(
+                "cannot create directory {}: {error}",
+                dir.display()
+            ))
         }),
         _ => Ok(()),
     }

@@ -7,8 +7,8 @@ use tokio::sync::Semaphore;
 use tracing::info;
 
 use crate::{
-    backend::DbTarget, connection::DbConnection, migrations, pool, pool::ConnectionManager, startup,
-    Backend, StoreConfig, StoreError,
+    backend::DbTarget, connection::DbConnection, migrations, pool, pool::ConnectionManager,
+    startup, Backend, StoreConfig, StoreError,
 };
 
 /// Async access to the database. Cheap to clone; all clones share one pool.
@@ -70,10 +70,13 @@ impl Store {
         T: Send + 'static,
     {
         let checkout_timeout = self.inner.checkout_timeout;
-        let permit = tokio::time::timeout(checkout_timeout, Arc::clone(&self.inner.permits).acquire_owned())
-            .await
-            .map_err(|_elapsed| no_connection_within(checkout_timeout))?
-            .map_err(|_closed| StoreError::Unavailable("the store is closed".to_string()))?;
+        let permit = tokio::time::timeout(
+            checkout_timeout,
+            Arc::clone(&self.inner.permits).acquire_owned(),
+        )
+        .await
+        .map_err(|_elapsed| no_connection_within(checkout_timeout))?
+        .map_err(|_closed| StoreError::Unavailable("the store is closed".to_string()))?;
         let pool = self.inner.pool.clone();
         blocking(move || {
             // Held until the query finishes, even if the caller stops waiting for it.
@@ -102,7 +105,10 @@ async fn migrate(mut conn: DbConnection, target: DbTarget) -> Result<usize, Stor
     blocking(move || migrations::run_pending(&mut conn, &target)).await
 }
 
-async fn open_pool(target: DbTarget, config: StoreConfig) -> Result<Pool<ConnectionManager>, StoreError> {
+async fn open_pool(
+    target: DbTarget,
+    config: StoreConfig,
+) -> Result<Pool<ConnectionManager>, StoreError> {
     blocking(move || pool::build(target, &config)).await
 }
 
@@ -112,8 +118,12 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, StoreError> {
     match tokio::task::spawn_blocking(work).await {
         Ok(outcome) => outcome,
-        Err(join_error) if join_error.is_panic() => std::panic::resume_unwind(join_error.into_panic()),
-        Err(join_error) => Err(StoreError::Unavailable(format!("database task cancelled: {join_error}"))),
+        Err(join_error) if join_error.is_panic() => {
+            std::panic::resume_unwind(join_error.into_panic())
+        }
+        Err(join_error) => Err(StoreError::Unavailable(format!(
+            "database task cancelled: {join_error}"
+        ))),
     }
 }
 
@@ -129,5 +139,7 @@ fn no_connection_within(timeout: Duration) -> StoreError {
 pub(crate) fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since_epoch| i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX))
+        .map_or(0, |since_epoch| {
+            i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX)
+        })
 }

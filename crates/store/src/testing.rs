@@ -30,14 +30,27 @@ impl TestDb {
     pub fn new(backend: Backend) -> TestDb {
         let name = format!("wa_t_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         match backend {
-            Backend::Mysql => Self::on_server(backend, &server_url(MYSQL_URL_VAR, DEFAULT_MYSQL_URL), &name),
-            Backend::Postgres => {
-                Self::on_server(backend, &server_url(POSTGRES_URL_VAR, DEFAULT_POSTGRES_URL), &name)
-            }
+            Backend::Mysql => Self::on_server(
+                backend,
+                &server_url(MYSQL_URL_VAR, DEFAULT_MYSQL_URL),
+                &name,
+            ),
+            Backend::Postgres => Self::on_server(
+                backend,
+                &server_url(POSTGRES_URL_VAR, DEFAULT_POSTGRES_URL),
+                &name,
+            ),
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("create a temporary directory for SQLite");
-                let url = format!("sqlite://{}", dir.path().join(format!("{name}.db")).display());
-                TestDb { url, backend, _sqlite_dir: Some(dir) }
+                let url = format!(
+                    "sqlite://{}",
+                    dir.path().join(format!("{name}.db")).display()
+                );
+                TestDb {
+                    url,
+                    backend,
+                    _sqlite_dir: Some(dir),
+                }
             }
         }
     }
@@ -57,9 +70,14 @@ impl TestDb {
     }
 
     fn on_server(backend: Backend, server: &str, name: &str) -> TestDb {
-        let mut url = Url::parse(server).unwrap_or_else(|error| panic!("test server URL {server:?}: {error}"));
+        let mut url = Url::parse(server)
+            .unwrap_or_else(|error| panic!("test server URL {server:?}: {error}"));
         url.set_path(&format!("/{name}"));
-        TestDb { url: url.to_string(), backend, _sqlite_dir: None }
+        TestDb {
+            url: url.to_string(),
+            backend,
+            _sqlite_dir: None,
+        }
     }
 }
 
@@ -73,5 +91,8 @@ impl Drop for TestDb {
 }
 
 fn server_url(var: &str, default: &str) -> String {
-    env::var(var).ok().filter(|url| !url.is_empty()).unwrap_or_else(|| default.to_string())
+    env::var(var)
+        .ok()
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| default.to_string())
 }

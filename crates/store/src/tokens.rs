@@ -29,7 +29,9 @@ impl Store {
     pub async fn insert_token(&self, token: StoredToken) -> Result<(), StoreError> {
         let record = TokenRecord::from(token);
         self.run(move |conn| {
-            diesel::insert_into(tokens::table).values(&record).execute(conn)?;
+            diesel::insert_into(tokens::table)
+                .values(&record)
+                .execute(conn)?;
             Ok(())
         })
         .await
@@ -58,7 +60,8 @@ impl Store {
     /// Removes every token whose expiry is at or before `now_unix`; returns how many.
     pub async fn delete_expired_tokens(&self, now_unix: i64) -> Result<u64, StoreError> {
         self.run(move |conn| {
-            let deleted = diesel::delete(tokens::table.filter(tokens::expires_at.le(now_unix))).execute(conn)?;
+            let deleted = diesel::delete(tokens::table.filter(tokens::expires_at.le(now_unix)))
+                .execute(conn)?;
             Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
         })
         .await

@@ -43,7 +43,9 @@ impl Store {
     pub async fn create_user(&self, user: NewUser) -> Result<User, StoreError> {
         let row = UserRecord::stamped(user);
         self.run(move |conn| {
-            diesel::insert_into(users::table).values(&row).execute(conn)?;
+            diesel::insert_into(users::table)
+                .values(&row)
+                .execute(conn)?;
             Ok(row.into_user())
         })
         .await
@@ -100,8 +102,10 @@ impl Store {
         let username = username.to_string();
         self.run(move |conn| {
             conn.transaction(|conn| {
-                diesel::delete(tokens::table.filter(tokens::username.eq(&username))).execute(conn)?;
-                let deleted = diesel::delete(users::table.filter(users::username.eq(&username))).execute(conn)?;
+                diesel::delete(tokens::table.filter(tokens::username.eq(&username)))
+                    .execute(conn)?;
+                let deleted = diesel::delete(users::table.filter(users::username.eq(&username)))
+                    .execute(conn)?;
                 Ok(deleted > 0)
             })
         })

@@ -36,7 +36,10 @@ async fn concurrent_connects_on_a_fresh_database_both_succeed(backend: Backend) 
     let (a, b) = tokio::join!(Store::connect(&config), Store::connect(&config));
     let (a, b) = (a.unwrap(), b.unwrap());
     // Each migration ran exactly once, in one process or the other.
-    assert_eq!(a.migrations_applied() + b.migrations_applied(), migration_names(backend).len());
+    assert_eq!(
+        a.migrations_applied() + b.migrations_applied(),
+        migration_names(backend).len()
+    );
     a.create_user(new_user("alice")).await.unwrap();
     assert!(b.find_user("alice").await.unwrap().is_some());
 }
@@ -45,13 +48,25 @@ async fn data_survives_reconnecting(backend: Backend) {
     let db = TestDb::new(backend);
     let store = connect_to(&db).await;
     store.create_user(new_user("alice")).await.unwrap();
-    let secret = store.get_or_insert_secret("jwt_key", "k1".to_string()).await.unwrap();
+    let secret = store
+        .get_or_insert_secret("jwt_key", "k1".to_string())
+        .await
+        .unwrap();
     drop(store);
 
     let store = connect_to(&db).await;
     assert_eq!(store.migrations_applied(), 0);
-    assert_eq!(store.find_user("alice").await.unwrap().unwrap().username, "alice");
-    assert_eq!(store.get_or_insert_secret("jwt_key", "k2".to_string()).await.unwrap(), secret);
+    assert_eq!(
+        store.find_user("alice").await.unwrap().unwrap().username,
+        "alice"
+    );
+    assert_eq!(
+        store
+            .get_or_insert_secret("jwt_key", "k2".to_string())
+            .await
+            .unwrap(),
+        secret
+    );
 }
 
 async fn dropped_database_is_recreated_on_connect(backend: Backend) {
@@ -103,8 +118,12 @@ fn unreachable_url(backend: Backend) -> (String, tempfile::TempDir) {
         listener.local_addr().unwrap().port()
     };
     let url = match backend {
-        Backend::Mysql => format!("mysql://wa_test:wa_test@127.0.0.1:{closed_port}/wa_t_unreachable"),
-        Backend::Postgres => format!("postgres://wa_test:wa_test@127.0.0.1:{closed_port}/wa_t_unreachable"),
+        Backend::Mysql => {
+            format!("mysql://wa_test:wa_test@127.0.0.1:{closed_port}/wa_t_unreachable")
+        }
+        Backend::Postgres => {
+            format!("postgres://wa_test:wa_test@127.0.0.1:{closed_port}/wa_t_unreachable")
+        }
         Backend::Sqlite => {
             let file = dir.path().join("not-a-directory");
             std::fs::write(&file, b"").unwrap();
@@ -125,9 +144,14 @@ async fn unknown_url_schemes_are_rejected_without_creating_files() {
         format!("postgress://wa_test@127.0.0.1/{}", "wa_t_typo"),
         format!("mysqll://wa_test@127.0.0.1/{}", "wa_t_typo"),
     ] {
-        let error = Store::connect(&StoreConfig::new(url.clone())).await.unwrap_err();
+        let error = Store::connect(&StoreConfig::new(url.clone()))
+            .await
+            .unwrap_err();
         assert!(matches!(error, StoreError::Config(_)), "{url}: {error:?}");
-        assert!(matches!(admin::backend_of(&url), Err(StoreError::Config(_))), "{url}");
+        assert!(
+            matches!(admin::backend_of(&url), Err(StoreError::Config(_))),
+            "{url}"
+        );
     }
     let created: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(created.is_empty(), "files were created: {created:?}");
@@ -135,7 +159,11 @@ async fn unknown_url_schemes_are_rejected_without_creating_files() {
 
 #[tokio::test]
 async fn invalid_database_names_are_config_errors() {
-    for url in ["mysql://wa_test@127.0.0.1/bad-name", "postgres://wa_test@127.0.0.1/x%22y", "postgres://h"] {
+    for url in [
+        "mysql://wa_test@127.0.0.1/bad-name",
+        "postgres://wa_test@127.0.0.1/x%22y",
+        "postgres://h",
+    ] {
         let error = Store::connect(&StoreConfig::new(url)).await.unwrap_err();
         assert!(matches!(error, StoreError::Config(_)), "{url}: {error:?}");
     }
@@ -145,9 +173,18 @@ async fn invalid_database_names_are_config_errors() {
 fn backend_of_follows_the_scheme() {
     assert_eq!(admin::backend_of("mysql://h/db").unwrap(), Backend::Mysql);
     assert_eq!(admin::backend_of("mariadb://h/db").unwrap(), Backend::Mysql);
-    assert_eq!(admin::backend_of("postgres://h/db").unwrap(), Backend::Postgres);
-    assert_eq!(admin::backend_of("postgresql://h/db").unwrap(), Backend::Postgres);
-    assert_eq!(admin::backend_of("sqlite:///tmp/wa.db").unwrap(), Backend::Sqlite);
+    assert_eq!(
+        admin::backend_of("postgres://h/db").unwrap(),
+        Backend::Postgres
+    );
+    assert_eq!(
+        admin::backend_of("postgresql://h/db").unwrap(),
+        Backend::Postgres
+    );
+    assert_eq!(
+        admin::backend_of("sqlite:///tmp/wa.db").unwrap(),
+        Backend::Sqlite
+    );
     assert_eq!(admin::backend_of("sqlite:wa.db").unwrap(), Backend::Sqlite);
 }
 
@@ -166,8 +203,14 @@ fn each_mysql_migration_is_one_statement() {
     for name in migration_names(Backend::Mysql) {
         for file in ["up.sql", "down.sql"] {
             let sql = std::fs::read_to_string(root.join(&name).join(file)).unwrap();
-            let code: String = sql.lines().filter(|line| !line.trim_start().starts_with("--")).collect();
-            let statements = code.split(';').filter(|part| !part.trim().is_empty()).count();
+            let code: String = sql
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("--"))
+                .collect();
+            let statements = code
+                .split(';')
+                .filter(|part| !part.trim().is_empty())
+                .count();
             assert_eq!(statements, 1, "{name}/{file} has {statements} statements");
         }
     }

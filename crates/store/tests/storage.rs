@@ -27,19 +27,31 @@ async fn user_create_find_update_delete(backend: Backend) {
     let created = store.create_user(new_user("alice")).await.unwrap();
     assert_eq!(created.username, "alice");
     assert!(created.created_at > 1_600_000_000);
-    assert_eq!(store.find_user("alice").await.unwrap(), Some(created.clone()));
+    assert_eq!(
+        store.find_user("alice").await.unwrap(),
+        Some(created.clone())
+    );
     assert_eq!(store.find_user("bob").await.unwrap(), None);
     // Usernames compare byte for byte on every backend.
     assert_eq!(store.find_user("ALICE").await.unwrap(), None);
 
-    assert!(store.update_password("alice", "$2b$12$new", true).await.unwrap());
+    assert!(store
+        .update_password("alice", "$2b$12$new", true)
+        .await
+        .unwrap());
     let updated = store.find_user("alice").await.unwrap().unwrap();
     assert_eq!(updated.password_hash, "$2b$12$new");
     assert!(updated.must_change_password);
     assert_eq!(updated.created_at, created.created_at);
     // Writing the same values again still reports the user as found (MySQL counts changed rows).
-    assert!(store.update_password("alice", "$2b$12$new", true).await.unwrap());
-    assert!(!store.update_password("bob", "$2b$12$x", false).await.unwrap());
+    assert!(store
+        .update_password("alice", "$2b$12$new", true)
+        .await
+        .unwrap());
+    assert!(!store
+        .update_password("bob", "$2b$12$x", false)
+        .await
+        .unwrap());
 
     assert!(store.delete_user("alice").await.unwrap());
     assert_eq!(store.find_user("alice").await.unwrap(), None);
@@ -69,8 +81,14 @@ async fn ensure_user_inserts_only_once(backend: Backend) {
 
     // Two webapps starting together: exactly one inserts.
     let other = connect_to(&db).await;
-    let (a, b) = tokio::join!(store.ensure_user(new_user("ops")), other.ensure_user(new_user("ops")));
-    assert!(a.unwrap() ^ b.unwrap(), "exactly one ensure_user must insert");
+    let (a, b) = tokio::join!(
+        store.ensure_user(new_user("ops")),
+        other.ensure_user(new_user("ops"))
+    );
+    assert!(
+        a.unwrap() ^ b.unwrap(),
+        "exactly one ensure_user must insert"
+    );
 }
 
 async fn delete_user_removes_its_tokens_only(backend: Backend) {
@@ -79,25 +97,37 @@ async fn delete_user_removes_its_tokens_only(backend: Backend) {
     store.create_user(new_user("alice")).await.unwrap();
     store.create_user(new_user("bob")).await.unwrap();
     for (id, username) in [("a1", "alice"), ("a2", "alice"), ("b1", "bob")] {
-        store.insert_token(token(id, username, 100, 200)).await.unwrap();
+        store
+            .insert_token(token(id, username, 100, 200))
+            .await
+            .unwrap();
     }
 
     assert!(store.delete_user("alice").await.unwrap());
     assert_eq!(store.find_token("a1").await.unwrap(), None);
     assert_eq!(store.find_token("a2").await.unwrap(), None);
-    assert_eq!(store.find_token("b1").await.unwrap(), Some(token("b1", "bob", 100, 200)));
+    assert_eq!(
+        store.find_token("b1").await.unwrap(),
+        Some(token("b1", "bob", 100, 200))
+    );
 }
 
 async fn token_insert_find_delete(backend: Backend) {
     let db = TestDb::new(backend);
     let store = connect_to(&db).await;
     let id = "42120142cba71fd0956ebac513e8d44b";
-    store.insert_token(token(id, "alice", 1_626_598_248, 1_627_203_048)).await.unwrap();
+    store
+        .insert_token(token(id, "alice", 1_626_598_248, 1_627_203_048))
+        .await
+        .unwrap();
     assert_eq!(
         store.find_token(id).await.unwrap(),
         Some(token(id, "alice", 1_626_598_248, 1_627_203_048))
     );
-    let error = store.insert_token(token(id, "bob", 1, 2)).await.unwrap_err();
+    let error = store
+        .insert_token(token(id, "bob", 1, 2))
+        .await
+        .unwrap_err();
     assert!(matches!(error, StoreError::Conflict), "{error:?}");
     assert_eq!(store.find_token("unknown").await.unwrap(), None);
 
@@ -110,7 +140,10 @@ async fn delete_expired_tokens_keeps_live_ones(backend: Backend) {
     let db = TestDb::new(backend);
     let store = connect_to(&db).await;
     for (id, expires_at) in [("t100", 100), ("t200", 200), ("t300", 300)] {
-        store.insert_token(token(id, "alice", 0, expires_at)).await.unwrap();
+        store
+            .insert_token(token(id, "alice", 0, expires_at))
+            .await
+            .unwrap();
     }
     assert_eq!(store.delete_expired_tokens(200).await.unwrap(), 2);
     assert_eq!(store.delete_expired_tokens(200).await.unwrap(), 0);
@@ -133,12 +166,21 @@ async fn cert_insert_if_absent_first_writer_wins(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(second, cert("first"));
-    assert_eq!(store.find_cert("localhost", "server").await.unwrap(), Some(cert("first")));
+    assert_eq!(
+        store.find_cert("localhost", "server").await.unwrap(),
+        Some(cert("first"))
+    );
 
     // The key is (hostname, cert_type): other kinds and hosts are independent.
-    let ca = store.insert_cert_if_absent("localhost", "ca", cert("ca")).await.unwrap();
+    let ca = store
+        .insert_cert_if_absent("localhost", "ca", cert("ca"))
+        .await
+        .unwrap();
     assert_eq!(ca, cert("ca"));
-    assert_eq!(store.find_cert("example.com", "server").await.unwrap(), None);
+    assert_eq!(
+        store.find_cert("example.com", "server").await.unwrap(),
+        None
+    );
 }
 
 async fn cert_concurrent_writers_agree_on_one(backend: Backend) {
@@ -160,8 +202,18 @@ async fn cert_concurrent_writers_agree_on_one(backend: Backend) {
 async fn secret_first_writer_wins_across_stores(backend: Backend) {
     let db = TestDb::new(backend);
     let (a, b) = (connect_to(&db).await, connect_to(&db).await);
-    assert_eq!(a.get_or_insert_secret("jwt_key", "from-a".into()).await.unwrap(), "from-a");
-    assert_eq!(b.get_or_insert_secret("jwt_key", "from-b".into()).await.unwrap(), "from-a");
+    assert_eq!(
+        a.get_or_insert_secret("jwt_key", "from-a".into())
+            .await
+            .unwrap(),
+        "from-a"
+    );
+    assert_eq!(
+        b.get_or_insert_secret("jwt_key", "from-b".into())
+            .await
+            .unwrap(),
+        "from-a"
+    );
 
     let (from_a, from_b) = tokio::join!(
         a.get_or_insert_secret("race", "from-a".into()),
@@ -176,21 +228,42 @@ async fn text_round_trips_four_byte_utf8(backend: Backend) {
     let db = TestDb::new(backend);
     let store = connect_to(&db).await;
     let value = "🔐 clé 漢字 👍🏽 ∑".to_string();
-    assert_eq!(store.get_or_insert_secret("emoji", value.clone()).await.unwrap(), value);
+    assert_eq!(
+        store
+            .get_or_insert_secret("emoji", value.clone())
+            .await
+            .unwrap(),
+        value
+    );
     let fresh = connect_to(&db).await;
-    assert_eq!(fresh.get_or_insert_secret("emoji", "other".into()).await.unwrap(), value);
+    assert_eq!(
+        fresh
+            .get_or_insert_secret("emoji", "other".into())
+            .await
+            .unwrap(),
+        value
+    );
 
     let username = "😀ünïcødé";
     store.create_user(new_user(username)).await.unwrap();
-    assert_eq!(fresh.find_user(username).await.unwrap().unwrap().username, username);
+    assert_eq!(
+        fresh.find_user(username).await.unwrap().unwrap().username,
+        username
+    );
 
     let pem = StoredCert {
         cert_pem: "-----BEGIN CERTIFICATE-----\n🙂\n".to_string(),
         key_pem: "🔑".to_string(),
         ca_pem: String::new(),
     };
-    store.insert_cert_if_absent("ünï.example", "server", pem.clone()).await.unwrap();
-    assert_eq!(fresh.find_cert("ünï.example", "server").await.unwrap(), Some(pem));
+    store
+        .insert_cert_if_absent("ünï.example", "server", pem.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        fresh.find_cert("ünï.example", "server").await.unwrap(),
+        Some(pem)
+    );
 }
 
 fn token(id: &str, username: &str, issued_at: i64, expires_at: i64) -> StoredToken {

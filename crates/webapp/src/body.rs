@@ -38,6 +38,16 @@ impl JsonParams {
         })
     }
 
+    /// The whole body as a JSON object (empty when none was sent), for relaying to the coreapp.
+    pub fn into_value(self) -> Value {
+        Value::Object(self.fields)
+    }
+
+    /// Whether the body has no fields at all.
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
     /// A string field that must be present.
     pub fn required_str(&self, name: &str) -> Result<&str, ApiError> {
         self.optional_str(name)?

@@ -63,3 +63,34 @@ impl CoreappClient {
         ))
     }
 }
+
+/// The coreapp's answer to a forwarded call: its status and its envelope body, relayed as-is.
+pub struct Forwarded {
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+impl CoreappClient {
+    /// Forwards a public API call to the coreapp, which serves the same path and method on its
+    /// internal listener and answers with a complete envelope (payload or `errors`, and `meta`).
+    /// The webapp has already authenticated the caller and checked the role and the JSON syntax.
+    pub async fn forward(
+        &self,
+        method: reqwest::Method,
+        path_and_query: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Forwarded, ApiError> {
+        let url = format!("{}{}", self.base_url, path_and_query);
+        let mut request = self.http.request(method, &url);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(|e| self.unreachable(&e))?;
+        let status = response.status().as_u16();
+        let body = response
+            .json::<serde_json::Value>()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        Ok(Forwarded { status, body })
+    }
+}

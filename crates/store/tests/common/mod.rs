@@ -60,7 +60,9 @@ pub fn migration_names(backend: Backend) -> Vec<String> {
         Backend::Postgres => "postgres",
         Backend::Sqlite => "sqlite",
     };
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../sql").join(tree);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../sql")
+        .join(tree);
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|entry| entry.unwrap())

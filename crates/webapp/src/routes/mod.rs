@@ -1,5 +1,6 @@
 //! The route table: every path the webapp answers, in one place.
 
+pub mod forward;
 mod health;
 mod users;
 

@@ -1,0 +1,272 @@
+//! The protocol between a coreapp (client) and wanet (server), carried over TLS.
+//!
+//! Each frame is a 4-byte big-endian length followed by one JSON [`Frame`]. The client sends
+//! [`Frame::Request`]s with ids of its choosing and may have many in flight; the server answers
+//! each with a [`Frame::Response`] carrying the same id, in any order. The server also sends
+//! [`Frame::Push`]es (inbound messages, receipts, the end-of-backlog marker) which the client
+//! acknowledges with [`Frame::Ack`] once it has persisted them: wanet keeps an unacknowledged push
+//! and sends it again on the next connection. Either side may send [`Frame::Ping`]; the other
+//! answers [`Frame::Pong`]. A side that hears nothing for three heartbeat intervals closes the
+//! connection.
+
+use bytes::{Bytes, BytesMut};
+use serde::{Deserialize, Serialize};
+use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec};
+
+/// Largest frame either side accepts.
+pub const MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
+
+/// Default port of wanet's protocol listener (WhatsApp's chat port).
+pub const DEFAULT_PORT: u16 = 5222;
+
+/// Interval at which the client sends `Ping` when idle.
+pub const HEARTBEAT_SECS: u64 = 10;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "frame", rename_all = "snake_case")]
+pub enum Frame {
+    Request { id: u64, request: Request },
+    Response { id: u64, result: Result<Response, NetError> },
+    Push { id: u64, push: Push },
+    Ack { id: u64 },
+    Ping { nonce: u64 },
+    Pong { nonce: u64 },
+}
+
+/// Requests a coreapp makes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Request {
+    /// First request on every connection. Without credentials the session may only register;
+    /// with them it is the business's session, and wanet starts pushing its backlog.
+    Hello {
+        client_version: String,
+        credentials: Option<Credentials>,
+    },
+    /// Ask for a registration code by `sms` or `voice` for `cc` + `phone_number`.
+    RequestCode {
+        cc: String,
+        phone_number: String,
+        method: String,
+        /// The base64 verified-name certificate minted by wanet's control API.
+        cert: String,
+        pin: Option<String>,
+    },
+    /// Submit the 6-digit code; the answer carries the credentials for later sessions.
+    Register {
+        cc: String,
+        phone_number: String,
+        code: String,
+    },
+    /// Message templates of the business (loaded at initialization).
+    GetTemplates,
+    /// Which of these wa_ids are WhatsApp users.
+    CheckContacts { wa_ids: Vec<String> },
+    /// Send a message. wanet deduplicates by `id`: a re-send after a crash is accepted again but
+    /// delivered to the phone only once.
+    SendMessage {
+        id: String,
+        to: String,
+        /// The message object as the API received it (`type`, `text`, `preview_url`, ...).
+        message: serde_json::Value,
+    },
+    /// Tell the sender of an inbound message that the business read it.
+    ReadReceipt { message_id: String, to: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credentials {
+    /// Digits with country code, e.g. `16315551234`.
+    pub phone: String,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Response {
+    Welcome {
+        /// The business's wa_id when the session is authenticated.
+        business: Option<String>,
+        /// Pushes waiting in the offline store; they follow, then `BacklogDone`.
+        backlog: u64,
+    },
+    CodeSent { vname: String },
+    /// The number is already registered with the presented certificate; no code needed.
+    AlreadyRegistered { vname: String, credentials: Credentials },
+    Registered { vname: String, credentials: Credentials },
+    Templates { templates: Vec<serde_json::Value> },
+    Contacts { results: Vec<ContactResult> },
+    /// The network accepted the message: the `sent` status.
+    Accepted { id: String, timestamp: i64, duplicate: bool },
+    Done,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactResult {
+    pub wa_id: String,
+    pub on_whatsapp: bool,
+}
+
+/// Something the network tells the business without being asked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Push {
+    /// A consumer's message to the business.
+    Inbound {
+        id: String,
+        from: String,
+        profile_name: String,
+        timestamp: i64,
+        /// The message object in the webhook shape (`type`, `text`, ...), without `from`/`id`/`timestamp`.
+        message: serde_json::Value,
+    },
+    /// A status of one of the business's messages.
+    Receipt {
+        message_id: String,
+        recipient: String,
+        status: ReceiptStatus,
+        timestamp: i64,
+        error: Option<NetError>,
+    },
+    /// Everything stored while the business was offline has been pushed.
+    BacklogDone,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptStatus {
+    Delivered,
+    Read,
+    Failed,
+}
+
+/// An error from the network; `code` is an On-Prem code (e.g. 470, 1013, 1005).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetError {
+    pub code: u32,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
+}
+
+impl NetError {
+    pub fn new(code: u32, title: impl Into<String>) -> Self {
+        NetError {
+            code,
+            title: title.into(),
+            details: None,
+        }
+    }
+
+    pub fn with_details(mut self, details: impl Into<String>) -> Self {
+        self.details = Some(details.into());
+        self
+    }
+}
+
+/// tokio codec for [`Frame`]s.
+#[derive(Debug)]
+pub struct FrameCodec {
+    inner: LengthDelimitedCodec,
+}
+
+impl Default for FrameCodec {
+    fn default() -> Self {
+        FrameCodec {
+            inner: LengthDelimitedCodec::builder()
+                .max_frame_length(MAX_FRAME_BYTES)
+                .new_codec(),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum CodecError {
+    Io(std::io::Error),
+    Json(serde_json::Error),
+}
+
+impl std::fmt::Display for CodecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CodecError::Io(e) => write!(f, "i/o: {e}"),
+            CodecError::Json(e) => write!(f, "bad frame: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CodecError {}
+
+impl From<std::io::Error> for CodecError {
+    fn from(e: std::io::Error) -> Self {
+        CodecError::Io(e)
+    }
+}
+
+impl Decoder for FrameCodec {
+    type Item = Frame;
+    type Error = CodecError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, CodecError> {
+        match self.inner.decode(src)? {
+            Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(CodecError::Json),
+            None => Ok(None),
+        }
+    }
+}
+
+impl Encoder<Frame> for FrameCodec {
+    type Error = CodecError;
+
+    fn encode(&mut self, frame: Frame, dst: &mut BytesMut) -> Result<(), CodecError> {
+        let json = serde_json::to_vec(&frame).map_err(CodecError::Json)?;
+        self.inner.encode(Bytes::from(json), dst)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip_through_the_codec() {
+        let frames = vec![
+            Frame::Request {
+                id: 1,
+                request: Request::SendMessage {
+                    id: "gBxx".into(),
+                    to: "16315551234".into(),
+                    message: serde_json::json!({"type": "text", "text": {"body": "hi"}}),
+                },
+            },
+            Frame::Response {
+                id: 1,
+                result: Err(NetError::new(470, "Re-engagement message")),
+            },
+            Frame::Push {
+                id: 7,
+                push: Push::BacklogDone,
+            },
+            Frame::Ack { id: 7 },
+            Frame::Ping { nonce: 3 },
+        ];
+        let mut codec = FrameCodec::default();
+        let mut buf = BytesMut::new();
+        for f in &frames {
+            codec.encode(f.clone(), &mut buf).unwrap();
+        }
+        for f in frames {
+            assert_eq!(codec.decode(&mut buf).unwrap(), Some(f));
+        }
+        assert_eq!(codec.decode(&mut buf).unwrap(), None);
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        let mut codec = FrameCodec::default();
+        let mut buf = BytesMut::new();
+        codec.inner.encode(Bytes::from_static(b"{nope"), &mut buf).unwrap();
+        assert!(codec.decode(&mut buf).is_err());
+    }
+}

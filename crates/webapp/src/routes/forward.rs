@@ -1,0 +1,29 @@
+//! Calls the coreapp answers: the webapp checks the caller, the role and the JSON syntax, then
+//! relays the request and the coreapp's answer unchanged.
+
+use crate::body::JsonParams;
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use wa_api::ApiError;
+
+/// Relays `req` (method, path, query and the parsed JSON body) to the coreapp.
+pub async fn to_coreapp(
+    req: &HttpRequest,
+    state: &AppState,
+    params: Option<JsonParams>,
+) -> Result<HttpResponse, ApiError> {
+    let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
+        .map_err(|_| ApiError::method_not_allowed())?;
+    let path_and_query = match req.uri().query() {
+        Some(query) => format!("{}?{query}", req.path()),
+        None => req.path().to_string(),
+    };
+    let body = params.map(JsonParams::into_value);
+    let answer = state
+        .coreapp
+        .forward(method, &path_and_query, body.as_ref())
+        .await?;
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    Ok(HttpResponse::build(status).json(answer.body))
+}
