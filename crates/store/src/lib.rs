@@ -5,14 +5,19 @@
 //! runs on tokio's blocking threads behind a semaphore sized to the connection pool.
 
 mod backend;
+mod callbacks;
 mod certs;
 mod config;
 mod connection;
+mod contacts;
+mod conversations;
 mod dialect;
 mod error;
 mod first_writer;
+mod messages;
 mod migrations;
 mod pool;
+mod registration;
 mod schema;
 mod secrets;
 mod startup;
@@ -24,9 +29,13 @@ pub mod admin;
 pub mod testing;
 
 pub use backend::Backend;
+pub use callbacks::{NewCallback, PendingCallback};
 pub use certs::StoredCert;
 pub use config::StoreConfig;
+pub use conversations::Conversation;
 pub use error::StoreError;
+pub use messages::{InboundMessage, OutboundMessage, StatusOutcome, StoredMessage};
+pub use registration::Registration;
 pub use store::Store;
 pub use tokens::StoredToken;
 pub use users::{NewUser, User};

@@ -1,0 +1,160 @@
+//! The durable webhook outbox (`callback_persist`): every event the business must hear about is a
+//! row here until the receiver answers 200. Rows are written in the same transaction as the event
+//! itself (see `messages.rs`), so an event is never recorded without its webhook.
+
+use diesel::prelude::*;
+
+use crate::{connection::DbConnection, Store, StoreError};
+
+diesel::table! {
+    callbacks (id) {
+        id -> BigInt,
+        event_key -> Text,
+        kind -> Text,
+        body -> Text,
+        attempts -> Integer,
+        next_attempt_ms -> BigInt,
+        last_error -> Text,
+        created_ms -> BigInt,
+    }
+}
+
+/// A webhook to deliver. `event_key` identifies the event (e.g. `status:<id>:delivered`), so
+/// processing the same event twice queues it once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCallback {
+    pub event_key: String,
+    pub kind: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct PendingCallback {
+    pub id: i64,
+    pub kind: String,
+    pub body: String,
+    pub attempts: i32,
+}
+
+/// Queues `callback` on `conn` (inside the caller's transaction); false when its event was
+/// already queued.
+pub(crate) fn insert_callback(
+    conn: &mut DbConnection,
+    callback: &NewCallback,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    let already = callbacks::table
+        .filter(callbacks::event_key.eq(&callback.event_key))
+        .count()
+        .get_result::<i64>(conn)?;
+    if already > 0 {
+        return Ok(false);
+    }
+    diesel::insert_into(callbacks::table)
+        .values((
+            callbacks::event_key.eq(&callback.event_key),
+            callbacks::kind.eq(&callback.kind),
+            callbacks::body.eq(&callback.body),
+            callbacks::attempts.eq(0),
+            callbacks::next_attempt_ms.eq(now_ms),
+            callbacks::last_error.eq(""),
+            callbacks::created_ms.eq(now_ms),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+impl Store {
+    pub async fn enqueue_callback(&self, callback: NewCallback) -> Result<bool, StoreError> {
+        self.run(move |conn| {
+            conn.transaction(|conn| insert_callback(conn, &callback, now_ms()))
+                .or_else(conflict_means_queued)
+        })
+        .await
+    }
+
+    /// Callbacks due at `now_ms`, oldest first, skipping the ids in `exclude` (in flight).
+    pub async fn due_callbacks(
+        &self,
+        now_ms: i64,
+        limit: i64,
+        exclude: Vec<i64>,
+    ) -> Result<Vec<PendingCallback>, StoreError> {
+        self.run(move |conn| {
+            Ok(callbacks::table
+                .filter(callbacks::next_attempt_ms.le(now_ms))
+                .filter(callbacks::id.ne_all(exclude))
+                .order((callbacks::next_attempt_ms.asc(), callbacks::id.asc()))
+                .limit(limit)
+                .select((
+                    callbacks::id,
+                    callbacks::kind,
+                    callbacks::body,
+                    callbacks::attempts,
+                ))
+                .load::<PendingCallback>(conn)?)
+        })
+        .await
+    }
+
+    /// The receiver took it: forget it.
+    pub async fn delete_callback(&self, id: i64) -> Result<(), StoreError> {
+        self.run(move |conn| {
+            diesel::delete(callbacks::table.find(id)).execute(conn)?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn reschedule_callback(
+        &self,
+        id: i64,
+        attempts: i32,
+        next_attempt_ms: i64,
+        last_error: String,
+    ) -> Result<(), StoreError> {
+        self.run(move |conn| {
+            diesel::update(callbacks::table.find(id))
+                .set((
+                    callbacks::attempts.eq(attempts),
+                    callbacks::next_attempt_ms.eq(next_attempt_ms),
+                    callbacks::last_error.eq(last_error),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn pending_callback_count(&self) -> Result<i64, StoreError> {
+        self.run(|conn| Ok(callbacks::table.count().get_result::<i64>(conn)?))
+            .await
+    }
+
+    /// Every queued body of `kind`, oldest first (diagnostics and tests).
+    pub async fn queued_callback_bodies(&self, kind: &str) -> Result<Vec<String>, StoreError> {
+        let kind = kind.to_string();
+        self.run(move |conn| {
+            Ok(callbacks::table
+                .filter(callbacks::kind.eq(kind))
+                .order(callbacks::id.asc())
+                .select(callbacks::body)
+                .load::<String>(conn)?)
+        })
+        .await
+    }
+}
+
+/// Two writers racing on one event: the loser's unique violation means the event is queued.
+fn conflict_means_queued(err: StoreError) -> Result<bool, StoreError> {
+    match err {
+        StoreError::Conflict => Ok(false),
+        other => Err(other),
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

@@ -1,0 +1,62 @@
+//! Contact-check results, cached so re-checking a number within 7 days is free (as On-Prem).
+
+use diesel::prelude::*;
+use std::collections::HashMap;
+
+use crate::{Store, StoreError};
+
+diesel::table! {
+    contacts (wa_id) {
+        wa_id -> Text,
+        on_whatsapp -> Bool,
+        checked_at -> BigInt,
+    }
+}
+
+impl Store {
+    /// Cached answers for `wa_ids` checked at or after `fresh_since` (unix seconds).
+    pub async fn cached_contacts(
+        &self,
+        wa_ids: Vec<String>,
+        fresh_since: i64,
+    ) -> Result<HashMap<String, bool>, StoreError> {
+        self.run(move |conn| {
+            let rows = contacts::table
+                .filter(contacts::wa_id.eq_any(wa_ids))
+                .filter(contacts::checked_at.ge(fresh_since))
+                .select((contacts::wa_id, contacts::on_whatsapp))
+                .load::<(String, bool)>(conn)?;
+            Ok(rows.into_iter().collect())
+        })
+        .await
+    }
+
+    /// Records fresh answers, replacing older ones.
+    pub async fn save_contacts(
+        &self,
+        results: Vec<(String, bool)>,
+        checked_at: i64,
+    ) -> Result<(), StoreError> {
+        self.run(move |conn| {
+            conn.transaction(|conn| {
+                for (wa_id, on_whatsapp) in &results {
+                    diesel::delete(contacts::table.find(wa_id)).execute(conn)?;
+                    diesel::insert_into(contacts::table)
+                        .values((
+                            contacts::wa_id.eq(wa_id),
+                            contacts::on_whatsapp.eq(on_whatsapp),
+                            contacts::checked_at.eq(checked_at),
+                        ))
+                        .execute(conn)?;
+                }
+                Ok(())
+            })
+        })
+        .await
+        .or_else(|err| match err {
+            // Another check of the same number committed first; its answer is as fresh as ours.
+            StoreError::Conflict => Ok(()),
+            other => Err(other),
+        })
+    }
+}

@@ -1,0 +1,72 @@
+//! Conversations: the 24-hour pricing windows reported in status webhooks (`conversation`,
+//! `pricing`). One open conversation per recipient.
+
+use diesel::prelude::*;
+
+use crate::{Store, StoreError};
+
+diesel::table! {
+    conversations (recipient) {
+        recipient -> Text,
+        id -> Text,
+        origin -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    pub id: String,
+    /// `business_initiated` or `user_initiated`.
+    pub origin: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+impl Store {
+    /// The conversation open with `recipient` at `now`, or `candidate` when none is: then it is
+    /// stored and the flag is true (the status that opens a conversation carries its expiry).
+    pub async fn open_conversation(
+        &self,
+        recipient: &str,
+        now: i64,
+        candidate: Conversation,
+    ) -> Result<(Conversation, bool), StoreError> {
+        let recipient = recipient.to_string();
+        self.run(move |conn| {
+            conn.transaction(|conn| {
+                let open = conversations::table
+                    .find(&recipient)
+                    .filter(conversations::expires_at.gt(now))
+                    .select((
+                        conversations::id,
+                        conversations::origin,
+                        conversations::expires_at,
+                    ))
+                    .first::<(String, String, i64)>(conn)
+                    .optional()?;
+                if let Some((id, origin, expires_at)) = open {
+                    return Ok((
+                        Conversation {
+                            id,
+                            origin,
+                            expires_at,
+                        },
+                        false,
+                    ));
+                }
+                diesel::delete(conversations::table.find(&recipient)).execute(conn)?;
+                diesel::insert_into(conversations::table)
+                    .values((
+                        conversations::recipient.eq(&recipient),
+                        conversations::id.eq(&candidate.id),
+                        conversations::origin.eq(&candidate.origin),
+                        conversations::expires_at.eq(candidate.expires_at),
+                    ))
+                    .execute(conn)?;
+                Ok((candidate, true))
+            })
+        })
+        .await
+    }
+}

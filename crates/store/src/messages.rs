@@ -1,0 +1,270 @@
+//! Messages in both directions, and the transitions that must be atomic with their webhook:
+//! an inbound message and its callback, a status change and its callback.
+
+use diesel::prelude::*;
+
+use crate::callbacks::{insert_callback, now_ms, NewCallback};
+use crate::{Store, StoreError};
+
+diesel::table! {
+    messages (id) {
+        id -> Text,
+        direction -> Text,
+        peer -> Text,
+        msg_type -> Text,
+        payload -> Text,
+        status -> Text,
+        created_ms -> BigInt,
+        updated_ms -> BigInt,
+    }
+}
+
+const OUTBOUND: &str = "out";
+const INBOUND: &str = "in";
+
+/// Status of an outbound message before the network has accepted it.
+pub const PENDING: &str = "pending";
+/// Status of an inbound message once stored.
+pub const RECEIVED: &str = "received";
+
+/// A message the business sends; `payload` is the API's message object as JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundMessage {
+    pub id: String,
+    pub to: String,
+    pub msg_type: String,
+    pub payload: String,
+    pub created_ms: i64,
+}
+
+/// A message a consumer sent; `payload` is the message object as JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundMessage {
+    pub id: String,
+    pub from: String,
+    pub msg_type: String,
+    pub payload: String,
+    pub received_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    pub id: String,
+    pub outbound: bool,
+    pub peer: String,
+    pub msg_type: String,
+    pub status: String,
+    pub created_ms: i64,
+}
+
+/// What recording a status did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusOutcome {
+    /// The message moved to the new status.
+    Advanced,
+    /// The message already had this or a later status; only the webhook (if new) was queued.
+    NotNewer,
+    /// No such outbound message.
+    UnknownMessage,
+}
+
+/// Order of outbound statuses; receipts can arrive out of order and must not move a message back.
+fn rank(status: &str) -> u8 {
+    match status {
+        PENDING => 0,
+        "sent" => 1,
+        "delivered" => 2,
+        "read" => 3,
+        "failed" => 4,
+        _ => 0,
+    }
+}
+
+impl Store {
+    /// Stores a message to send; the API answers 201 only after this returns.
+    pub async fn insert_outbound(&self, msg: OutboundMessage) -> Result<(), StoreError> {
+        self.run(move |conn| {
+            diesel::insert_into(messages::table)
+                .values((
+                    messages::id.eq(&msg.id),
+                    messages::direction.eq(OUTBOUND),
+                    messages::peer.eq(&msg.to),
+                    messages::msg_type.eq(&msg.msg_type),
+                    messages::payload.eq(&msg.payload),
+                    messages::status.eq(PENDING),
+                    messages::created_ms.eq(msg.created_ms),
+                    messages::updated_ms.eq(msg.created_ms),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Outbound messages the network has not accepted yet, oldest first, minus `exclude`.
+    pub async fn pending_outbound(
+        &self,
+        limit: i64,
+        exclude: Vec<String>,
+    ) -> Result<Vec<OutboundMessage>, StoreError> {
+        self.run(move |conn| {
+            let rows = messages::table
+                .filter(messages::status.eq(PENDING))
+                .filter(messages::direction.eq(OUTBOUND))
+                .filter(messages::id.ne_all(exclude))
+                .order((messages::created_ms.asc(), messages::id.asc()))
+                .limit(limit)
+                .select((
+                    messages::id,
+                    messages::peer,
+                    messages::msg_type,
+                    messages::payload,
+                    messages::created_ms,
+                ))
+                .load::<(String, String, String, String, i64)>(conn)?;
+            Ok(rows
+                .into_iter()
+                .map(|(id, to, msg_type, payload, created_ms)| OutboundMessage {
+                    id,
+                    to,
+                    msg_type,
+                    payload,
+                    created_ms,
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// Moves an outbound message to `status` (never backwards) and queues its webhook, in one
+    /// transaction.
+    pub async fn record_status(
+        &self,
+        message_id: &str,
+        status: &str,
+        callback: Option<NewCallback>,
+    ) -> Result<StatusOutcome, StoreError> {
+        let (message_id, status) = (message_id.to_string(), status.to_string());
+        self.run(move |conn| {
+            conn.transaction(|conn| {
+                let current = messages::table
+                    .find(&message_id)
+                    .filter(messages::direction.eq(OUTBOUND))
+                    .select(messages::status)
+                    .first::<String>(conn)
+                    .optional()?;
+                let Some(current) = current else {
+                    return Ok(StatusOutcome::UnknownMessage);
+                };
+                let now = now_ms();
+                if let Some(callback) = &callback {
+                    insert_callback(conn, callback, now)?;
+                }
+                if rank(&status) <= rank(&current) {
+                    return Ok(StatusOutcome::NotNewer);
+                }
+                diesel::update(messages::table.find(&message_id))
+                    .set((messages::status.eq(&status), messages::updated_ms.eq(now)))
+                    .execute(conn)?;
+                Ok(StatusOutcome::Advanced)
+            })
+        })
+        .await
+    }
+
+    /// Stores an inbound message together with its webhook; false (and nothing written) when the
+    /// message was stored before, e.g. the network re-sent it after a crash.
+    pub async fn insert_inbound(
+        &self,
+        msg: InboundMessage,
+        callback: NewCallback,
+    ) -> Result<bool, StoreError> {
+        self.run(move |conn| {
+            conn.transaction(|conn| {
+                let seen = messages::table
+                    .find(&msg.id)
+                    .count()
+                    .get_result::<i64>(conn)?;
+                if seen > 0 {
+                    return Ok(false);
+                }
+                diesel::insert_into(messages::table)
+                    .values((
+                        messages::id.eq(&msg.id),
+                        messages::direction.eq(INBOUND),
+                        messages::peer.eq(&msg.from),
+                        messages::msg_type.eq(&msg.msg_type),
+                        messages::payload.eq(&msg.payload),
+                        messages::status.eq(RECEIVED),
+                        messages::created_ms.eq(msg.received_ms),
+                        messages::updated_ms.eq(msg.received_ms),
+                    ))
+                    .execute(conn)?;
+                insert_callback(conn, &callback, msg.received_ms)?;
+                Ok(true)
+            })
+        })
+        .await
+    }
+
+    pub async fn find_message(&self, id: &str) -> Result<Option<StoredMessage>, StoreError> {
+        let id = id.to_string();
+        self.run(move |conn| {
+            let row = messages::table
+                .find(&id)
+                .select((
+                    messages::id,
+                    messages::direction,
+                    messages::peer,
+                    messages::msg_type,
+                    messages::status,
+                    messages::created_ms,
+                ))
+                .first::<(String, String, String, String, String, i64)>(conn)
+                .optional()?;
+            Ok(row.map(
+                |(id, direction, peer, msg_type, status, created_ms)| StoredMessage {
+                    id,
+                    outbound: direction == OUTBOUND,
+                    peer,
+                    msg_type,
+                    status,
+                    created_ms,
+                },
+            ))
+        })
+        .await
+    }
+
+    /// When `peer` last wrote to the business (milliseconds), if ever.
+    pub async fn last_inbound_ms(&self, peer: &str) -> Result<Option<i64>, StoreError> {
+        let peer = peer.to_string();
+        self.run(move |conn| {
+            Ok(messages::table
+                .filter(messages::direction.eq(INBOUND))
+                .filter(messages::peer.eq(peer))
+                .select(diesel::dsl::max(messages::created_ms))
+                .first::<Option<i64>>(conn)?)
+        })
+        .await
+    }
+
+    /// Number of messages per direction and status (statistics and tests).
+    pub async fn message_counts(&self) -> Result<Vec<(bool, String, i64)>, StoreError> {
+        self.run(|conn| {
+            let rows = messages::table
+                .group_by((messages::direction, messages::status))
+                .select((
+                    messages::direction,
+                    messages::status,
+                    diesel::dsl::count_star(),
+                ))
+                .load::<(String, String, i64)>(conn)?;
+            Ok(rows
+                .into_iter()
+                .map(|(direction, status, n)| (direction == OUTBOUND, status, n))
+                .collect())
+        })
+        .await
+    }
+}
