@@ -6,8 +6,12 @@
 pub mod envelope;
 pub mod error;
 pub mod health;
+pub mod ids;
+pub mod phone;
 pub mod rpc;
+pub mod settings;
 pub mod users;
+pub mod webhooks;
 
 pub use envelope::Meta;
 pub use error::{ApiError, ErrorCode};

@@ -99,6 +99,19 @@ pub struct WebappSettings {
 pub struct CoreappSettings {
     /// Listen address of the internal RPC.
     pub listen: String,
+    /// The network (wanet) the coreapp connects to.
+    pub network_address: String,
+    /// PEM file of the CA that signed the network's certificate; unset skips verification,
+    /// which is only sensible for the bundled simulator.
+    pub network_ca_file: Option<PathBuf>,
+    /// Longest wait for the offline backlog at start-up before serving anyway (On-Prem: 6 minutes).
+    pub offline_drain_timeout_secs: u64,
+    /// Ceiling of the reconnect back-off.
+    pub reconnect_max_backoff_secs: u64,
+    /// Timeout of one request to the network.
+    pub network_request_timeout_secs: u64,
+    /// Outbound messages in flight to the network at once.
+    pub max_inflight_sends: usize,
 }
 
 impl Default for Settings {
@@ -172,6 +185,12 @@ impl Default for CoreappSettings {
     fn default() -> Self {
         CoreappSettings {
             listen: "0.0.0.0:6250".into(),
+            network_address: "127.0.0.1:5222".into(),
+            network_ca_file: None,
+            offline_drain_timeout_secs: 360,
+            reconnect_max_backoff_secs: 30,
+            network_request_timeout_secs: 30,
+            max_inflight_sends: 64,
         }
     }
 }
@@ -270,12 +289,7 @@ impl Settings {
         }
         self.database.check(&mut problems);
         self.webapp.check(&mut problems);
-        if self.coreapp.listen.parse::<SocketAddr>().is_err() {
-            problems.push(format!(
-                "coreapp.listen '{}' is not an address:port",
-                self.coreapp.listen
-            ));
-        }
+        self.coreapp.check(&mut problems);
         if let Err(e) = self.database_url() {
             problems.push(e);
         }
@@ -385,6 +399,26 @@ impl DatabaseSettings {
             problems.push(format!(
                 "database name '{name}' (name_prefix + name) may only contain letters, digits and _"
             ));
+        }
+    }
+}
+
+impl CoreappSettings {
+    fn check(&self, problems: &mut Vec<String>) {
+        if self.listen.parse::<SocketAddr>().is_err() {
+            problems.push(format!("coreapp.listen '{}' is not an address:port", self.listen));
+        }
+        if !self.network_address.contains(':') {
+            problems.push(format!(
+                "coreapp.network_address '{}' must be host:port",
+                self.network_address
+            ));
+        }
+        if self.reconnect_max_backoff_secs == 0 || self.network_request_timeout_secs == 0 {
+            problems.push("coreapp back-off and request timeouts must be positive".into());
+        }
+        if self.max_inflight_sends == 0 {
+            problems.push("coreapp.max_inflight_sends must be at least 1".into());
         }
     }
 }

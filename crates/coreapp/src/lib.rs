@@ -1,12 +1,24 @@
-//! The coreapp (container `wacore`): the only process that will talk to the network. It serves
-//! the webapp over the internal RPC of [`rpc`].
+//! The coreapp (container `wacore`): the only process that talks to the network.
 //!
-//! Today it reports its gateway status honestly: `uninitialized` until its database is open, then
-//! `unregistered`, because no phone number can be registered yet (registration, the network
-//! session and the initialization sequence come with the wanet work).
+//! - [`rpc`]: the internal API the webapp relays public calls to (account, contacts, messages,
+//!   settings, gateway status).
+//! - [`lifecycle`]: the network session and the initialization sequence; [`network`] the
+//!   session's transport.
+//! - [`messages`]: sending, with the delivery worker; [`inbound`]: what the network pushes.
+//! - [`webhooks`]: the dispatcher of the durable callback outbox; [`settings`]: the application
+//!   settings.
 
+pub mod account;
+pub mod contacts;
+pub mod conversations;
+pub mod inbound;
+pub mod lifecycle;
+pub mod messages;
+pub mod network;
 pub mod rpc;
+pub mod settings;
 pub mod state;
+pub mod webhooks;
 
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
@@ -31,38 +43,47 @@ pub enum StartError {
     Io(#[from] std::io::Error),
 }
 
-/// Opens the database from the settings and starts the internal RPC.
+/// Opens the database from the settings and starts the coreapp.
 pub async fn start(settings: Settings) -> Result<RunningCoreapp, StartError> {
-    let state = web::Data::new(CoreState::new());
     let store = wa_common::storage::open(&settings).await?;
-    start_with_store(settings, store, state).await
+    start_with_store(settings, store).await
 }
 
-/// Starts on an already opened store (the one-process launcher shares one).
-pub async fn start_with_store(
-    settings: Settings,
-    store: Store,
-    state: web::Data<CoreState>,
-) -> Result<RunningCoreapp, StartError> {
+/// Starts on an already opened store (the one-process launcher shares one): the internal RPC,
+/// the network lifecycle, the delivery worker and the webhook dispatcher.
+pub async fn start_with_store(settings: Settings, store: Store) -> Result<RunningCoreapp, StartError> {
     wa_api::envelope::set_version(&settings.version);
-    state.attach_store(store);
+    wa_common::tls::install_crypto_provider();
+    let app_settings = settings::SettingsHandle::load(&store).await?;
+    let state = web::Data::new(CoreState::new(store.clone(), app_settings.clone(), settings.coreapp.clone()));
+    let pending = web::Data::new(account::PendingRegistration::default());
     let app_state = state.clone();
+    let (store_data, settings_data) = (web::Data::new(store.clone()), web::Data::new(app_settings.clone()));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(app_state.clone())
+            .app_data(pending.clone())
+            .app_data(store_data.clone())
+            .app_data(settings_data.clone())
+            .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
             .configure(rpc::configure)
             .default_service(web::to(rpc::unknown_command))
     })
-    .workers(1)
+    .workers(2)
     .bind(settings.coreapp.listen.as_str())?;
     let addresses = server.addrs();
     tracing::info!(
         "coreapp internal RPC listening on {}",
-        addresses
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
+        addresses.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    );
+    let shared = state.clone().into_inner();
+    tokio::spawn(lifecycle::run(shared.clone()));
+    tokio::spawn(messages::delivery_worker(shared.clone()));
+    webhooks::spawn_dispatcher(
+        store,
+        app_settings,
+        shared.webhook_wake.clone(),
+        webhooks::DispatcherOptions::default(),
     );
     Ok(RunningCoreapp {
         server: server.run(),

@@ -1,33 +1,42 @@
-//! The coreapp's live state.
+//! The coreapp's live state, shared by the RPC handlers, the network lifecycle, the inbound
+//! processor, the delivery worker and the webhook dispatcher.
 
-use std::sync::{OnceLock, RwLock};
+use crate::network::NetClient;
+use crate::settings::SettingsHandle;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use tokio::sync::Notify;
 use wa_api::health::GatewayStatus;
+use wa_common::config::CoreappSettings;
 use wa_store::Store;
 
 pub struct CoreState {
+    pub store: Store,
+    pub settings: SettingsHandle,
+    pub config: CoreappSettings,
     gateway: RwLock<GatewayStatus>,
-    store: OnceLock<Store>,
-}
-
-impl Default for CoreState {
-    fn default() -> Self {
-        Self::new()
-    }
+    session: RwLock<Option<NetClient>>,
+    ready: AtomicBool,
+    /// The registration changed: the session must be re-established with the new credentials.
+    pub registration_changed: Notify,
+    /// New outbound messages are waiting, or sends finished and more can go.
+    pub send_wake: Notify,
+    /// New callbacks are queued.
+    pub webhook_wake: Arc<Notify>,
 }
 
 impl CoreState {
-    pub fn new() -> Self {
+    pub fn new(store: Store, settings: SettingsHandle, config: CoreappSettings) -> Self {
         CoreState {
+            store,
+            settings,
+            config,
             gateway: RwLock::new(GatewayStatus::Uninitialized),
-            store: OnceLock::new(),
-        }
-    }
-
-    /// Once the database is open the coreapp is initialized; with no registration stored
-    /// (registration does not exist yet) it is `unregistered`.
-    pub fn attach_store(&self, store: Store) {
-        if self.store.set(store).is_ok() {
-            self.set_gateway(GatewayStatus::Unregistered);
+            session: RwLock::new(None),
+            ready: AtomicBool::new(false),
+            registration_changed: Notify::new(),
+            send_wake: Notify::new(),
+            webhook_wake: Arc::new(Notify::new()),
         }
     }
 
@@ -35,7 +44,36 @@ impl CoreState {
         *self.gateway.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn set_gateway(&self, status: GatewayStatus) {
-        *self.gateway.write().unwrap_or_else(|e| e.into_inner()) = status;
+    pub fn set_gateway(&self, status: GatewayStatus) {
+        let mut gateway = self.gateway.write().unwrap_or_else(|e| e.into_inner());
+        if *gateway != status {
+            tracing::info!("gateway status: {:?} -> {:?}", *gateway, status);
+            *gateway = status;
+        }
+    }
+
+    /// The current network session, anonymous or the business's.
+    pub fn session(&self) -> Option<NetClient> {
+        self.session
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .filter(|s| !s.is_closed())
+    }
+
+    pub fn set_session(&self, session: Option<NetClient>) {
+        *self.session.write().unwrap_or_else(|e| e.into_inner()) = session;
+    }
+
+    /// True once the initialization sequence has finished on the current session.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::Release);
+        if ready {
+            self.send_wake.notify_one();
+        }
     }
 }

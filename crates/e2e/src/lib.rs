@@ -6,9 +6,11 @@
 
 pub mod client;
 pub mod process;
+pub mod receiver;
 pub mod stack;
 
 pub use client::{basic, Client, Reply};
+pub use receiver::Receiver;
 pub use process::{free_port, Service};
 
 /// The password every suite sets for `admin` on first login.

@@ -1,6 +1,6 @@
 //! Ready-made deployments: the one-process launcher, or separate coreapp and webapp processes.
 
-use crate::{free_port, Client, Service, API_KEY};
+use crate::{free_port, Client, Reply, Service, API_KEY};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -61,5 +61,160 @@ pub fn webapp(db_env: &HashMap<String, String>, core_port: u16) -> Running {
         service,
         port,
         client: Client::new(port),
+    }
+}
+
+/// The network simulator as a process, with a client for its control API.
+pub struct Wanet {
+    pub service: Service,
+    pub port: u16,
+    pub control_port: u16,
+    http: reqwest::blocking::Client,
+}
+
+/// wanet on free ports; `args` adds flags (latencies, read probability, ...).
+pub fn wanet(args: &[&str]) -> Wanet {
+    let (port, control_port) = (free_port(), free_port());
+    let listen = format!("127.0.0.1:{port}");
+    let control = format!("127.0.0.1:{control_port}");
+    let mut all = vec!["--listen", &listen, "--control-listen", &control];
+    all.extend_from_slice(args);
+    let mut service = Service::start("wanet", &all, &HashMap::new());
+    service.wait_for_port(control_port);
+    service.wait_for_port(port);
+    Wanet {
+        service,
+        port,
+        control_port,
+        http: reqwest::blocking::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .unwrap(),
+    }
+}
+
+impl Wanet {
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{}", self.control_port, path)
+    }
+
+    pub fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let response = self.http.get(self.url(path)).send().unwrap();
+        (response.status().as_u16(), response.json().unwrap_or_default())
+    }
+
+    pub fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let response = self.http.post(self.url(path)).json(&body).send().unwrap();
+        (response.status().as_u16(), response.json().unwrap_or_default())
+    }
+
+    /// A verified-name certificate for `vname`, as WhatsApp Manager would hand out.
+    pub fn cert(&self, vname: &str) -> String {
+        let (status, body) = self.post("/control/certs", serde_json::json!({ "vname": vname }));
+        assert_eq!(status, 201, "{body}");
+        body["cert"].as_str().unwrap().to_string()
+    }
+
+    /// The consumer `wa_id` writes `text` to the business; returns the inbound message id.
+    pub fn consumer_says(&self, wa_id: &str, text: &str) -> String {
+        let body = serde_json::json!({ "type": "text", "text": { "body": text } });
+        let (status, reply) = self.post(&format!("/control/consumers/{wa_id}/messages"), body);
+        assert_eq!(status, 201, "{reply}");
+        reply["id"].as_str().unwrap().to_string()
+    }
+
+    pub fn consumer(&self, wa_id: &str) -> serde_json::Value {
+        let (status, body) = self.get(&format!("/control/consumers/{wa_id}"));
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+}
+
+/// wanet + coreapp + webapp on one database, the admin logged in, webhooks pointed at
+/// `webhook_url`, and (when `register`) the business number registered and connected.
+pub struct Messaging {
+    pub wanet: Wanet,
+    pub core: Service,
+    pub core_port: u16,
+    pub web: Running,
+    pub admin: String,
+    pub db_env: HashMap<String, String>,
+}
+
+pub const BUSINESS_CC: &str = "1";
+pub const BUSINESS_NUMBER: &str = "6315550000";
+pub const BUSINESS_WA_ID: &str = "16315550000";
+
+impl Messaging {
+    pub fn start(db_env: &HashMap<String, String>, wanet_args: &[&str], webhook_url: &str) -> Messaging {
+        let wanet = wanet(wanet_args);
+        let mut core_env = db_env.clone();
+        core_env.insert("ONPREM__COREAPP__NETWORK_ADDRESS".into(), format!("127.0.0.1:{}", wanet.port));
+        let (core, core_port) = coreapp(&core_env);
+        let web = webapp(db_env, core_port);
+        let admin = web.client.first_login(crate::ADMIN_PASSWORD);
+        let settings = serde_json::json!({
+            "webhooks": { "url": webhook_url, "message": { "sent": true, "delivered": true, "read": true } },
+            "callback_backoff_delay_ms": 200,
+            "max_callback_backoff_delay_ms": 1000,
+        });
+        web.client
+            .call("PATCH", "/v1/settings/application", Some(&admin), Some(settings))
+            .expect_status(200);
+        Messaging { wanet, core, core_port, web, admin, db_env: core_env }
+    }
+
+    pub fn api(&self) -> &Client {
+        &self.web.client
+    }
+
+    /// `POST /v1/account` + the code from wanet + `POST /v1/account/verify`, then waits for
+    /// `connected`.
+    pub fn register(&self) {
+        let cert = self.wanet.cert("Acme Corp");
+        let body = serde_json::json!({ "cc": BUSINESS_CC, "phone_number": BUSINESS_NUMBER, "method": "sms", "cert": cert });
+        let r = self.api().call("POST", "/v1/account", Some(&self.admin), Some(body));
+        r.expect_status(202);
+        assert_eq!(r.body["account"][0]["vname"], "Acme Corp");
+        let (status, code) = self.wanet.get(&format!("/control/codes/{BUSINESS_WA_ID}"));
+        assert_eq!(status, 200, "{code}");
+        let code = code["code"].as_str().unwrap();
+        let dashed = format!("{}-{}", &code[..3], &code[3..]);
+        let r = self.api().call("POST", "/v1/account/verify", Some(&self.admin), Some(serde_json::json!({ "code": dashed })));
+        r.expect_status(201);
+        self.wait_for_gateway("connected");
+    }
+
+    pub fn gateway_status(&self) -> String {
+        let r = self.api().call("GET", "/v1/health", Some(&self.admin), None);
+        r.body["health"]["gateway_status"].as_str().unwrap_or("").to_string()
+    }
+
+    pub fn wait_for_gateway(&self, wanted: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let status = self.gateway_status();
+            if status == wanted {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "gateway stayed '{status}', wanted '{wanted}'\n{}", self.core.log());
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    /// Sends a text; returns the reply (201 with the id, or an error).
+    pub fn send_text(&self, to: &str, body: &str) -> Reply {
+        let message = serde_json::json!({ "to": to, "type": "text", "text": { "body": body } });
+        self.api().call("POST", "/v1/messages", Some(&self.admin), Some(message))
+    }
+
+    /// Kills the coreapp (SIGKILL) and starts a new one on the same port and database.
+    pub fn restart_coreapp(&mut self) {
+        self.core.kill();
+        let mut vars = self.db_env.clone();
+        vars.insert("ONPREM__COREAPP__LISTEN".into(), format!("127.0.0.1:{}", self.core_port));
+        let mut core = Service::start("coreapp", &[], &vars);
+        core.wait_for_port(self.core_port);
+        self.core = core;
     }
 }

@@ -51,8 +51,7 @@ async fn run(mut settings: wa_common::Settings) -> Result<(), String> {
     let store = wa_common::storage::open(&settings)
         .await
         .map_err(|e| e.to_string())?;
-    let core_state = actix_web::web::Data::new(coreapp::CoreState::new());
-    let core = coreapp::start_with_store(settings.clone(), store.clone(), core_state)
+    let core = coreapp::start_with_store(settings.clone(), store.clone())
         .await
         .map_err(|e| e.to_string())?;
     let core_addr = core.addresses.first().ok_or("coreapp bound no address")?;

@@ -1,31 +1,126 @@
 //! `wanet`, the simulated WhatsApp network (design.md §5).
 //!
-//! What exists so far is its control API server with a liveness probe; registration, the
-//! directory, phones, templates, the offline store and the framed TLS protocol the coreapp
-//! connects to are the next milestone.
+//! It serves the coreapp's side of `wa-netproto` over TLS (registration, the directory, message
+//! sends with the 24-hour window and the phones' receipts, an offline store that survives client
+//! crashes) and a control API through which tests and demos play the consumers.
 
-use actix_web::dev::Server;
-use actix_web::{web, App, HttpResponse, HttpServer};
+mod certs;
+mod config;
+mod control;
+mod directory;
+mod errors;
+mod ids;
+mod messaging;
+mod network;
+mod outbox;
+mod phone;
+mod registration;
+mod server;
+mod session;
+mod tls;
+
+pub use config::WanetConfig;
+pub use tls::SERVER_NAME;
+
+use actix_web::dev::ServerHandle;
+use config::Rules;
+use futures_util::future::{select, Either};
+use network::Network;
+use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
+/// A started wanet. Dropping it leaves the servers running; [`RunningWanet::wait`] or
+/// [`WanetHandle::stop`] end them.
 pub struct RunningWanet {
-    pub server: Server,
-    pub control_addresses: Vec<SocketAddr>,
+    pub protocol_addr: SocketAddr,
+    pub control_addr: SocketAddr,
+    /// The CA that signed the protocol listener's certificate (server name [`SERVER_NAME`]).
+    pub ca_pem: String,
+    handle: WanetHandle,
+    protocol_task: JoinHandle<()>,
+    control_task: JoinHandle<io::Result<()>>,
 }
 
-/// Starts the control API on `control_listen`.
-pub fn start(control_listen: &str) -> std::io::Result<RunningWanet> {
-    let server = HttpServer::new(|| App::new().route("/control/health", web::get().to(health)))
-        .workers(1)
-        .bind(control_listen)?;
-    let control_addresses = server.addrs();
-    tracing::info!("wanet control API listening on {control_addresses:?}");
+/// Stops a running wanet from anywhere (a signal handler, a test).
+#[derive(Clone)]
+pub struct WanetHandle {
+    shutdown: CancellationToken,
+    control: ServerHandle,
+}
+
+/// Binds both listeners and spawns their tasks on the current tokio runtime (an actix System is
+/// one too).
+pub async fn start(config: WanetConfig) -> io::Result<RunningWanet> {
+    let tls = tls::generate()?;
+    let network = Arc::new(Network::new(Rules::from_config(&config), config.seed));
+    let listener = TcpListener::bind(&config.listen).await?;
+    let protocol_addr = listener.local_addr()?;
+    let (control_server, control_addr) =
+        control::bind(&config.control_listen, network.clone(), tls.ca_pem.clone())?;
+    let shutdown = CancellationToken::new();
+    let handle = WanetHandle {
+        shutdown: shutdown.clone(),
+        control: control_server.handle(),
+    };
+    let control_task = tokio::spawn(control_server);
+    let protocol_task = tokio::spawn(server::accept_loop(
+        listener,
+        tls.acceptor,
+        network,
+        shutdown,
+    ));
+    tracing::info!("wanet listening on {protocol_addr} (TLS), control API on http://{control_addr}");
     Ok(RunningWanet {
-        server: server.run(),
-        control_addresses,
+        protocol_addr,
+        control_addr,
+        ca_pem: tls.ca_pem,
+        handle,
+        protocol_task,
+        control_task,
     })
 }
 
-async fn health() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+impl RunningWanet {
+    pub fn handle(&self) -> WanetHandle {
+        self.handle.clone()
+    }
+
+    /// Runs until the wanet stops: through its handle, or because either server failed (which
+    /// then stops the other).
+    pub async fn wait(self) -> io::Result<()> {
+        let result = match select(self.protocol_task, self.control_task).await {
+            Either::Left((protocol, control_task)) => {
+                self.handle.stop().await;
+                let _ = control_task.await;
+                protocol.map_err(io::Error::other)
+            }
+            Either::Right((control, protocol_task)) => {
+                self.handle.stop().await;
+                let _ = protocol_task.await;
+                control.map_err(io::Error::other).and_then(|r| r)
+            }
+        };
+        tracing::info!("wanet stopped");
+        result
+    }
+
+    /// Stops both servers and closes every session.
+    pub async fn stop(self) -> io::Result<()> {
+        self.handle.stop().await;
+        self.wait().await
+    }
+}
+
+impl WanetHandle {
+    /// Starts stopping at once (closing the listener and every session); the returned future
+    /// completes when the control API has finished its in-flight requests. Not being `async fn`
+    /// lets a `Drop` impl or a sync signal handler trigger it without awaiting.
+    pub fn stop(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        self.shutdown.cancel();
+        self.control.stop(true)
+    }
 }

@@ -2,6 +2,7 @@
 
 pub mod forward;
 mod health;
+mod relayed;
 mod users;
 
 use actix_web::{web, HttpResponse, Route};
@@ -17,7 +18,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::put().to(users::update))
                 .route(web::delete().to(users::delete)),
         )
-        .service(resource("/v1/health").route(web::get().to(health::get)));
+        .service(resource("/v1/health").route(web::get().to(health::get)))
+        .service(resource("/v1/account").route(web::post().to(relayed::admin_with_body)))
+        .service(resource("/v1/account/verify").route(web::post().to(relayed::admin_with_body)))
+        .service(
+            resource("/v1/settings/application")
+                .route(web::get().to(relayed::admin_without_body))
+                .route(web::patch().to(relayed::admin_with_body))
+                .route(web::delete().to(relayed::admin_without_body)),
+        )
+        .service(resource("/v1/contacts").route(web::post().to(relayed::user_with_body)))
+        .service(resource("/v1/messages").route(web::post().to(relayed::user_with_body)))
+        .service(resource("/v1/messages/{id}").route(web::put().to(relayed::user_with_body)));
 }
 
 /// A resource whose other methods answer 405 in the API's JSON error shape.

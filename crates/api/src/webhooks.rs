@@ -1,0 +1,123 @@
+//! Webhook bodies exactly as On-Prem posted them (spec onprem-messaging §7.3–7.5).
+
+use serde_json::{json, Value};
+
+/// The conversation a status belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationInfo {
+    pub id: String,
+    /// `business_initiated` or `user_initiated`.
+    pub origin: String,
+    /// Present only on the status that opened the conversation.
+    pub expiration_timestamp: Option<i64>,
+}
+
+/// One inbound message: top-level `contacts` with the sender's profile, and `messages`.
+/// `message` is the type-specific part (`{"type":"text","text":{...}}`).
+pub fn inbound_message(
+    from: &str,
+    profile_name: &str,
+    id: &str,
+    timestamp_secs: i64,
+    message: &Value,
+) -> Value {
+    let mut object = json!({ "from": from, "id": id, "timestamp": timestamp_secs.to_string() });
+    if let (Some(target), Some(extra)) = (object.as_object_mut(), message.as_object()) {
+        for (key, value) in extra {
+            target.insert(key.clone(), value.clone());
+        }
+    }
+    json!({
+        "contacts": [ { "profile": { "name": profile_name }, "wa_id": from } ],
+        "messages": [ object ],
+    })
+}
+
+/// A status of an outbound message. `conversation` and `pricing` accompany sent, delivered and
+/// read; `errors` accompany failed.
+pub fn status(
+    id: &str,
+    recipient_id: &str,
+    status: &str,
+    timestamp_secs: i64,
+    conversation: Option<&ConversationInfo>,
+    errors: Option<Value>,
+) -> Value {
+    let mut entry = json!({
+        "id": id,
+        "recipient_id": recipient_id,
+        "status": status,
+        "timestamp": timestamp_secs.to_string(),
+    });
+    if let Some(conversation) = conversation {
+        let mut conv = json!({ "id": conversation.id, "origin": { "type": conversation.origin } });
+        if let Some(expires) = conversation.expiration_timestamp {
+            conv["expiration_timestamp"] = json!(expires);
+        }
+        entry["conversation"] = conv;
+        entry["pricing"] = json!({
+            "billable": true,
+            "pricing_model": "CBP",
+            "category": conversation.origin,
+        });
+    }
+    if let Some(errors) = errors {
+        entry["errors"] = errors;
+    }
+    json!({ "statuses": [ entry ] })
+}
+
+/// Results of a non-blocking contacts check, delivered when they are known.
+pub fn contacts_checked(results: Value) -> Value {
+    json!({ "contacts": results })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inbound_text_matches_the_spec_shape() {
+        let body = inbound_message(
+            "16315551234",
+            "Kerry Fisher",
+            "ABGGFlA5FpafAgo6tHcNmNjXmuSf",
+            1_518_694_235,
+            &json!({"type": "text", "text": {"body": "Hello this is an answer"}}),
+        );
+        assert_eq!(
+            body,
+            json!({
+                "contacts": [ { "profile": { "name": "Kerry Fisher" }, "wa_id": "16315551234" } ],
+                "messages": [ { "from": "16315551234", "id": "ABGGFlA5FpafAgo6tHcNmNjXmuSf",
+                                "timestamp": "1518694235", "type": "text",
+                                "text": { "body": "Hello this is an answer" } } ]
+            })
+        );
+    }
+
+    #[test]
+    fn sent_status_with_conversation_and_pricing() {
+        let conv = ConversationInfo {
+            id: "532b57b5f6e63595ccd74c6010e5c5c7".into(),
+            origin: "business_initiated".into(),
+            expiration_timestamp: Some(1_631_023_497),
+        };
+        let body = status("gBGG", "16315551234", "sent", 1_518_694_700, Some(&conv), None);
+        assert_eq!(
+            body["statuses"][0]["conversation"],
+            json!({"id": "532b57b5f6e63595ccd74c6010e5c5c7", "expiration_timestamp": 1_631_023_497,
+                   "origin": {"type": "business_initiated"}})
+        );
+        assert_eq!(body["statuses"][0]["pricing"]["pricing_model"], "CBP");
+        assert_eq!(body["statuses"][0]["timestamp"], "1518694700");
+    }
+
+    #[test]
+    fn failed_status_carries_errors_only() {
+        let errors = json!([{"code": 470, "title": "Re-engagement message"}]);
+        let body = status("gBGG", "1", "failed", 1, None, Some(errors.clone()));
+        assert_eq!(body["statuses"][0]["errors"], errors);
+        assert!(body["statuses"][0].get("pricing").is_none());
+    }
+}

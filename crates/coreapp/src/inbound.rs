@@ -1,0 +1,149 @@
+//! What the network pushes: consumers' messages and the receipts of ours. Each is stored together
+//! with its webhook in one transaction *before* it is acknowledged, so a crash at any point makes
+//! the network send it again and nothing is lost (design.md §3, invariant 2).
+
+use crate::network::{IncomingPush, NetClient};
+use crate::CoreState;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+use wa_api::webhooks;
+use wa_netproto::{NetError, Push, ReceiptStatus};
+use wa_store::{InboundMessage, NewCallback, StatusOutcome, StoreError};
+
+/// Kind of the callbacks this module queues (also the `type` label of callback statistics).
+pub const INBOUND_MESSAGE: &str = "inbound_message";
+pub const STATUS_CHANGE: &str = "status_change";
+
+/// Handles pushes in arrival order until the session ends. `drained` fires at the
+/// end-of-backlog marker.
+pub async fn process(
+    state: Arc<CoreState>,
+    client: NetClient,
+    mut pushes: mpsc::Receiver<IncomingPush>,
+    drained: oneshot::Sender<()>,
+) {
+    let mut drained = Some(drained);
+    while let Some(IncomingPush { id, push }) = pushes.recv().await {
+        let stored = match push {
+            Push::Inbound {
+                id: message_id,
+                from,
+                profile_name,
+                timestamp,
+                message,
+            } => store_inbound(&state, &message_id, &from, &profile_name, timestamp, message).await,
+            Push::Receipt {
+                message_id,
+                recipient,
+                status,
+                timestamp,
+                error,
+            } => store_receipt(&state, &message_id, &recipient, status, timestamp, error).await,
+            Push::BacklogDone => {
+                if let Some(tx) = drained.take() {
+                    tracing::info!("offline backlog drained");
+                    let _ = tx.send(());
+                }
+                Ok(())
+            }
+        };
+        match stored {
+            Ok(()) => {
+                state.webhook_wake.notify_one();
+                if client.ack(id).await.is_err() {
+                    break;
+                }
+            }
+            // Not acknowledged: the network keeps it and sends it again on the next connection.
+            Err(e) => tracing::error!("storing push {id} failed, it will be re-delivered: {e}"),
+        }
+    }
+}
+
+async fn store_inbound(
+    state: &CoreState,
+    id: &str,
+    from: &str,
+    profile_name: &str,
+    timestamp: i64,
+    message: serde_json::Value,
+) -> Result<(), StoreError> {
+    let msg_type = message["type"].as_str().unwrap_or("unknown").to_string();
+    let body = webhooks::inbound_message(from, profile_name, id, timestamp, &message);
+    let callback = NewCallback {
+        event_key: format!("inbound:{id}"),
+        kind: INBOUND_MESSAGE.to_string(),
+        body: body.to_string(),
+    };
+    let msg = InboundMessage {
+        id: id.to_string(),
+        from: from.to_string(),
+        msg_type,
+        payload: message.to_string(),
+        received_ms: timestamp.saturating_mul(1000),
+    };
+    let new = state.store.insert_inbound(msg, callback).await?;
+    if !new {
+        tracing::debug!("inbound message {id} was already stored");
+    }
+    Ok(())
+}
+
+async fn store_receipt(
+    state: &CoreState,
+    message_id: &str,
+    recipient: &str,
+    status: ReceiptStatus,
+    timestamp: i64,
+    error: Option<NetError>,
+) -> Result<(), StoreError> {
+    let status = match status {
+        ReceiptStatus::Delivered => "delivered",
+        ReceiptStatus::Read => "read",
+        ReceiptStatus::Failed => "failed",
+    };
+    let callback = if state.settings.current().status_webhook_enabled(status) {
+        let body = status_body(state, message_id, recipient, status, timestamp, error).await?;
+        Some(status_callback(message_id, status, body))
+    } else {
+        None
+    };
+    let outcome = state.store.record_status(message_id, status, callback).await?;
+    if outcome == StatusOutcome::UnknownMessage {
+        tracing::warn!("receipt '{status}' for unknown message {message_id} ignored");
+    }
+    Ok(())
+}
+
+pub fn status_callback(message_id: &str, status: &str, body: serde_json::Value) -> NewCallback {
+    NewCallback {
+        event_key: format!("status:{message_id}:{status}"),
+        kind: STATUS_CHANGE.to_string(),
+        body: body.to_string(),
+    }
+}
+
+/// The status webhook; sent, delivered and read carry the conversation and pricing, failed its
+/// errors.
+pub async fn status_body(
+    state: &CoreState,
+    message_id: &str,
+    recipient: &str,
+    status: &str,
+    timestamp: i64,
+    error: Option<NetError>,
+) -> Result<serde_json::Value, StoreError> {
+    if status == "failed" {
+        let errors = error.map(|e| serde_json::json!([e]));
+        return Ok(webhooks::status(message_id, recipient, status, timestamp, None, errors));
+    }
+    let conversation = crate::conversations::current(state, recipient, timestamp).await?;
+    Ok(webhooks::status(
+        message_id,
+        recipient,
+        status,
+        timestamp,
+        Some(&conversation),
+        None,
+    ))
+}

@@ -1,0 +1,327 @@
+//! The webhook dispatcher: drains the durable callback outbox (`wa_store` `callbacks`) to
+//! `webhooks.url` (spec onprem-messaging §7.2).
+//!
+//! - Nothing is posted while the URL is empty; the queue is kept.
+//! - At most `webhooks.max_concurrent_requests` POSTs are in flight. Each runs in its own task, so
+//!   a slow or dead receiver only ever holds its own slots; callers just enqueue and wake us.
+//! - Only HTTP 200 is success (the row is deleted). Anything else, including other 2xx, redirects
+//!   (never followed), timeouts and refused connections, reschedules the row with exponential
+//!   back-off from `callback_backoff_delay_ms`, capped at `max_callback_backoff_delay_ms`, forever.
+//! - Settings changes (URL, concurrency, back-off) apply to the next POST, without a restart.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::CONTENT_TYPE;
+use reqwest::StatusCode;
+use tokio::sync::{watch, Notify};
+use tokio::task::{JoinError, JoinHandle, JoinSet};
+use wa_api::settings::ApplicationSettings;
+use wa_store::{PendingCallback, Store};
+
+use crate::settings::SettingsHandle;
+
+/// A receiver's answer is read (so the connection can be reused) up to this size, then dropped.
+const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct DispatcherOptions {
+    /// Whole-request limit for one POST; a receiver slower than this counts as failed.
+    pub request_timeout: Duration,
+    pub connect_timeout: Duration,
+    /// How often the outbox is checked for retries that became due, when nothing wakes us sooner.
+    pub poll_interval: Duration,
+}
+
+impl Default for DispatcherOptions {
+    fn default() -> Self {
+        DispatcherOptions {
+            request_timeout: Duration::from_secs(20),
+            connect_timeout: Duration::from_secs(10),
+            poll_interval: Duration::from_millis(250),
+        }
+    }
+}
+
+/// Starts the dispatcher on the current tokio runtime. Call `wake.notify_one()` after enqueueing
+/// callbacks so they go out at once instead of at the next poll. Abort the handle to stop it;
+/// POSTs in flight are then dropped and their rows delivered again later (at-least-once).
+pub fn spawn_dispatcher(
+    store: Store,
+    settings: SettingsHandle,
+    wake: Arc<Notify>,
+    options: DispatcherOptions,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        match Dispatcher::new(store, &settings, wake, options) {
+            Ok(dispatcher) => dispatcher.run().await,
+            Err(error) => {
+                tracing::error!("webhook dispatcher cannot start, no webhook will be sent: {error}")
+            }
+        }
+    })
+}
+
+/// Where and how the next POSTs go, taken from the settings each round.
+#[derive(Clone)]
+struct Target {
+    url: String,
+    max_in_flight: usize,
+    backoff: (Duration, Duration),
+}
+
+impl Target {
+    fn of(settings: &ApplicationSettings) -> Option<Target> {
+        Some(Target {
+            url: settings.webhook_url()?.to_string(),
+            max_in_flight: settings.max_concurrent_callbacks(),
+            backoff: settings.callback_backoff(),
+        })
+    }
+}
+
+pub struct Dispatcher {
+    store: Store,
+    settings: watch::Receiver<ApplicationSettings>,
+    /// False once the settings sender is gone (cannot happen while a handle lives; never spin).
+    settings_open: bool,
+    wake: Arc<Notify>,
+    options: DispatcherOptions,
+    http: reqwest::Client,
+    deliveries: JoinSet<()>,
+    /// Callback id of each delivery task, so a row is never posted twice at once.
+    in_flight: HashMap<tokio::task::Id, i64>,
+}
+
+impl Dispatcher {
+    pub fn new(
+        store: Store,
+        settings: &SettingsHandle,
+        wake: Arc<Notify>,
+        options: DispatcherOptions,
+    ) -> Result<Dispatcher, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(options.request_timeout)
+            .connect_timeout(options.connect_timeout)
+            .build()?;
+        Ok(Dispatcher {
+            store,
+            settings: settings.subscribe(),
+            settings_open: true,
+            wake,
+            options,
+            http,
+            deliveries: JoinSet::new(),
+            in_flight: HashMap::new(),
+        })
+    }
+
+    /// Runs until the task is aborted.
+    pub async fn run(mut self) {
+        loop {
+            self.start_due_deliveries().await;
+            self.wait_for_work().await;
+        }
+    }
+
+    /// Fills the free delivery slots with the oldest due callbacks.
+    async fn start_due_deliveries(&mut self) {
+        let Some(target) = Target::of(&self.settings.borrow_and_update()) else {
+            return;
+        };
+        let free = target.max_in_flight.saturating_sub(self.in_flight.len());
+        if free == 0 {
+            return;
+        }
+        let busy: Vec<i64> = self.in_flight.values().copied().collect();
+        let limit = i64::try_from(free).unwrap_or(i64::MAX);
+        match self.store.due_callbacks(now_ms(), limit, busy).await {
+            Ok(due) => {
+                for callback in due {
+                    self.start(&target, callback);
+                }
+            }
+            Err(error) => tracing::warn!("webhook dispatcher cannot read the outbox: {error}"),
+        }
+    }
+
+    fn start(&mut self, target: &Target, callback: PendingCallback) {
+        let id = callback.id;
+        let delivery = Delivery {
+            http: self.http.clone(),
+            store: self.store.clone(),
+            target: target.clone(),
+            callback,
+        };
+        let task = self.deliveries.spawn(delivery.run());
+        self.in_flight.insert(task.id(), id);
+    }
+
+    /// Sleeps until a delivery finishes, callbacks are enqueued, the settings change or the poll
+    /// interval passes, whichever comes first.
+    async fn wait_for_work(&mut self) {
+        let poll = tokio::time::sleep(self.options.poll_interval);
+        tokio::select! {
+            Some(finished) = self.deliveries.join_next_with_id(), if !self.deliveries.is_empty() => {
+                self.finished(finished);
+            }
+            () = self.wake.notified() => {}
+            changed = self.settings.changed(), if self.settings_open => {
+                self.settings_open = changed.is_ok();
+            }
+            () = poll => {}
+        }
+    }
+
+    fn finished(&mut self, outcome: Result<(tokio::task::Id, ()), JoinError>) {
+        let task = match outcome {
+            Ok((task, ())) => task,
+            Err(error) => {
+                // The row is untouched, so it will simply be attempted again.
+                tracing::error!("webhook delivery task failed: {error}");
+                error.id()
+            }
+        };
+        self.in_flight.remove(&task);
+    }
+}
+
+/// One POST of one callback, and the outbox update that records its outcome.
+struct Delivery {
+    http: reqwest::Client,
+    store: Store,
+    target: Target,
+    callback: PendingCallback,
+}
+
+impl Delivery {
+    async fn run(self) {
+        let id = self.callback.id;
+        match self.post().await {
+            Ok(()) => {
+                if let Err(error) = self.store.delete_callback(id).await {
+                    tracing::warn!(
+                        callback_id = id,
+                        "webhook delivered but not removed from the outbox, it will be sent again: {error}"
+                    );
+                }
+            }
+            Err(reason) => self.reschedule(reason).await,
+        }
+    }
+
+    /// Ok only for HTTP 200; the error says why not, without the URL (which may carry a secret).
+    async fn post(&self) -> Result<(), String> {
+        let mut response = self
+            .http
+            .post(&self.target.url)
+            .header(CONTENT_TYPE, "application/json")
+            .body(self.callback.body.clone())
+            .send()
+            .await
+            .map_err(describe)?;
+        let status = response.status();
+        let mut read = 0;
+        while let Ok(Some(chunk)) = response.chunk().await {
+            read += chunk.len();
+            if read > MAX_RESPONSE_BYTES {
+                break;
+            }
+        }
+        if status == StatusCode::OK {
+            Ok(())
+        } else {
+            Err(format!("HTTP status {}", status.as_u16()))
+        }
+    }
+
+    async fn reschedule(&self, reason: String) {
+        let id = self.callback.id;
+        let attempt = self.callback.attempts.saturating_add(1);
+        let (first, cap) = self.target.backoff;
+        let delay = backoff_delay(first, cap, attempt);
+        let delay_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+        tracing::warn!(
+            callback_id = id,
+            attempt,
+            retry_in_ms = delay_ms,
+            "webhook delivery failed: {reason}"
+        );
+        let next_attempt_ms = now_ms().saturating_add(delay_ms);
+        if let Err(error) = self
+            .store
+            .reschedule_callback(id, attempt, next_attempt_ms, reason)
+            .await
+        {
+            tracing::warn!(
+                callback_id = id,
+                "cannot reschedule the webhook, it will be retried at once: {error}"
+            );
+        }
+    }
+}
+
+/// The wait after the `attempt`-th failure (1-based): `first × 2^(attempt-1)`, at most `cap`.
+pub fn backoff_delay(first: Duration, cap: Duration, attempt: i32) -> Duration {
+    let doublings = u32::try_from(attempt.saturating_sub(1)).unwrap_or(0);
+    1u32.checked_shl(doublings)
+        .and_then(|factor| first.checked_mul(factor))
+        .map_or(cap, |delay| delay.min(cap))
+}
+
+/// A transport failure in words: timeout, refused connection, ... with its causes, and without
+/// the URL.
+fn describe(error: reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    let mut text = kind.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_the_first_delay_up_to_the_cap() {
+        let (first, cap) = (Duration::from_millis(3000), Duration::from_millis(900_000));
+        let delays: Vec<u128> = (1..=10)
+            .map(|attempt| backoff_delay(first, cap, attempt).as_millis())
+            .collect();
+        assert_eq!(
+            delays,
+            [3000, 6000, 12000, 24000, 48000, 96000, 192000, 384000, 768000, 900000]
+        );
+        assert_eq!(backoff_delay(first, cap, i32::MAX), cap);
+        assert_eq!(backoff_delay(first, cap, 0), first);
+        assert_eq!(backoff_delay(first, cap, -3), first);
+        // A cap below the first delay wins.
+        assert_eq!(
+            backoff_delay(first, Duration::from_millis(1000), 1),
+            Duration::from_millis(1000)
+        );
+        assert_eq!(
+            backoff_delay(Duration::from_millis(86_400_000), Duration::from_millis(86_400_000), 40),
+            Duration::from_millis(86_400_000)
+        );
+    }
+}

@@ -1,0 +1,159 @@
+//! A webhook receiver on loopback, as an integration would run one. It records every attempt
+//! (including the ones it refuses) and can be told to fail, so tests can break it on purpose.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// One POST that reached the receiver.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub at: Instant,
+    pub body: Value,
+    /// The status the receiver answered.
+    pub answered: u16,
+}
+
+#[derive(Clone)]
+pub struct Receiver {
+    pub port: u16,
+    status: Arc<AtomicU16>,
+    attempts: Arc<Mutex<Vec<Attempt>>>,
+    running: Arc<AtomicBool>,
+}
+
+impl Receiver {
+    pub fn start() -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let receiver = Receiver {
+            port,
+            status: Arc::new(AtomicU16::new(200)),
+            attempts: Arc::default(),
+            running: Arc::new(AtomicBool::new(true)),
+        };
+        receiver.serve(listener);
+        receiver
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/webhook?auth=secret", self.port)
+    }
+
+    /// The status to answer from now on (200 is the only success).
+    pub fn answer_with(&self, status: u16) {
+        self.status.store(status, Ordering::SeqCst);
+    }
+
+    /// Stops listening: connections are refused until [`resume`](Self::resume).
+    pub fn stop(&self) {
+        self.running.store(false, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag and drops the listener.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    /// Listens again on the same port.
+    pub fn resume(&self) {
+        let listener = loop {
+            match TcpListener::bind(("127.0.0.1", self.port)) {
+                Ok(l) => break l,
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        };
+        self.running.store(true, Ordering::SeqCst);
+        self.serve(listener);
+    }
+
+    pub fn attempts(&self) -> Vec<Attempt> {
+        self.attempts.lock().unwrap().clone()
+    }
+
+    /// Bodies the receiver accepted with 200.
+    pub fn delivered(&self) -> Vec<Value> {
+        self.attempts()
+            .into_iter()
+            .filter(|a| a.answered == 200)
+            .map(|a| a.body)
+            .collect()
+    }
+
+    /// Waits until `done(delivered bodies)` holds; panics after `timeout` with what arrived.
+    pub fn wait_until(&self, timeout: Duration, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let delivered = self.delivered();
+            if done(&delivered) {
+                return delivered;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}; {} delivered bodies, last: {:#?}", delivered.len(), delivered.last());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn serve(&self, listener: TcpListener) {
+        let receiver = self.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if !receiver.running.load(Ordering::SeqCst) {
+                    break;
+                }
+                if let Ok(stream) = stream {
+                    let receiver = receiver.clone();
+                    std::thread::spawn(move || receiver.handle(stream));
+                }
+            }
+        });
+    }
+
+    fn handle(&self, stream: TcpStream) {
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+        let mut reader = BufReader::new(stream);
+        loop {
+            let Some(body) = read_request(&mut reader) else { return };
+            let status = self.status.load(Ordering::SeqCst);
+            self.attempts.lock().unwrap().push(Attempt {
+                at: Instant::now(),
+                body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+                answered: status,
+            });
+            let response = format!("HTTP/1.1 {status} X\r\ncontent-length: 2\r\n\r\nok");
+            if reader.get_mut().write_all(response.as_bytes()).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Reads one HTTP/1.1 request and returns its body; `None` at EOF or on garbage.
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
+    let mut length = 0usize;
+    let mut first = true;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if first {
+            first = false;
+            continue;
+        }
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().ok()?;
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(body)
+}

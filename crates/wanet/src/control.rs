@@ -1,0 +1,179 @@
+//! The control API: plain HTTP/JSON through which tests and demos play the consumers' side and
+//! read what the network saw. Paths and shapes are relied on by other crates' tests: keep them.
+
+use crate::directory::{ConsumerView, Profile};
+use crate::errors::ControlError;
+use crate::messaging::MAX_BURST;
+use crate::network::Network;
+use crate::phone;
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpResponse, HttpServer};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+struct ControlState {
+    network: Arc<Network>,
+    ca_pem: String,
+}
+
+type State = web::Data<ControlState>;
+type Reply = Result<HttpResponse, ControlError>;
+
+/// Binds the control API; the returned server runs once polled (spawned).
+pub fn bind(listen: &str, network: Arc<Network>, ca_pem: String) -> std::io::Result<(Server, SocketAddr)> {
+    let state = web::Data::new(ControlState { network, ca_pem });
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(json_config())
+            .configure(routes)
+    })
+    .workers(1)
+    // The embedding process (the bin or the launcher) decides what a signal stops.
+    .disable_signals()
+    .bind(listen)?;
+    let addr = server
+        .addrs()
+        .first()
+        .copied()
+        .ok_or_else(|| std::io::Error::other(format!("{listen} resolved to no address")))?;
+    Ok((server.run(), addr))
+}
+
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/control/health", web::get().to(health))
+        .route("/control/ca", web::get().to(ca))
+        .route("/control/certs", web::post().to(mint_cert))
+        .route("/control/codes/{phone}", web::get().to(code))
+        .route("/control/consumers", web::post().to(upsert_consumer))
+        .route("/control/consumers/{wa_id}", web::get().to(consumer))
+        .route("/control/consumers/{wa_id}/messages", web::post().to(consumer_message))
+        .route("/control/consumers/{wa_id}/burst", web::post().to(consumer_burst))
+        .route("/control/businesses/{wa_id}", web::get().to(business));
+}
+
+/// Malformed JSON bodies get the same `{"error": ...}` shape as every other failure.
+fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .error_handler(|err, _req| ControlError::BadRequest(err.to_string()).into())
+}
+
+async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+async fn ca(state: State) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(state.ca_pem.clone())
+}
+
+#[derive(Deserialize)]
+struct CertRequest {
+    vname: String,
+}
+
+async fn mint_cert(state: State, body: web::Json<CertRequest>) -> Reply {
+    let vname = body.vname.trim();
+    if vname.is_empty() {
+        return Err(ControlError::BadRequest("vname must not be empty".into()));
+    }
+    let cert = state.network.certs.mint(vname);
+    Ok(HttpResponse::Created().json(json!({ "cert": cert })))
+}
+
+async fn code(state: State, path: web::Path<String>) -> Reply {
+    let phone = phone::wa_id(&path).unwrap_or_else(|| path.into_inner());
+    state
+        .network
+        .code_for(&phone)
+        .map(|request| HttpResponse::Ok().json(request))
+        .ok_or_else(|| ControlError::NotFound("no code requested".into()))
+}
+
+#[derive(Deserialize)]
+struct NewConsumer {
+    wa_id: String,
+    name: Option<String>,
+    profile: Option<Profile>,
+}
+
+async fn upsert_consumer(state: State, body: web::Json<NewConsumer>) -> Reply {
+    let body = body.into_inner();
+    let wa_id = valid_wa_id(&body.wa_id)?;
+    let view = state
+        .network
+        .upsert_consumer(&wa_id, body.name, body.profile);
+    Ok(HttpResponse::Created().json(view))
+}
+
+async fn consumer(state: State, path: web::Path<String>) -> Reply {
+    let wa_id = valid_wa_id(&path)?;
+    let view: ConsumerView = state.network.consumer_view(&wa_id);
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// The body is the inbound message itself (`type` plus its object), with an optional `to`.
+async fn consumer_message(
+    state: State,
+    path: web::Path<String>,
+    body: web::Json<Map<String, Value>>,
+) -> Reply {
+    let mut message = body.into_inner();
+    let to = match message.remove("to") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(to)) => Some(to),
+        Some(_) => return Err(ControlError::BadRequest("to must be a string".into())),
+    };
+    if !message.get("type").is_some_and(Value::is_string) {
+        return Err(ControlError::BadRequest(
+            "type is required (text, image, location, ...)".into(),
+        ));
+    }
+    let message = Value::Object(message);
+    let ids = state
+        .network
+        .consumer_sends(&path, to.as_deref(), 1, |_| message.clone())?;
+    Ok(HttpResponse::Created().json(json!({ "id": ids.first() })))
+}
+
+#[derive(Deserialize)]
+struct Burst {
+    count: usize,
+    to: Option<String>,
+    body_prefix: Option<String>,
+}
+
+async fn consumer_burst(state: State, path: web::Path<String>, body: web::Json<Burst>) -> Reply {
+    let body = body.into_inner();
+    if !(1..=MAX_BURST).contains(&body.count) {
+        return Err(ControlError::BadRequest(format!(
+            "count must be between 1 and {MAX_BURST}"
+        )));
+    }
+    let prefix = body.body_prefix.unwrap_or_else(|| "load".to_string());
+    let ids = state
+        .network
+        .consumer_sends(&path, body.to.as_deref(), body.count, |n| {
+            // Numbered from 1, so the last body of a burst of 1000 says 1000.
+            json!({ "type": "text", "text": { "body": format!("{prefix} {}", n + 1) } })
+        })?;
+    Ok(HttpResponse::Created().json(json!({ "ids": ids })))
+}
+
+async fn business(state: State, path: web::Path<String>) -> Reply {
+    let wa_id = phone::wa_id(&path).unwrap_or_else(|| path.into_inner());
+    state
+        .network
+        .business_view(&wa_id)
+        .map(|view| HttpResponse::Ok().json(view))
+        .ok_or_else(|| ControlError::NotFound(format!("no business is registered as '{wa_id}'")))
+}
+
+fn valid_wa_id(input: &str) -> Result<String, ControlError> {
+    phone::wa_id(input).ok_or_else(|| {
+        ControlError::BadRequest(format!("'{input}' is not a valid wa_id (7 to 15 digits)"))
+    })
+}

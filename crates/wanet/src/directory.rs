@@ -1,0 +1,129 @@
+//! The consumers' side of the network: who is a WhatsApp user and what each phone received.
+
+use crate::phone;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+/// How a consumer's phone behaves (design.md §5 lists the profiles to come).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    /// Receives, answers with `delivered`, reads with the configured probability.
+    #[default]
+    Normal,
+    /// Not a WhatsApp user: contacts say invalid, sends fail with 1013.
+    NotOnWhatsapp,
+}
+
+/// A message a phone received from a business.
+#[derive(Debug, Clone, Serialize)]
+pub struct Received {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub message: serde_json::Value,
+    pub timestamp: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Consumer {
+    pub wa_id: String,
+    pub name: String,
+    pub profile: Profile,
+    received: Vec<Received>,
+    received_ids: HashSet<String>,
+    read_receipts: Vec<String>,
+}
+
+/// What the control API shows of a consumer.
+#[derive(Debug, Serialize)]
+pub struct ConsumerView {
+    pub wa_id: String,
+    pub name: String,
+    pub profile: Profile,
+    pub received_count: usize,
+    pub received: Vec<Received>,
+    pub read_receipts: Vec<String>,
+}
+
+impl Consumer {
+    /// The consumer every well-formed number is until the control API says otherwise.
+    pub fn implicit(wa_id: &str) -> Self {
+        Consumer {
+            wa_id: wa_id.to_string(),
+            name: format!("WhatsApp User {}", phone::last_four(wa_id)),
+            profile: Profile::Normal,
+            received: Vec::new(),
+            received_ids: HashSet::new(),
+            read_receipts: Vec::new(),
+        }
+    }
+
+    pub fn on_whatsapp(&self) -> bool {
+        self.profile != Profile::NotOnWhatsapp
+    }
+
+    /// Records a delivered message; an id the phone already has is not counted again.
+    pub fn receive(&mut self, message: Received) {
+        if self.received_ids.insert(message.id.clone()) {
+            self.received.push(message);
+        }
+    }
+
+    /// Records that the business read inbound message `id`.
+    pub fn mark_read_by_business(&mut self, id: &str) {
+        if !self.read_receipts.iter().any(|r| r == id) {
+            self.read_receipts.push(id.to_string());
+        }
+    }
+
+    pub fn view(&self) -> ConsumerView {
+        ConsumerView {
+            wa_id: self.wa_id.clone(),
+            name: self.name.clone(),
+            profile: self.profile,
+            received_count: self.received.len(),
+            received: self.received.clone(),
+            read_receipts: self.read_receipts.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(id: &str) -> Received {
+        Received {
+            id: id.into(),
+            kind: "text".into(),
+            message: serde_json::json!({"type": "text"}),
+            timestamp: 1,
+        }
+    }
+
+    #[test]
+    fn implicit_consumers_are_normal_users_with_a_default_name() {
+        let c = Consumer::implicit("16315551234");
+        assert_eq!(c.name, "WhatsApp User 1234");
+        assert!(c.on_whatsapp());
+        assert_eq!(c.view().received_count, 0);
+    }
+
+    #[test]
+    fn a_message_id_is_counted_once() {
+        let mut c = Consumer::implicit("16315551234");
+        c.receive(text("a"));
+        c.receive(text("a"));
+        c.receive(text("b"));
+        assert_eq!(c.view().received_count, 2);
+    }
+
+    #[test]
+    fn read_receipts_are_recorded_once() {
+        let mut c = Consumer::implicit("16315551234");
+        c.mark_read_by_business("ABGG1");
+        c.mark_read_by_business("ABGG1");
+        assert_eq!(c.view().read_receipts, vec!["ABGG1".to_string()]);
+    }
+}

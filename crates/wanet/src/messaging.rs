@@ -1,0 +1,275 @@
+//! Messages in both directions: the business's sends (dedupe, the 24-hour window, the phone's
+//! receipts) and the consumers' messages to the business.
+
+use crate::directory::Received;
+use crate::errors::{invalid_parameter, re_engagement, user_not_valid, ControlError};
+use crate::network::{Network, World};
+use crate::{ids, phone};
+use rand::Rng;
+use std::sync::Arc;
+use std::time::Instant;
+use wa_netproto::{ContactResult, NetError, Push, ReceiptStatus, Response};
+
+/// Most inbound messages one burst request may create, so a typo cannot exhaust memory.
+pub const MAX_BURST: usize = 100_000;
+
+/// What the network will do with an accepted message once the delivery latency has passed.
+pub struct Delivery {
+    business: String,
+    message_id: String,
+    recipient: String,
+    message: serde_json::Value,
+    timestamp: i64,
+    outcome: Outcome,
+}
+
+enum Outcome {
+    Fail(NetError),
+    Deliver { read: bool },
+}
+
+impl Network {
+    /// Accepts (or recognizes as a duplicate) a business's message. The returned delivery, if
+    /// any, must be run with [`run_delivery`].
+    pub fn send_message(
+        &self,
+        business: &str,
+        id: &str,
+        to: &str,
+        message: serde_json::Value,
+    ) -> (Response, Option<Delivery>) {
+        let now = ids::now_epoch();
+        let mut world = self.world();
+        let Some(b) = world.businesses.get_mut(business) else {
+            // The session's business always exists; answer sanely all the same.
+            return (accepted(id, now, false), None);
+        };
+        if let Some(&first) = b.sent.get(id) {
+            b.duplicate_sends += 1;
+            return (accepted(id, first, true), None);
+        }
+        b.sent.insert(id.to_string(), now);
+        b.accepted_messages += 1;
+        let recipient = phone::wa_id(to).unwrap_or_else(|| to.to_string());
+        let outcome = self.outcome(&mut world, business, &recipient, &message);
+        let delivery = Delivery {
+            business: business.to_string(),
+            message_id: id.to_string(),
+            recipient,
+            message,
+            timestamp: now,
+            outcome,
+        };
+        (accepted(id, now, false), Some(delivery))
+    }
+
+    /// Decided when the message is accepted, so the seeded RNG is drawn in send order.
+    fn outcome(
+        &self,
+        world: &mut World,
+        business: &str,
+        recipient: &str,
+        message: &serde_json::Value,
+    ) -> Outcome {
+        if phone::wa_id(recipient).is_none() || !world.is_user(recipient) {
+            return Outcome::Fail(user_not_valid());
+        }
+        if is_free_form(message) && !self.window_open(world, business, recipient) {
+            return Outcome::Fail(re_engagement());
+        }
+        let read = world.rng.gen_bool(self.rules.read_probability);
+        Outcome::Deliver { read }
+    }
+
+    fn window_open(&self, world: &World, business: &str, consumer: &str) -> bool {
+        world
+            .windows
+            .get(&(business.to_string(), consumer.to_string()))
+            .is_some_and(|opened| opened.elapsed() < self.rules.window)
+    }
+
+    pub fn check_contacts(&self, wa_ids: &[String]) -> Response {
+        let world = self.world();
+        let results = wa_ids
+            .iter()
+            .map(|input| match phone::wa_id(input) {
+                Some(wa_id) => ContactResult {
+                    on_whatsapp: world.is_user(&wa_id),
+                    wa_id,
+                },
+                None => ContactResult {
+                    wa_id: input.clone(),
+                    on_whatsapp: false,
+                },
+            })
+            .collect();
+        Response::Contacts { results }
+    }
+
+    /// The business read inbound message `message_id` from `to`.
+    pub fn read_receipt(&self, message_id: &str, to: &str) -> Result<Response, NetError> {
+        let wa_id = phone::wa_id(to).ok_or_else(|| invalid_parameter("to is not a valid wa_id"))?;
+        self.world().consumer(&wa_id).mark_read_by_business(message_id);
+        Ok(Response::Done)
+    }
+
+    pub fn templates(&self, business: &str) -> Response {
+        let templates = self
+            .world()
+            .businesses
+            .get(business)
+            .map(|b| b.templates.clone())
+            .unwrap_or_default();
+        Response::Templates { templates }
+    }
+
+    /// `count` messages from consumer `from` to business `to` (or the only business), each
+    /// built by `message(n)`. They open the window and are queued for the business in order.
+    pub fn consumer_sends(
+        &self,
+        from: &str,
+        to: Option<&str>,
+        count: usize,
+        message: impl Fn(usize) -> serde_json::Value,
+    ) -> Result<Vec<String>, ControlError> {
+        let from = phone::wa_id(from)
+            .ok_or_else(|| ControlError::BadRequest(format!("'{from}' is not a valid wa_id")))?;
+        let mut world = self.world();
+        let business = target_business(&world, to)?;
+        let consumer = world.consumer(&from);
+        if !consumer.on_whatsapp() {
+            return Err(ControlError::BadRequest(format!(
+                "{from} is not on WhatsApp and cannot send messages"
+            )));
+        }
+        let profile_name = consumer.name.clone();
+        world
+            .windows
+            .insert((business.clone(), from.clone()), Instant::now());
+        let outbox = match world.businesses.get_mut(&business) {
+            Some(b) => &mut b.outbox,
+            None => return Err(unknown_business(&business)),
+        };
+        let timestamp = ids::now_epoch();
+        let ids = (0..count)
+            .map(|n| {
+                let id = ids::inbound_message_id();
+                outbox.push(Push::Inbound {
+                    id: id.clone(),
+                    from: from.clone(),
+                    profile_name: profile_name.clone(),
+                    timestamp,
+                    message: message(n),
+                });
+                id
+            })
+            .collect();
+        Ok(ids)
+    }
+
+    fn push_receipt(&self, d: &Delivery, status: ReceiptStatus, error: Option<NetError>) {
+        let mut world = self.world();
+        if status == ReceiptStatus::Delivered {
+            world.consumer(&d.recipient).receive(Received {
+                id: d.message_id.clone(),
+                kind: message_type(&d.message).to_string(),
+                message: d.message.clone(),
+                timestamp: d.timestamp,
+            });
+        }
+        if let Some(b) = world.businesses.get_mut(&d.business) {
+            b.outbox.push(Push::Receipt {
+                message_id: d.message_id.clone(),
+                recipient: d.recipient.clone(),
+                status,
+                timestamp: ids::now_epoch(),
+                error,
+            });
+        }
+    }
+}
+
+/// Plays the phone's side of an accepted message: after the delivery latency it fails or is
+/// delivered (and recorded on the phone), then possibly read.
+pub async fn run_delivery(network: Arc<Network>, delivery: Delivery) {
+    let rules = network.rules;
+    tokio::time::sleep(rules.delivery_latency).await;
+    match &delivery.outcome {
+        Outcome::Fail(error) => {
+            network.push_receipt(&delivery, ReceiptStatus::Failed, Some(error.clone()));
+        }
+        Outcome::Deliver { read } => {
+            network.push_receipt(&delivery, ReceiptStatus::Delivered, None);
+            if *read {
+                tokio::time::sleep(rules.read_latency).await;
+                network.push_receipt(&delivery, ReceiptStatus::Read, None);
+            }
+        }
+    }
+}
+
+fn accepted(id: &str, timestamp: i64, duplicate: bool) -> Response {
+    Response::Accepted {
+        id: id.to_string(),
+        timestamp,
+        duplicate,
+    }
+}
+
+fn message_type(message: &serde_json::Value) -> &str {
+    message
+        .get("type")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("text")
+}
+
+/// Templates (and their predecessor, HSMs) may be sent outside the customer-service window;
+/// everything else is free-form.
+fn is_free_form(message: &serde_json::Value) -> bool {
+    !matches!(message_type(message), "template" | "hsm")
+}
+
+/// The business a consumer writes to: the one named, or the only one registered.
+fn target_business(world: &World, to: Option<&str>) -> Result<String, ControlError> {
+    match to {
+        Some(to) => {
+            let wa_id = phone::wa_id(to).unwrap_or_else(|| to.to_string());
+            if world.businesses.contains_key(&wa_id) {
+                Ok(wa_id)
+            } else {
+                Err(unknown_business(&wa_id))
+            }
+        }
+        None => {
+            let mut registered = world.businesses.keys();
+            match (registered.next(), registered.next()) {
+                (Some(only), None) => Ok(only.clone()),
+                (None, _) => Err(ControlError::BadRequest(
+                    "no business is registered yet".into(),
+                )),
+                (Some(_), Some(_)) => Err(ControlError::BadRequest(
+                    "several businesses are registered: say which one in 'to'".into(),
+                )),
+            }
+        }
+    }
+}
+
+fn unknown_business(wa_id: &str) -> ControlError {
+    ControlError::BadRequest(format!("no business is registered as '{wa_id}'"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_templates_and_hsms_escape_the_window() {
+        assert!(is_free_form(&json!({"type": "text"})));
+        assert!(is_free_form(&json!({"type": "image"})));
+        assert!(is_free_form(&json!({})));
+        assert!(!is_free_form(&json!({"type": "template"})));
+        assert!(!is_free_form(&json!({"type": "hsm"})));
+    }
+}

@@ -1,0 +1,247 @@
+//! The shared state of the simulated network and the operations on it that sessions and the
+//! control API have in common.
+//!
+//! Everything lives behind one mutex: every operation is a few map look-ups, never awaits while
+//! holding it, and one lock keeps cross-cutting rules (a consumer's message opens a window *and*
+//! queues a push) atomic without ordering puzzles.
+
+use crate::certs::CertAuthority;
+use crate::config::Rules;
+use crate::directory::{Consumer, ConsumerView, Profile};
+use crate::errors::access_denied;
+use crate::outbox::{Outbox, SessionLink};
+use crate::registration::CodeRequest;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+use wa_netproto::{Credentials, NetError, Push};
+
+pub struct Network {
+    world: Mutex<World>,
+    pub rules: Rules,
+    pub certs: CertAuthority,
+}
+
+pub struct World {
+    pub businesses: HashMap<String, Business>,
+    /// Consumers created through the control API or that received or sent something; every other
+    /// well-formed number is an implicit `normal` user.
+    pub consumers: HashMap<String, Consumer>,
+    /// Outstanding registration codes by phone (cc + number digits).
+    pub code_requests: HashMap<String, CodeRequest>,
+    /// When each (business, consumer) pair's customer-service window was last opened.
+    pub windows: HashMap<(String, String), Instant>,
+    /// The phones' random choices; seeded for reproducible runs.
+    pub rng: StdRng,
+}
+
+/// A registered business number.
+pub struct Business {
+    pub wa_id: String,
+    pub vname: String,
+    pub secret: String,
+    pub outbox: Outbox,
+    /// Timestamps of accepted message ids: the network-side dedupe that makes re-sends after a
+    /// coreapp crash harmless.
+    pub sent: HashMap<String, i64>,
+    pub accepted_messages: u64,
+    pub duplicate_sends: u64,
+    /// Templates served at initialization (none can be created yet).
+    pub templates: Vec<serde_json::Value>,
+}
+
+/// The pushes waiting when a session authenticated.
+pub struct Backlog {
+    pub count: usize,
+    /// Id of the last of them (0 when there are none).
+    pub last_id: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BusinessView {
+    pub wa_id: String,
+    pub vname: String,
+    pub connected: bool,
+    pub queued_pushes: usize,
+    pub unacked_pushes: usize,
+    pub accepted_messages: u64,
+    pub duplicate_sends: u64,
+}
+
+impl Business {
+    pub fn new(wa_id: String, vname: String, secret: String) -> Self {
+        Business {
+            wa_id,
+            vname,
+            secret,
+            outbox: Outbox::default(),
+            sent: HashMap::new(),
+            accepted_messages: 0,
+            duplicate_sends: 0,
+            templates: Vec::new(),
+        }
+    }
+
+    fn view(&self) -> BusinessView {
+        BusinessView {
+            wa_id: self.wa_id.clone(),
+            vname: self.vname.clone(),
+            connected: self.outbox.connected(),
+            queued_pushes: self.outbox.queued(),
+            unacked_pushes: self.outbox.unacked(),
+            accepted_messages: self.accepted_messages,
+            duplicate_sends: self.duplicate_sends,
+        }
+    }
+}
+
+impl World {
+    /// The consumer behind `wa_id` (already normalized), created on first use.
+    pub fn consumer(&mut self, wa_id: &str) -> &mut Consumer {
+        self.consumers
+            .entry(wa_id.to_string())
+            .or_insert_with(|| Consumer::implicit(wa_id))
+    }
+
+    pub fn is_user(&self, wa_id: &str) -> bool {
+        self.consumers.get(wa_id).is_none_or(Consumer::on_whatsapp)
+    }
+}
+
+impl Network {
+    pub fn new(rules: Rules, seed: Option<u64>) -> Self {
+        let rng = match seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => StdRng::from_entropy(),
+        };
+        Network {
+            world: Mutex::new(World {
+                businesses: HashMap::new(),
+                consumers: HashMap::new(),
+                code_requests: HashMap::new(),
+                windows: HashMap::new(),
+                rng,
+            }),
+            rules,
+            certs: CertAuthority::new(),
+        }
+    }
+
+    /// The state. A panic while it was held cannot leave it half-updated in a way that matters
+    /// more than stopping the whole network would, so a poisoned lock is used as is.
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Authenticates `credentials` and makes `session` the business's session, closing the one
+    /// it replaces. Returns the business wa_id and its backlog.
+    pub fn hello(
+        &self,
+        credentials: &Credentials,
+        session: SessionLink,
+    ) -> Result<(String, Backlog), NetError> {
+        let mut world = self.world();
+        let business = world
+            .businesses
+            .get_mut(&credentials.phone)
+            .filter(|b| constant_time_eq(b.secret.as_bytes(), credentials.secret.as_bytes()))
+            .ok_or_else(|| access_denied("invalid credentials"))?;
+        let attached = business.outbox.attach(session);
+        if let Some(old) = attached.replaced {
+            tracing::info!(business = %business.wa_id, "a new session replaces session {}", old.id);
+            old.close.cancel();
+        }
+        let backlog = Backlog {
+            count: attached.backlog,
+            last_id: attached.backlog_last_id,
+        };
+        Ok((business.wa_id.clone(), backlog))
+    }
+
+    /// The session ended: its unacked pushes wait for the next one.
+    pub fn detach(&self, business: &str, session_id: u64) {
+        if let Some(b) = self.world().businesses.get_mut(business) {
+            b.outbox.detach(session_id);
+        }
+    }
+
+    pub fn ack(&self, business: &str, push_id: u64) {
+        if let Some(b) = self.world().businesses.get_mut(business) {
+            b.outbox.ack(push_id);
+        }
+    }
+
+    /// Up to `max` pushes for the session to send; `None` once it is no longer the business's
+    /// session.
+    pub fn take_pushes(
+        &self,
+        business: &str,
+        session_id: u64,
+        max: usize,
+    ) -> Option<Vec<(u64, Push)>> {
+        self.world()
+            .businesses
+            .get_mut(business)?
+            .outbox
+            .take(session_id, max)
+    }
+
+    /// An id for the end-of-backlog marker, from the business's push id sequence.
+    pub fn marker_id(&self, business: &str) -> u64 {
+        self.world()
+            .businesses
+            .get_mut(business)
+            .map_or(0, |b| b.outbox.next_id())
+    }
+
+    /// Creates or updates a consumer; fields left out keep their current (or default) value.
+    pub fn upsert_consumer(
+        &self,
+        wa_id: &str,
+        name: Option<String>,
+        profile: Option<Profile>,
+    ) -> ConsumerView {
+        let mut world = self.world();
+        let consumer = world.consumer(wa_id);
+        if let Some(name) = name {
+            consumer.name = name;
+        }
+        if let Some(profile) = profile {
+            consumer.profile = profile;
+        }
+        consumer.view()
+    }
+
+    /// A consumer as the control API shows it; numbers never seen are implicit normal users
+    /// (and are not stored just because someone looked).
+    pub fn consumer_view(&self, wa_id: &str) -> ConsumerView {
+        match self.world().consumers.get(wa_id) {
+            Some(consumer) => consumer.view(),
+            None => Consumer::implicit(wa_id).view(),
+        }
+    }
+
+    pub fn business_view(&self, wa_id: &str) -> Option<BusinessView> {
+        self.world().businesses.get(wa_id).map(Business::view)
+    }
+}
+
+/// Secrets are compared without an early exit, so timing does not reveal a prefix.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_time_eq_compares() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}

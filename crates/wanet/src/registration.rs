@@ -1,0 +1,129 @@
+//! Registration: a code requested by sms or voice with a verified-name certificate, then
+//! exchanged for the credentials the business's later sessions authenticate with.
+
+use crate::errors::{invalid_parameter, registration_failed};
+use crate::network::{Business, Network};
+use crate::{ids, phone};
+use serde::Serialize;
+use wa_netproto::{Credentials, NetError, Response};
+
+/// An outstanding code, readable at `GET /control/codes/{phone}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CodeRequest {
+    pub phone: String,
+    pub code: String,
+    pub method: String,
+    #[serde(skip)]
+    pub vname: String,
+}
+
+/// The fields of a `RequestCode`.
+pub struct CodeRequestInput<'a> {
+    pub cc: &'a str,
+    pub phone_number: &'a str,
+    pub method: &'a str,
+    pub cert: &'a str,
+}
+
+impl Network {
+    pub fn request_code(&self, input: CodeRequestInput<'_>) -> Result<Response, NetError> {
+        if !matches!(input.method, "sms" | "voice") {
+            return Err(invalid_parameter(format!(
+                "method must be 'sms' or 'voice', not '{}'",
+                input.method
+            )));
+        }
+        let phone = business_phone(input.cc, input.phone_number)?;
+        let vname = self
+            .certs
+            .verify(input.cert)
+            .ok_or_else(|| registration_failed("invalid_cert"))?;
+        let request = CodeRequest {
+            phone: phone.clone(),
+            code: ids::registration_code(),
+            method: input.method.to_string(),
+            vname: vname.clone(),
+        };
+        // Logged on purpose: reading the log is one of the two ways to get the code (the other
+        // is the control API), as with a real phone that receives it.
+        tracing::info!(
+            "registration code for +{phone} ({}): {}",
+            request.method,
+            request.code
+        );
+        self.world().code_requests.insert(phone, request);
+        Ok(Response::CodeSent { vname })
+    }
+
+    pub fn register(&self, cc: &str, phone_number: &str, code: &str) -> Result<Response, NetError> {
+        let phone = business_phone(cc, phone_number)?;
+        let code = code.trim().replace('-', "");
+        let mut world = self.world();
+        let request = world
+            .code_requests
+            .get(&phone)
+            .filter(|r| r.code == code)
+            .cloned()
+            .ok_or_else(|| registration_failed("incorrect_code"))?;
+        world.code_requests.remove(&phone);
+        let credentials = Credentials {
+            phone: phone.clone(),
+            secret: ids::secret(),
+        };
+        rotate_credentials(&mut world.businesses, &request, &credentials.secret);
+        tracing::info!("registered +{phone} as '{}'", request.vname);
+        Ok(Response::Registered {
+            vname: request.vname,
+            credentials,
+        })
+    }
+
+    pub fn code_for(&self, phone: &str) -> Option<CodeRequest> {
+        self.world().code_requests.get(phone).cloned()
+    }
+}
+
+/// Creates the business or, when the number re-registers, keeps its offline store and counters
+/// but replaces the secret and closes the session opened with the old one.
+fn rotate_credentials(
+    businesses: &mut std::collections::HashMap<String, Business>,
+    request: &CodeRequest,
+    secret: &str,
+) {
+    let business = businesses
+        .entry(request.phone.clone())
+        .or_insert_with(|| {
+            Business::new(request.phone.clone(), request.vname.clone(), String::new())
+        });
+    business.vname = request.vname.clone();
+    business.secret = secret.to_string();
+    if let Some(old) = business.outbox.detach_any() {
+        old.close.cancel();
+    }
+}
+
+/// The business number as one string of digits, from the `cc` and `phone_number` fields.
+fn business_phone(cc: &str, phone_number: &str) -> Result<String, NetError> {
+    let cc = phone::country_code(cc)
+        .ok_or_else(|| invalid_parameter("cc must be 1 to 3 digits"))?;
+    let number = phone::strip_separators(phone_number.trim());
+    if number.is_empty() || !number.chars().all(|c| c.is_ascii_digit()) {
+        return Err(invalid_parameter("phone_number must contain only digits"));
+    }
+    phone::wa_id(&format!("{cc}{number}"))
+        .ok_or_else(|| invalid_parameter("cc and phone_number must make 7 to 15 digits"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn business_phone_joins_and_checks_digits() {
+        assert_eq!(business_phone("1", "631-555 1234").unwrap(), "16315551234");
+        assert_eq!(business_phone("1234", "6315551234").unwrap_err().code, 1009);
+        assert_eq!(business_phone("1", "631x551234").unwrap_err().code, 1009);
+        assert_eq!(business_phone("1", "").unwrap_err().code, 1009);
+        assert_eq!(business_phone("1", "12").unwrap_err().code, 1009);
+    }
+}
