@@ -18,6 +18,15 @@ pub const ALLOWED_MAX_CONCURRENT_REQUESTS: [u32; 4] = [6, 12, 18, 24];
 pub const DEFAULT_HEARTBEAT_INTERVAL_SECS: u64 = 5;
 pub const DEFAULT_UNHEALTHY_INTERVAL_SECS: u64 = 30;
 
+/// Settings On-Prem applies only after a coreapp restart (spec §8.2). Ours apply
+/// `webhooks.max_concurrent_requests` live; the others have no runtime effect yet.
+pub const RESTART_REQUIRED: [&str; 4] = [
+    "callback_persist",
+    "pass_through",
+    "db_garbagecollector_enable",
+    "webhooks.max_concurrent_requests",
+];
+
 /// Back-off delays above a day would outlast Meta's described retry horizon (about 24 h).
 const MAX_DELAY_MS: u64 = 86_400_000;
 const MAX_HEARTBEAT_INTERVAL_SECS: u64 = 3_600;
@@ -84,7 +93,9 @@ impl MediaType {
     }
 
     pub fn parse(name: &str) -> Option<MediaType> {
-        MediaType::ALL.into_iter().find(|kind| kind.as_str() == name)
+        MediaType::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
     }
 }
 
@@ -267,11 +278,11 @@ impl ApplicationSettings {
         let Value::Object(fields) = value else {
             return (settings, vec![no_valid_parameters()]);
         };
-        let mut names: Vec<&String> = fields.keys().collect();
-        names.sort();
-        for name in names {
+        let mut entries: Vec<(&String, &Value)> = fields.iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        for (name, field) in entries {
             let mut one = Map::new();
-            one.insert(name.clone(), fields[name.as_str()].clone());
+            one.insert(name.clone(), field.clone());
             match settings.apply_patch(&Value::Object(one)) {
                 Ok(()) => {}
                 // wa_id and unknown keys are not settings; they are not errors either.
@@ -585,7 +596,8 @@ fn webhook_url(value: &Value) -> Result<String, ApiError> {
 /// An absolute `http`/`https` URL with a host (and a valid port if one is given). HTTPS is what
 /// the docs ask for, but plain HTTP is allowed for local receivers (docs/compatibility.md).
 pub fn is_http_url(url: &str) -> bool {
-    if url.chars().count() > MAX_URL_CHARS || url.chars().any(|c| c.is_whitespace() || c.is_control())
+    if url.chars().count() > MAX_URL_CHARS
+        || url.chars().any(|c| c.is_whitespace() || c.is_control())
     {
         return false;
     }
@@ -617,7 +629,8 @@ fn valid_host_port(host_port: &str) -> bool {
             None => (host_port, None),
         }
     };
-    let port_ok = port.is_none_or(|port| is_digits(port) && port.parse::<u16>().is_ok_and(|p| p > 0));
+    let port_ok =
+        port.is_none_or(|port| is_digits(port) && port.parse::<u16>().is_ok_and(|p| p > 0));
     !host.is_empty() && port_ok
 }
 
@@ -663,7 +676,9 @@ fn on_call_pager(value: &Value) -> Result<Option<String>, ApiError> {
     }
     let valid = text.len() <= MAX_PAGER_CHARS
         && text.starts_with(|c: char| c.is_ascii_digit())
-        && text.bytes().all(|byte| byte.is_ascii_digit() || byte == b'-');
+        && text
+            .bytes()
+            .all(|byte| byte.is_ascii_digit() || byte == b'-');
     if valid {
         Ok(Some(text.to_string()))
     } else {
@@ -694,7 +709,11 @@ mod tests {
         let mut settings = ApplicationSettings::default();
         let error = settings.apply_patch(&patch).unwrap_err();
         assert_eq!(error.status, 400);
-        assert_eq!(settings, ApplicationSettings::default(), "nothing may change");
+        assert_eq!(
+            settings,
+            ApplicationSettings::default(),
+            "nothing may change"
+        );
         details(&error)
     }
 
@@ -778,7 +797,9 @@ mod tests {
                 messages: true
             }
         );
-        settings.apply_patch(&json!({ "webhooks": { "url": "" } })).unwrap();
+        settings
+            .apply_patch(&json!({ "webhooks": { "url": "" } }))
+            .unwrap();
         assert_eq!(settings.webhook_url(), None);
         assert_eq!(settings.max_concurrent_callbacks(), 12);
     }
@@ -811,7 +832,10 @@ mod tests {
             .apply_patch(&json!({ "webhooks": { "message": { "sent": true } } }))
             .unwrap();
         assert!(settings.status_webhook_enabled("sent"));
-        assert_eq!(settings.to_json()["webhooks"]["message"]["sent"], json!(true));
+        assert_eq!(
+            settings.to_json()["webhooks"]["message"]["sent"],
+            json!(true)
+        );
         let settings = patched(json!({ "webhooks": { "message": { "delivered": false } } }));
         assert!(!settings.status_webhook_enabled("delivered"));
         assert!(settings.status_webhook_enabled("failed"));
@@ -824,7 +848,10 @@ mod tests {
             "garbagecollector_enable": { "messages": true },
         }));
         assert!(settings.garbagecollector_enable.messages);
-        assert_eq!(settings.to_json()["db_garbagecollector_enable"], json!(true));
+        assert_eq!(
+            settings.to_json()["db_garbagecollector_enable"],
+            json!(true)
+        );
     }
 
     #[test]
@@ -883,24 +910,44 @@ mod tests {
 
     #[test]
     fn integers_accept_numbers_and_digit_strings_in_range() {
-        let settings = patched(json!({ "callback_backoff_delay_ms": "100", "max_callback_backoff_delay_ms": 400 }));
+        let settings = patched(
+            json!({ "callback_backoff_delay_ms": "100", "max_callback_backoff_delay_ms": 400 }),
+        );
         assert_eq!(
             settings.callback_backoff(),
             (Duration::from_millis(100), Duration::from_millis(400))
         );
-        for bad in [json!(0), json!(-5), json!(1.5), json!("3s"), json!(""), json!(true), json!(86_400_001)] {
+        for bad in [
+            json!(0),
+            json!(-5),
+            json!(1.5),
+            json!("3s"),
+            json!(""),
+            json!(true),
+            json!(86_400_001),
+        ] {
             let (code, text) = rejected(json!({ "callback_backoff_delay_ms": bad }));
             assert_eq!(code, 1009);
-            assert!(text.starts_with("Parameter 'callback_backoff_delay_ms' has invalid value"), "{text}");
+            assert!(
+                text.starts_with("Parameter 'callback_backoff_delay_ms' has invalid value"),
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn max_concurrent_requests_is_one_of_four_values() {
-        assert_eq!(patched(json!({ "webhooks": { "max_concurrent_requests": "24" } })).max_concurrent_callbacks(), 24);
+        assert_eq!(
+            patched(json!({ "webhooks": { "max_concurrent_requests": "24" } }))
+                .max_concurrent_callbacks(),
+            24
+        );
         for bad in [json!(5), json!(7), json!(0), json!(30), json!("six")] {
             let (_, text) = rejected(json!({ "webhooks": { "max_concurrent_requests": bad } }));
-            assert!(text.starts_with("Parameter 'webhooks.max_concurrent_requests'"), "{text}");
+            assert!(
+                text.starts_with("Parameter 'webhooks.max_concurrent_requests'"),
+                "{text}"
+            );
         }
     }
 
@@ -913,7 +960,10 @@ mod tests {
             "http://[::1]:9000/x",
             "https://user:pw@example.com/",
         ] {
-            assert_eq!(patched(json!({ "webhooks": { "url": good } })).webhook_url(), Some(good));
+            assert_eq!(
+                patched(json!({ "webhooks": { "url": good } })).webhook_url(),
+                Some(good)
+            );
         }
         for bad in [
             "ftp://example.com",
@@ -926,7 +976,10 @@ mod tests {
             "http://[::1/x",
         ] {
             let (_, text) = rejected(json!({ "webhooks": { "url": bad } }));
-            assert_eq!(text, format!("Parameter 'webhooks.url' has invalid value '{bad}'"));
+            assert_eq!(
+                text,
+                format!("Parameter 'webhooks.url' has invalid value '{bad}'")
+            );
         }
         assert_eq!(
             rejected(json!({ "webhooks": { "url": 5 } })).1,
@@ -940,9 +993,16 @@ mod tests {
 
     #[test]
     fn auto_download_members_are_checked() {
-        let settings = patched(json!({ "media": { "auto_download": ["voice", "voice", "image"] } }));
-        assert_eq!(settings.media.auto_download, vec![MediaType::Voice, MediaType::Image]);
-        assert!(patched(json!({ "media": { "auto_download": [] } })).media.auto_download.is_empty());
+        let settings =
+            patched(json!({ "media": { "auto_download": ["voice", "voice", "image"] } }));
+        assert_eq!(
+            settings.media.auto_download,
+            vec![MediaType::Voice, MediaType::Image]
+        );
+        assert!(patched(json!({ "media": { "auto_download": [] } }))
+            .media
+            .auto_download
+            .is_empty());
         assert_eq!(
             rejected(json!({ "media": { "auto_download": ["image", "gif"] } })).1,
             "Parameter 'media.auto_download' has invalid value 'gif'"
@@ -961,18 +1021,25 @@ mod tests {
         );
         assert!(!patched(json!({ "pass_through": false })).pass_through);
         assert_eq!(patched(json!({ "log_level": "DEBUG" })).log_level, "debug");
-        assert!(rejected(json!({ "log_level": "loud" })).1.contains("'log_level'"));
+        assert!(rejected(json!({ "log_level": "loud" }))
+            .1
+            .contains("'log_level'"));
         assert_eq!(
             patched(json!({ "on_call_pager": "16315551234" })).to_json()["on_call_pager"],
             json!("16315551234")
         );
-        assert!(rejected(json!({ "on_call_pager": "call me" })).1.contains("'on_call_pager'"));
+        assert!(rejected(json!({ "on_call_pager": "call me" }))
+            .1
+            .contains("'on_call_pager'"));
         assert_eq!(
             rejected(json!({ "heartbeat_interval": 40 })).1,
             "Parameter 'unhealthy_interval' has invalid value '30'"
         );
         let settings = patched(json!({ "heartbeat_interval": 40, "unhealthy_interval": "120" }));
-        assert_eq!((settings.heartbeat_interval, settings.unhealthy_interval), (40, 120));
+        assert_eq!(
+            (settings.heartbeat_interval, settings.unhealthy_interval),
+            (40, 120)
+        );
     }
 
     #[test]

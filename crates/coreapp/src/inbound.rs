@@ -24,39 +24,59 @@ pub async fn process(
 ) {
     let mut drained = Some(drained);
     while let Some(IncomingPush { id, push }) = pushes.recv().await {
-        let stored = match push {
-            Push::Inbound {
-                id: message_id,
-                from,
-                profile_name,
-                timestamp,
-                message,
-            } => store_inbound(&state, &message_id, &from, &profile_name, timestamp, message).await,
-            Push::Receipt {
-                message_id,
-                recipient,
-                status,
-                timestamp,
-                error,
-            } => store_receipt(&state, &message_id, &recipient, status, timestamp, error).await,
-            Push::BacklogDone => {
-                if let Some(tx) = drained.take() {
-                    tracing::info!("offline backlog drained");
-                    let _ = tx.send(());
-                }
-                Ok(())
+        if let Push::BacklogDone = push {
+            if let Some(tx) = drained.take() {
+                tracing::info!("offline backlog drained");
+                let _ = tx.send(());
             }
-        };
-        match stored {
-            Ok(()) => {
-                state.webhook_wake.notify_one();
-                if client.ack(id).await.is_err() {
-                    break;
-                }
-            }
-            // Not acknowledged: the network keeps it and sends it again on the next connection.
-            Err(e) => tracing::error!("storing push {id} failed, it will be re-delivered: {e}"),
+        } else if !store_until_done(&state, &client, id, &push).await {
+            break;
         }
+        state.webhook_wake.notify_one();
+        if client.ack(id).await.is_err() {
+            break;
+        }
+    }
+}
+
+/// Stores one push, retrying while the database is unavailable: order is kept and nothing is
+/// acknowledged before it is stored. False when the session ended meanwhile (the network will
+/// send the push again on the next one).
+async fn store_until_done(state: &CoreState, client: &NetClient, id: u64, push: &Push) -> bool {
+    let mut pause = RETRY_FIRST;
+    loop {
+        match store_push(state, push).await {
+            Ok(()) => return true,
+            Err(e) => tracing::error!("storing push {id} failed, retrying in {pause:?}: {e}"),
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(RETRY_MAX);
+        if client.is_closed() {
+            return false;
+        }
+    }
+}
+
+const RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(100);
+const RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(5);
+
+async fn store_push(state: &CoreState, push: &Push) -> Result<(), StoreError> {
+    match push.clone() {
+        Push::Inbound {
+            id,
+            from,
+            profile_name,
+            timestamp,
+            message,
+        } => store_inbound(state, &id, &from, &profile_name, timestamp, message).await,
+        Push::Receipt {
+            message_id,
+            recipient,
+            status,
+            timestamp,
+            error,
+        } => store_receipt(state, &message_id, &recipient, status, timestamp, error).await,
+        Push::BacklogDone => Ok(()),
     }
 }
 
@@ -102,17 +122,35 @@ async fn store_receipt(
         ReceiptStatus::Read => "read",
         ReceiptStatus::Failed => "failed",
     };
+    // A receipt proves the network accepted the message. If the coreapp crashed before it
+    // recorded that answer, the message is still pending: record `sent` first, or its webhook
+    // would never come (the message is not re-sent once it has moved on).
+    if status != "failed" {
+        record_status(state, message_id, recipient, "sent", timestamp, None).await?;
+    }
+    let outcome = record_status(state, message_id, recipient, status, timestamp, error).await?;
+    if outcome == StatusOutcome::UnknownMessage {
+        tracing::warn!("receipt '{status}' for unknown message {message_id} ignored");
+    }
+    Ok(())
+}
+
+/// Records `status` with its webhook when status webhooks of that kind are enabled.
+pub async fn record_status(
+    state: &CoreState,
+    message_id: &str,
+    recipient: &str,
+    status: &str,
+    timestamp: i64,
+    error: Option<NetError>,
+) -> Result<StatusOutcome, StoreError> {
     let callback = if state.settings.current().status_webhook_enabled(status) {
         let body = status_body(state, message_id, recipient, status, timestamp, error).await?;
         Some(status_callback(message_id, status, body))
     } else {
         None
     };
-    let outcome = state.store.record_status(message_id, status, callback).await?;
-    if outcome == StatusOutcome::UnknownMessage {
-        tracing::warn!("receipt '{status}' for unknown message {message_id} ignored");
-    }
-    Ok(())
+    state.store.record_status(message_id, status, callback).await
 }
 
 pub fn status_callback(message_id: &str, status: &str, body: serde_json::Value) -> NewCallback {

@@ -119,6 +119,10 @@ async fn business_session(
 ) {
     state.set_gateway(GatewayStatus::Connecting);
     state.set_session(Some(client.clone()));
+    // The push processor starts first: the backlog arrives right after the welcome and must keep
+    // flowing while templates load.
+    let (drained_tx, drained_rx) = oneshot::channel();
+    tokio::spawn(inbound::process(state.clone(), client.clone(), pushes, drained_tx));
     tracing::info!("connected to the network as +{business}; initializing: loading templates");
     match client.request(Request::GetTemplates).await {
         Ok(Response::Templates { templates }) => {
@@ -130,8 +134,6 @@ async fn business_session(
     tracing::info!(
         "initializing: draining offline messages ({backlog} waiting); sends answer 1011 until this ends"
     );
-    let (drained_tx, drained_rx) = oneshot::channel();
-    tokio::spawn(inbound::process(state.clone(), client.clone(), pushes, drained_tx));
     let limit = Duration::from_secs(state.config.offline_drain_timeout_secs);
     if tokio::time::timeout(limit, drained_rx).await.is_err() {
         tracing::warn!("the offline backlog did not finish draining within {limit:?}; serving anyway");

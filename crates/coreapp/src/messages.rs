@@ -3,7 +3,6 @@
 //! until the network accepts it; after a crash it is sent again, and the network drops the
 //! duplicate by id (design.md §3, invariant 1).
 
-use crate::inbound::{status_body, status_callback};
 use crate::network::SessionError;
 use crate::rpc::{body_object, not_ready};
 use crate::CoreState;
@@ -257,27 +256,12 @@ async fn deliver(state: &CoreState, message: &OutboundMessage) {
             return;
         }
     };
-    if let Err(e) = record(state, message, status, timestamp, error).await {
+    let recorded =
+        crate::inbound::record_status(state, &message.id, &message.to, status, timestamp, error);
+    if let Err(e) = recorded.await {
         tracing::error!("recording '{status}' for {} failed: {e}", message.id);
     }
     state.webhook_wake.notify_one();
-}
-
-async fn record(
-    state: &CoreState,
-    message: &OutboundMessage,
-    status: &str,
-    timestamp: i64,
-    error: Option<wa_netproto::NetError>,
-) -> Result<(), wa_store::StoreError> {
-    let callback = if state.settings.current().status_webhook_enabled(status) {
-        let body = status_body(state, &message.id, &message.to, status, timestamp, error).await?;
-        Some(status_callback(&message.id, status, body))
-    } else {
-        None
-    };
-    state.store.record_status(&message.id, status, callback).await?;
-    Ok(())
 }
 
 pub fn now_ms() -> i64 {

@@ -294,7 +294,9 @@ fn describe(error: reqwest::Error) -> String {
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
+        .map_or(0, |since| {
+            i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+        })
 }
 
 #[cfg(test)]
@@ -320,7 +322,11 @@ mod tests {
             Duration::from_millis(1000)
         );
         assert_eq!(
-            backoff_delay(Duration::from_millis(86_400_000), Duration::from_millis(86_400_000), 40),
+            backoff_delay(
+                Duration::from_millis(86_400_000),
+                Duration::from_millis(86_400_000),
+                40
+            ),
             Duration::from_millis(86_400_000)
         );
     }

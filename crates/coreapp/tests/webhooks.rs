@@ -44,7 +44,10 @@ impl Harness {
         let db = TestDb::new(backend);
         let store = Store::connect(&db.config()).await.unwrap();
         let handle = SettingsHandle::load(&store).await.unwrap();
-        if settings.as_object().is_some_and(|fields| !fields.is_empty()) {
+        if settings
+            .as_object()
+            .is_some_and(|fields| !fields.is_empty())
+        {
             handle.patch(&store, &settings).await.unwrap();
         }
         let wake = Arc::new(Notify::new());
@@ -135,7 +138,10 @@ async fn delivers_the_exact_body(backend: Backend) {
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].body, body);
     assert_eq!(received[0].target, "/hook?auth=s3cret&id=7");
-    assert_eq!(received[0].content_type.as_deref(), Some("application/json"));
+    assert_eq!(
+        received[0].content_type.as_deref(),
+        Some("application/json")
+    );
 }
 
 async fn failures_are_retried_with_growing_capped_gaps(backend: Backend) {
@@ -171,7 +177,10 @@ async fn refused_connections_are_retried_until_the_receiver_is_up(backend: Backe
 
     let deadline = Instant::now() + PATIENCE;
     while harness.attempts().await < 2 {
-        assert!(Instant::now() < deadline, "no failed attempts were recorded");
+        assert!(
+            Instant::now() < deadline,
+            "no failed attempts were recorded"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(harness.pending().await, 1);
@@ -204,7 +213,10 @@ async fn only_http_200_is_success(backend: Backend) {
 async fn timeouts_and_dropped_connections_are_retried(backend: Backend) {
     let receiver = Receiver::start().await;
     // The harness gives up on a request after 1 s.
-    receiver.script([Reply::Close, Reply::Delayed(Duration::from_millis(2500), 200)]);
+    receiver.script([
+        Reply::Close,
+        Reply::Delayed(Duration::from_millis(2500), 200),
+    ]);
     let harness = Harness::start(backend, fast_retries(&receiver.url("/hook"))).await;
     harness.enqueue("status:4:read", "{\"n\":4}").await;
     harness.wait_until_drained().await;
@@ -218,12 +230,18 @@ async fn empty_url_sends_nothing_and_keeps_the_queue(backend: Backend) {
     let receiver = Receiver::start().await;
     let harness = Harness::start(backend, json!({})).await;
     for i in 0..3 {
-        harness.enqueue(&format!("inbound:{i}"), &format!("{{\"i\":{i}}}")).await;
+        harness
+            .enqueue(&format!("inbound:{i}"), &format!("{{\"i\":{i}}}"))
+            .await;
     }
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert!(receiver.received().is_empty());
     assert_eq!(harness.pending().await, 3);
-    assert_eq!(harness.attempts().await, 0, "nothing may have been attempted");
+    assert_eq!(
+        harness.attempts().await,
+        0,
+        "nothing may have been attempted"
+    );
 
     // Setting a URL starts delivery without a restart, oldest first.
     harness.patch(url_settings(&receiver.url("/hook"))).await;
@@ -252,7 +270,10 @@ async fn concurrency_never_exceeds_max_concurrent_requests(backend: Backend) {
     harness.wait_until_drained().await;
     assert_eq!(receiver.received().len(), 24);
     let max = receiver.max_in_flight();
-    assert!((2..=6).contains(&max), "max in flight {max} with a limit of 6");
+    assert!(
+        (2..=6).contains(&max),
+        "max in flight {max} with a limit of 6"
+    );
 
     // A higher limit applies at once, and is respected too.
     receiver.reset_max_in_flight();
@@ -264,7 +285,10 @@ async fn concurrency_never_exceeds_max_concurrent_requests(backend: Backend) {
     }
     harness.wait_until_drained().await;
     let max = receiver.max_in_flight();
-    assert!((7..=12).contains(&max), "max in flight {max} with a limit of 12");
+    assert!(
+        (7..=12).contains(&max),
+        "max in flight {max} with a limit of 12"
+    );
 }
 
 async fn a_new_url_is_used_without_restart(backend: Backend) {
@@ -278,7 +302,10 @@ async fn a_new_url_is_used_without_restart(backend: Backend) {
     harness.enqueue("status:6:sent", "{\"to\":\"b\"}").await;
     harness.wait_until_drained().await;
 
-    wait_until(PATIENCE, "the second receiver", || second.received().len() == 1).await;
+    wait_until(PATIENCE, "the second receiver", || {
+        second.received().len() == 1
+    })
+    .await;
     assert_eq!(first.received().len(), 1);
     assert_eq!(first.received()[0].body, "{\"to\":\"a\"}");
     assert_eq!(second.received()[0].body, "{\"to\":\"b\"}");

@@ -67,7 +67,7 @@ pub(crate) fn insert_callback(
 impl Store {
     pub async fn enqueue_callback(&self, callback: NewCallback) -> Result<bool, StoreError> {
         self.run(move |conn| {
-            conn.transaction(|conn| insert_callback(conn, &callback, now_ms()))
+            crate::dialect::write_transaction(conn, |conn| insert_callback(conn, &callback, now_ms()))
                 .or_else(conflict_means_queued)
         })
         .await

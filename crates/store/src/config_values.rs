@@ -41,8 +41,10 @@ impl Store {
     /// Returns false when nothing was stored under `name`.
     pub async fn delete_config_value(&self, name: &str) -> Result<bool, StoreError> {
         let name = name.to_string();
-        self.run(move |conn| Ok(diesel::delete(config_values::table.find(&name)).execute(conn)? > 0))
-            .await
+        self.run(move |conn| {
+            Ok(diesel::delete(config_values::table.find(&name)).execute(conn)? > 0)
+        })
+        .await
     }
 }
 

@@ -38,7 +38,7 @@ impl Store {
         checked_at: i64,
     ) -> Result<(), StoreError> {
         self.run(move |conn| {
-            conn.transaction(|conn| {
+            crate::dialect::write_transaction(conn, |conn| {
                 for (wa_id, on_whatsapp) in &results {
                     diesel::delete(contacts::table.find(wa_id)).execute(conn)?;
                     diesel::insert_into(contacts::table)

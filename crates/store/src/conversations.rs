@@ -34,7 +34,7 @@ impl Store {
     ) -> Result<(Conversation, bool), StoreError> {
         let recipient = recipient.to_string();
         self.run(move |conn| {
-            conn.transaction(|conn| {
+            crate::dialect::write_transaction(conn, |conn| {
                 let open = conversations::table
                     .find(&recipient)
                     .filter(conversations::expires_at.gt(now))

@@ -25,10 +25,33 @@ const PG_MIGRATION_LOCK_KEY: i64 = 0x7761_6f6e_7072_656d;
 pub(crate) fn configure_session(conn: &mut DbConnection) -> Result<(), StoreError> {
     if let DbConnection::Sqlite(conn) = conn {
         conn.batch_execute(
-            "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;",
+            "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
         )?;
     }
     Ok(())
+}
+
+/// Runs `work` in a transaction that will write. On SQLite it starts with `BEGIN IMMEDIATE`,
+/// taking the write lock up front so the busy timeout applies: a deferred transaction that reads
+/// first and writes later fails at once with "database is locked" when another connection wrote
+/// in between. The server databases use an ordinary transaction.
+pub(crate) fn write_transaction<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    if !matches!(conn, DbConnection::Sqlite(_)) {
+        return conn.transaction(work);
+    }
+    conn.batch_execute("BEGIN IMMEDIATE")?;
+    let outcome = work(conn).and_then(|value| {
+        conn.batch_execute("COMMIT")?;
+        Ok(value)
+    });
+    if outcome.is_err() {
+        // Nothing to undo when COMMIT already ended the transaction; the error is the one to report.
+        let _ = conn.batch_execute("ROLLBACK");
+    }
+    outcome
 }
 
 /// Creates the database the target names unless it exists. Safe to race with other processes.

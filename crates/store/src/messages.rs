@@ -62,7 +62,7 @@ pub struct StoredMessage {
 pub enum StatusOutcome {
     /// The message moved to the new status.
     Advanced,
-    /// The message already had this or a later status; only the webhook (if new) was queued.
+    /// The message already had this or a later status; nothing was written.
     NotNewer,
     /// No such outbound message.
     UnknownMessage,
@@ -136,8 +136,9 @@ impl Store {
         .await
     }
 
-    /// Moves an outbound message to `status` (never backwards) and queues its webhook, in one
-    /// transaction.
+    /// Moves an outbound message to `status` and queues its webhook, in one transaction. Statuses
+    /// never move backwards: a `delivered` arriving after `read` changes nothing and queues no
+    /// webhook (the spec allows skipped statuses, not reordered ones going back).
     pub async fn record_status(
         &self,
         message_id: &str,
@@ -146,7 +147,7 @@ impl Store {
     ) -> Result<StatusOutcome, StoreError> {
         let (message_id, status) = (message_id.to_string(), status.to_string());
         self.run(move |conn| {
-            conn.transaction(|conn| {
+            crate::dialect::write_transaction(conn, |conn| {
                 let current = messages::table
                     .find(&message_id)
                     .filter(messages::direction.eq(OUTBOUND))
@@ -156,16 +157,16 @@ impl Store {
                 let Some(current) = current else {
                     return Ok(StatusOutcome::UnknownMessage);
                 };
-                let now = now_ms();
-                if let Some(callback) = &callback {
-                    insert_callback(conn, callback, now)?;
-                }
                 if rank(&status) <= rank(&current) {
                     return Ok(StatusOutcome::NotNewer);
                 }
+                let now = now_ms();
                 diesel::update(messages::table.find(&message_id))
                     .set((messages::status.eq(&status), messages::updated_ms.eq(now)))
                     .execute(conn)?;
+                if let Some(callback) = &callback {
+                    insert_callback(conn, callback, now)?;
+                }
                 Ok(StatusOutcome::Advanced)
             })
         })
@@ -180,7 +181,7 @@ impl Store {
         callback: NewCallback,
     ) -> Result<bool, StoreError> {
         self.run(move |conn| {
-            conn.transaction(|conn| {
+            crate::dialect::write_transaction(conn, |conn| {
                 let seen = messages::table
                     .find(&msg.id)
                     .count()

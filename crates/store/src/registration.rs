@@ -64,7 +64,7 @@ impl Store {
     /// Replaces the registration (a re-registration issues new credentials).
     pub async fn save_registration(&self, reg: Registration) -> Result<(), StoreError> {
         self.run(move |conn| {
-            conn.transaction(|conn| {
+            crate::dialect::write_transaction(conn, |conn| {
                 diesel::delete(registration::table.find(CURRENT)).execute(conn)?;
                 diesel::insert_into(registration::table)
                     .values((

@@ -101,7 +101,7 @@ impl Store {
     pub async fn delete_user(&self, username: &str) -> Result<bool, StoreError> {
         let username = username.to_string();
         self.run(move |conn| {
-            conn.transaction(|conn| {
+            crate::dialect::write_transaction(conn, |conn| {
                 diesel::delete(tokens::table.filter(tokens::username.eq(&username)))
                     .execute(conn)?;
                 let deleted = diesel::delete(users::table.filter(users::username.eq(&username)))

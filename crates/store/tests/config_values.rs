@@ -108,7 +108,11 @@ async fn config_value_size_limits(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(
-        store.get_config_value("big").await.unwrap().map(|v| v.len()),
+        store
+            .get_config_value("big")
+            .await
+            .unwrap()
+            .map(|v| v.len()),
         Some(MAX_CONFIG_VALUE_BYTES)
     );
     let error = store

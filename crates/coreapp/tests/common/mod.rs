@@ -193,7 +193,11 @@ async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Re
     }
     let body = String::from_utf8(buffer[head_end..head_end + length].to_vec()).unwrap();
     buffer.drain(..head_end + length);
-    let target = head.split_whitespace().nth(1).unwrap_or_default().to_string();
+    let target = head
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
     Some(Received {
         target,
         content_type: header(&head, "content-type"),
