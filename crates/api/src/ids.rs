@@ -18,7 +18,11 @@ pub fn inbound_message_id(partner: &str) -> String {
 fn message_id(direction: u8, partner: &str, random_len: usize) -> String {
     let bcd = bcd(partner);
     let padded = partner.len() % 2 == 1;
-    let mut raw = vec![direction, 0x11, (bcd.len() as u8) | if padded { 0x80 } else { 0 }];
+    let mut raw = vec![
+        direction,
+        0x11,
+        (bcd.len() as u8) | if padded { 0x80 } else { 0 },
+    ];
     raw.extend_from_slice(&bcd);
     raw.push(0x02);
     raw.push(random_len as u8);
@@ -50,7 +54,10 @@ mod tests {
         assert!(id.starts_with("gB"), "{id}");
         assert_eq!(id.len(), 27);
         let raw = URL_SAFE_NO_PAD.decode(&id).unwrap();
-        assert_eq!(&raw[..9], &[0x80, 0x11, 0x86, 0x79, 0x94, 0x40, 0x67, 0x53, 0x6f]);
+        assert_eq!(
+            &raw[..9],
+            &[0x80, 0x11, 0x86, 0x79, 0x94, 0x40, 0x67, 0x53, 0x6f]
+        );
         assert_ne!(id, outbound_message_id("79944067536"));
     }
 

@@ -30,9 +30,15 @@ mod tests {
     fn common_formats() {
         assert_eq!(wa_id_of("16315551000").as_deref(), Some("16315551000"));
         assert_eq!(wa_id_of("+1 631 555 1001").as_deref(), Some("16315551001"));
-        assert_eq!(wa_id_of("+1 (631) 555-1004").as_deref(), Some("16315551004"));
+        assert_eq!(
+            wa_id_of("+1 (631) 555-1004").as_deref(),
+            Some("16315551004")
+        );
         assert_eq!(wa_id_of("1-631-555-1005").as_deref(), Some("16315551005"));
-        assert_eq!(wa_id_of("0044 20 7946 0958").as_deref(), Some("442079460958"));
+        assert_eq!(
+            wa_id_of("0044 20 7946 0958").as_deref(),
+            Some("442079460958")
+        );
     }
 
     #[test]

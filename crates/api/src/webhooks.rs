@@ -103,7 +103,14 @@ mod tests {
             origin: "business_initiated".into(),
             expiration_timestamp: Some(1_631_023_497),
         };
-        let body = status("gBGG", "16315551234", "sent", 1_518_694_700, Some(&conv), None);
+        let body = status(
+            "gBGG",
+            "16315551234",
+            "sent",
+            1_518_694_700,
+            Some(&conv),
+            None,
+        );
         assert_eq!(
             body["statuses"][0]["conversation"],
             json!({"id": "532b57b5f6e63595ccd74c6010e5c5c7", "expiration_timestamp": 1_631_023_497,

@@ -406,7 +406,10 @@ impl DatabaseSettings {
 impl CoreappSettings {
     fn check(&self, problems: &mut Vec<String>) {
         if self.listen.parse::<SocketAddr>().is_err() {
-            problems.push(format!("coreapp.listen '{}' is not an address:port", self.listen));
+            problems.push(format!(
+                "coreapp.listen '{}' is not an address:port",
+                self.listen
+            ));
         }
         if !self.network_address.contains(':') {
             problems.push(format!(

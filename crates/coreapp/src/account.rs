@@ -85,9 +85,16 @@ pub async fn verify(
                 secret: credentials.secret,
                 registered_at: crate::messages::now_ms() / 1000,
             };
-            state.store.save_registration(registration).await.map_err(store_failure)?;
+            state
+                .store
+                .save_registration(registration)
+                .await
+                .map_err(store_failure)?;
             *lock(&pending.0) = None;
-            tracing::info!("registered +{}; connecting with the new credentials", credentials.phone);
+            tracing::info!(
+                "registered +{}; connecting with the new credentials",
+                credentials.phone
+            );
             state.registration_changed.notify_one();
             Ok(HttpResponse::Created().json(meta_only(Meta::current_coreapp())))
         }

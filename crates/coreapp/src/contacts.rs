@@ -22,7 +22,10 @@ struct Lookup {
     wa_id: Option<String>,
 }
 
-pub async fn check(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn check(
+    state: web::Data<CoreState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let body = body_object(&body)?;
     let inputs = contact_inputs(&body)?;
     let wait = match body.get("blocking") {
@@ -41,9 +44,16 @@ pub async fn check(state: web::Data<CoreState>, body: web::Bytes) -> Result<Http
     }
     let lookups: Vec<Lookup> = inputs
         .into_iter()
-        .map(|input| Lookup { wa_id: phone::wa_id_of(&input), input })
+        .map(|input| Lookup {
+            wa_id: phone::wa_id_of(&input),
+            input,
+        })
         .collect();
-    let known = if force { HashMap::new() } else { cached(&state, &lookups).await? };
+    let known = if force {
+        HashMap::new()
+    } else {
+        cached(&state, &lookups).await?
+    };
     let unknown: Vec<String> = lookups
         .iter()
         .filter_map(|l| l.wa_id.clone())
@@ -74,29 +84,45 @@ fn contact_inputs(body: &serde_json::Map<String, Value>) -> Result<Vec<String>, 
 }
 
 fn text_of(value: &Value) -> String {
-    value.as_str().map_or_else(|| value.to_string(), str::to_string)
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_string)
 }
 
 async fn cached(state: &CoreState, lookups: &[Lookup]) -> Result<HashMap<String, bool>, ApiError> {
     let ids = lookups.iter().filter_map(|l| l.wa_id.clone()).collect();
     let fresh_since = now_secs() - CACHE_SECS;
-    state.store.cached_contacts(ids, fresh_since).await.map_err(store_failure)
+    state
+        .store
+        .cached_contacts(ids, fresh_since)
+        .await
+        .map_err(store_failure)
 }
 
 /// Asks the network about `wa_ids` and caches the answers.
-async fn ask_network(state: &CoreState, wa_ids: Vec<String>) -> Result<HashMap<String, bool>, ApiError> {
+async fn ask_network(
+    state: &CoreState,
+    wa_ids: Vec<String>,
+) -> Result<HashMap<String, bool>, ApiError> {
     if wa_ids.is_empty() {
         return Ok(HashMap::new());
     }
     let session = state.session().ok_or_else(|| not_ready("contacts check"))?;
-    let results = match session.request(Request::CheckContacts { wa_ids }).await.map_err(network_failure)? {
+    let results = match session
+        .request(Request::CheckContacts { wa_ids })
+        .await
+        .map_err(network_failure)?
+    {
         Response::Contacts { results } => results,
         other => {
             tracing::error!("unexpected answer to a contacts check: {other:?}");
             return Err(ApiError::internal("Unexpected answer from the network"));
         }
     };
-    let pairs: Vec<(String, bool)> = results.into_iter().map(|r| (r.wa_id, r.on_whatsapp)).collect();
+    let pairs: Vec<(String, bool)> = results
+        .into_iter()
+        .map(|r| (r.wa_id, r.on_whatsapp))
+        .collect();
     state
         .store
         .save_contacts(pairs.clone(), now_secs())

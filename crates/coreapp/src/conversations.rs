@@ -17,10 +17,18 @@ pub async fn current(
     let user_initiated = last_inbound.is_some_and(|ms| now * 1000 - ms < DAY_SECS * 1000);
     let candidate = Conversation {
         id: random_hex_32(),
-        origin: if user_initiated { "user_initiated" } else { "business_initiated" }.to_string(),
+        origin: if user_initiated {
+            "user_initiated"
+        } else {
+            "business_initiated"
+        }
+        .to_string(),
         expires_at: now + DAY_SECS,
     };
-    let (conversation, opened) = state.store.open_conversation(recipient, now, candidate).await?;
+    let (conversation, opened) = state
+        .store
+        .open_conversation(recipient, now, candidate)
+        .await?;
     Ok(ConversationInfo {
         id: conversation.id,
         origin: conversation.origin,

@@ -150,7 +150,10 @@ pub async fn record_status(
     } else {
         None
     };
-    state.store.record_status(message_id, status, callback).await
+    state
+        .store
+        .record_status(message_id, status, callback)
+        .await
 }
 
 pub fn status_callback(message_id: &str, status: &str, body: serde_json::Value) -> NewCallback {
@@ -173,7 +176,9 @@ pub async fn status_body(
 ) -> Result<serde_json::Value, StoreError> {
     if status == "failed" {
         let errors = error.map(|e| serde_json::json!([e]));
-        return Ok(webhooks::status(message_id, recipient, status, timestamp, None, errors));
+        return Ok(webhooks::status(
+            message_id, recipient, status, timestamp, None, errors,
+        ));
     }
     let conversation = crate::conversations::current(state, recipient, timestamp).await?;
     Ok(webhooks::status(

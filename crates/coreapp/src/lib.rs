@@ -51,14 +51,24 @@ pub async fn start(settings: Settings) -> Result<RunningCoreapp, StartError> {
 
 /// Starts on an already opened store (the one-process launcher shares one): the internal RPC,
 /// the network lifecycle, the delivery worker and the webhook dispatcher.
-pub async fn start_with_store(settings: Settings, store: Store) -> Result<RunningCoreapp, StartError> {
+pub async fn start_with_store(
+    settings: Settings,
+    store: Store,
+) -> Result<RunningCoreapp, StartError> {
     wa_api::envelope::set_version(&settings.version);
     wa_common::tls::install_crypto_provider();
     let app_settings = settings::SettingsHandle::load(&store).await?;
-    let state = web::Data::new(CoreState::new(store.clone(), app_settings.clone(), settings.coreapp.clone()));
+    let state = web::Data::new(CoreState::new(
+        store.clone(),
+        app_settings.clone(),
+        settings.coreapp.clone(),
+    ));
     let pending = web::Data::new(account::PendingRegistration::default());
     let app_state = state.clone();
-    let (store_data, settings_data) = (web::Data::new(store.clone()), web::Data::new(app_settings.clone()));
+    let (store_data, settings_data) = (
+        web::Data::new(store.clone()),
+        web::Data::new(app_settings.clone()),
+    );
     let server = HttpServer::new(move || {
         App::new()
             .app_data(app_state.clone())
@@ -74,7 +84,11 @@ pub async fn start_with_store(settings: Settings, store: Store) -> Result<Runnin
     let addresses = server.addrs();
     tracing::info!(
         "coreapp internal RPC listening on {}",
-        addresses.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+        addresses
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let shared = state.clone().into_inner();
     tokio::spawn(lifecycle::run(shared.clone()));

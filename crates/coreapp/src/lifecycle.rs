@@ -48,7 +48,10 @@ async fn connect_once(state: &Arc<CoreState>, tls: Arc<rustls::ClientConfig>) ->
     let (client, pushes) = network::connect(&state.config.network_address, tls, timeout)
         .await
         .map_err(|e| {
-            tracing::warn!("cannot reach the network at {}: {e}", state.config.network_address);
+            tracing::warn!(
+                "cannot reach the network at {}: {e}",
+                state.config.network_address
+            );
             if registered {
                 state.set_gateway(GatewayStatus::Disconnected);
             }
@@ -122,7 +125,12 @@ async fn business_session(
     // The push processor starts first: the backlog arrives right after the welcome and must keep
     // flowing while templates load.
     let (drained_tx, drained_rx) = oneshot::channel();
-    tokio::spawn(inbound::process(state.clone(), client.clone(), pushes, drained_tx));
+    tokio::spawn(inbound::process(
+        state.clone(),
+        client.clone(),
+        pushes,
+        drained_tx,
+    ));
     tracing::info!("connected to the network as +{business}; initializing: loading templates");
     match client.request(Request::GetTemplates).await {
         Ok(Response::Templates { templates }) => {
@@ -136,7 +144,9 @@ async fn business_session(
     );
     let limit = Duration::from_secs(state.config.offline_drain_timeout_secs);
     if tokio::time::timeout(limit, drained_rx).await.is_err() {
-        tracing::warn!("the offline backlog did not finish draining within {limit:?}; serving anyway");
+        tracing::warn!(
+            "the offline backlog did not finish draining within {limit:?}; serving anyway"
+        );
     }
     if !client.is_closed() {
         state.set_gateway(GatewayStatus::Connected);

@@ -21,14 +21,21 @@ const MAX_TEXT_CHARS: usize = 4096;
 
 /// Every message type of the API; the ones this build cannot send yet are refused clearly.
 const MESSAGE_TYPES: &[&str] = &[
-    "text", "image", "audio", "video", "document", "sticker", "location", "contacts",
-    "interactive", "template", "hsm", "reaction",
+    "text",
+    "image",
+    "audio",
+    "video",
+    "document",
+    "sticker",
+    "location",
+    "contacts",
+    "interactive",
+    "template",
+    "hsm",
+    "reaction",
 ];
 
-pub async fn send(
-    state: web::Data<CoreState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+pub async fn send(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let request = body_object(&body)?;
     let send = validate(&request, state.registered_number().await?.as_deref())?;
     if !state.is_ready() {
@@ -42,7 +49,11 @@ pub async fn send(
         payload: send.network_message.to_string(),
         created_ms: now_ms(),
     };
-    state.store.insert_outbound(message).await.map_err(crate::rpc::store_failure)?;
+    state
+        .store
+        .insert_outbound(message)
+        .await
+        .map_err(crate::rpc::store_failure)?;
     state.send_wake.notify_one();
     let mut body = payload("messages", [json!({ "id": id })], Meta::current_coreapp());
     body["contacts"] = json!([{ "input": send.input, "wa_id": send.to }]);
@@ -72,7 +83,12 @@ fn validate(request: &Map<String, Value>, own_number: Option<&str>) -> Result<Va
     match request.get("recipient_type") {
         None | Some(Value::Null) => {}
         Some(Value::String(r)) if r == "individual" => {}
-        Some(other) => return Err(ApiError::invalid_parameter("recipient_type", &display(other))),
+        Some(other) => {
+            return Err(ApiError::invalid_parameter(
+                "recipient_type",
+                &display(other),
+            ))
+        }
     }
     let preview_url = match request.get("preview_url") {
         None | Some(Value::Null) => false,
@@ -87,10 +103,17 @@ fn validate(request: &Map<String, Value>, own_number: Option<&str>) -> Result<Va
         ));
     }
     let text = text_object(request)?;
-    let to = phone::wa_id_of(&input)
-        .ok_or_else(|| ApiError::new(ErrorCode::UserNotValid, format!("Recipient '{input}' is not a valid WhatsApp user")))?;
+    let to = phone::wa_id_of(&input).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::UserNotValid,
+            format!("Recipient '{input}' is not a valid WhatsApp user"),
+        )
+    })?;
     if own_number == Some(to.as_str()) {
-        return Err(ApiError::new(ErrorCode::BadUser, "Cannot send a message to yourself"));
+        return Err(ApiError::new(
+            ErrorCode::BadUser,
+            "Cannot send a message to yourself",
+        ));
     }
     Ok(ValidSend {
         input,
@@ -167,7 +190,12 @@ pub async fn mark_read(
         .await
         .map_err(crate::rpc::store_failure)?
         .filter(|m| !m.outbound)
-        .ok_or_else(|| ApiError::new(ErrorCode::ResourceNotFound, format!("Message '{id}' not found")))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::ResourceNotFound,
+                format!("Message '{id}' not found"),
+            )
+        })?;
     let session = match state.session() {
         Some(session) if state.is_ready() => session,
         _ => return Err(not_ready("read receipt")),

@@ -45,7 +45,12 @@ impl NetClient {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         lock(&self.waiters).insert(id, tx);
-        if self.outgoing.send(Frame::Request { id, request }).await.is_err() {
+        if self
+            .outgoing
+            .send(Frame::Request { id, request })
+            .await
+            .is_err()
+        {
             lock(&self.waiters).remove(&id);
             return Err(SessionError::Closed);
         }
@@ -99,9 +104,12 @@ pub async fn connect(
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))??;
     tcp.set_nodelay(true)?;
     let host = address.rsplit_once(':').map_or(address, |(h, _)| h);
-    let server_name = rustls::pki_types::ServerName::try_from(host.trim_matches(['[', ']']).to_string())
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
-    let stream = tokio_rustls::TlsConnector::from(tls).connect(server_name, tcp).await?;
+    let server_name =
+        rustls::pki_types::ServerName::try_from(host.trim_matches(['[', ']']).to_string())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let stream = tokio_rustls::TlsConnector::from(tls)
+        .connect(server_name, tcp)
+        .await?;
     let (sink, stream) = Framed::new(stream, FrameCodec::default()).split();
 
     let (out_tx, out_rx) = mpsc::channel::<Frame>(1024);
@@ -128,11 +136,20 @@ pub async fn connect(
     Ok((client, push_rx))
 }
 
-type FrameSink = futures_util::stream::SplitSink<Framed<tokio_rustls::client::TlsStream<TcpStream>, FrameCodec>, Frame>;
-type FrameStream = futures_util::stream::SplitStream<Framed<tokio_rustls::client::TlsStream<TcpStream>, FrameCodec>>;
+type FrameSink = futures_util::stream::SplitSink<
+    Framed<tokio_rustls::client::TlsStream<TcpStream>, FrameCodec>,
+    Frame,
+>;
+type FrameStream = futures_util::stream::SplitStream<
+    Framed<tokio_rustls::client::TlsStream<TcpStream>, FrameCodec>,
+>;
 
 /// Sends queued frames, and a `Ping` whenever the line has been quiet for a heartbeat.
-async fn write_loop(mut sink: FrameSink, mut outgoing: mpsc::Receiver<Frame>, mut closed: watch::Receiver<bool>) {
+async fn write_loop(
+    mut sink: FrameSink,
+    mut outgoing: mpsc::Receiver<Frame>,
+    mut closed: watch::Receiver<bool>,
+) {
     let heartbeat = Duration::from_secs(HEARTBEAT_SECS);
     let mut nonce = 0u64;
     loop {
@@ -255,7 +272,12 @@ impl rustls::client::danger::ServerCertVerifier for AcceptAnyServer {
         cert: &rustls::pki_types::CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -264,7 +286,12 @@ impl rustls::client::danger::ServerCertVerifier for AcceptAnyServer {
         cert: &rustls::pki_types::CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {

@@ -10,8 +10,8 @@ pub mod receiver;
 pub mod stack;
 
 pub use client::{basic, Client, Reply};
-pub use receiver::Receiver;
 pub use process::{free_port, Service};
+pub use receiver::Receiver;
 
 /// The password every suite sets for `admin` on first login.
 pub const ADMIN_PASSWORD: &str = "Str0ng!Pass";

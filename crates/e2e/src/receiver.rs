@@ -82,7 +82,12 @@ impl Receiver {
     }
 
     /// Waits until `done(delivered bodies)` holds; panics after `timeout` with what arrived.
-    pub fn wait_until(&self, timeout: Duration, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    pub fn wait_until(
+        &self,
+        timeout: Duration,
+        what: &str,
+        done: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
         let deadline = Instant::now() + timeout;
         loop {
             let delivered = self.delivered();
@@ -90,7 +95,11 @@ impl Receiver {
                 return delivered;
             }
             if Instant::now() > deadline {
-                panic!("timed out waiting for {what}; {} delivered bodies, last: {:#?}", delivered.len(), delivered.last());
+                panic!(
+                    "timed out waiting for {what}; {} delivered bodies, last: {:#?}",
+                    delivered.len(),
+                    delivered.last()
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -115,7 +124,9 @@ impl Receiver {
         let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
         let mut reader = BufReader::new(stream);
         loop {
-            let Some(body) = read_request(&mut reader) else { return };
+            let Some(body) = read_request(&mut reader) else {
+                return;
+            };
             let status = self.status.load(Ordering::SeqCst);
             self.attempts.lock().unwrap().push(Attempt {
                 at: Instant::now(),

@@ -16,6 +16,8 @@ pub struct Running {
     pub service: Service,
     pub port: u16,
     pub client: Client,
+    /// Control API of the simulator bundled in `wa-dev` (0 for a plain webapp).
+    pub wanet_control_port: u16,
 }
 
 /// README command 1's binary (`wa-dev`) on a data directory, with the monitoring key set.
@@ -24,13 +26,24 @@ pub fn launcher(data_dir: &Path, extra_env: &[(&str, &str)]) -> Running {
     let mut vars = env(&[("WA_API_KEY", API_KEY)]);
     vars.extend(env(extra_env));
     let listen = format!("127.0.0.1:{port}");
+    let wanet_control_port = free_port();
+    let control = format!("127.0.0.1:{wanet_control_port}");
     let data = data_dir.to_str().unwrap();
-    let mut service = Service::start("wa-dev", &["--data-dir", data, "--listen", &listen], &vars);
+    let args = [
+        "--data-dir",
+        data,
+        "--listen",
+        &listen,
+        "--wanet-control-listen",
+        &control,
+    ];
+    let mut service = Service::start("wa-dev", &args, &vars);
     service.wait_for_port(port);
     Running {
         service,
         port,
         client: Client::new(port),
+        wanet_control_port,
     }
 }
 
@@ -61,6 +74,7 @@ pub fn webapp(db_env: &HashMap<String, String>, core_port: u16) -> Running {
         service,
         port,
         client: Client::new(port),
+        wanet_control_port: 0,
     }
 }
 
@@ -100,12 +114,18 @@ impl Wanet {
 
     pub fn get(&self, path: &str) -> (u16, serde_json::Value) {
         let response = self.http.get(self.url(path)).send().unwrap();
-        (response.status().as_u16(), response.json().unwrap_or_default())
+        (
+            response.status().as_u16(),
+            response.json().unwrap_or_default(),
+        )
     }
 
     pub fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
         let response = self.http.post(self.url(path)).json(&body).send().unwrap();
-        (response.status().as_u16(), response.json().unwrap_or_default())
+        (
+            response.status().as_u16(),
+            response.json().unwrap_or_default(),
+        )
     }
 
     /// A verified-name certificate for `vname`, as WhatsApp Manager would hand out.
@@ -146,10 +166,17 @@ pub const BUSINESS_NUMBER: &str = "6315550000";
 pub const BUSINESS_WA_ID: &str = "16315550000";
 
 impl Messaging {
-    pub fn start(db_env: &HashMap<String, String>, wanet_args: &[&str], webhook_url: &str) -> Messaging {
+    pub fn start(
+        db_env: &HashMap<String, String>,
+        wanet_args: &[&str],
+        webhook_url: &str,
+    ) -> Messaging {
         let wanet = wanet(wanet_args);
         let mut core_env = db_env.clone();
-        core_env.insert("ONPREM__COREAPP__NETWORK_ADDRESS".into(), format!("127.0.0.1:{}", wanet.port));
+        core_env.insert(
+            "ONPREM__COREAPP__NETWORK_ADDRESS".into(),
+            format!("127.0.0.1:{}", wanet.port),
+        );
         let (core, core_port) = coreapp(&core_env);
         let web = webapp(db_env, core_port);
         let admin = web.client.first_login(crate::ADMIN_PASSWORD);
@@ -159,9 +186,21 @@ impl Messaging {
             "max_callback_backoff_delay_ms": 1000,
         });
         web.client
-            .call("PATCH", "/v1/settings/application", Some(&admin), Some(settings))
+            .call(
+                "PATCH",
+                "/v1/settings/application",
+                Some(&admin),
+                Some(settings),
+            )
             .expect_status(200);
-        Messaging { wanet, core, core_port, web, admin, db_env: core_env }
+        Messaging {
+            wanet,
+            core,
+            core_port,
+            web,
+            admin,
+            db_env: core_env,
+        }
     }
 
     pub fn api(&self) -> &Client {
@@ -173,21 +212,33 @@ impl Messaging {
     pub fn register(&self) {
         let cert = self.wanet.cert("Acme Corp");
         let body = serde_json::json!({ "cc": BUSINESS_CC, "phone_number": BUSINESS_NUMBER, "method": "sms", "cert": cert });
-        let r = self.api().call("POST", "/v1/account", Some(&self.admin), Some(body));
+        let r = self
+            .api()
+            .call("POST", "/v1/account", Some(&self.admin), Some(body));
         r.expect_status(202);
         assert_eq!(r.body["account"][0]["vname"], "Acme Corp");
         let (status, code) = self.wanet.get(&format!("/control/codes/{BUSINESS_WA_ID}"));
         assert_eq!(status, 200, "{code}");
         let code = code["code"].as_str().unwrap();
         let dashed = format!("{}-{}", &code[..3], &code[3..]);
-        let r = self.api().call("POST", "/v1/account/verify", Some(&self.admin), Some(serde_json::json!({ "code": dashed })));
+        let r = self.api().call(
+            "POST",
+            "/v1/account/verify",
+            Some(&self.admin),
+            Some(serde_json::json!({ "code": dashed })),
+        );
         r.expect_status(201);
         self.wait_for_gateway("connected");
     }
 
     pub fn gateway_status(&self) -> String {
-        let r = self.api().call("GET", "/v1/health", Some(&self.admin), None);
-        r.body["health"]["gateway_status"].as_str().unwrap_or("").to_string()
+        let r = self
+            .api()
+            .call("GET", "/v1/health", Some(&self.admin), None);
+        r.body["health"]["gateway_status"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
     }
 
     pub fn wait_for_gateway(&self, wanted: &str) {
@@ -197,7 +248,11 @@ impl Messaging {
             if status == wanted {
                 return;
             }
-            assert!(std::time::Instant::now() < deadline, "gateway stayed '{status}', wanted '{wanted}'\n{}", self.core.log());
+            assert!(
+                std::time::Instant::now() < deadline,
+                "gateway stayed '{status}', wanted '{wanted}'\n{}",
+                self.core.log()
+            );
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
     }
@@ -205,14 +260,18 @@ impl Messaging {
     /// Sends a text; returns the reply (201 with the id, or an error).
     pub fn send_text(&self, to: &str, body: &str) -> Reply {
         let message = serde_json::json!({ "to": to, "type": "text", "text": { "body": body } });
-        self.api().call("POST", "/v1/messages", Some(&self.admin), Some(message))
+        self.api()
+            .call("POST", "/v1/messages", Some(&self.admin), Some(message))
     }
 
     /// Kills the coreapp (SIGKILL) and starts a new one on the same port and database.
     pub fn restart_coreapp(&mut self) {
         self.core.kill();
         let mut vars = self.db_env.clone();
-        vars.insert("ONPREM__COREAPP__LISTEN".into(), format!("127.0.0.1:{}", self.core_port));
+        vars.insert(
+            "ONPREM__COREAPP__LISTEN".into(),
+            format!("127.0.0.1:{}", self.core_port),
+        );
         let mut core = Service::start("coreapp", &[], &vars);
         core.wait_for_port(self.core_port);
         self.core = core;

@@ -166,3 +166,86 @@ fn readme_command_prints_url_and_first_login_credentials() {
     assert!(log.contains("admin / secret"), "{log}");
     assert!(data.path().join("waent.db").exists());
 }
+
+/// The README's first steps on command 1's binary: register through the bundled simulator,
+/// hear from a customer, answer, and see the statuses by webhook.
+#[test]
+fn readme_walkthrough_with_the_bundled_simulator() {
+    let data = tempfile::tempdir().unwrap();
+    let stack = launcher(data.path(), &[]);
+    let api = &stack.client;
+    let admin = api.first_login(ADMIN_PASSWORD);
+    let receiver = e2e::Receiver::start();
+    let settings = json!({"webhooks": {"url": receiver.url()}});
+    api.call(
+        "PATCH",
+        "/v1/settings/application",
+        Some(&admin),
+        Some(settings),
+    )
+    .expect_status(200);
+    let r = api.call("GET", "/v1/settings/application", Some(&admin), None);
+    assert_eq!(
+        r.body["settings"]["application"]["webhooks"]["url"],
+        receiver.url()
+    );
+
+    let control = reqwest::blocking::Client::new();
+    let base = format!("http://127.0.0.1:{}", stack.wanet_control_port);
+    let cert: serde_json::Value = control
+        .post(format!("{base}/control/certs"))
+        .json(&json!({"vname": "Demo Shop"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let body =
+        json!({"cc": "44", "phone_number": "7700900123", "method": "voice", "cert": cert["cert"]});
+    api.call("POST", "/v1/account", Some(&admin), Some(body))
+        .expect_status(202);
+    let code: serde_json::Value = control
+        .get(format!("{base}/control/codes/447700900123"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let code = code["code"].as_str().unwrap();
+    api.call(
+        "POST",
+        "/v1/account/verify",
+        Some(&admin),
+        Some(json!({"code": code})),
+    )
+    .expect_status(201);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while api.call("GET", "/v1/health", Some(&admin), None).body["health"]["gateway_status"]
+        != "connected"
+    {
+        assert!(std::time::Instant::now() < deadline, "never connected");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let said = json!({"type": "text", "text": {"body": "Do you ship to Leeds?"}});
+    let r = control
+        .post(format!("{base}/control/consumers/447700900999/messages"))
+        .json(&said)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    receiver.wait_until(
+        std::time::Duration::from_secs(60),
+        "the customer's message",
+        |b| {
+            b.iter()
+                .any(|m| m["messages"][0]["text"]["body"] == "Do you ship to Leeds?")
+        },
+    );
+    let send = json!({"to": "447700900999", "type": "text", "text": {"body": "We do!"}});
+    let r = api.call("POST", "/v1/messages", Some(&admin), Some(send));
+    r.expect_status(201);
+    let id = r.body["messages"][0]["id"].as_str().unwrap().to_string();
+    receiver.wait_until(std::time::Duration::from_secs(60), "delivered", |b| {
+        b.iter().any(|m| {
+            m["statuses"][0]["id"] == id.as_str() && m["statuses"][0]["status"] == "delivered"
+        })
+    });
+}

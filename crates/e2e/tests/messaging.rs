@@ -10,7 +10,14 @@ use std::time::Duration;
 use wa_store::testing::TestDb;
 use wa_store::Backend;
 
-const FAST_PHONES: &[&str] = &["--delivery-latency-ms", "20", "--read-latency-ms", "20", "--read-probability", "1.0"];
+const FAST_PHONES: &[&str] = &[
+    "--delivery-latency-ms",
+    "20",
+    "--read-latency-ms",
+    "20",
+    "--read-probability",
+    "1.0",
+];
 const WAIT: Duration = Duration::from_secs(60);
 
 fn statuses_of(bodies: &[Value], id: &str) -> Vec<Value> {
@@ -24,7 +31,9 @@ fn statuses_of(bodies: &[Value], id: &str) -> Vec<Value> {
 }
 
 fn has_status(bodies: &[Value], id: &str, status: &str) -> bool {
-    statuses_of(bodies, id).iter().any(|s| s["status"] == status)
+    statuses_of(bodies, id)
+        .iter()
+        .any(|s| s["status"] == status)
 }
 
 fn inbound_with_id<'a>(bodies: &'a [Value], id: &str) -> Option<&'a Value> {
@@ -37,35 +46,67 @@ fn register_send_receive(db_env: HashMap<String, String>) {
     let api = stack.api();
     assert_eq!(stack.gateway_status(), "unregistered");
     // Sends before registration: service not ready.
-    stack.send_text("16315550100", "too early").expect_error(500, 1011);
+    stack
+        .send_text("16315550100", "too early")
+        .expect_error(500, 1011);
 
     stack.register();
     // Registering the same number again: already registered, nothing to do.
     let cert = stack.wanet.cert("Acme Corp");
     let again = json!({"cc": "1", "phone_number": "6315550000", "method": "voice", "cert": cert});
-    api.call("POST", "/v1/account", Some(&stack.admin), Some(again)).expect_status(201);
+    api.call("POST", "/v1/account", Some(&stack.admin), Some(again))
+        .expect_status(201);
 
     // Contacts: one on WhatsApp, one not, one not a number.
-    let (status, _) = stack.wanet.post("/control/consumers", json!({"wa_id": "16315550999", "profile": "not_on_whatsapp"}));
+    let (status, _) = stack.wanet.post(
+        "/control/consumers",
+        json!({"wa_id": "16315550999", "profile": "not_on_whatsapp"}),
+    );
     assert_eq!(status, 201);
     let check = json!({"blocking": "wait", "contacts": ["+1 631 555 0100", "16315550999", "+1234"], "force_check": true});
     let r = api.call("POST", "/v1/contacts", Some(&stack.admin), Some(check));
     r.expect_status(200);
-    assert_eq!(r.body["contacts"][0], json!({"input": "+1 631 555 0100", "status": "valid", "wa_id": "16315550100"}));
-    assert_eq!(r.body["contacts"][1], json!({"input": "16315550999", "status": "invalid"}));
-    assert_eq!(r.body["contacts"][2], json!({"input": "+1234", "status": "failed"}));
+    assert_eq!(
+        r.body["contacts"][0],
+        json!({"input": "+1 631 555 0100", "status": "valid", "wa_id": "16315550100"})
+    );
+    assert_eq!(
+        r.body["contacts"][1],
+        json!({"input": "16315550999", "status": "invalid"})
+    );
+    assert_eq!(
+        r.body["contacts"][2],
+        json!({"input": "+1234", "status": "failed"})
+    );
 
     // The consumer writes first: the inbound webhook carries the contacts array.
-    stack.wanet.post("/control/consumers", json!({"wa_id": "16315550100", "name": "Kerry Fisher"}));
-    let inbound_id = stack.wanet.consumer_says("16315550100", "Hello this is an answer");
-    let bodies = receiver.wait_until(WAIT, "the inbound webhook", |b| inbound_with_id(b, &inbound_id).is_some());
+    stack.wanet.post(
+        "/control/consumers",
+        json!({"wa_id": "16315550100", "name": "Kerry Fisher"}),
+    );
+    let inbound_id = stack
+        .wanet
+        .consumer_says("16315550100", "Hello this is an answer");
+    let bodies = receiver.wait_until(WAIT, "the inbound webhook", |b| {
+        inbound_with_id(b, &inbound_id).is_some()
+    });
     let inbound = inbound_with_id(&bodies, &inbound_id).unwrap();
-    assert_eq!(inbound["contacts"], json!([{"profile": {"name": "Kerry Fisher"}, "wa_id": "16315550100"}]));
+    assert_eq!(
+        inbound["contacts"],
+        json!([{"profile": {"name": "Kerry Fisher"}, "wa_id": "16315550100"}])
+    );
     let message = &inbound["messages"][0];
     assert_eq!(message["from"], "16315550100");
     assert_eq!(message["type"], "text");
     assert_eq!(message["text"], json!({"body": "Hello this is an answer"}));
-    assert!(message["timestamp"].as_str().unwrap().parse::<i64>().unwrap() > 1_600_000_000);
+    assert!(
+        message["timestamp"]
+            .as_str()
+            .unwrap()
+            .parse::<i64>()
+            .unwrap()
+            > 1_600_000_000
+    );
 
     // The business answers within the window: 201 with a gB id, then sent, delivered, read.
     let r = stack.send_text("16315550100", "Thanks for your message");
@@ -73,34 +114,71 @@ fn register_send_receive(db_env: HashMap<String, String>) {
     let id = r.body["messages"][0]["id"].as_str().unwrap().to_string();
     assert!(id.starts_with("gB"), "{id}");
     let bodies = receiver.wait_until(WAIT, "sent, delivered and read", |b| {
-        ["sent", "delivered", "read"].iter().all(|s| has_status(b, &id, s))
+        ["sent", "delivered", "read"]
+            .iter()
+            .all(|s| has_status(b, &id, s))
     });
     for status in statuses_of(&bodies, &id) {
         assert_eq!(status["recipient_id"], "16315550100");
         assert!(status["timestamp"].is_string());
-        assert_eq!(status["conversation"]["origin"]["type"], "user_initiated", "{status}");
+        assert_eq!(
+            status["conversation"]["origin"]["type"], "user_initiated",
+            "{status}"
+        );
         assert_eq!(status["conversation"]["id"].as_str().unwrap().len(), 32);
-        assert_eq!(status["pricing"], json!({"billable": true, "pricing_model": "CBP", "category": "user_initiated"}));
+        assert_eq!(
+            status["pricing"],
+            json!({"billable": true, "pricing_model": "CBP", "category": "user_initiated"})
+        );
     }
-    let sent = statuses_of(&bodies, &id).into_iter().find(|s| s["status"] == "sent").unwrap();
-    assert!(sent["conversation"]["expiration_timestamp"].is_i64(), "{sent}");
+    let sent = statuses_of(&bodies, &id)
+        .into_iter()
+        .find(|s| s["status"] == "sent")
+        .unwrap();
+    assert!(
+        sent["conversation"]["expiration_timestamp"].is_i64(),
+        "{sent}"
+    );
     assert_eq!(stack.wanet.consumer("16315550100")["received_count"], 1);
 
     // Marking the inbound message read reaches the phone.
-    let r = api.call("PUT", &format!("/v1/messages/{inbound_id}"), Some(&stack.admin), Some(json!({"status": "read"})));
+    let r = api.call(
+        "PUT",
+        &format!("/v1/messages/{inbound_id}"),
+        Some(&stack.admin),
+        Some(json!({"status": "read"})),
+    );
     r.expect_status(200);
-    assert_eq!(stack.wanet.consumer("16315550100")["read_receipts"], json!([inbound_id]));
-    api.call("PUT", &format!("/v1/messages/{inbound_id}"), Some(&stack.admin), Some(json!({"status": "deleted"})))
-        .expect_error(400, 1009);
-    api.call("PUT", "/v1/messages/ABGGnope", Some(&stack.admin), Some(json!({"status": "read"})))
-        .expect_error(404, 1006);
+    assert_eq!(
+        stack.wanet.consumer("16315550100")["read_receipts"],
+        json!([inbound_id])
+    );
+    api.call(
+        "PUT",
+        &format!("/v1/messages/{inbound_id}"),
+        Some(&stack.admin),
+        Some(json!({"status": "deleted"})),
+    )
+    .expect_error(400, 1009);
+    api.call(
+        "PUT",
+        "/v1/messages/ABGGnope",
+        Some(&stack.admin),
+        Some(json!({"status": "read"})),
+    )
+    .expect_error(404, 1006);
 
     // Free-form text to someone who never wrote: failed with 470.
     let r = stack.send_text("16315550200", "Hello stranger");
     r.expect_status(201);
     let stranger = r.body["messages"][0]["id"].as_str().unwrap().to_string();
-    let bodies = receiver.wait_until(WAIT, "the 470 failure", |b| has_status(b, &stranger, "failed"));
-    let failed = statuses_of(&bodies, &stranger).into_iter().find(|s| s["status"] == "failed").unwrap();
+    let bodies = receiver.wait_until(WAIT, "the 470 failure", |b| {
+        has_status(b, &stranger, "failed")
+    });
+    let failed = statuses_of(&bodies, &stranger)
+        .into_iter()
+        .find(|s| s["status"] == "failed")
+        .unwrap();
     assert_eq!(failed["errors"][0]["code"], 470, "{failed}");
     assert!(failed["errors"][0]["title"].is_string());
     assert_eq!(stack.wanet.consumer("16315550200")["received_count"], 0);
@@ -109,25 +187,65 @@ fn register_send_receive(db_env: HashMap<String, String>) {
     let r = stack.send_text("16315550999", "Hi");
     r.expect_status(201);
     let invalid = r.body["messages"][0]["id"].as_str().unwrap().to_string();
-    let bodies = receiver.wait_until(WAIT, "the 1013 failure", |b| has_status(b, &invalid, "failed"));
-    let failed = statuses_of(&bodies, &invalid).into_iter().find(|s| s["status"] == "failed").unwrap();
+    let bodies = receiver.wait_until(WAIT, "the 1013 failure", |b| {
+        has_status(b, &invalid, "failed")
+    });
+    let failed = statuses_of(&bodies, &invalid)
+        .into_iter()
+        .find(|s| s["status"] == "failed")
+        .unwrap();
     assert_eq!(failed["errors"][0]["code"], 1013, "{failed}");
 
     // Validation answers come from the coreapp with On-Prem codes.
-    api.call("POST", "/v1/messages", Some(&stack.admin), Some(json!({"type": "text", "text": {"body": "x"}})))
-        .expect_error(400, 1008);
-    api.call("POST", "/v1/messages", Some(&stack.admin), Some(json!({"to": "16315550100", "type": "text"})))
-        .expect_error(400, 1008);
-    api.call("POST", "/v1/messages", Some(&stack.admin), Some(json!({"to": "16315550100", "text": {"body": "x"}, "image": {"id": "1"}})))
-        .expect_error(400, 1010);
-    api.call("POST", "/v1/messages", Some(&stack.admin), Some(json!({"to": "16315550100", "text": {"body": "x".repeat(4097)}})))
-        .expect_error(400, 1001);
-    api.call("POST", "/v1/messages", Some(&stack.admin), Some(json!({"to": "16315550100", "preview_url": "yes", "text": {"body": "x"}})))
-        .expect_error(400, 1009);
-    api.call("POST", "/v1/messages", Some(&stack.admin), Some(json!({"to": "16315550100", "type": "fax", "text": {"body": "x"}})))
-        .expect_error(400, 1009);
-    api.call("POST", "/v1/messages", Some(&stack.admin), Some(json!({"to": BUSINESS_WA_ID, "text": {"body": "me"}})))
-        .expect_error(400, 1021);
+    api.call(
+        "POST",
+        "/v1/messages",
+        Some(&stack.admin),
+        Some(json!({"type": "text", "text": {"body": "x"}})),
+    )
+    .expect_error(400, 1008);
+    api.call(
+        "POST",
+        "/v1/messages",
+        Some(&stack.admin),
+        Some(json!({"to": "16315550100", "type": "text"})),
+    )
+    .expect_error(400, 1008);
+    api.call(
+        "POST",
+        "/v1/messages",
+        Some(&stack.admin),
+        Some(json!({"to": "16315550100", "text": {"body": "x"}, "image": {"id": "1"}})),
+    )
+    .expect_error(400, 1010);
+    api.call(
+        "POST",
+        "/v1/messages",
+        Some(&stack.admin),
+        Some(json!({"to": "16315550100", "text": {"body": "x".repeat(4097)}})),
+    )
+    .expect_error(400, 1001);
+    api.call(
+        "POST",
+        "/v1/messages",
+        Some(&stack.admin),
+        Some(json!({"to": "16315550100", "preview_url": "yes", "text": {"body": "x"}})),
+    )
+    .expect_error(400, 1009);
+    api.call(
+        "POST",
+        "/v1/messages",
+        Some(&stack.admin),
+        Some(json!({"to": "16315550100", "type": "fax", "text": {"body": "x"}})),
+    )
+    .expect_error(400, 1009);
+    api.call(
+        "POST",
+        "/v1/messages",
+        Some(&stack.admin),
+        Some(json!({"to": BUSINESS_WA_ID, "text": {"body": "me"}})),
+    )
+    .expect_error(400, 1021);
 }
 
 #[test]

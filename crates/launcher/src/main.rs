@@ -19,6 +19,14 @@ struct Cli {
     /// HTTPS address of the API (the compose files publish 9090 too).
     #[arg(long, default_value = "127.0.0.1:9090")]
     listen: String,
+
+    /// Control API of the bundled network simulator (play the customers' side through it).
+    #[arg(long, default_value = "127.0.0.1:5280")]
+    wanet_control_listen: String,
+
+    /// Connect to this network instead of starting the bundled simulator.
+    #[arg(long)]
+    network_address: Option<String>,
 }
 
 #[actix_web::main]
@@ -31,7 +39,7 @@ async fn main() -> ExitCode {
         s.coreapp.listen = "127.0.0.1:0".into();
     });
     wa_common::telemetry::init(&settings.log);
-    match run(settings).await {
+    match run(settings, &cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");
@@ -41,13 +49,10 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(mut settings: wa_common::Settings) -> Result<(), String> {
-    if let Err(e) = std::fs::create_dir_all(&settings.data_dir) {
-        return Err(format!(
-            "cannot create {}: {e}",
-            settings.data_dir.display()
-        ));
-    }
+async fn run(mut settings: wa_common::Settings, cli: &Cli) -> Result<(), String> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", settings.data_dir.display()))?;
+    let simulator = start_simulator(&mut settings, cli).await?;
     let store = wa_common::storage::open(&settings)
         .await
         .map_err(|e| e.to_string())?;
@@ -61,13 +66,37 @@ async fn run(mut settings: wa_common::Settings) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let port = web.addresses.first().map_or(0, |a| a.port());
-    print_banner(&store, port).await;
+    let control_url = simulator
+        .as_ref()
+        .map(|w| format!("http://{}", w.control_addr));
+    print_banner(&store, port, control_url.as_deref()).await;
     let (web_result, core_result) = tokio::join!(web.server, core.server);
     web_result.and(core_result).map_err(|e| e.to_string())
 }
 
+/// The bundled network simulator, unless `--network-address` points at another network.
+async fn start_simulator(
+    settings: &mut wa_common::Settings,
+    cli: &Cli,
+) -> Result<Option<wanet::RunningWanet>, String> {
+    if let Some(address) = &cli.network_address {
+        settings.coreapp.network_address = address.clone();
+        return Ok(None);
+    }
+    let config = wanet::WanetConfig {
+        listen: "127.0.0.1:0".into(),
+        control_listen: cli.wanet_control_listen.clone(),
+        ..wanet::WanetConfig::default()
+    };
+    let running = wanet::start(config)
+        .await
+        .map_err(|e| format!("wanet: {e}"))?;
+    settings.coreapp.network_address = running.protocol_addr.to_string();
+    Ok(Some(running))
+}
+
 /// Tells the person who just ran the command where to go and how to log in.
-async fn print_banner(store: &wa_store::Store, port: u16) {
+async fn print_banner(store: &wa_store::Store, port: u16, simulator: Option<&str>) {
     let first_login = matches!(
         store.find_user(ADMIN).await,
         Ok(Some(user)) if user.must_change_password
@@ -83,6 +112,11 @@ async fn print_banner(store: &wa_store::Store, port: u16) {
         println!("               -H 'Content-Type: application/json' -d '{{\"new_password\":\"<New-Passw0rd!>\"}}')");
     } else {
         println!("  Login:  {ADMIN} / the password you set on first login");
+    }
+    if let Some(control) = simulator {
+        println!(
+            "  Network simulator control API: {control}/control/  (certificates, codes, customers)"
+        );
     }
     println!();
 }

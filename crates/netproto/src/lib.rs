@@ -25,12 +25,27 @@ pub const HEARTBEAT_SECS: u64 = 10;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "frame", rename_all = "snake_case")]
 pub enum Frame {
-    Request { id: u64, request: Request },
-    Response { id: u64, result: Result<Response, NetError> },
-    Push { id: u64, push: Push },
-    Ack { id: u64 },
-    Ping { nonce: u64 },
-    Pong { nonce: u64 },
+    Request {
+        id: u64,
+        request: Request,
+    },
+    Response {
+        id: u64,
+        result: Result<Response, NetError>,
+    },
+    Push {
+        id: u64,
+        push: Push,
+    },
+    Ack {
+        id: u64,
+    },
+    Ping {
+        nonce: u64,
+    },
+    Pong {
+        nonce: u64,
+    },
 }
 
 /// Requests a coreapp makes.
@@ -90,14 +105,30 @@ pub enum Response {
         /// Pushes waiting in the offline store; they follow, then `BacklogDone`.
         backlog: u64,
     },
-    CodeSent { vname: String },
+    CodeSent {
+        vname: String,
+    },
     /// The number is already registered with the presented certificate; no code needed.
-    AlreadyRegistered { vname: String, credentials: Credentials },
-    Registered { vname: String, credentials: Credentials },
-    Templates { templates: Vec<serde_json::Value> },
-    Contacts { results: Vec<ContactResult> },
+    AlreadyRegistered {
+        vname: String,
+        credentials: Credentials,
+    },
+    Registered {
+        vname: String,
+        credentials: Credentials,
+    },
+    Templates {
+        templates: Vec<serde_json::Value>,
+    },
+    Contacts {
+        results: Vec<ContactResult>,
+    },
     /// The network accepted the message: the `sent` status.
-    Accepted { id: String, timestamp: i64, duplicate: bool },
+    Accepted {
+        id: String,
+        timestamp: i64,
+        duplicate: bool,
+    },
     Done,
 }
 
@@ -209,7 +240,9 @@ impl Decoder for FrameCodec {
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, CodecError> {
         match self.inner.decode(src)? {
-            Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(CodecError::Json),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(CodecError::Json),
             None => Ok(None),
         }
     }
@@ -266,7 +299,10 @@ mod tests {
     fn garbage_is_an_error_not_a_panic() {
         let mut codec = FrameCodec::default();
         let mut buf = BytesMut::new();
-        codec.inner.encode(Bytes::from_static(b"{nope"), &mut buf).unwrap();
+        codec
+            .inner
+            .encode(Bytes::from_static(b"{nope"), &mut buf)
+            .unwrap();
         assert!(codec.decode(&mut buf).is_err());
     }
 }

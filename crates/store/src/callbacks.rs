@@ -67,8 +67,10 @@ pub(crate) fn insert_callback(
 impl Store {
     pub async fn enqueue_callback(&self, callback: NewCallback) -> Result<bool, StoreError> {
         self.run(move |conn| {
-            crate::dialect::write_transaction(conn, |conn| insert_callback(conn, &callback, now_ms()))
-                .or_else(conflict_means_queued)
+            crate::dialect::write_transaction(conn, |conn| {
+                insert_callback(conn, &callback, now_ms())
+            })
+            .or_else(conflict_means_queued)
         })
         .await
     }
