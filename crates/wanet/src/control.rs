@@ -22,7 +22,11 @@ type State = web::Data<ControlState>;
 type Reply = Result<HttpResponse, ControlError>;
 
 /// Binds the control API; the returned server runs once polled (spawned).
-pub fn bind(listen: &str, network: Arc<Network>, ca_pem: String) -> std::io::Result<(Server, SocketAddr)> {
+pub fn bind(
+    listen: &str,
+    network: Arc<Network>,
+    ca_pem: String,
+) -> std::io::Result<(Server, SocketAddr)> {
     let state = web::Data::new(ControlState { network, ca_pem });
     let server = HttpServer::new(move || {
         App::new()
@@ -49,8 +53,14 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/control/codes/{phone}", web::get().to(code))
         .route("/control/consumers", web::post().to(upsert_consumer))
         .route("/control/consumers/{wa_id}", web::get().to(consumer))
-        .route("/control/consumers/{wa_id}/messages", web::post().to(consumer_message))
-        .route("/control/consumers/{wa_id}/burst", web::post().to(consumer_burst))
+        .route(
+            "/control/consumers/{wa_id}/messages",
+            web::post().to(consumer_message),
+        )
+        .route(
+            "/control/consumers/{wa_id}/burst",
+            web::post().to(consumer_burst),
+        )
         .route("/control/businesses/{wa_id}", web::get().to(business));
 }
 

@@ -73,7 +73,9 @@ pub async fn start(config: WanetConfig) -> io::Result<RunningWanet> {
         network,
         shutdown,
     ));
-    tracing::info!("wanet listening on {protocol_addr} (TLS), control API on http://{control_addr}");
+    tracing::info!(
+        "wanet listening on {protocol_addr} (TLS), control API on http://{control_addr}"
+    );
     Ok(RunningWanet {
         protocol_addr,
         control_addr,

@@ -4,6 +4,7 @@
 use crate::directory::Received;
 use crate::errors::{invalid_parameter, re_engagement, user_not_valid, ControlError};
 use crate::network::{Network, World};
+use crate::outbox::Outbox;
 use crate::{ids, phone};
 use rand::Rng;
 use std::sync::Arc;
@@ -109,7 +110,9 @@ impl Network {
     /// The business read inbound message `message_id` from `to`.
     pub fn read_receipt(&self, message_id: &str, to: &str) -> Result<Response, NetError> {
         let wa_id = phone::wa_id(to).ok_or_else(|| invalid_parameter("to is not a valid wa_id"))?;
-        self.world().consumer(&wa_id).mark_read_by_business(message_id);
+        self.world()
+            .consumer(&wa_id)
+            .mark_read_by_business(message_id);
         Ok(Response::Done)
     }
 
@@ -150,21 +153,13 @@ impl Network {
             Some(b) => &mut b.outbox,
             None => return Err(unknown_business(&business)),
         };
-        let timestamp = ids::now_epoch();
-        let ids = (0..count)
-            .map(|n| {
-                let id = ids::inbound_message_id();
-                outbox.push(Push::Inbound {
-                    id: id.clone(),
-                    from: from.clone(),
-                    profile_name: profile_name.clone(),
-                    timestamp,
-                    message: message(n),
-                });
-                id
-            })
-            .collect();
-        Ok(ids)
+        let sender = Sender {
+            wa_id: &from,
+            profile_name: &profile_name,
+        };
+        Ok((0..count)
+            .map(|n| queue_inbound(outbox, &sender, message(n)))
+            .collect())
     }
 
     fn push_receipt(&self, d: &Delivery, status: ReceiptStatus, error: Option<NetError>) {
@@ -206,6 +201,25 @@ pub async fn run_delivery(network: Arc<Network>, delivery: Delivery) {
             }
         }
     }
+}
+
+/// Who an inbound message is from.
+struct Sender<'a> {
+    wa_id: &'a str,
+    profile_name: &'a str,
+}
+
+/// Queues one inbound message for the business under a fresh id, which it returns.
+fn queue_inbound(outbox: &mut Outbox, sender: &Sender<'_>, message: serde_json::Value) -> String {
+    let id = ids::inbound_message_id();
+    outbox.push(Push::Inbound {
+        id: id.clone(),
+        from: sender.wa_id.to_string(),
+        profile_name: sender.profile_name.to_string(),
+        timestamp: ids::now_epoch(),
+        message,
+    });
+    id
 }
 
 fn accepted(id: &str, timestamp: i64, duplicate: bool) -> Response {

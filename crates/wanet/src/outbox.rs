@@ -179,7 +179,10 @@ mod tests {
         let replaced = outbox.attach(link(2)).replaced;
         assert_eq!(replaced.map(|s| s.id), Some(1));
         assert!(outbox.take(1, 10).is_none());
-        assert!(outbox.detach(1).is_none(), "a stale detach must not drop the new session");
+        assert!(
+            outbox.detach(1).is_none(),
+            "a stale detach must not drop the new session"
+        );
         assert!(outbox.connected());
     }
 

@@ -90,11 +90,9 @@ fn rotate_credentials(
     request: &CodeRequest,
     secret: &str,
 ) {
-    let business = businesses
-        .entry(request.phone.clone())
-        .or_insert_with(|| {
-            Business::new(request.phone.clone(), request.vname.clone(), String::new())
-        });
+    let business = businesses.entry(request.phone.clone()).or_insert_with(|| {
+        Business::new(request.phone.clone(), request.vname.clone(), String::new())
+    });
     business.vname = request.vname.clone();
     business.secret = secret.to_string();
     if let Some(old) = business.outbox.detach_any() {
@@ -104,8 +102,8 @@ fn rotate_credentials(
 
 /// The business number as one string of digits, from the `cc` and `phone_number` fields.
 fn business_phone(cc: &str, phone_number: &str) -> Result<String, NetError> {
-    let cc = phone::country_code(cc)
-        .ok_or_else(|| invalid_parameter("cc must be 1 to 3 digits"))?;
+    let cc =
+        phone::country_code(cc).ok_or_else(|| invalid_parameter("cc must be 1 to 3 digits"))?;
     let number = phone::strip_separators(phone_number.trim());
     if number.is_empty() || !number.chars().all(|c| c.is_ascii_digit()) {
         return Err(invalid_parameter("phone_number must contain only digits"));

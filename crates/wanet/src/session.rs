@@ -1,9 +1,8 @@
 //! One client connection: TLS, then frames. A reader task answers requests and acks; a writer
 //! task owns the socket's sending half and interleaves responses with the business's pushes.
 //!
-//! Splitting them keeps a client that is slow to read pushes from stalling the answers to its
-//! requests' reader (and the other way round), while the bounded channel between them still
-//! applies backpressure to a client that never reads at all.
+//! With the two split, reading requests and acks never waits for a slow socket write, while
+//! the bounded channel between them still applies backpressure to a client that never reads.
 
 use crate::errors::access_denied;
 use crate::messaging::run_delivery;
@@ -15,10 +14,9 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, Notify};
-use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::codec::{FramedRead, FramedWrite};
 use tokio_util::sync::CancellationToken;
@@ -37,13 +35,15 @@ const PUSH_BATCH: usize = 128;
 
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
-type Tls = TlsStream<TcpStream>;
+/// The byte stream under the frames: TLS in production, an in-memory pipe in unit tests.
+pub trait Stream: AsyncRead + AsyncWrite + Send + 'static {}
+impl<S: AsyncRead + AsyncWrite + Send + 'static> Stream for S {}
 
 /// What the reader hands the writer.
 enum Outgoing {
     Frame(Frame),
-    /// The session is authenticated: start sending the business's pushes, the first `backlog`
-    /// of them being the offline backlog that `BacklogDone` closes.
+    /// The session is authenticated: start sending the business's pushes, the offline backlog
+    /// first, closed by `BacklogDone`.
     StartPushes(PushStream),
 }
 
@@ -68,7 +68,17 @@ pub async fn serve(
         Ok(Err(e)) => return tracing::debug!(%peer, "TLS handshake failed: {e}"),
         Err(_) => return tracing::debug!(%peer, "TLS handshake timed out"),
     };
-    let (read_half, write_half) = tokio::io::split(tls);
+    run(network, tls, peer, shutdown).await;
+}
+
+/// Runs the protocol on an established stream until either side ends it.
+async fn run<S: Stream>(
+    network: Arc<Network>,
+    stream: S,
+    peer: SocketAddr,
+    shutdown: CancellationToken,
+) {
+    let (read_half, write_half) = tokio::io::split(stream);
     let close = shutdown.child_token();
     let (tx, rx) = mpsc::channel(OUTGOING_QUEUE);
     let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
@@ -116,7 +126,7 @@ struct Session {
 }
 
 impl Session {
-    async fn read_loop(&mut self, mut frames: FramedRead<ReadHalf<Tls>, FrameCodec>) {
+    async fn read_loop<S: Stream>(&mut self, mut frames: FramedRead<ReadHalf<S>, FrameCodec>) {
         loop {
             let next = tokio::select! {
                 _ = self.close.cancelled() => return,
@@ -173,33 +183,54 @@ impl Session {
 
     fn dispatch(&mut self, request: Request) -> Result<Response, NetError> {
         let network = &self.network;
-        match (request, self.business.clone()) {
-            (Request::Hello { client_version, credentials }, _) => {
-                self.hello(&client_version, credentials)
-            }
-            (Request::RequestCode { cc, phone_number, method, cert, pin: _ }, _) => {
-                network.request_code(CodeRequestInput {
-                    cc: &cc,
-                    phone_number: &phone_number,
-                    method: &method,
-                    cert: &cert,
-                })
-            }
-            (Request::Register { cc, phone_number, code }, _) => {
-                network.register(&cc, &phone_number, &code)
-            }
-            (_, None) => Err(access_denied("authenticate with Hello and credentials first")),
-            (Request::GetTemplates, Some(business)) => Ok(network.templates(&business)),
-            (Request::CheckContacts { wa_ids }, Some(_)) => Ok(network.check_contacts(&wa_ids)),
-            (Request::SendMessage { id, to, message }, Some(business)) => {
-                let (response, delivery) = network.send_message(&business, &id, &to, message);
+        match request {
+            Request::Hello {
+                client_version,
+                credentials,
+            } => self.hello(&client_version, credentials),
+            Request::RequestCode {
+                cc,
+                phone_number,
+                method,
+                cert,
+                pin: _,
+            } => network.request_code(CodeRequestInput {
+                cc: &cc,
+                phone_number: &phone_number,
+                method: &method,
+                cert: &cert,
+            }),
+            Request::Register {
+                cc,
+                phone_number,
+                code,
+            } => network.register(&cc, &phone_number, &code),
+            other => match &self.business {
+                Some(business) => self.business_request(business, other),
+                None => Err(access_denied(
+                    "authenticate with Hello and credentials first",
+                )),
+            },
+        }
+    }
+
+    /// Requests only an authenticated session may make.
+    fn business_request(&self, business: &str, request: Request) -> Result<Response, NetError> {
+        let network = &self.network;
+        match request {
+            Request::GetTemplates => Ok(network.templates(business)),
+            Request::CheckContacts { wa_ids } => Ok(network.check_contacts(&wa_ids)),
+            Request::SendMessage { id, to, message } => {
+                let (response, delivery) = network.send_message(business, &id, &to, message);
                 if let Some(delivery) = delivery {
                     tokio::spawn(run_delivery(network.clone(), delivery));
                 }
                 Ok(response)
             }
-            (Request::ReadReceipt { message_id, to }, Some(_)) => {
-                network.read_receipt(&message_id, &to)
+            Request::ReadReceipt { message_id, to } => network.read_receipt(&message_id, &to),
+            // Answered by `dispatch` before authentication matters; kept total without a panic.
+            Request::Hello { .. } | Request::RequestCode { .. } | Request::Register { .. } => {
+                Err(access_denied("unexpected request"))
             }
         }
     }
@@ -239,15 +270,15 @@ impl Session {
     }
 }
 
-struct Writer {
-    sink: FramedWrite<WriteHalf<Tls>, FrameCodec>,
+struct Writer<S: Stream> {
+    sink: FramedWrite<WriteHalf<S>, FrameCodec>,
     rx: mpsc::Receiver<Outgoing>,
     network: Arc<Network>,
     session_id: u64,
     pushes: Option<PushStream>,
 }
 
-impl Writer {
+impl<S: Stream> Writer<S> {
     /// Writes until the session closes; closing it in turn when writing fails or the business
     /// moved to another session.
     async fn run(mut self, close: CancellationToken) {
@@ -265,24 +296,43 @@ impl Writer {
     async fn write_loop(&mut self) -> Result<(), CodecError> {
         loop {
             let wake = self.pushes.as_ref().map(|p| p.wake.clone());
-            tokio::select! {
+            let keep_going = tokio::select! {
                 outgoing = self.rx.recv() => match outgoing {
                     None => return Ok(()),
-                    Some(Outgoing::Frame(frame)) => self.sink.send(frame).await?,
-                    Some(Outgoing::StartPushes(stream)) => {
-                        self.pushes = Some(stream);
-                        if !self.send_pushes().await? {
-                            return Ok(());
-                        }
-                    }
+                    Some(first) => self.write_outgoing(first).await?,
                 },
-                _ = woken(wake) => {
+                _ = woken(wake) => self.send_pushes().await?,
+            };
+            if !keep_going {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Writes `first` and whatever else the reader has queued meanwhile, then flushes once:
+    /// under load many responses share one TLS record and one system call.
+    async fn write_outgoing(&mut self, first: Outgoing) -> Result<bool, CodecError> {
+        let mut next = Some(first);
+        let mut written = 0;
+        while let Some(outgoing) = next {
+            match outgoing {
+                Outgoing::Frame(frame) => self.sink.feed(frame).await?,
+                Outgoing::StartPushes(stream) => {
+                    self.pushes = Some(stream);
                     if !self.send_pushes().await? {
-                        return Ok(());
+                        return Ok(false);
                     }
                 }
             }
+            written += 1;
+            next = if written < OUTGOING_QUEUE {
+                self.rx.try_recv().ok()
+            } else {
+                None
+            };
         }
+        self.sink.flush().await?;
+        Ok(true)
     }
 
     /// Sends the next batch of pushes, with `BacklogDone` right after the last backlog push.
@@ -317,8 +367,8 @@ impl Writer {
     }
 }
 
-async fn feed_marker(
-    sink: &mut FramedWrite<WriteHalf<Tls>, FrameCodec>,
+async fn feed_marker<S: Stream>(
+    sink: &mut FramedWrite<WriteHalf<S>, FrameCodec>,
     network: &Network,
     business: &str,
 ) -> Result<(), CodecError> {
@@ -335,5 +385,55 @@ async fn woken(wake: Option<Arc<Notify>>) {
     match wake {
         Some(wake) => wake.notified().await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Rules, WanetConfig};
+    use tokio::io::DuplexStream;
+
+    /// A session on an in-memory pipe, and the client's end of it.
+    fn pipe() -> (
+        FramedRead<ReadHalf<DuplexStream>, FrameCodec>,
+        FramedWrite<WriteHalf<DuplexStream>, FrameCodec>,
+    ) {
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        let network = Arc::new(Network::new(
+            Rules::from_config(&WanetConfig::default()),
+            Some(1),
+        ));
+        let peer = SocketAddr::from(([127, 0, 0, 1], 1));
+        tokio::spawn(run(network, server, peer, CancellationToken::new()));
+        let (read_half, write_half) = tokio::io::split(client);
+        (
+            FramedRead::new(read_half, FrameCodec::default()),
+            FramedWrite::new(write_half, FrameCodec::default()),
+        )
+    }
+
+    // Paused time: tokio jumps the clock forward whenever every task waits, so these tests
+    // cover minutes of heartbeat behaviour without taking any.
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_client_is_disconnected_after_three_heartbeats() {
+        let (mut from_server, _to_server) = pipe();
+        let started = tokio::time::Instant::now();
+        assert!(
+            from_server.next().await.is_none(),
+            "the server closes the session"
+        );
+        assert!(started.elapsed() >= IDLE_TIMEOUT);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pings_keep_a_session_alive() {
+        let (mut from_server, mut to_server) = pipe();
+        for nonce in 0..10 {
+            tokio::time::sleep(Duration::from_secs(HEARTBEAT_SECS)).await;
+            to_server.send(Frame::Ping { nonce }).await.unwrap();
+            let pong = from_server.next().await.unwrap().unwrap();
+            assert_eq!(pong, Frame::Pong { nonce });
+        }
     }
 }

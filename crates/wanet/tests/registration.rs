@@ -11,13 +11,24 @@ async fn the_code_flow_issues_credentials_that_open_a_business_session() {
     let cert = net.mint_cert("Acme Inc").await;
     let mut client = net.connect().await;
     let welcome = client.hello(None).await.unwrap();
-    assert_eq!(welcome, Response::Welcome { business: None, backlog: 0 });
+    assert_eq!(
+        welcome,
+        Response::Welcome {
+            business: None,
+            backlog: 0
+        }
+    );
 
     let sent = client
         .request_code(BUSINESS_CC, "555-000 1111", "voice", &cert)
         .await
         .unwrap();
-    assert_eq!(sent, Response::CodeSent { vname: "Acme Inc".into() });
+    assert_eq!(
+        sent,
+        Response::CodeSent {
+            vname: "Acme Inc".into()
+        }
+    );
     let (status, code) = net.get(&format!("/control/codes/{BUSINESS}")).await;
     assert_eq!(status, 200);
     assert_eq!(code["phone"], BUSINESS);
@@ -39,7 +50,13 @@ async fn the_code_flow_issues_credentials_that_open_a_business_session() {
 
     let mut session = net.connect().await;
     let welcome = session.hello(Some(credentials)).await.unwrap();
-    assert_eq!(welcome, Response::Welcome { business: Some(BUSINESS.into()), backlog: 0 });
+    assert_eq!(
+        welcome,
+        Response::Welcome {
+            business: Some(BUSINESS.into()),
+            backlog: 0
+        }
+    );
     assert!(session.drain_backlog().await.is_empty());
     let business = net.business(BUSINESS).await;
     assert_eq!(business["vname"], "Acme Inc");
@@ -52,7 +69,9 @@ async fn a_wrong_or_missing_code_is_refused() {
     let cert = net.mint_cert("Acme Inc").await;
     let mut client = net.connect().await;
 
-    let never_requested = client.register(BUSINESS_CC, BUSINESS_NUMBER, "123456").await;
+    let never_requested = client
+        .register(BUSINESS_CC, BUSINESS_NUMBER, "123456")
+        .await;
     let err = never_requested.unwrap_err();
     assert_eq!(err.code, 1005);
     assert_eq!(err.title, "Access denied");
@@ -61,10 +80,16 @@ async fn a_wrong_or_missing_code_is_refused() {
         Some("Registration failed for reason 'incorrect_code'.")
     );
 
-    client.request_code(BUSINESS_CC, BUSINESS_NUMBER, "sms", &cert).await.unwrap();
+    client
+        .request_code(BUSINESS_CC, BUSINESS_NUMBER, "sms", &cert)
+        .await
+        .unwrap();
     let code = net.code(BUSINESS).await;
     let wrong = if code == "111111" { "222222" } else { "111111" };
-    let err = client.register(BUSINESS_CC, BUSINESS_NUMBER, wrong).await.unwrap_err();
+    let err = client
+        .register(BUSINESS_CC, BUSINESS_NUMBER, wrong)
+        .await
+        .unwrap_err();
     assert_eq!(err.code, 1005);
 
     // A wrong guess does not burn the right code.
@@ -78,13 +103,22 @@ async fn a_bad_method_or_number_is_an_invalid_parameter() {
     let cert = net.mint_cert("Acme Inc").await;
     let mut client = net.connect().await;
 
-    let err = client.request_code(BUSINESS_CC, BUSINESS_NUMBER, "fax", &cert).await.unwrap_err();
+    let err = client
+        .request_code(BUSINESS_CC, BUSINESS_NUMBER, "fax", &cert)
+        .await
+        .unwrap_err();
     assert_eq!(err.code, 1009);
     assert!(err.details.unwrap().contains("sms"));
 
-    let err = client.request_code("1234", BUSINESS_NUMBER, "sms", &cert).await.unwrap_err();
+    let err = client
+        .request_code("1234", BUSINESS_NUMBER, "sms", &cert)
+        .await
+        .unwrap_err();
     assert_eq!(err.code, 1009);
-    let err = client.request_code(BUSINESS_CC, "555abc1111", "sms", &cert).await.unwrap_err();
+    let err = client
+        .request_code(BUSINESS_CC, "555abc1111", "sms", &cert)
+        .await
+        .unwrap_err();
     assert_eq!(err.code, 1009);
     let (status, body) = net.get(&format!("/control/codes/{BUSINESS}")).await;
     assert_eq!(status, 404);
@@ -98,7 +132,10 @@ async fn a_certificate_wanet_did_not_mint_is_refused() {
     let foreign = other.mint_cert("Acme Inc").await;
     let mut client = net.connect().await;
     for cert in [foreign.as_str(), "bm90IGEgY2VydA==", ""] {
-        let err = client.request_code(BUSINESS_CC, BUSINESS_NUMBER, "sms", cert).await.unwrap_err();
+        let err = client
+            .request_code(BUSINESS_CC, BUSINESS_NUMBER, "sms", cert)
+            .await
+            .unwrap_err();
         assert_eq!(err.code, 1005);
         assert_eq!(
             err.details.as_deref(),
@@ -113,7 +150,10 @@ async fn bad_credentials_are_denied_and_re_registering_revokes_the_old_ones() {
     let first = net.register_business().await;
 
     let mut client = net.connect().await;
-    let forged = Credentials { phone: BUSINESS.into(), secret: "0".repeat(32) };
+    let forged = Credentials {
+        phone: BUSINESS.into(),
+        secret: "0".repeat(32),
+    };
     let err = client.hello(Some(forged)).await.unwrap_err();
     assert_eq!((err.code, err.title.as_str()), (1005, "Access denied"));
     assert_eq!(err.details.as_deref(), Some("invalid credentials"));

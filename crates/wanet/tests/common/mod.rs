@@ -68,7 +68,13 @@ impl Net {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let response = self.http.post(self.url(path)).json(&body).send().await.unwrap();
+        let response = self
+            .http
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
     }
@@ -89,7 +95,12 @@ impl Net {
         let mut client = self.connect().await;
         client.hello(None).await.unwrap();
         let sent = client.request_code(cc, number, "sms", &cert).await.unwrap();
-        assert_eq!(sent, Response::CodeSent { vname: vname.into() });
+        assert_eq!(
+            sent,
+            Response::CodeSent {
+                vname: vname.into()
+            }
+        );
         let code = self.code(&format!("{cc}{number}")).await;
         match client.register(cc, number, &code).await.unwrap() {
             Response::Registered { credentials, .. } => credentials,
@@ -98,7 +109,8 @@ impl Net {
     }
 
     pub async fn register_business(&self) -> Credentials {
-        self.register(BUSINESS_CC, BUSINESS_NUMBER, "Acme Inc").await
+        self.register(BUSINESS_CC, BUSINESS_NUMBER, "Acme Inc")
+            .await
     }
 
     pub async fn code(&self, phone: &str) -> String {
@@ -111,7 +123,13 @@ impl Net {
     pub async fn business_session(&self, credentials: &Credentials) -> Client {
         let mut client = self.connect().await;
         let welcome = client.hello(Some(credentials.clone())).await.unwrap();
-        assert!(matches!(welcome, Response::Welcome { business: Some(_), .. }));
+        assert!(matches!(
+            welcome,
+            Response::Welcome {
+                business: Some(_),
+                ..
+            }
+        ));
         client.drain_backlog().await;
         client
     }
@@ -239,7 +257,11 @@ impl Client {
         let id = self.next_id;
         self.send(Frame::Request { id, request }).await;
         loop {
-            match self.recv().await.expect("connection closed before the response") {
+            match self
+                .recv()
+                .await
+                .expect("connection closed before the response")
+            {
                 Frame::Response { id: rid, result } if rid == id => return result,
                 Frame::Push { id, push } => self.pushes.push_back((id, push)),
                 _ => {}
@@ -272,7 +294,12 @@ impl Client {
         .await
     }
 
-    pub async fn register(&mut self, cc: &str, number: &str, code: &str) -> Result<Response, NetError> {
+    pub async fn register(
+        &mut self,
+        cc: &str,
+        number: &str,
+        code: &str,
+    ) -> Result<Response, NetError> {
         self.request(Request::Register {
             cc: cc.into(),
             phone_number: number.into(),
@@ -281,7 +308,12 @@ impl Client {
         .await
     }
 
-    pub async fn send_text(&mut self, id: &str, to: &str, body: &str) -> Result<Response, NetError> {
+    pub async fn send_text(
+        &mut self,
+        id: &str,
+        to: &str,
+        body: &str,
+    ) -> Result<Response, NetError> {
         self.request(Request::SendMessage {
             id: id.into(),
             to: to.into(),
@@ -296,7 +328,11 @@ impl Client {
             return push;
         }
         loop {
-            match self.recv().await.expect("connection closed while waiting for a push") {
+            match self
+                .recv()
+                .await
+                .expect("connection closed while waiting for a push")
+            {
                 Frame::Push { id, push } => return (id, push),
                 _ => continue,
             }
@@ -324,7 +360,12 @@ impl Client {
     /// Acks pushes until the receipt of `message_id`, and returns it.
     pub async fn receipt_for(&mut self, message_id: &str) -> (ReceiptStatus, Option<NetError>) {
         loop {
-            if let Push::Receipt { message_id: m, status, error, .. } = self.next_push_acked().await
+            if let Push::Receipt {
+                message_id: m,
+                status,
+                error,
+                ..
+            } = self.next_push_acked().await
             {
                 if m == message_id {
                     return (status, error);
@@ -336,7 +377,11 @@ impl Client {
     pub async fn ping(&mut self, nonce: u64) -> u64 {
         self.send(Frame::Ping { nonce }).await;
         loop {
-            match self.recv().await.expect("connection closed while waiting for the pong") {
+            match self
+                .recv()
+                .await
+                .expect("connection closed while waiting for the pong")
+            {
                 Frame::Pong { nonce } => return nonce,
                 Frame::Push { id, push } => self.pushes.push_back((id, push)),
                 _ => {}
