@@ -94,3 +94,48 @@ ensure_postgres() {
             echo "warning: could not create the PostgreSQL test role wa_test" >&2
     fi
 }
+
+# ---- deployment checks (issue 6: deploy/, docker-compose*.yml, db.env) ---------------------------
+# No Docker engine is needed. The Python tools (cfn-lint, PyYAML, BuildKit's Dockerfile parser)
+# live in a virtual environment outside the work tree, keyed by deploy/requirements.txt, so they
+# install once per machine (about a minute) and then cost nothing; CI's fresh clones reuse it.
+deploy_tools() {
+    DEPLOY_TOOLS="${WA_DEPLOY_TOOLS_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/wa-onprem/deploy-tools}"
+    if [ -x "$DEPLOY_TOOLS/bin/python" ] && cmp -s deploy/requirements.txt "$DEPLOY_TOOLS/requirements.txt"; then
+        return 0
+    fi
+    step "installing the deployment check tools into $DEPLOY_TOOLS"
+    command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
+    rm -rf "$DEPLOY_TOOLS"
+    # Debian's python3 has venv only with python3-venv (ensurepip); pyenv and python.org builds
+    # have it built in.
+    python3 -m venv "$DEPLOY_TOOLS" >/dev/null 2>&1 || {
+        rm -rf "$DEPLOY_TOOLS"
+        apt_install python3-venv
+        python3 -m venv "$DEPLOY_TOOLS"
+    }
+    "$DEPLOY_TOOLS/bin/python" -m pip install --quiet --disable-pip-version-check \
+        -r deploy/requirements.txt
+    cp deploy/requirements.txt "$DEPLOY_TOOLS/requirements.txt"
+}
+
+check_deployment() {
+    deploy_tools
+    # Compose files, env files, Dockerfile targets and their wiring (see the script's docstring).
+    "$DEPLOY_TOOLS/bin/python" deploy/check_compose.py
+    # CloudFormation: errors fail; the template is kept free of warnings too.
+    "$DEPLOY_TOOLS/bin/cfn-lint" deploy/aws/*.yml
+    echo "cfn-lint ok: $(echo deploy/aws/*.yml)"
+    # The reference parser when it is really there (the docker CLI alone has no compose plugin);
+    # `config` reads the files only and needs no engine.
+    if docker compose version >/dev/null 2>&1; then
+        local file
+        for file in docker-compose.yml deploy/compose/*.yml; do
+            WA_API_VERSION=0.0.0-check docker compose -f "$file" config --quiet
+        done
+        echo "docker compose config ok"
+    else
+        echo "docker compose is not available here: compose files checked by deploy/check_compose.py only"
+    fi
+}
+# ---- end of deployment checks --------------------------------------------------------------------

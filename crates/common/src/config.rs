@@ -92,6 +92,13 @@ pub struct WebappSettings {
     pub user_changes_window_secs: u64,
     /// Worker threads; 0 means one per core.
     pub workers: usize,
+    /// Request rate of `POST /v1/messages` per second before 429/1015, with bursts up to
+    /// `messages_rate_burst` (spec §10); 0 turns the limit off.
+    pub messages_rate_per_sec: u32,
+    pub messages_rate_burst: u32,
+    /// The same for every other endpoint, each counted on its own.
+    pub endpoint_rate_per_sec: u32,
+    pub endpoint_rate_burst: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -112,6 +119,11 @@ pub struct CoreappSettings {
     pub network_request_timeout_secs: u64,
     /// Outbound messages in flight to the network at once.
     pub max_inflight_sends: usize,
+    /// Sends are refused with 503/1016 while this many outbound messages wait for the network
+    /// (spec §10, "concurrent rate limiting"); 0 turns the check off.
+    pub max_pending_messages: u64,
+    /// ... or while this many webhooks wait in the outbox (the original's queue held 100,000).
+    pub max_callback_queue_size: u64,
 }
 
 impl Default for Settings {
@@ -177,6 +189,10 @@ impl Default for WebappSettings {
             user_changes_max: 30,
             user_changes_window_secs: 60,
             workers: 0,
+            messages_rate_per_sec: 50,
+            messages_rate_burst: 150,
+            endpoint_rate_per_sec: 20,
+            endpoint_rate_burst: 60,
         }
     }
 }
@@ -191,6 +207,8 @@ impl Default for CoreappSettings {
             reconnect_max_backoff_secs: 30,
             network_request_timeout_secs: 30,
             max_inflight_sends: 64,
+            max_pending_messages: 100_000,
+            max_callback_queue_size: 100_000,
         }
     }
 }
@@ -460,6 +478,24 @@ impl WebappSettings {
                 "webapp.failed_logins_max and webapp.user_changes_max must be at least 1".into(),
             );
         }
+        for (rate, burst, name) in [
+            (
+                self.messages_rate_per_sec,
+                self.messages_rate_burst,
+                "messages",
+            ),
+            (
+                self.endpoint_rate_per_sec,
+                self.endpoint_rate_burst,
+                "endpoint",
+            ),
+        ] {
+            if rate > 0 && burst == 0 {
+                problems.push(format!(
+                    "webapp.{name}_rate_burst must be at least 1 while webapp.{name}_rate_per_sec is set"
+                ));
+            }
+        }
     }
 
     /// Base URL of the coreapp's internal RPC.
@@ -592,6 +628,35 @@ mod tests {
         for needle in ["WA_DB_ENGINE", "WA_API_KEY", "webapp.listen", "log.format"] {
             assert!(all.contains(needle), "{needle} missing from {all}");
         }
+    }
+
+    #[test]
+    fn rate_limits_default_to_the_spec_and_need_a_burst() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(
+            (s.webapp.messages_rate_per_sec, s.webapp.messages_rate_burst),
+            (50, 150)
+        );
+        assert_eq!(
+            (s.webapp.endpoint_rate_per_sec, s.webapp.endpoint_rate_burst),
+            (20, 60)
+        );
+        assert_eq!(s.coreapp.max_callback_queue_size, 100_000);
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("ONPREM__WEBAPP__ENDPOINT_RATE_PER_SEC", "5"),
+                ("ONPREM__WEBAPP__ENDPOINT_RATE_BURST", "0"),
+            ]),
+        )
+        .unwrap();
+        let Err(ConfigError::Invalid(problems)) = s.validate() else {
+            panic!("expected invalid settings");
+        };
+        assert!(
+            problems[0].contains("webapp.endpoint_rate_burst"),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -1,7 +1,9 @@
-//! What every service shares: layered configuration, logging set-up and TLS helpers.
+//! What every service shares: layered configuration, logging set-up, metric definitions and TLS
+//! helpers.
 
 pub mod cli;
 pub mod config;
+pub mod metrics;
 pub mod storage;
 pub mod telemetry;
 pub mod tls;

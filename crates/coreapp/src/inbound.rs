@@ -24,6 +24,9 @@ pub async fn process(
 ) {
     let mut drained = Some(drained);
     while let Some(IncomingPush { id, push }) = pushes.recv().await {
+        if let Push::Inbound { .. } = push {
+            state.stats.inbound_from_server();
+        }
         if let Push::BacklogDone = push {
             if let Some(tx) = drained.take() {
                 tracing::info!("offline backlog drained");
@@ -103,7 +106,9 @@ async fn store_inbound(
         received_ms: timestamp.saturating_mul(1000),
     };
     let new = state.store.insert_inbound(msg, callback).await?;
-    if !new {
+    if new {
+        state.stats.inbound_persisted();
+    } else {
         tracing::debug!("inbound message {id} was already stored");
     }
     Ok(())
@@ -150,10 +155,14 @@ pub async fn record_status(
     } else {
         None
     };
-    state
+    let outcome = state
         .store
         .record_status(message_id, status, callback)
-        .await
+        .await?;
+    if outcome == StatusOutcome::Advanced {
+        state.stats.status_recorded(status);
+    }
+    Ok(outcome)
 }
 
 pub fn status_callback(message_id: &str, status: &str, body: serde_json::Value) -> NewCallback {

@@ -6,7 +6,7 @@
 //!   session's transport.
 //! - [`messages`]: sending, with the delivery worker; [`inbound`]: what the network pushes.
 //! - [`webhooks`]: the dispatcher of the durable callback outbox; [`settings`]: the application
-//!   settings.
+//!   settings; [`stats`]: `/v1/stats/app` and `/v1/stats/db`.
 
 pub mod account;
 pub mod contacts;
@@ -18,11 +18,14 @@ pub mod network;
 pub mod rpc;
 pub mod settings;
 pub mod state;
+pub mod stats;
 pub mod webhooks;
 
 use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use wa_common::Settings;
 use wa_store::Store;
 
@@ -41,6 +44,8 @@ pub enum StartError {
     Store(#[from] wa_store::StoreError),
     #[error("cannot listen: {0}")]
     Io(#[from] std::io::Error),
+    #[error("statistics: {0}")]
+    Stats(#[from] prometheus::Error),
 }
 
 /// Opens the database from the settings and starts the coreapp.
@@ -58,10 +63,12 @@ pub async fn start_with_store(
     wa_api::envelope::set_version(&settings.version);
     wa_common::tls::install_crypto_provider();
     let app_settings = settings::SettingsHandle::load(&store).await?;
+    let stats = Arc::new(stats::CoreStats::new()?);
     let state = web::Data::new(CoreState::new(
         store.clone(),
         app_settings.clone(),
         settings.coreapp.clone(),
+        stats.clone(),
     ));
     let pending = web::Data::new(account::PendingRegistration::default());
     let app_state = state.clone();
@@ -78,6 +85,7 @@ pub async fn start_with_store(
             .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
             .configure(rpc::configure)
             .default_service(web::to(rpc::unknown_command))
+            .wrap(from_fn(stats::count_endpoint_requests))
     })
     .workers(2)
     .bind(settings.coreapp.listen.as_str())?;
@@ -93,11 +101,13 @@ pub async fn start_with_store(
     let shared = state.clone().into_inner();
     tokio::spawn(lifecycle::run(shared.clone()));
     tokio::spawn(messages::delivery_worker(shared.clone()));
-    webhooks::spawn_dispatcher(
+    tokio::spawn(stats::sample_queues(shared.clone()));
+    webhooks::spawn_dispatcher_with_stats(
         store,
         app_settings,
         shared.webhook_wake.clone(),
         webhooks::DispatcherOptions::default(),
+        Some(stats),
     );
     Ok(RunningCoreapp {
         server: server.run(),

@@ -8,7 +8,7 @@ use crate::rpc::{body_object, not_ready};
 use crate::CoreState;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Map, Value};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
 use wa_api::envelope::{meta_only, payload};
@@ -41,6 +41,7 @@ pub async fn send(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpR
     if !state.is_ready() {
         return Err(not_ready("message send"));
     }
+    state.stats.check_overload(&state.config)?;
     let id = ids::outbound_message_id(&send.to);
     let message = OutboundMessage {
         id: id.clone(),
@@ -54,6 +55,7 @@ pub async fn send(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpR
         .insert_outbound(message)
         .await
         .map_err(crate::rpc::store_failure)?;
+    state.stats.outbound_persisted();
     state.send_wake.notify_one();
     let mut body = payload("messages", [json!({ "id": id })], Meta::current_coreapp());
     body["contacts"] = json!([{ "input": send.input, "wa_id": send.to }]);
@@ -224,6 +226,9 @@ pub async fn delivery_worker(state: Arc<CoreState>) {
     let limit = state.config.max_inflight_sends;
     let permits = Arc::new(Semaphore::new(limit));
     let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
+    // Earlier attempts of messages whose send was postponed (the `retry` label of the send
+    // statistics); an entry lives until its message is sent or failed.
+    let retries: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
     loop {
         let woken = state.send_wake.notified();
         if state.is_ready() {
@@ -236,8 +241,14 @@ pub async fn delivery_worker(state: Arc<CoreState>) {
                         };
                         lock(&in_flight).insert(message.id.clone());
                         let (state, in_flight) = (state.clone(), in_flight.clone());
+                        let retries = retries.clone();
                         tokio::spawn(async move {
-                            deliver(&state, &message).await;
+                            let retry = lock(&retries).get(&message.id).copied().unwrap_or(0);
+                            match deliver(&state, &message, retry).await {
+                                Delivery::Done => lock(&retries).remove(&message.id),
+                                Delivery::Postponed => lock(&retries)
+                                    .insert(message.id.clone(), retry.saturating_add(1)),
+                            };
                             lock(&in_flight).remove(&message.id);
                             drop(permit);
                             state.send_wake.notify_one();
@@ -260,11 +271,20 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// What became of one attempt to hand a message to the network.
+enum Delivery {
+    /// Accepted or refused: the message has left the send queue.
+    Done,
+    /// Not attempted or no answer: it stays pending and goes again.
+    Postponed,
+}
+
 /// One send. Accepted → `sent`; refused by the network → `failed` with its error; connection
-/// trouble → stays pending and goes again on the next session.
-async fn deliver(state: &CoreState, message: &OutboundMessage) {
+/// trouble → stays pending and goes again on the next session. `retry` counts the earlier
+/// attempts, for the statistics.
+async fn deliver(state: &CoreState, message: &OutboundMessage, retry: u32) -> Delivery {
     let Some(session) = state.session().filter(|_| state.is_ready()) else {
-        return;
+        return Delivery::Postponed;
     };
     let network_message: Value = serde_json::from_str(&message.payload).unwrap_or(Value::Null);
     let request = Request::SendMessage {
@@ -272,16 +292,23 @@ async fn deliver(state: &CoreState, message: &OutboundMessage) {
         to: message.to.clone(),
         message: network_message,
     };
+    let handed_over = std::time::Instant::now();
     let (status, timestamp, error) = match session.request(request).await {
-        Ok(Response::Accepted { timestamp, .. }) => ("sent", timestamp, None),
+        Ok(Response::Accepted { timestamp, .. }) => {
+            let elapsed = handed_over.elapsed();
+            state
+                .stats
+                .outbound_accepted(&message.msg_type, retry, elapsed);
+            ("sent", timestamp, None)
+        }
         Ok(other) => {
             tracing::warn!("unexpected answer to a send: {other:?}");
-            return;
+            return Delivery::Postponed;
         }
         Err(SessionError::Net(e)) => ("failed", now_ms() / 1000, Some(e)),
         Err(e) => {
             tracing::debug!("send of {} postponed: {e}", message.id);
-            return;
+            return Delivery::Postponed;
         }
     };
     let recorded =
@@ -290,6 +317,7 @@ async fn deliver(state: &CoreState, message: &OutboundMessage) {
         tracing::error!("recording '{status}' for {} failed: {e}", message.id);
     }
     state.webhook_wake.notify_one();
+    Delivery::Done
 }
 
 pub fn now_ms() -> i64 {

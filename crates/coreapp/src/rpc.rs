@@ -2,7 +2,7 @@
 //! (the webapp has checked the token, the role and the JSON syntax); the answer is the complete
 //! envelope. Coreapp-only commands live under `/rpc/`.
 
-use crate::{account, contacts, messages, CoreState};
+use crate::{account, contacts, messages, stats, CoreState};
 use actix_web::{web, HttpResponse};
 use serde_json::{Map, Value};
 use wa_api::rpc::{GatewayStatusReply, GATEWAY_STATUS_PATH};
@@ -15,6 +15,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/contacts", web::post().to(contacts::check))
         .route("/v1/messages", web::post().to(messages::send))
         .route("/v1/messages/{id}", web::put().to(messages::mark_read))
+        .route("/v1/stats/app", web::get().to(stats::app))
+        .route("/v1/stats/db", web::get().to(stats::db))
         .configure(crate::settings::configure);
 }
 

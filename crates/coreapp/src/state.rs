@@ -3,6 +3,7 @@
 
 use crate::network::NetClient;
 use crate::settings::SettingsHandle;
+use crate::stats::CoreStats;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use tokio::sync::Notify;
@@ -23,10 +24,17 @@ pub struct CoreState {
     pub send_wake: Notify,
     /// New callbacks are queued.
     pub webhook_wake: Arc<Notify>,
+    /// The in-memory statistics of `GET /v1/stats/app`.
+    pub stats: Arc<CoreStats>,
 }
 
 impl CoreState {
-    pub fn new(store: Store, settings: SettingsHandle, config: CoreappSettings) -> Self {
+    pub fn new(
+        store: Store,
+        settings: SettingsHandle,
+        config: CoreappSettings,
+        stats: Arc<CoreStats>,
+    ) -> Self {
         CoreState {
             store,
             settings,
@@ -37,6 +45,7 @@ impl CoreState {
             registration_changed: Notify::new(),
             send_wake: Notify::new(),
             webhook_wake: Arc::new(Notify::new()),
+            stats,
         }
     }
 

@@ -21,6 +21,7 @@ use wa_api::settings::ApplicationSettings;
 use wa_store::{PendingCallback, Store};
 
 use crate::settings::SettingsHandle;
+use crate::stats::{CallbackResult, CoreStats};
 
 /// A receiver's answer is read (so the connection can be reused) up to this size, then dropped.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024;
@@ -53,9 +54,24 @@ pub fn spawn_dispatcher(
     wake: Arc<Notify>,
     options: DispatcherOptions,
 ) -> JoinHandle<()> {
+    spawn_dispatcher_with_stats(store, settings, wake, options, None)
+}
+
+/// [`spawn_dispatcher`], counting every POST in `stats` (`callback_requests`, their durations,
+/// `pending_callbacks`).
+pub fn spawn_dispatcher_with_stats(
+    store: Store,
+    settings: SettingsHandle,
+    wake: Arc<Notify>,
+    options: DispatcherOptions,
+    stats: Option<Arc<CoreStats>>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         match Dispatcher::new(store, &settings, wake, options) {
-            Ok(dispatcher) => dispatcher.run().await,
+            Ok(mut dispatcher) => {
+                dispatcher.stats = stats;
+                dispatcher.run().await
+            }
             Err(error) => {
                 tracing::error!("webhook dispatcher cannot start, no webhook will be sent: {error}")
             }
@@ -92,6 +108,7 @@ pub struct Dispatcher {
     deliveries: JoinSet<()>,
     /// Callback id of each delivery task, so a row is never posted twice at once.
     in_flight: HashMap<tokio::task::Id, i64>,
+    stats: Option<Arc<CoreStats>>,
 }
 
 impl Dispatcher {
@@ -115,6 +132,7 @@ impl Dispatcher {
             http,
             deliveries: JoinSet::new(),
             in_flight: HashMap::new(),
+            stats: None,
         })
     }
 
@@ -154,6 +172,7 @@ impl Dispatcher {
             store: self.store.clone(),
             target: target.clone(),
             callback,
+            stats: self.stats.clone(),
         };
         let task = self.deliveries.spawn(delivery.run());
         self.in_flight.insert(task.id(), id);
@@ -194,12 +213,32 @@ struct Delivery {
     store: Store,
     target: Target,
     callback: PendingCallback,
+    stats: Option<Arc<CoreStats>>,
+}
+
+/// Why a POST did not count as delivered.
+enum PostFailure {
+    Status(StatusCode),
+    /// No HTTP answer; the text says why, without the URL.
+    Transport(String),
 }
 
 impl Delivery {
     async fn run(self) {
         let id = self.callback.id;
-        match self.post().await {
+        let in_flight = self.stats.as_ref().map(CoreStats::callback_in_flight);
+        let started = std::time::Instant::now();
+        let outcome = self.post().await;
+        drop(in_flight);
+        if let Some(stats) = &self.stats {
+            let result = match &outcome {
+                Ok(()) => CallbackResult::Success,
+                Err(PostFailure::Status(status)) => CallbackResult::Status(status.as_u16()),
+                Err(PostFailure::Transport(_)) => CallbackResult::TransportError,
+            };
+            stats.callback_posted(&self.callback.kind, result, started.elapsed());
+        }
+        match outcome {
             Ok(()) => {
                 if let Err(error) = self.store.delete_callback(id).await {
                     tracing::warn!(
@@ -208,12 +247,16 @@ impl Delivery {
                     );
                 }
             }
-            Err(reason) => self.reschedule(reason).await,
+            Err(PostFailure::Status(status)) => {
+                self.reschedule(format!("HTTP status {}", status.as_u16()))
+                    .await
+            }
+            Err(PostFailure::Transport(reason)) => self.reschedule(reason).await,
         }
     }
 
     /// Ok only for HTTP 200; the error says why not, without the URL (which may carry a secret).
-    async fn post(&self) -> Result<(), String> {
+    async fn post(&self) -> Result<(), PostFailure> {
         let mut response = self
             .http
             .post(&self.target.url)
@@ -221,7 +264,7 @@ impl Delivery {
             .body(self.callback.body.clone())
             .send()
             .await
-            .map_err(describe)?;
+            .map_err(|error| PostFailure::Transport(describe(error)))?;
         let status = response.status();
         let mut read = 0;
         while let Ok(Some(chunk)) = response.chunk().await {
@@ -233,7 +276,7 @@ impl Delivery {
         if status == StatusCode::OK {
             Ok(())
         } else {
-            Err(format!("HTTP status {}", status.as_u16()))
+            Err(PostFailure::Status(status))
         }
     }
 

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod client;
+pub mod compose;
 pub mod process;
 pub mod receiver;
 pub mod stack;

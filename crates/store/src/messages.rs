@@ -19,7 +19,7 @@ diesel::table! {
     }
 }
 
-const OUTBOUND: &str = "out";
+pub(crate) const OUTBOUND: &str = "out";
 const INBOUND: &str = "in";
 
 /// Status of an outbound message before the network has accepted it.

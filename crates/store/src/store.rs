@@ -8,7 +8,7 @@ use tracing::info;
 
 use crate::{
     backend::DbTarget, connection::DbConnection, migrations, pool, pool::ConnectionManager,
-    startup, Backend, StoreConfig, StoreError,
+    startup, stats::QueryClock, stats::QueryTimings, Backend, StoreConfig, StoreError,
 };
 
 /// Async access to the database. Cheap to clone; all clones share one pool.
@@ -24,6 +24,8 @@ struct StoreInner {
     permits: Arc<Semaphore>,
     checkout_timeout: Duration,
     migrations_applied: usize,
+    /// Count and time of every query, for the coreapp's `db_request_*` statistics.
+    query_clock: Arc<QueryClock>,
 }
 
 impl Store {
@@ -43,6 +45,7 @@ impl Store {
                 permits: Arc::new(Semaphore::new(pool_permits(config.pool_size))),
                 checkout_timeout: config.connection_timeout,
                 migrations_applied,
+                query_clock: Arc::default(),
             }),
         })
     }
@@ -54,6 +57,11 @@ impl Store {
     /// How many migrations this `connect` applied; 0 when the schema was already current.
     pub fn migrations_applied(&self) -> usize {
         self.inner.migrations_applied
+    }
+
+    /// How many queries ran through this store (and its clones) and how long they took.
+    pub fn query_timings(&self) -> QueryTimings {
+        self.inner.query_clock.totals()
     }
 
     /// Checks that a pooled connection answers (r2d2 pings it on checkout).
@@ -78,13 +86,17 @@ impl Store {
         .map_err(|_elapsed| no_connection_within(checkout_timeout))?
         .map_err(|_closed| StoreError::Unavailable("the store is closed".to_string()))?;
         let pool = self.inner.pool.clone();
+        let clock = Arc::clone(&self.inner.query_clock);
         blocking(move || {
             // Held until the query finishes, even if the caller stops waiting for it.
             let _permit = permit;
             let mut conn = pool
                 .get_timeout(checkout_timeout)
                 .map_err(|error| StoreError::Unavailable(error.to_string()))?;
-            query(&mut conn)
+            let started = std::time::Instant::now();
+            let outcome = query(&mut conn);
+            clock.record(outcome.is_ok(), started.elapsed());
+            outcome
         })
         .await
     }

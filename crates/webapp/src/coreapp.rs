@@ -1,6 +1,7 @@
 //! The webapp's side of the internal RPC to the coreapp.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 use wa_api::health::GatewayStatus;
 use wa_api::rpc::{GatewayStatusReply, GATEWAY_STATUS_PATH};
 use wa_api::ApiError;
@@ -11,6 +12,9 @@ pub struct CoreappClient {
     base_url: String,
     /// `host:port`, quoted in errors the way the original did.
     address: String,
+    /// Number and total milliseconds of calls, for `api_requests_coreapp_duration_ms_*`.
+    calls: AtomicU64,
+    calls_ms: AtomicU64,
 }
 
 impl CoreappClient {
@@ -23,7 +27,29 @@ impl CoreappClient {
             http,
             base_url: settings.coreapp_base_url(),
             address: format!("{}:{}", settings.coreapp_host, settings.coreapp_port),
+            calls: AtomicU64::new(0),
+            calls_ms: AtomicU64::new(0),
         })
+    }
+
+    /// `host:port` of the coreapp (the `app` label of the coreapp call statistics).
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// How many calls were made to the coreapp, and their total duration in milliseconds.
+    pub fn call_totals(&self) -> (u64, u64) {
+        (
+            self.calls.load(Ordering::Relaxed),
+            self.calls_ms.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Counts one call, answered or not, from `started` until now.
+    fn count_call(&self, started: Instant) {
+        let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.calls_ms.fetch_add(elapsed, Ordering::Relaxed);
     }
 
     pub async fn gateway_status(&self) -> Result<GatewayStatus, ApiError> {
@@ -32,6 +58,16 @@ impl CoreappClient {
     }
 
     async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+        let started = Instant::now();
+        let answer = self.get_json_untimed(path).await;
+        self.count_call(started);
+        answer
+    }
+
+    async fn get_json_untimed<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<T, ApiError> {
         let url = format!("{}{}", self.base_url, path);
         let response = self
             .http
@@ -75,6 +111,18 @@ impl CoreappClient {
     /// internal listener and answers with a complete envelope (payload or `errors`, and `meta`).
     /// The webapp has already authenticated the caller and checked the role and the JSON syntax.
     pub async fn forward(
+        &self,
+        method: reqwest::Method,
+        path_and_query: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Forwarded, ApiError> {
+        let started = Instant::now();
+        let answer = self.forward_untimed(method, path_and_query, body).await;
+        self.count_call(started);
+        answer
+    }
+
+    async fn forward_untimed(
         &self,
         method: reqwest::Method,
         path_and_query: &str,

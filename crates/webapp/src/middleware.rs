@@ -1,13 +1,17 @@
 //! Per-request housekeeping: the `X-Request-ID` (32 lower-case hex, or the caller's own when it is
-//! sane), the original's `Cache-Control`, a tracing span, and one access-log line.
+//! sane), the original's `Cache-Control`, a tracing span, one access-log line, and the request
+//! metrics of `GET /metrics`.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue, CACHE_CONTROL};
 use actix_web::middleware::Next;
-use actix_web::HttpMessage;
+use actix_web::{web, HttpMessage};
 use std::time::Instant;
 use tracing::Instrument;
+use wa_common::metrics::request_label;
+
+use crate::routes::monitoring::WebMetrics;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -30,7 +34,19 @@ pub async fn request_context(
     let method = req.method().clone();
     let path = req.path().to_owned();
     let started = Instant::now();
+    let metrics = req.app_data::<web::Data<WebMetrics>>().cloned();
+    let ongoing = metrics.as_ref().map(|metrics| metrics.request_started());
     let mut response = next.call(req).instrument(span.clone()).await?;
+    drop(ongoing);
+    if let Some(metrics) = &metrics {
+        // The route template, not the raw path, so ids in paths do not multiply the series.
+        let template = response.request().match_pattern();
+        metrics.request_finished(
+            &request_label(method.as_str(), template.as_deref()),
+            response.status().as_u16(),
+            started.elapsed(),
+        );
+    }
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), value);

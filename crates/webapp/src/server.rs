@@ -1,8 +1,10 @@
 //! Start-up: open the store, make sure the admin account, the token key and the certificate
 //! exist, then serve HTTPS.
 
+use crate::ratelimit::RequestRateLimits;
+use crate::routes::monitoring::WebMetrics;
 use crate::state::{AppState, JwtKeys};
-use crate::{middleware, routes, tls};
+use crate::{middleware, ratelimit, routes, tls};
 use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, NormalizePath};
 use actix_web::{web, App, HttpServer};
@@ -59,13 +61,20 @@ pub async fn start_with_store(
             .map_err(|e| StartError::Other(e.to_string()))?,
     );
     spawn_token_sweeper(state.clone());
+    let metrics = web::Data::new(WebMetrics::new().map_err(|e| StartError::Other(e.to_string()))?);
+    let rate_limits = web::Data::new(RequestRateLimits::new(&settings.webapp));
 
     let app_state = state.clone();
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(app_state.clone())
+            .app_data(metrics.clone())
+            .app_data(rate_limits.clone())
             .configure(routes::configure)
             .default_service(web::to(routes::unknown_path))
+            // Innermost of the three: sees the normalised path, and its 429s still get a
+            // request id, an access-log line and a place in the metrics.
+            .wrap(from_fn(ratelimit::enforce))
             .wrap(NormalizePath::trim())
             .wrap(from_fn(middleware::request_context))
     })

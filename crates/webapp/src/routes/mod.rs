@@ -2,6 +2,7 @@
 
 pub mod forward;
 mod health;
+pub mod monitoring;
 mod relayed;
 mod users;
 
@@ -19,6 +20,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::delete().to(users::delete)),
         )
         .service(resource("/v1/health").route(web::get().to(health::get)))
+        .service(resource("/v1/stats/app").route(web::get().to(monitoring::stats_app)))
+        .service(resource("/v1/stats/db").route(web::get().to(monitoring::stats_db)))
+        .service(resource("/metrics").route(web::get().to(monitoring::metrics)))
         .service(resource("/v1/account").route(web::post().to(relayed::admin_with_body)))
         .service(resource("/v1/account/verify").route(web::post().to(relayed::admin_with_body)))
         .service(

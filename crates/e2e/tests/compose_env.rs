@@ -1,0 +1,333 @@
+//! The compose files, run for real without Docker (issue 6). Each stack test takes exactly the
+//! environment `wanet`, `wacore` and `waweb` get in a compose file (the image's `ENV`, the
+//! `env_file`, the `environment`), changes only what cannot be the same on one machine (service
+//! host names -> 127.0.0.1, container ports -> free local ports, the `db` service -> a fresh
+//! database on the test server), prints those changes, starts the real binaries with the result and
+//! goes through a first day: first login, registration through wanet, a message answered 201 whose
+//! `delivered` webhook arrives. MariaDB through `docker-compose.yml`, PostgreSQL through
+//! `deploy/compose/postgres.yml`. A last test checks every compose file against typed models of the
+//! Compose specification. Run with `-- --nocapture` to see the overridden variables.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use e2e::compose::{repo_root, Compose, Localizer};
+use e2e::{Client, Receiver, Service, ADMIN_PASSWORD};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+use wa_store::testing::TestDb;
+use wa_store::Backend;
+
+const COMPOSE_FILES: &[&str] = &[
+    "docker-compose.yml",
+    "deploy/compose/postgres.yml",
+    "deploy/compose/two-webapps.yml",
+];
+const WAIT: Duration = Duration::from_secs(60);
+/// The variables the test sets, on top of the compose file, for the database.
+const DB_VARS: &[&str] = &[
+    "WA_DB_HOSTNAME",
+    "WA_DB_PORT",
+    "WA_DB_USERNAME",
+    "WA_DB_PASSWORD",
+];
+
+/// What `docker compose` would get from the shell: only the required version pin.
+fn compose_vars() -> HashMap<String, String> {
+    HashMap::from([("WA_API_VERSION".to_string(), "e2e".to_string())])
+}
+
+/// wanet's control API, as a test or demo drives it.
+struct Control {
+    base: String,
+    http: reqwest::blocking::Client,
+}
+
+impl Control {
+    fn new(port: u16) -> Control {
+        Control {
+            base: format!("http://127.0.0.1:{port}"),
+            http: reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+        }
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().unwrap();
+        (
+            response.status().as_u16(),
+            response.json().unwrap_or_default(),
+        )
+    }
+}
+
+/// The three services of a compose file started as processes with the compose environment.
+struct Stack {
+    // Fields drop in order: the processes stop before the test database is dropped.
+    _web: Service,
+    core: Service,
+    _wanet: Service,
+    api: Client,
+    control: Control,
+    _db: TestDb,
+}
+
+fn start_compose_stack(file: &str, backend: Backend) -> Stack {
+    let db = TestDb::new(backend);
+    let compose = Compose::load(file, &compose_vars());
+    let mut local = Localizer::new(&compose);
+    let mut envs: BTreeMap<&str, BTreeMap<String, String>> = ["wanet", "wacore", "waweb"]
+        .into_iter()
+        .map(|s| (s, compose.environment(s)))
+        .collect();
+
+    // The database: the test server and a fresh database instead of the `db` service. Engine,
+    // idle timeout and everything else stay as the compose file has them.
+    let url = url::Url::parse(&db.url).unwrap();
+    let default_port = if backend == Backend::Mysql {
+        3306
+    } else {
+        5432
+    };
+    let name = url.path().trim_start_matches('/').to_string();
+    for service in ["wacore", "waweb"] {
+        let env = envs.get_mut(service).unwrap();
+        local.set(service, env, "WA_DB_HOSTNAME", url.host_str().unwrap());
+        let port = url.port().unwrap_or(default_port).to_string();
+        local.set(service, env, "WA_DB_PORT", port);
+        local.set(service, env, "WA_DB_USERNAME", url.username());
+        local.set(service, env, "WA_DB_PASSWORD", url.password().unwrap_or(""));
+        local.set(service, env, "ONPREM__DATABASE__NAME", name.as_str());
+    }
+    // Host names and listen addresses of the compose network -> loopback and free ports.
+    for (service, env) in &mut envs {
+        local.localize_addresses(service, env, DB_VARS);
+    }
+    // Listeners the binaries take from their built-in defaults (docs/configuration.md): 443 and
+    // 6250 inside the containers, which a test cannot bind on a shared machine.
+    let web_port = local.port("waweb", 443);
+    let core_port = local.port("wacore", 6250);
+    let web_env = envs.get_mut("waweb").unwrap();
+    local.set(
+        "waweb",
+        web_env,
+        "ONPREM__WEBAPP__LISTEN",
+        format!("127.0.0.1:{web_port}"),
+    );
+    local.set(
+        "waweb",
+        web_env,
+        "ONPREM__WEBAPP__COREAPP_PORT",
+        core_port.to_string(),
+    );
+    let core_env = envs.get_mut("wacore").unwrap();
+    local.set(
+        "wacore",
+        core_env,
+        "ONPREM__COREAPP__LISTEN",
+        format!("127.0.0.1:{core_port}"),
+    );
+    println!(
+        "{file} on {backend:?}: the compose environment with these variables changed:\n{}",
+        local.report()
+    );
+    for (service, env) in &envs {
+        let kept: Vec<&String> = env.keys().collect();
+        println!("  {service:>7}  runs with {kept:?}");
+    }
+
+    // The binaries the compose services build (build target = binary name).
+    let start = |service: &str| {
+        let binary = compose.build_target(service).unwrap();
+        let env: HashMap<String, String> = envs[service].clone().into_iter().collect();
+        Service::start(&binary, &[], &env)
+    };
+    let (wanet_port, control_port) = (local.port("wanet", 5222), local.port("wanet", 5280));
+    let mut wanet = start("wanet");
+    wanet.wait_for_port(control_port);
+    wanet.wait_for_port(wanet_port);
+    let mut core = start("wacore");
+    core.wait_for_port(core_port);
+    let mut web = start("waweb");
+    web.wait_for_port(web_port);
+    Stack {
+        _web: web,
+        core,
+        _wanet: wanet,
+        api: Client::new(web_port),
+        control: Control::new(control_port),
+        _db: db,
+    }
+}
+
+fn has_status(bodies: &[Value], id: &str, status: &str) -> bool {
+    bodies
+        .iter()
+        .filter_map(|b| b["statuses"].as_array())
+        .flatten()
+        .any(|s| s["id"] == id && s["status"] == status)
+}
+
+/// First login, webhooks, registration, an inbound message opening the customer-service window,
+/// then a reply: 201 and its `delivered` webhook.
+fn first_day(stack: &Stack) {
+    let receiver = Receiver::start();
+    let api = &stack.api;
+    // The first login must set the password (1024 before); then the token works.
+    api.login("admin", "secret", None).expect_error(401, 1024);
+    let admin = api.first_login(ADMIN_PASSWORD);
+    let settings = json!({
+        "webhooks": { "url": receiver.url(), "message": { "sent": true, "delivered": true } },
+        "callback_backoff_delay_ms": 200,
+        "max_callback_backoff_delay_ms": 1000,
+    });
+    api.call(
+        "PATCH",
+        "/v1/settings/application",
+        Some(&admin),
+        Some(settings),
+    )
+    .expect_status(200);
+
+    // Registration: a certificate from wanet, the code by "sms" (read through the control API).
+    let (status, cert) = stack.control.call(
+        "POST",
+        "/control/certs",
+        Some(json!({ "vname": "Acme Corp" })),
+    );
+    assert_eq!(status, 201, "{cert}");
+    let account =
+        json!({ "cc": "1", "phone_number": "6315550000", "method": "sms", "cert": cert["cert"] });
+    api.call("POST", "/v1/account", Some(&admin), Some(account))
+        .expect_status(202);
+    let (status, code) = stack
+        .control
+        .call("GET", "/control/codes/16315550000", None);
+    assert_eq!(status, 200, "{code}");
+    let code = code["code"].as_str().unwrap();
+    let verify = json!({ "code": format!("{}-{}", &code[..3], &code[3..]) });
+    api.call("POST", "/v1/account/verify", Some(&admin), Some(verify))
+        .expect_status(201);
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let health = api.call("GET", "/v1/health", Some(&admin), None);
+        if health.body["health"]["gateway_status"] == "connected" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "gateway never connected: {:#?}\n{}",
+            health.body,
+            stack.core.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // A customer writes first (free-form replies need the 24-hour window), the business answers.
+    let (status, reply) = stack.control.call(
+        "POST",
+        "/control/consumers/16315550100/messages",
+        Some(json!({ "type": "text", "text": { "body": "Hello from compose" } })),
+    );
+    assert_eq!(status, 201, "{reply}");
+    let inbound = reply["id"].as_str().unwrap().to_string();
+    receiver.wait_until(WAIT, "the inbound webhook", |bodies| {
+        bodies.iter().any(|b| b["messages"][0]["id"] == inbound)
+    });
+    let message = json!({ "to": "16315550100", "type": "text", "text": { "body": "Thanks!" } });
+    let sent = api.call("POST", "/v1/messages", Some(&admin), Some(message));
+    sent.expect_status(201);
+    let id = sent.body["messages"][0]["id"].as_str().unwrap().to_string();
+    receiver.wait_until(WAIT, "the delivered webhook", |bodies| {
+        has_status(bodies, &id, "delivered")
+    });
+}
+
+#[test]
+fn docker_compose_yml_environment_runs_on_mariadb() {
+    let compose = Compose::load("docker-compose.yml", &compose_vars());
+    let core = compose.environment("wacore");
+    assert_eq!(core.get("WA_DB_ENGINE").map(String::as_str), Some("MYSQL"));
+    assert_eq!(
+        compose
+            .environment("waweb")
+            .get("WACORE_HOSTNAME")
+            .map(String::as_str),
+        Some("wacore")
+    );
+    first_day(&start_compose_stack("docker-compose.yml", Backend::Mysql));
+}
+
+#[test]
+fn postgres_variant_environment_runs_on_postgresql() {
+    let compose = Compose::load("deploy/compose/postgres.yml", &compose_vars());
+    let core = compose.environment("wacore");
+    assert_eq!(core.get("WA_DB_ENGINE").map(String::as_str), Some("PGSQL"));
+    assert_eq!(core.get("WA_DB_PORT").map(String::as_str), Some("5432"));
+    first_day(&start_compose_stack(
+        "deploy/compose/postgres.yml",
+        Backend::Postgres,
+    ));
+}
+
+/// Every compose file deserializes into typed Compose-specification models (unknown keys and
+/// malformed ports, durations, depends_on, volumes fail), refuses to start without
+/// WA_API_VERSION, and the variants give the services the same settings as the main file except
+/// where they mean to differ.
+#[test]
+fn compose_files_follow_the_compose_spec_and_agree() {
+    for file in COMPOSE_FILES {
+        let path = repo_root().join(file);
+        let value = Compose::interpolated(&path, &compose_vars()).unwrap();
+        let parsed = compose_spec::Compose::options()
+            .apply_merge(true)
+            .from_yaml_value(value)
+            .unwrap_or_else(|e| panic!("{file}: not a valid compose file: {e}"));
+        parsed
+            .validate_all()
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        let without = Compose::interpolated(&path, &HashMap::new()).unwrap_err();
+        assert!(
+            without.contains("WA_API_VERSION"),
+            "{file} must refuse to start without WA_API_VERSION: {without}"
+        );
+    }
+
+    let main = Compose::load("docker-compose.yml", &compose_vars());
+    let postgres = Compose::load("deploy/compose/postgres.yml", &compose_vars());
+    let two = Compose::load("deploy/compose/two-webapps.yml", &compose_vars());
+    for service in ["wanet", "wacore", "waweb"] {
+        let differing: Vec<String> =
+            diff(&main.environment(service), &postgres.environment(service));
+        let expected = if service == "wanet" {
+            vec![]
+        } else {
+            vec!["WA_DB_ENGINE", "WA_DB_PORT", "WA_DB_USERNAME"]
+        };
+        assert_eq!(differing, expected, "{service}: main vs postgres variant");
+    }
+    for service in ["wanet", "wacore"] {
+        assert_eq!(main.environment(service), two.environment(service));
+    }
+    for web in ["waweb1", "waweb2"] {
+        assert_eq!(main.environment("waweb"), two.environment(web), "{web}");
+    }
+}
+
+fn diff(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> Vec<String> {
+    let mut keys: Vec<String> = a
+        .keys()
+        .chain(b.keys())
+        .filter(|k| a.get(*k) != b.get(*k))
+        .cloned()
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
