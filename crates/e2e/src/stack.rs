@@ -161,6 +161,16 @@ pub struct Messaging {
     pub db_env: HashMap<String, String>,
 }
 
+/// wanet flags for tests: phones answer within milliseconds and always read.
+pub const FAST_PHONES: &[&str] = &[
+    "--delivery-latency-ms",
+    "20",
+    "--read-latency-ms",
+    "20",
+    "--read-probability",
+    "1.0",
+];
+
 pub const BUSINESS_CC: &str = "1";
 pub const BUSINESS_NUMBER: &str = "6315550000";
 pub const BUSINESS_WA_ID: &str = "16315550000";

@@ -2,7 +2,7 @@
 //! and webhooks, through wanet, the coreapp and the webapp as separate processes, on each backend.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use e2e::stack::{env, Messaging, BUSINESS_WA_ID};
+use e2e::stack::{env, Messaging, BUSINESS_WA_ID, FAST_PHONES};
 use e2e::Receiver;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -10,14 +10,6 @@ use std::time::Duration;
 use wa_store::testing::TestDb;
 use wa_store::Backend;
 
-const FAST_PHONES: &[&str] = &[
-    "--delivery-latency-ms",
-    "20",
-    "--read-latency-ms",
-    "20",
-    "--read-probability",
-    "1.0",
-];
 const WAIT: Duration = Duration::from_secs(60);
 
 fn statuses_of(bodies: &[Value], id: &str) -> Vec<Value> {

@@ -3,7 +3,7 @@
 //! limits (429/1015) and the overload refusal (503/1016).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use e2e::stack::{coreapp, env, webapp, Messaging};
+use e2e::stack::{coreapp, env, webapp, Messaging, FAST_PHONES};
 use e2e::{Client, Receiver, ADMIN_PASSWORD, API_KEY};
 use prometheus_parse::{LineInfo, Scrape};
 use serde_json::{json, Value};
@@ -12,14 +12,6 @@ use std::time::{Duration, Instant};
 use wa_store::testing::TestDb;
 use wa_store::Backend;
 
-const FAST_PHONES: &[&str] = &[
-    "--delivery-latency-ms",
-    "20",
-    "--read-latency-ms",
-    "20",
-    "--read-probability",
-    "1.0",
-];
 const WAIT: Duration = Duration::from_secs(60);
 const CUSTOMER: &str = "16315550100";
 const NOT_ON_WHATSAPP: &str = "16315550999";

@@ -2,7 +2,7 @@
 //! webhook receiver failing and down, sends during the offline drain.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use e2e::stack::{env, Messaging, BUSINESS_WA_ID};
+use e2e::stack::{env, Messaging, BUSINESS_WA_ID, FAST_PHONES};
 use e2e::Receiver;
 use serde_json::json;
 use std::collections::HashSet;
@@ -11,15 +11,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wa_store::testing::TestDb;
 use wa_store::{Backend, Store};
-
-const FAST_PHONES: &[&str] = &[
-    "--delivery-latency-ms",
-    "5",
-    "--read-latency-ms",
-    "5",
-    "--read-probability",
-    "1.0",
-];
 
 fn store_of(url: &str) -> (tokio::runtime::Runtime, Store) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
