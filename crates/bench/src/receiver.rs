@@ -11,7 +11,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use serde::Deserialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -48,6 +48,8 @@ pub struct Counters {
 struct Times {
     /// Arrival of the `sent` webhook per message id.
     sent_at: HashMap<String, Instant>,
+    /// Messages that ended `failed` (no `sent` will come for them).
+    failed: HashSet<String>,
     last_inbound: Option<Instant>,
     last_any: Option<Instant>,
 }
@@ -91,9 +93,18 @@ impl Receiver {
         self.times().last_inbound
     }
 
-    /// Forgets recorded `sent` times (between phases, so the map does not grow without end).
+    /// How many of `ids` have their `sent` (or `failed`) webhook in.
+    pub fn resolved<'a>(&self, ids: impl Iterator<Item = &'a str>) -> usize {
+        let times = self.times();
+        ids.filter(|id| times.sent_at.contains_key(*id) || times.failed.contains(*id))
+            .count()
+    }
+
+    /// Forgets recorded statuses (between phases, so the maps do not grow without end).
     pub fn clear_sent_times(&self) {
-        self.times().sent_at.clear();
+        let mut times = self.times();
+        times.sent_at.clear();
+        times.failed.clear();
     }
 
     /// Waits until no webhook arrived for `quiet`, or `limit` passed; true when quiet.
@@ -178,7 +189,10 @@ impl Receiver {
                 }
                 "delivered" => &counters.delivered,
                 "read" => &counters.read,
-                _ => &counters.failed,
+                _ => {
+                    times.failed.insert(status.id);
+                    &counters.failed
+                }
             };
             counter.fetch_add(1, Ordering::Relaxed);
         }
