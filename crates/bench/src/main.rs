@@ -673,10 +673,12 @@ impl Bench<'_> {
                 result.latency.show(),
                 p99_target,
             );
-            self.report.number(
+            let errors = result.error_count();
+            self.report.number_shown(
                 &format!("{label}: errors"),
-                result.error_count() as f64,
-                "",
+                errors as f64,
+                "requests",
+                errors.to_string(),
                 None,
             );
             self.settle(receiver, &result, &label).await;
