@@ -3,6 +3,7 @@
 //! session is re-established with them.
 
 use crate::messages::network_failure;
+use crate::network::lock;
 use crate::rpc::{body_object, required_str, store_failure};
 use crate::CoreState;
 use actix_web::{web, HttpResponse};
@@ -121,10 +122,6 @@ fn network_unreachable() -> ApiError {
 fn unexpected(response: &Response) -> ApiError {
     tracing::error!("unexpected answer from the network: {response:?}");
     ApiError::internal("Unexpected answer from the network")
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl CoreState {

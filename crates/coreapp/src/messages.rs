@@ -3,6 +3,7 @@
 //! until the network accepts it; after a crash it is sent again, and the network drops the
 //! duplicate by id (design.md §3, invariant 1).
 
+use crate::network::lock;
 use crate::network::SessionError;
 use crate::rpc::{body_object, not_ready};
 use crate::CoreState;
@@ -265,10 +266,6 @@ pub async fn delivery_worker(state: Arc<CoreState>) {
             _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// What became of one attempt to hand a message to the network.
