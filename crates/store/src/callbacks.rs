@@ -4,6 +4,7 @@
 
 use diesel::prelude::*;
 
+use crate::group_commit::{Write, Written};
 use crate::{connection::DbConnection, Store, StoreError};
 
 diesel::table! {
@@ -37,42 +38,28 @@ pub struct PendingCallback {
 }
 
 /// Queues `callback` on `conn` (inside the caller's transaction); false when its event was
-/// already queued.
+/// already queued. One statement that skips a duplicate key, rather than a check then an insert:
+/// the check's range lock made concurrent MariaDB transactions deadlock (found by the benchmark).
 pub(crate) fn insert_callback(
     conn: &mut DbConnection,
     callback: &NewCallback,
     now_ms: i64,
 ) -> Result<bool, StoreError> {
-    let already = callbacks::table
-        .filter(callbacks::event_key.eq(&callback.event_key))
-        .count()
-        .get_result::<i64>(conn)?;
-    if already > 0 {
-        return Ok(false);
-    }
-    diesel::insert_into(callbacks::table)
-        .values((
-            callbacks::event_key.eq(&callback.event_key),
-            callbacks::kind.eq(&callback.kind),
-            callbacks::body.eq(&callback.body),
-            callbacks::attempts.eq(0),
-            callbacks::next_attempt_ms.eq(now_ms),
-            callbacks::last_error.eq(""),
-            callbacks::created_ms.eq(now_ms),
-        ))
-        .execute(conn)?;
-    Ok(true)
+    crate::dialect::insert_callback_unless_queued(conn, callback, now_ms)
+}
+
+pub(crate) fn delete_callback_on(conn: &mut DbConnection, id: i64) -> Result<(), StoreError> {
+    diesel::delete(callbacks::table.find(id)).execute(conn)?;
+    Ok(())
 }
 
 impl Store {
+    /// Queues a webhook that belongs to no other write; false when its event was queued before.
     pub async fn enqueue_callback(&self, callback: NewCallback) -> Result<bool, StoreError> {
-        self.run(move |conn| {
-            crate::dialect::write_transaction(conn, |conn| {
-                insert_callback(conn, &callback, now_ms())
-            })
-            .or_else(conflict_means_queued)
-        })
-        .await
+        match self.write(Write::EnqueueCallback(callback)).await? {
+            Written::Inserted(new) => Ok(new),
+            other => Err(crate::messages::unexpected(other)),
+        }
     }
 
     /// Callbacks due at `now_ms`, oldest first, skipping the ids in `exclude` (in flight).
@@ -101,11 +88,7 @@ impl Store {
 
     /// The receiver took it: forget it.
     pub async fn delete_callback(&self, id: i64) -> Result<(), StoreError> {
-        self.run(move |conn| {
-            diesel::delete(callbacks::table.find(id)).execute(conn)?;
-            Ok(())
-        })
-        .await
+        self.write(Write::DeleteCallback(id)).await.map(|_| ())
     }
 
     pub async fn reschedule_callback(
@@ -144,14 +127,6 @@ impl Store {
                 .load::<String>(conn)?)
         })
         .await
-    }
-}
-
-/// Two writers racing on one event: the loser's unique violation means the event is queued.
-fn conflict_means_queued(err: StoreError) -> Result<bool, StoreError> {
-    match err {
-        StoreError::Conflict => Ok(false),
-        other => Err(other),
     }
 }
 

@@ -245,3 +245,55 @@ fn pg_maintenance_url(url: &Url) -> Url {
     server.set_path("/postgres");
     server
 }
+
+/// Inserts a webhook row unless one with the same `event_key` exists; true when inserted. Each
+/// backend has its own "insert unless the unique key exists" statement; a duplicate is not an
+/// error, so the surrounding transaction (and its other writes) goes on.
+pub(crate) fn insert_callback_unless_queued(
+    conn: &mut DbConnection,
+    callback: &crate::callbacks::NewCallback,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    use diesel::sql_types::BigInt;
+    const COLUMNS: &str =
+        "(event_key, kind, body, attempts, next_attempt_ms, last_error, created_ms)";
+    let inserted = match conn {
+        // A duplicate key fails only the statement on MySQL, never the transaction, so the plain
+        // insert is tried and the duplicate read as "already queued". (`ON DUPLICATE KEY UPDATE`
+        // cannot tell the two apart: diesel connects with CLIENT_FOUND_ROWS.)
+        DbConnection::Mysql(conn) => {
+            let inserted = diesel::sql_query(format!(
+                "INSERT INTO callbacks {COLUMNS} VALUES (?, ?, ?, 0, ?, '', ?)"
+            ))
+            .bind::<Text, _>(&callback.event_key)
+            .bind::<Text, _>(&callback.kind)
+            .bind::<Text, _>(&callback.body)
+            .bind::<BigInt, _>(now_ms)
+            .bind::<BigInt, _>(now_ms)
+            .execute(conn);
+            match inserted.map_err(StoreError::from) {
+                Err(StoreError::Conflict) => 0,
+                other => other?,
+            }
+        }
+        DbConnection::Postgresql(conn) => diesel::sql_query(format!(
+            "INSERT INTO callbacks {COLUMNS} VALUES ($1, $2, $3, 0, $4, '', $5) ON CONFLICT (event_key) DO NOTHING"
+        ))
+        .bind::<Text, _>(&callback.event_key)
+        .bind::<Text, _>(&callback.kind)
+        .bind::<Text, _>(&callback.body)
+        .bind::<BigInt, _>(now_ms)
+        .bind::<BigInt, _>(now_ms)
+        .execute(conn)?,
+        DbConnection::Sqlite(conn) => diesel::sql_query(format!(
+            "INSERT INTO callbacks {COLUMNS} VALUES (?, ?, ?, 0, ?, '', ?) ON CONFLICT (event_key) DO NOTHING"
+        ))
+        .bind::<Text, _>(&callback.event_key)
+        .bind::<Text, _>(&callback.kind)
+        .bind::<Text, _>(&callback.body)
+        .bind::<BigInt, _>(now_ms)
+        .bind::<BigInt, _>(now_ms)
+        .execute(conn)?,
+    };
+    Ok(inserted > 0)
+}

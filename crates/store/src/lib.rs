@@ -15,6 +15,7 @@ mod conversations;
 mod dialect;
 mod error;
 mod first_writer;
+mod group_commit;
 mod messages;
 mod migrations;
 mod pool;

@@ -4,6 +4,8 @@
 use diesel::prelude::*;
 
 use crate::callbacks::{insert_callback, now_ms, NewCallback};
+use crate::connection::DbConnection;
+use crate::group_commit::{Write, Written};
 use crate::{Store, StoreError};
 
 diesel::table! {
@@ -83,22 +85,7 @@ fn rank(status: &str) -> u8 {
 impl Store {
     /// Stores a message to send; the API answers 201 only after this returns.
     pub async fn insert_outbound(&self, msg: OutboundMessage) -> Result<(), StoreError> {
-        self.run(move |conn| {
-            diesel::insert_into(messages::table)
-                .values((
-                    messages::id.eq(&msg.id),
-                    messages::direction.eq(OUTBOUND),
-                    messages::peer.eq(&msg.to),
-                    messages::msg_type.eq(&msg.msg_type),
-                    messages::payload.eq(&msg.payload),
-                    messages::status.eq(PENDING),
-                    messages::created_ms.eq(msg.created_ms),
-                    messages::updated_ms.eq(msg.created_ms),
-                ))
-                .execute(conn)?;
-            Ok(())
-        })
-        .await
+        self.write(Write::InsertOutbound(msg)).await.map(|_| ())
     }
 
     /// Outbound messages the network has not accepted yet, oldest first, minus `exclude`.
@@ -145,32 +132,15 @@ impl Store {
         status: &str,
         callback: Option<NewCallback>,
     ) -> Result<StatusOutcome, StoreError> {
-        let (message_id, status) = (message_id.to_string(), status.to_string());
-        self.run(move |conn| {
-            crate::dialect::write_transaction(conn, |conn| {
-                let current = messages::table
-                    .find(&message_id)
-                    .filter(messages::direction.eq(OUTBOUND))
-                    .select(messages::status)
-                    .first::<String>(conn)
-                    .optional()?;
-                let Some(current) = current else {
-                    return Ok(StatusOutcome::UnknownMessage);
-                };
-                if rank(&status) <= rank(&current) {
-                    return Ok(StatusOutcome::NotNewer);
-                }
-                let now = now_ms();
-                diesel::update(messages::table.find(&message_id))
-                    .set((messages::status.eq(&status), messages::updated_ms.eq(now)))
-                    .execute(conn)?;
-                if let Some(callback) = &callback {
-                    insert_callback(conn, callback, now)?;
-                }
-                Ok(StatusOutcome::Advanced)
-            })
-        })
-        .await
+        let write = Write::RecordStatus {
+            message_id: message_id.to_string(),
+            status: status.to_string(),
+            callback,
+        };
+        match self.write(write).await? {
+            Written::Status(outcome) => Ok(outcome),
+            other => Err(unexpected(other)),
+        }
     }
 
     /// Stores an inbound message together with its webhook; false (and nothing written) when the
@@ -180,32 +150,10 @@ impl Store {
         msg: InboundMessage,
         callback: NewCallback,
     ) -> Result<bool, StoreError> {
-        self.run(move |conn| {
-            crate::dialect::write_transaction(conn, |conn| {
-                let seen = messages::table
-                    .find(&msg.id)
-                    .count()
-                    .get_result::<i64>(conn)?;
-                if seen > 0 {
-                    return Ok(false);
-                }
-                diesel::insert_into(messages::table)
-                    .values((
-                        messages::id.eq(&msg.id),
-                        messages::direction.eq(INBOUND),
-                        messages::peer.eq(&msg.from),
-                        messages::msg_type.eq(&msg.msg_type),
-                        messages::payload.eq(&msg.payload),
-                        messages::status.eq(RECEIVED),
-                        messages::created_ms.eq(msg.received_ms),
-                        messages::updated_ms.eq(msg.received_ms),
-                    ))
-                    .execute(conn)?;
-                insert_callback(conn, &callback, msg.received_ms)?;
-                Ok(true)
-            })
-        })
-        .await
+        match self.write(Write::InsertInbound(msg, callback)).await? {
+            Written::Inserted(new) => Ok(new),
+            other => Err(unexpected(other)),
+        }
     }
 
     pub async fn find_message(&self, id: &str) -> Result<Option<StoredMessage>, StoreError> {
@@ -268,4 +216,86 @@ impl Store {
         })
         .await
     }
+}
+
+/// A write answered with the wrong kind of outcome: a bug in this crate, reported, not panicked on.
+pub(crate) fn unexpected(outcome: Written) -> StoreError {
+    StoreError::Query(format!("internal: unexpected write outcome {outcome:?}"))
+}
+
+pub(crate) fn insert_outbound_on(
+    conn: &mut DbConnection,
+    msg: &OutboundMessage,
+) -> Result<(), StoreError> {
+    diesel::insert_into(messages::table)
+        .values((
+            messages::id.eq(&msg.id),
+            messages::direction.eq(OUTBOUND),
+            messages::peer.eq(&msg.to),
+            messages::msg_type.eq(&msg.msg_type),
+            messages::payload.eq(&msg.payload),
+            messages::status.eq(PENDING),
+            messages::created_ms.eq(msg.created_ms),
+            messages::updated_ms.eq(msg.created_ms),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// See [`Store::record_status`]; runs inside the caller's transaction.
+pub(crate) fn record_status_on(
+    conn: &mut DbConnection,
+    message_id: &str,
+    status: &str,
+    callback: Option<&NewCallback>,
+) -> Result<StatusOutcome, StoreError> {
+    let current = messages::table
+        .find(message_id)
+        .filter(messages::direction.eq(OUTBOUND))
+        .select(messages::status)
+        .first::<String>(conn)
+        .optional()?;
+    let Some(current) = current else {
+        return Ok(StatusOutcome::UnknownMessage);
+    };
+    if rank(status) <= rank(&current) {
+        return Ok(StatusOutcome::NotNewer);
+    }
+    let now = now_ms();
+    diesel::update(messages::table.find(message_id))
+        .set((messages::status.eq(status), messages::updated_ms.eq(now)))
+        .execute(conn)?;
+    if let Some(callback) = callback {
+        insert_callback(conn, callback, now)?;
+    }
+    Ok(StatusOutcome::Advanced)
+}
+
+/// See [`Store::insert_inbound`]; runs inside the caller's transaction.
+pub(crate) fn insert_inbound_on(
+    conn: &mut DbConnection,
+    msg: &InboundMessage,
+    callback: &NewCallback,
+) -> Result<bool, StoreError> {
+    let seen = messages::table
+        .find(&msg.id)
+        .count()
+        .get_result::<i64>(conn)?;
+    if seen > 0 {
+        return Ok(false);
+    }
+    diesel::insert_into(messages::table)
+        .values((
+            messages::id.eq(&msg.id),
+            messages::direction.eq(INBOUND),
+            messages::peer.eq(&msg.from),
+            messages::msg_type.eq(&msg.msg_type),
+            messages::payload.eq(&msg.payload),
+            messages::status.eq(RECEIVED),
+            messages::created_ms.eq(msg.received_ms),
+            messages::updated_ms.eq(msg.received_ms),
+        ))
+        .execute(conn)?;
+    insert_callback(conn, callback, msg.received_ms)?;
+    Ok(true)
 }

@@ -6,6 +6,7 @@ use r2d2::Pool;
 use tokio::sync::Semaphore;
 use tracing::info;
 
+use crate::group_commit::CommitQueue;
 use crate::{
     backend::DbTarget, connection::DbConnection, migrations, pool, pool::ConnectionManager,
     startup, stats::QueryClock, stats::QueryTimings, Backend, StoreConfig, StoreError,
@@ -26,6 +27,8 @@ struct StoreInner {
     migrations_applied: usize,
     /// Count and time of every query, for the coreapp's `db_request_*` statistics.
     query_clock: Arc<QueryClock>,
+    /// Hot writes waiting to share a commit (`group_commit`).
+    commit_queue: CommitQueue,
 }
 
 impl Store {
@@ -46,6 +49,7 @@ impl Store {
                 checkout_timeout: config.connection_timeout,
                 migrations_applied,
                 query_clock: Arc::default(),
+                commit_queue: CommitQueue::default(),
             }),
         })
     }
@@ -57,6 +61,10 @@ impl Store {
     /// How many migrations this `connect` applied; 0 when the schema was already current.
     pub fn migrations_applied(&self) -> usize {
         self.inner.migrations_applied
+    }
+
+    pub(crate) fn commit_queue(&self) -> &CommitQueue {
+        &self.inner.commit_queue
     }
 
     /// How many queries ran through this store (and its clones) and how long they took.
@@ -94,7 +102,8 @@ impl Store {
                 .get_timeout(checkout_timeout)
                 .map_err(|error| StoreError::Unavailable(error.to_string()))?;
             let started = std::time::Instant::now();
-            let outcome = query(&mut conn);
+            let outcome = query(&mut conn.conn);
+            conn.note_outcome(outcome.is_ok());
             clock.record(outcome.is_ok(), started.elapsed());
             outcome
         })
