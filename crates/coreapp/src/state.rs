@@ -26,6 +26,8 @@ pub struct CoreState {
     pub webhook_wake: Arc<Notify>,
     /// The in-memory statistics of `GET /v1/stats/app`.
     pub stats: Arc<CoreStats>,
+    /// Open conversations, for the pricing block of status webhooks.
+    pub conversations: crate::conversations::ConversationCache,
 }
 
 impl CoreState {
@@ -46,6 +48,7 @@ impl CoreState {
             send_wake: Notify::new(),
             webhook_wake: Arc::new(Notify::new()),
             stats,
+            conversations: Default::default(),
         }
     }
 
