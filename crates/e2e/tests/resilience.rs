@@ -324,6 +324,12 @@ fn sends_wait_for_the_offline_drain(db_url: &str) {
         if r.status == 201 {
             break r;
         }
+        if r.code() == 1015 {
+            // This loop outpaces the request rate limit when the drain is slow (a loaded CI
+            // machine); the limit's answer is not what is tested here, so back off and go on.
+            std::thread::sleep(Duration::from_millis(200));
+            continue;
+        }
         assert_eq!(r.code(), 1011, "unexpected answer {:?}", r.body);
         not_ready += 1;
         std::thread::sleep(Duration::from_millis(5));
