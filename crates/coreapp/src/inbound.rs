@@ -14,30 +14,110 @@ use wa_store::{InboundMessage, NewCallback, StatusOutcome, StoreError};
 pub const INBOUND_MESSAGE: &str = "inbound_message";
 pub const STATUS_CHANGE: &str = "status_change";
 
-/// Handles pushes in arrival order until the session ends. `drained` fires at the
-/// end-of-backlog marker.
+/// Pushes are stored by this many concurrent lanes. One push at a time capped the inbound rate at
+/// one commit per message; concurrent stores share commits (`wa_store`'s group commit).
+const LANES: usize = 32;
+
+/// Work for one lane: a push to store, or a barrier answered once everything before it is stored.
+enum LaneWork {
+    Push(IncomingPush),
+    Barrier(oneshot::Sender<()>),
+}
+
+/// Handles pushes until the session ends. Pushes with the same key (the consumer of an inbound
+/// message, the message of a receipt) go to the same lane and keep their order: a consumer's
+/// messages are queued as webhooks in the order sent, a message's `delivered` before its `read`.
+/// Each push is acknowledged only once stored. `drained` fires at the end-of-backlog marker, when
+/// every push before it is stored.
 pub async fn process(
     state: Arc<CoreState>,
     client: NetClient,
     mut pushes: mpsc::Receiver<IncomingPush>,
     drained: oneshot::Sender<()>,
 ) {
+    let lanes: Vec<mpsc::Sender<LaneWork>> = (0..LANES)
+        .map(|_| {
+            let (tx, rx) = mpsc::channel(64);
+            tokio::spawn(run_lane(state.clone(), client.clone(), rx));
+            tx
+        })
+        .collect();
     let mut drained = Some(drained);
-    while let Some(IncomingPush { id, push }) = pushes.recv().await {
-        if let Push::Inbound { .. } = push {
-            state.stats.inbound_from_server();
-        }
-        if let Push::BacklogDone = push {
-            if let Some(tx) = drained.take() {
-                tracing::info!("offline backlog drained");
-                let _ = tx.send(());
+    while let Some(incoming) = pushes.recv().await {
+        match &incoming.push {
+            Push::BacklogDone => {
+                if !all_stored(&lanes).await {
+                    break;
+                }
+                if let Some(tx) = drained.take() {
+                    tracing::info!("offline backlog drained");
+                    let _ = tx.send(());
+                }
+                if client.ack(incoming.id).await.is_err() {
+                    break;
+                }
             }
-        } else if !store_until_done(&state, &client, id, &push).await {
-            break;
+            push => {
+                if let Push::Inbound { .. } = push {
+                    state.stats.inbound_from_server();
+                }
+                let lane = &lanes[lane_of(push)];
+                if lane.send(LaneWork::Push(incoming)).await.is_err() {
+                    break;
+                }
+            }
         }
-        state.webhook_wake.notify_one();
-        if client.ack(id).await.is_err() {
-            break;
+    }
+}
+
+/// Waits until every lane has stored what it was given so far; false when a lane has stopped.
+async fn all_stored(lanes: &[mpsc::Sender<LaneWork>]) -> bool {
+    let mut answers = Vec::with_capacity(lanes.len());
+    for lane in lanes {
+        let (tx, rx) = oneshot::channel();
+        if lane.send(LaneWork::Barrier(tx)).await.is_err() {
+            return false;
+        }
+        answers.push(rx);
+    }
+    for answer in answers {
+        if answer.await.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+fn lane_of(push: &Push) -> usize {
+    use std::hash::{Hash, Hasher};
+    let key = match push {
+        Push::Inbound { from, .. } => from.as_str(),
+        Push::Receipt { message_id, .. } => message_id.as_str(),
+        Push::BacklogDone => "",
+    };
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut hasher);
+    // The remainder is below LANES, so it fits any usize.
+    usize::try_from(hasher.finish() % LANES as u64).unwrap_or(0)
+}
+
+/// Stores and acknowledges one lane's pushes in order. Stops when the session ends; what was not
+/// acknowledged is sent again on the next session.
+async fn run_lane(state: Arc<CoreState>, client: NetClient, mut work: mpsc::Receiver<LaneWork>) {
+    while let Some(item) = work.recv().await {
+        match item {
+            LaneWork::Barrier(done) => {
+                let _ = done.send(());
+            }
+            LaneWork::Push(IncomingPush { id, push }) => {
+                if !store_until_done(&state, &client, id, &push).await {
+                    return;
+                }
+                state.webhook_wake.notify_one();
+                if client.ack(id).await.is_err() {
+                    return;
+                }
+            }
         }
     }
 }
