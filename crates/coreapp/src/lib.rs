@@ -20,6 +20,7 @@ pub mod rpc;
 pub mod settings;
 pub mod state;
 pub mod stats;
+pub mod stickerpacks;
 pub mod webhooks;
 
 use actix_web::dev::Server;

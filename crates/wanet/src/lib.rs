@@ -20,6 +20,7 @@ mod profiles;
 mod registration;
 mod server;
 mod session;
+mod stickers;
 mod tls;
 mod traffic;
 
