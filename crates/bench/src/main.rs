@@ -327,6 +327,9 @@ impl Stack {
             read_probability,
             "--seed",
             "7",
+            // The benchmark measures this stack, not the network's per-number limit.
+            "--rate-limits",
+            "off",
         ]
         .iter()
         .map(|s| s.to_string())

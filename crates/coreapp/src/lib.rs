@@ -11,6 +11,7 @@
 pub mod account;
 pub mod contacts;
 pub mod conversations;
+pub mod delivery;
 pub mod inbound;
 pub mod lifecycle;
 pub mod messages;
@@ -19,6 +20,7 @@ pub mod rpc;
 pub mod settings;
 pub mod state;
 pub mod stats;
+pub mod stickerpacks;
 pub mod webhooks;
 
 use actix_web::dev::Server;

@@ -3,19 +3,17 @@
 //! until the network accepts it; after a crash it is sent again, and the network drops the
 //! duplicate by id (design.md §3, invariant 1).
 
-use crate::network::lock;
 use crate::network::SessionError;
 use crate::rpc::{body_object, not_ready};
 use crate::CoreState;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Map, Value};
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
-use tokio::sync::Semaphore;
 use wa_api::envelope::{meta_only, payload};
 use wa_api::{ids, phone, ApiError, ErrorCode, Meta};
-use wa_netproto::{Request, Response};
+use wa_netproto::Request;
 use wa_store::OutboundMessage;
+
+pub use crate::delivery::delivery_worker;
 
 /// Longest text body (spec onprem-messaging §2.4.1).
 const MAX_TEXT_CHARS: usize = 4096;
@@ -219,102 +217,6 @@ pub fn network_failure(err: SessionError) -> ApiError {
         ),
         other => ApiError::new(ErrorCode::ServiceNotReady, other.to_string()),
     }
-}
-
-/// Hands pending messages to the network while the coreapp is ready, at most
-/// `max_inflight_sends` at a time, oldest first.
-pub async fn delivery_worker(state: Arc<CoreState>) {
-    let limit = state.config.max_inflight_sends;
-    let permits = Arc::new(Semaphore::new(limit));
-    let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
-    // Earlier attempts of messages whose send was postponed (the `retry` label of the send
-    // statistics); an entry lives until its message is sent or failed.
-    let retries: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
-    loop {
-        let woken = state.send_wake.notified();
-        if state.is_ready() {
-            let exclude: Vec<String> = lock(&in_flight).iter().cloned().collect();
-            match state.store.pending_outbound(limit as i64, exclude).await {
-                Ok(batch) if !batch.is_empty() => {
-                    for message in batch {
-                        let Ok(permit) = permits.clone().acquire_owned().await else {
-                            return;
-                        };
-                        lock(&in_flight).insert(message.id.clone());
-                        let (state, in_flight) = (state.clone(), in_flight.clone());
-                        let retries = retries.clone();
-                        tokio::spawn(async move {
-                            let retry = lock(&retries).get(&message.id).copied().unwrap_or(0);
-                            match deliver(&state, &message, retry).await {
-                                Delivery::Done => lock(&retries).remove(&message.id),
-                                Delivery::Postponed => lock(&retries)
-                                    .insert(message.id.clone(), retry.saturating_add(1)),
-                            };
-                            lock(&in_flight).remove(&message.id);
-                            drop(permit);
-                            state.send_wake.notify_one();
-                        });
-                    }
-                    continue;
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!("reading pending messages failed: {e}"),
-            }
-        }
-        tokio::select! {
-            _ = woken => {}
-            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
-        }
-    }
-}
-
-/// What became of one attempt to hand a message to the network.
-enum Delivery {
-    /// Accepted or refused: the message has left the send queue.
-    Done,
-    /// Not attempted or no answer: it stays pending and goes again.
-    Postponed,
-}
-
-/// One send. Accepted → `sent`; refused by the network → `failed` with its error; connection
-/// trouble → stays pending and goes again on the next session. `retry` counts the earlier
-/// attempts, for the statistics.
-async fn deliver(state: &CoreState, message: &OutboundMessage, retry: u32) -> Delivery {
-    let Some(session) = state.session().filter(|_| state.is_ready()) else {
-        return Delivery::Postponed;
-    };
-    let network_message: Value = serde_json::from_str(&message.payload).unwrap_or(Value::Null);
-    let request = Request::SendMessage {
-        id: message.id.clone(),
-        to: message.to.clone(),
-        message: network_message,
-    };
-    let handed_over = std::time::Instant::now();
-    let (status, timestamp, error) = match session.request(request).await {
-        Ok(Response::Accepted { timestamp, .. }) => {
-            let elapsed = handed_over.elapsed();
-            state
-                .stats
-                .outbound_accepted(&message.msg_type, retry, elapsed);
-            ("sent", timestamp, None)
-        }
-        Ok(other) => {
-            tracing::warn!("unexpected answer to a send: {other:?}");
-            return Delivery::Postponed;
-        }
-        Err(SessionError::Net(e)) => ("failed", now_ms() / 1000, Some(e)),
-        Err(e) => {
-            tracing::debug!("send of {} postponed: {e}", message.id);
-            return Delivery::Postponed;
-        }
-    };
-    let recorded =
-        crate::inbound::record_status(state, &message.id, &message.to, status, timestamp, error);
-    if let Err(e) = recorded.await {
-        tracing::error!("recording '{status}' for {} failed: {e}", message.id);
-    }
-    state.webhook_wake.notify_one();
-    Delivery::Done
 }
 
 pub fn now_ms() -> i64 {

@@ -17,7 +17,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/messages/{id}", web::put().to(messages::mark_read))
         .route("/v1/stats/app", web::get().to(stats::app))
         .route("/v1/stats/db", web::get().to(stats::db))
-        .configure(crate::settings::configure);
+        .configure(crate::settings::configure)
+        .configure(crate::stickerpacks::configure);
 }
 
 async fn gateway_status(state: web::Data<CoreState>) -> HttpResponse {

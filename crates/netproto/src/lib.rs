@@ -87,6 +87,8 @@ pub enum Request {
     },
     /// Tell the sender of an inbound message that the business read it.
     ReadReceipt { message_id: String, to: String },
+    /// WhatsApp's own (first-party) sticker packs, with their stickers.
+    GetStickerPacks,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,6 +132,10 @@ pub enum Response {
         duplicate: bool,
     },
     Done,
+    /// First-party sticker packs: `{"id","publisher","name","stickers":[{"index","id","emojis"}]}`.
+    StickerPacks {
+        packs: Vec<serde_json::Value>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

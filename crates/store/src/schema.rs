@@ -38,3 +38,25 @@ diesel::table! {
         created_at -> BigInt,
     }
 }
+
+diesel::table! {
+    stickerpacks (id) {
+        id -> Text,
+        publisher -> Text,
+        name -> Text,
+        ios_app_store_link -> Nullable<Text>,
+        android_app_store_link -> Nullable<Text>,
+        next_index -> Integer,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    stickers (pack_id, sticker_index) {
+        pack_id -> Text,
+        sticker_index -> Integer,
+        sticker_id -> Text,
+        image_data_id -> Text,
+        emojis -> Text,
+    }
+}

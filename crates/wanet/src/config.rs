@@ -21,6 +21,25 @@ pub struct WanetConfig {
     pub read_probability: f64,
     /// Seed for the simulated phones' random choices, for reproducible runs.
     pub seed: Option<u64>,
+    /// Which per-number throughput limits the network enforces.
+    pub rate_limits: RateLimitPreset,
+    /// Multiplies every rate-limit period and cooldown (and the tier's 24 h), so tests can see a
+    /// strict-preset cooldown pass in milliseconds. 1.0 is real time.
+    pub time_scale: f64,
+}
+
+/// The per-number throughput rules (design.md §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateLimitPreset {
+    /// 80 messages/s per business number, tier 1K unique users per 24 h.
+    #[default]
+    Realistic,
+    /// 5 messages/min for a new number, 30/min after its upgrade, escalating cooldowns, media
+    /// counting 1.8 messages.
+    Strict,
+    /// No throughput limit and no tier.
+    Off,
 }
 
 impl Default for WanetConfig {
@@ -33,6 +52,8 @@ impl Default for WanetConfig {
             read_latency_ms: 1_000,
             read_probability: 0.92,
             seed: None,
+            rate_limits: RateLimitPreset::Realistic,
+            time_scale: 1.0,
         }
     }
 }
@@ -44,6 +65,8 @@ pub(crate) struct Rules {
     pub delivery_latency: Duration,
     pub read_latency: Duration,
     pub read_probability: f64,
+    pub rate_limits: RateLimitPreset,
+    pub time_scale: f64,
 }
 
 impl Rules {
@@ -58,6 +81,20 @@ impl Rules {
             } else {
                 config.read_probability.clamp(0.0, 1.0)
             },
+            rate_limits: config.rate_limits,
+            // Zero or negative would make every limit meaningless; keep a floor.
+            time_scale: if config.time_scale.is_finite() && config.time_scale > 0.0 {
+                config.time_scale
+            } else {
+                1.0
+            },
         }
+    }
+}
+
+impl Rules {
+    /// `real` in this network's (possibly compressed) time.
+    pub fn scaled(&self, real: Duration) -> Duration {
+        real.mul_f64(self.time_scale)
     }
 }

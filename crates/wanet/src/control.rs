@@ -61,7 +61,21 @@ fn routes(cfg: &mut web::ServiceConfig) {
             "/control/consumers/{wa_id}/burst",
             web::post().to(consumer_burst),
         )
-        .route("/control/businesses/{wa_id}", web::get().to(business));
+        .route("/control/businesses/{wa_id}", web::get().to(business))
+        .route("/control/businesses/{wa_id}/limits", web::get().to(limits))
+        .route(
+            "/control/businesses/{wa_id}/limits",
+            web::post().to(set_limits),
+        )
+        .route("/control/profiles", web::get().to(prefix_rules))
+        .route("/control/profiles", web::post().to(set_prefix_rule))
+        .route(
+            "/control/profiles/{prefix}",
+            web::delete().to(delete_prefix_rule),
+        )
+        .route("/control/outage", web::post().to(start_outage))
+        .route("/control/outage", web::get().to(outage))
+        .route("/control/traffic", web::post().to(traffic));
 }
 
 /// Malformed JSON bodies get the same `{"error": ...}` shape as every other failure.
@@ -186,4 +200,123 @@ fn valid_wa_id(input: &str) -> Result<String, ControlError> {
     phone::wa_id(input).ok_or_else(|| {
         ControlError::BadRequest(format!("'{input}' is not a valid wa_id (7 to 15 digits)"))
     })
+}
+
+fn registered_business(state: &State, input: &str) -> Result<String, ControlError> {
+    let wa_id = phone::wa_id(input).unwrap_or_else(|| input.to_string());
+    match state.network.business_view(&wa_id) {
+        Some(_) => Ok(wa_id),
+        None => Err(ControlError::NotFound(format!(
+            "no business is registered as '{wa_id}'"
+        ))),
+    }
+}
+
+async fn limits(state: State, path: web::Path<String>) -> Reply {
+    let wa_id = registered_business(&state, &path)?;
+    Ok(HttpResponse::Ok().json(state.network.limits_view(&wa_id)))
+}
+
+/// `{"tier": 1000 | 10000 | 100000 | null (unlimited), "upgraded": bool}`, both optional.
+async fn set_limits(
+    state: State,
+    path: web::Path<String>,
+    body: web::Json<Map<String, Value>>,
+) -> Reply {
+    let wa_id = registered_business(&state, &path)?;
+    let tier = match body.get("tier") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(Value::String(s)) if s == "unlimited" => Some(None),
+        Some(v) => match v.as_u64().filter(|n| *n >= 1) {
+            Some(n) => Some(Some(usize::try_from(n).unwrap_or(usize::MAX))),
+            None => {
+                return Err(ControlError::BadRequest(
+                    "tier must be a positive number, null or \"unlimited\"".into(),
+                ))
+            }
+        },
+    };
+    let upgraded = match body.get("upgraded") {
+        None => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(_) => {
+            return Err(ControlError::BadRequest(
+                "upgraded must be a boolean".into(),
+            ))
+        }
+    };
+    Ok(HttpResponse::Ok().json(state.network.set_limits(&wa_id, tier, upgraded)))
+}
+
+async fn prefix_rules(state: State) -> HttpResponse {
+    let rules = state.network.world().prefix_rules.list();
+    HttpResponse::Ok().json(json!({ "rules": rules }))
+}
+
+#[derive(Deserialize)]
+struct PrefixRule {
+    prefix: String,
+    profile: Profile,
+}
+
+async fn set_prefix_rule(state: State, body: web::Json<PrefixRule>) -> Reply {
+    let PrefixRule { prefix, profile } = body.into_inner();
+    let prefix = prefix.trim_start_matches('+').to_string();
+    if prefix.is_empty() || prefix.len() > 15 || !prefix.chars().all(|c| c.is_ascii_digit()) {
+        return Err(ControlError::BadRequest(
+            "prefix must be 1 to 15 digits".into(),
+        ));
+    }
+    state
+        .network
+        .world()
+        .prefix_rules
+        .set(prefix.clone(), profile);
+    Ok(HttpResponse::Created().json(json!({ "prefix": prefix, "profile": profile })))
+}
+
+async fn delete_prefix_rule(state: State, path: web::Path<String>) -> Reply {
+    let prefix = path.trim_start_matches('+');
+    if state.network.world().prefix_rules.remove(prefix) {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ControlError::NotFound(format!(
+            "no rule for prefix '{prefix}'"
+        )))
+    }
+}
+
+#[derive(Deserialize)]
+struct OutageRequest {
+    seconds: f64,
+}
+
+async fn start_outage(state: State, body: web::Json<OutageRequest>) -> Reply {
+    let max = crate::outage::MAX_OUTAGE.as_secs_f64();
+    if !(body.seconds > 0.0 && body.seconds <= max) {
+        return Err(ControlError::BadRequest(format!(
+            "seconds must be more than 0 and at most {max}"
+        )));
+    }
+    let dropped = state
+        .network
+        .start_outage(std::time::Duration::from_secs_f64(body.seconds));
+    Ok(HttpResponse::Created()
+        .json(json!({ "seconds": body.seconds, "dropped_sessions": dropped })))
+}
+
+async fn outage(state: State) -> HttpResponse {
+    let remaining = state.network.outage_remaining();
+    HttpResponse::Ok().json(json!({
+        "active": remaining.is_some(),
+        "remaining_ms": remaining.map_or(0, |r| r.as_millis()),
+    }))
+}
+
+async fn traffic(state: State, body: web::Json<crate::traffic::TrafficRequest>) -> Reply {
+    let request = body.into_inner();
+    let volume = request.volume;
+    let types = crate::traffic::start(state.network.clone(), request)?;
+    Ok(HttpResponse::Accepted().json(json!({ "volume": volume, "types": types })))
 }

@@ -4,7 +4,7 @@ use crate::phone;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
-/// How a consumer's phone behaves (design.md §5 lists the profiles to come).
+/// How a consumer's phone behaves (design.md §5); `profiles.rs` plays each one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Profile {
@@ -13,6 +13,20 @@ pub enum Profile {
     Normal,
     /// Not a WhatsApp user: contacts say invalid, sends fail with 1013.
     NotOnWhatsapp,
+    /// Delivered, but the user turned read receipts off: never `read`.
+    NoReadReceipts,
+    /// The phone has been off for more than 30 days: the message stays `sent`.
+    Offline,
+    /// The user blocked the business: stays `sent`, the cause is never disclosed.
+    BlockedBusiness,
+    /// In a sanctioned region (+53, +98, +850, +963) or +90: never delivered, stays `sent`.
+    Sanctioned,
+    /// The app is too old for the message: failed with 1026.
+    OldApp,
+    /// Part of a Meta experiment group: failed with 472.
+    Experiment,
+    /// Several devices that disagree: one reports `delivered`, another `failed`.
+    MultiDevice,
 }
 
 /// A message a phone received from a business.
@@ -30,6 +44,8 @@ pub struct Consumer {
     pub wa_id: String,
     pub name: String,
     pub profile: Profile,
+    /// Whether `profile` was set explicitly; otherwise a prefix rule may decide.
+    pub profile_set: bool,
     received: Vec<Received>,
     received_ids: HashSet<String>,
     read_receipts: Vec<String>,
@@ -53,6 +69,7 @@ impl Consumer {
             wa_id: wa_id.to_string(),
             name: format!("WhatsApp User {}", phone::last_four(wa_id)),
             profile: Profile::Normal,
+            profile_set: false,
             received: Vec::new(),
             received_ids: HashSet::new(),
             read_receipts: Vec::new(),

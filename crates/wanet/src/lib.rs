@@ -10,16 +10,21 @@ mod control;
 mod directory;
 mod errors;
 mod ids;
+mod limits;
 mod messaging;
 mod network;
+mod outage;
 mod outbox;
 mod phone;
+mod profiles;
 mod registration;
 mod server;
 mod session;
+mod stickers;
 mod tls;
+mod traffic;
 
-pub use config::WanetConfig;
+pub use config::{RateLimitPreset, WanetConfig};
 pub use tls::SERVER_NAME;
 
 use actix_web::dev::ServerHandle;

@@ -26,6 +26,17 @@ struct Cli {
     /// Seed for the phones' random choices, for reproducible runs.
     #[arg(long, env = "WANET_SEED")]
     seed: Option<u64>,
+    /// Per-number throughput rules: realistic (80/s), strict (5/min, escalating), or off.
+    #[arg(
+        long,
+        env = "WANET_RATE_LIMITS",
+        value_enum,
+        default_value = "realistic"
+    )]
+    rate_limits: wanet::RateLimitPreset,
+    /// Multiplies rate-limit periods, cooldowns and the tier window (0.01 = 100x faster).
+    #[arg(long, env = "WANET_TIME_SCALE", default_value_t = 1.0)]
+    time_scale: f64,
 }
 
 impl From<Cli> for WanetConfig {
@@ -38,6 +49,8 @@ impl From<Cli> for WanetConfig {
             read_latency_ms: cli.read_latency_ms,
             read_probability: cli.read_probability,
             seed: cli.seed,
+            rate_limits: cli.rate_limits,
+            time_scale: cli.time_scale,
         }
     }
 }

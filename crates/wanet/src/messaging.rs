@@ -5,8 +5,8 @@ use crate::directory::Received;
 use crate::errors::{invalid_parameter, re_engagement, user_not_valid, ControlError};
 use crate::network::{Network, World};
 use crate::outbox::Outbox;
+use crate::profiles::Outcome;
 use crate::{ids, phone};
-use rand::Rng;
 use std::sync::Arc;
 use std::time::Instant;
 use wa_netproto::{ContactResult, NetError, Push, ReceiptStatus, Response};
@@ -16,17 +16,12 @@ pub const MAX_BURST: usize = 100_000;
 
 /// What the network will do with an accepted message once the delivery latency has passed.
 pub struct Delivery {
-    business: String,
-    message_id: String,
-    recipient: String,
-    message: serde_json::Value,
-    timestamp: i64,
-    outcome: Outcome,
-}
-
-enum Outcome {
-    Fail(NetError),
-    Deliver { read: bool },
+    pub(crate) business: String,
+    pub(crate) message_id: String,
+    pub(crate) recipient: String,
+    pub(crate) message: serde_json::Value,
+    pub(crate) timestamp: i64,
+    pub(crate) outcome: Outcome,
 }
 
 impl Network {
@@ -78,8 +73,7 @@ impl Network {
         if is_free_form(message) && !self.window_open(world, business, recipient) {
             return Outcome::Fail(re_engagement());
         }
-        let read = world.rng.gen_bool(self.rules.read_probability);
-        Outcome::Deliver { read }
+        self.phone_outcome(world, recipient)
     }
 
     fn window_open(&self, world: &World, business: &str, consumer: &str) -> bool {
@@ -162,7 +156,12 @@ impl Network {
             .collect())
     }
 
-    fn push_receipt(&self, d: &Delivery, status: ReceiptStatus, error: Option<NetError>) {
+    pub(crate) fn push_receipt(
+        &self,
+        d: &Delivery,
+        status: ReceiptStatus,
+        error: Option<NetError>,
+    ) {
         let mut world = self.world();
         if status == ReceiptStatus::Delivered {
             world.consumer(&d.recipient).receive(Received {
@@ -187,20 +186,7 @@ impl Network {
 /// Plays the phone's side of an accepted message: after the delivery latency it fails or is
 /// delivered (and recorded on the phone), then possibly read.
 pub async fn run_delivery(network: Arc<Network>, delivery: Delivery) {
-    let rules = network.rules;
-    tokio::time::sleep(rules.delivery_latency).await;
-    match &delivery.outcome {
-        Outcome::Fail(error) => {
-            network.push_receipt(&delivery, ReceiptStatus::Failed, Some(error.clone()));
-        }
-        Outcome::Deliver { read } => {
-            network.push_receipt(&delivery, ReceiptStatus::Delivered, None);
-            if *read {
-                tokio::time::sleep(rules.read_latency).await;
-                network.push_receipt(&delivery, ReceiptStatus::Read, None);
-            }
-        }
-    }
+    crate::profiles::play(network, delivery).await;
 }
 
 /// Who an inbound message is from.

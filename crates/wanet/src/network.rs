@@ -36,6 +36,12 @@ pub struct World {
     pub windows: HashMap<(String, String), Instant>,
     /// The phones' random choices; seeded for reproducible runs.
     pub rng: StdRng,
+    /// Profiles of number ranges (profiles.rs).
+    pub prefix_rules: crate::profiles::PrefixRules,
+    /// Throughput and tier state of every business number (limits.rs).
+    pub limits: crate::limits::Limits,
+    /// End of a forced outage (outage.rs).
+    pub outage_until: Option<Instant>,
 }
 
 /// A registered business number.
@@ -107,7 +113,7 @@ impl World {
     }
 
     pub fn is_user(&self, wa_id: &str) -> bool {
-        self.consumers.get(wa_id).is_none_or(Consumer::on_whatsapp)
+        self.profile_of(wa_id) != Profile::NotOnWhatsapp
     }
 }
 
@@ -124,6 +130,9 @@ impl Network {
                 code_requests: HashMap::new(),
                 windows: HashMap::new(),
                 rng,
+                prefix_rules: Default::default(),
+                limits: Default::default(),
+                outage_until: None,
             }),
             rules,
             certs: CertAuthority::new(),
@@ -211,6 +220,7 @@ impl Network {
         }
         if let Some(profile) = profile {
             consumer.profile = profile;
+            consumer.profile_set = true;
         }
         consumer.view()
     }
@@ -218,10 +228,13 @@ impl Network {
     /// A consumer as the control API shows it; numbers never seen are implicit normal users
     /// (and are not stored just because someone looked).
     pub fn consumer_view(&self, wa_id: &str) -> ConsumerView {
-        match self.world().consumers.get(wa_id) {
+        let world = self.world();
+        let mut view = match world.consumers.get(wa_id) {
             Some(consumer) => consumer.view(),
             None => Consumer::implicit(wa_id).view(),
-        }
+        };
+        view.profile = world.profile_of(wa_id);
+        view
     }
 
     pub fn business_view(&self, wa_id: &str) -> Option<BusinessView> {

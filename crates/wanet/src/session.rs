@@ -63,6 +63,10 @@ pub async fn serve(
     peer: SocketAddr,
     shutdown: CancellationToken,
 ) {
+    if let Some(left) = network.outage_remaining() {
+        // During an outage the network is unreachable: the connection is dropped unanswered.
+        return tracing::debug!(%peer, "refused during the outage ({left:?} left)");
+    }
     let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
         Ok(Ok(tls)) => tls,
         Ok(Err(e)) => return tracing::debug!(%peer, "TLS handshake failed: {e}"),
@@ -221,6 +225,7 @@ impl Session {
             Request::GetTemplates => Ok(network.templates(business)),
             Request::CheckContacts { wa_ids } => Ok(network.check_contacts(&wa_ids)),
             Request::SendMessage { id, to, message } => {
+                network.admit_send(business, &id, &to, &message)?;
                 let (response, delivery) = network.send_message(business, &id, &to, message);
                 if let Some(delivery) = delivery {
                     tokio::spawn(run_delivery(network.clone(), delivery));
@@ -228,6 +233,7 @@ impl Session {
                 Ok(response)
             }
             Request::ReadReceipt { message_id, to } => network.read_receipt(&message_id, &to),
+            Request::GetStickerPacks => Ok(crate::stickers::first_party()),
             // Answered by `dispatch` before authentication matters; kept total without a panic.
             Request::Hello { .. } | Request::RequestCode { .. } | Request::Register { .. } => {
                 Err(access_denied("unexpected request"))
@@ -250,6 +256,12 @@ impl Session {
                 backlog: 0,
             });
         };
+        if self.network.outage_remaining().is_some() {
+            // Authenticated just as an outage began: the business is not let back in yet.
+            self.close.cancel();
+            return Err(NetError::new(1011, "Service not ready")
+                .with_details("the network is unavailable (outage)"));
+        }
         let link = SessionLink {
             id: self.id,
             wake: self.wake.clone(),

@@ -33,7 +33,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/v1/contacts").route(web::post().to(relayed::user_with_body)))
         .service(resource("/v1/messages").route(web::post().to(relayed::user_with_body)))
-        .service(resource("/v1/messages/{id}").route(web::put().to(relayed::user_with_body)));
+        .service(resource("/v1/messages/{id}").route(web::put().to(relayed::user_with_body)))
+        .service(
+            resource("/v1/stickerpacks")
+                .route(web::get().to(relayed::user_without_body))
+                .route(web::post().to(relayed::user_with_body)),
+        )
+        .service(
+            resource("/v1/stickerpacks/{pack}")
+                .route(web::get().to(relayed::user_without_body))
+                .route(web::patch().to(relayed::user_with_body))
+                .route(web::delete().to(relayed::user_without_body)),
+        )
+        .service(
+            resource("/v1/stickerpacks/{pack}/stickers")
+                .route(web::get().to(relayed::user_without_body))
+                .route(web::post().to(relayed::user_with_body)),
+        )
+        .service(
+            resource("/v1/stickerpacks/{pack}/stickers/{index}")
+                .route(web::get().to(relayed::user_without_body))
+                .route(web::patch().to(relayed::user_with_body))
+                // The collection sends an empty raw body; it is ignored (spec §6.5).
+                .route(web::delete().to(relayed::user_without_body)),
+        );
 }
 
 /// A resource whose other methods answer 405 in the API's JSON error shape.

@@ -1,0 +1,524 @@
+//! `/v1/stickerpacks` (spec onprem-stickerpacks): WhatsApp's first-party packs, read from the
+//! network (`?namespace=whatsapp`), and the business's third-party packs with their stickers,
+//! kept in the database.
+
+use crate::messages::network_failure;
+use crate::rpc::{body_object, not_ready, store_failure};
+use crate::CoreState;
+use actix_web::{web, HttpResponse};
+use serde_json::{json, Map, Value};
+use wa_api::envelope::{meta_only, payload};
+use wa_api::{ApiError, ErrorCode, Meta};
+use wa_netproto::{Request, Response};
+use wa_store::{StickerChanges, StickerPack, StickerPackChanges};
+
+/// Longest publisher or pack name (WhatsApp's sticker-app rule; the API documents none).
+const MAX_NAME_CHARS: usize = 128;
+const MAX_LINK_CHARS: usize = 2048;
+/// Emojis per sticker (WhatsApp's sticker-app rule).
+const MAX_EMOJIS: usize = 3;
+/// Stickers one pack may have.
+const MAX_STICKERS: usize = 30;
+
+type Reply = Result<HttpResponse, ApiError>;
+type State = web::Data<CoreState>;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/v1/stickerpacks", web::get().to(list_packs))
+        .route("/v1/stickerpacks", web::post().to(create_pack))
+        .route("/v1/stickerpacks/{pack}", web::get().to(get_pack))
+        .route("/v1/stickerpacks/{pack}", web::patch().to(update_pack))
+        .route("/v1/stickerpacks/{pack}", web::delete().to(delete_pack))
+        .route(
+            "/v1/stickerpacks/{pack}/stickers",
+            web::get().to(list_stickers),
+        )
+        .route(
+            "/v1/stickerpacks/{pack}/stickers",
+            web::post().to(add_sticker),
+        )
+        .route(
+            "/v1/stickerpacks/{pack}/stickers/{index}",
+            web::get().to(get_sticker),
+        )
+        .route(
+            "/v1/stickerpacks/{pack}/stickers/{index}",
+            web::patch().to(update_sticker),
+        )
+        .route(
+            "/v1/stickerpacks/{pack}/stickers/{index}",
+            web::delete().to(delete_sticker),
+        );
+}
+
+#[derive(serde::Deserialize)]
+pub struct NamespaceQuery {
+    namespace: Option<String>,
+}
+
+/// Which packs a request is about.
+#[derive(PartialEq)]
+enum Namespace {
+    WhatsApp,
+    ThirdParty,
+}
+
+fn namespace(query: &NamespaceQuery) -> Result<Namespace, ApiError> {
+    match query.namespace.as_deref() {
+        None | Some("") | Some("third_party") => Ok(Namespace::ThirdParty),
+        Some("whatsapp") => Ok(Namespace::WhatsApp),
+        Some(other) => Err(ApiError::invalid_parameter("namespace", other)),
+    }
+}
+
+/// Writes only exist for third-party packs.
+fn third_party_only(query: &NamespaceQuery) -> Result<(), ApiError> {
+    match namespace(query)? {
+        Namespace::ThirdParty => Ok(()),
+        Namespace::WhatsApp => Err(ApiError::new(
+            ErrorCode::AccessDenied,
+            "First-party (whatsapp) sticker packs are read-only",
+        )),
+    }
+}
+
+fn ok(key: &str, items: Vec<Value>) -> HttpResponse {
+    HttpResponse::Ok().json(payload(key, items, Meta::current_coreapp()))
+}
+
+fn done() -> HttpResponse {
+    HttpResponse::Ok().json(meta_only(Meta::current_coreapp()))
+}
+
+fn pack_not_found(id: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::ResourceNotFound,
+        format!("Sticker pack '{id}' not found"),
+    )
+}
+
+fn sticker_not_found(pack: &str, index: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::ResourceNotFound,
+        format!("Sticker '{index}' not found in sticker pack '{pack}'"),
+    )
+}
+
+/// A sticker index from the path: a decimal number, else no such sticker.
+fn index_of(pack: &str, index: &str) -> Result<i32, ApiError> {
+    let digits = !index.is_empty() && index.chars().all(|c| c.is_ascii_digit());
+    digits
+        .then(|| index.parse::<i32>().ok())
+        .flatten()
+        .ok_or_else(|| sticker_not_found(pack, index))
+}
+
+// ---- first-party packs, from the network ----
+
+async fn first_party_packs(state: &CoreState) -> Result<Vec<Value>, ApiError> {
+    let session = match state.session() {
+        Some(session) if state.is_ready() => session,
+        _ => return Err(not_ready("first-party sticker packs")),
+    };
+    match session.request(Request::GetStickerPacks).await {
+        Ok(Response::StickerPacks { packs }) => Ok(packs),
+        Ok(other) => Err(ApiError::new(
+            ErrorCode::InternalError,
+            format!("unexpected answer from the network: {other:?}"),
+        )),
+        Err(e) => Err(network_failure(e)),
+    }
+}
+
+async fn first_party_pack(state: &CoreState, id: &str) -> Result<Value, ApiError> {
+    first_party_packs(state)
+        .await?
+        .into_iter()
+        .find(|p| p["id"] == id)
+        .ok_or_else(|| pack_not_found(id))
+}
+
+fn first_party_stickers(pack: &Value) -> Vec<Value> {
+    pack["stickers"].as_array().cloned().unwrap_or_default()
+}
+
+// ---- packs ----
+
+async fn list_packs(state: State, query: web::Query<NamespaceQuery>) -> Reply {
+    let ids: Vec<Value> = match namespace(&query)? {
+        Namespace::WhatsApp => first_party_packs(&state)
+            .await?
+            .iter()
+            .map(|p| json!({"id": p["id"]}))
+            .collect(),
+        Namespace::ThirdParty => state
+            .store
+            .stickerpack_ids()
+            .await
+            .map_err(store_failure)?
+            .into_iter()
+            .map(|id| json!({ "id": id }))
+            .collect(),
+    };
+    Ok(ok("stickerpacks", ids))
+}
+
+async fn create_pack(state: State, query: web::Query<NamespaceQuery>, body: web::Bytes) -> Reply {
+    third_party_only(&query)?;
+    let body = body_object(&body)?;
+    let pack = StickerPack {
+        id: uuid::Uuid::new_v4().to_string(),
+        publisher: required_name(&body, "publisher")?,
+        name: required_name(&body, "name")?,
+        ios_app_store_link: optional_link(&body, "ios_app_store_link")?,
+        android_app_store_link: optional_link(&body, "android_app_store_link")?,
+    };
+    let id = pack.id.clone();
+    state
+        .store
+        .create_stickerpack(pack)
+        .await
+        .map_err(store_failure)?;
+    Ok(HttpResponse::Created().json(payload(
+        "stickerpacks",
+        [json!({ "id": id })],
+        Meta::current_coreapp(),
+    )))
+}
+
+async fn get_pack(
+    state: State,
+    path: web::Path<String>,
+    query: web::Query<NamespaceQuery>,
+) -> Reply {
+    let id = path.into_inner();
+    if namespace(&query)? == Namespace::WhatsApp {
+        let pack = first_party_pack(&state, &id).await?;
+        let info = json!({"publisher": pack["publisher"], "name": pack["name"]});
+        return Ok(ok("stickerpacks", vec![info]));
+    }
+    let pack = state
+        .store
+        .stickerpack(&id)
+        .await
+        .map_err(store_failure)?
+        .ok_or_else(|| pack_not_found(&id))?;
+    let mut info = json!({"publisher": pack.publisher, "name": pack.name});
+    if let Some(link) = pack.ios_app_store_link {
+        info["ios_app_store_link"] = json!(link);
+    }
+    if let Some(link) = pack.android_app_store_link {
+        info["android_app_store_link"] = json!(link);
+    }
+    Ok(ok("stickerpacks", vec![info]))
+}
+
+async fn update_pack(
+    state: State,
+    path: web::Path<String>,
+    query: web::Query<NamespaceQuery>,
+    body: web::Bytes,
+) -> Reply {
+    third_party_only(&query)?;
+    let body = body_object(&body)?;
+    let changes = StickerPackChanges {
+        publisher: optional_name(&body, "publisher")?,
+        name: optional_name(&body, "name")?,
+        ios_app_store_link: optional_link(&body, "ios_app_store_link")?,
+        android_app_store_link: optional_link(&body, "android_app_store_link")?,
+    };
+    if changes.publisher.is_none()
+        && changes.name.is_none()
+        && changes.ios_app_store_link.is_none()
+        && changes.android_app_store_link.is_none()
+    {
+        return Err(ApiError::new(
+            ErrorCode::ParameterValueInvalid,
+            "No valid parameters provided",
+        ));
+    }
+    let id = path.into_inner();
+    let found = state
+        .store
+        .update_stickerpack(&id, changes)
+        .await
+        .map_err(store_failure)?;
+    found.then(done).ok_or_else(|| pack_not_found(&id))
+}
+
+async fn delete_pack(
+    state: State,
+    path: web::Path<String>,
+    query: web::Query<NamespaceQuery>,
+) -> Reply {
+    third_party_only(&query)?;
+    let id = path.into_inner();
+    let found = state
+        .store
+        .delete_stickerpack(&id)
+        .await
+        .map_err(store_failure)?;
+    found.then(done).ok_or_else(|| pack_not_found(&id))
+}
+
+// ---- stickers ----
+
+async fn list_stickers(
+    state: State,
+    path: web::Path<String>,
+    query: web::Query<NamespaceQuery>,
+) -> Reply {
+    let pack = path.into_inner();
+    let indexes: Vec<Value> = if namespace(&query)? == Namespace::WhatsApp {
+        let found = first_party_pack(&state, &pack).await?;
+        first_party_stickers(&found)
+            .iter()
+            .map(|s| json!({"index": s["index"]}))
+            .collect()
+    } else {
+        state
+            .store
+            .sticker_indexes(&pack)
+            .await
+            .map_err(store_failure)?
+            .ok_or_else(|| pack_not_found(&pack))?
+            .into_iter()
+            .map(|i| json!({"index": i.to_string()}))
+            .collect()
+    };
+    Ok(ok("stickers", indexes))
+}
+
+async fn add_sticker(
+    state: State,
+    path: web::Path<String>,
+    query: web::Query<NamespaceQuery>,
+    body: web::Bytes,
+) -> Reply {
+    third_party_only(&query)?;
+    let body = body_object(&body)?;
+    let image = match body.get("image_data_id") {
+        None | Some(Value::Null) => return Err(ApiError::missing_parameter("image_data_id")),
+        Some(value) => media_id(value)?,
+    };
+    let emojis = emojis(&body)?.unwrap_or_default();
+    let pack = path.into_inner();
+    let existing = state
+        .store
+        .sticker_indexes(&pack)
+        .await
+        .map_err(store_failure)?
+        .ok_or_else(|| pack_not_found(&pack))?;
+    if existing.len() >= MAX_STICKERS {
+        return Err(ApiError::new(
+            ErrorCode::ParameterValueInvalid,
+            format!("A sticker pack holds at most {MAX_STICKERS} stickers"),
+        ));
+    }
+    let sticker_id = uuid::Uuid::new_v4().to_string();
+    let index = state
+        .store
+        .add_sticker(&pack, &sticker_id, &image, &emojis)
+        .await
+        .map_err(store_failure)?
+        .ok_or_else(|| pack_not_found(&pack))?;
+    Ok(HttpResponse::Created().json(payload(
+        "stickers",
+        [json!({ "index": index.to_string() })],
+        Meta::current_coreapp(),
+    )))
+}
+
+async fn get_sticker(
+    state: State,
+    path: web::Path<(String, String)>,
+    query: web::Query<NamespaceQuery>,
+) -> Reply {
+    let (pack, index) = path.into_inner();
+    if namespace(&query)? == Namespace::WhatsApp {
+        let found = first_party_pack(&state, &pack).await?;
+        let sticker = first_party_stickers(&found)
+            .into_iter()
+            .find(|s| s["index"] == index.as_str())
+            .ok_or_else(|| sticker_not_found(&pack, &index))?;
+        return Ok(ok(
+            "stickers",
+            vec![json!({"id": sticker["id"], "emojis": sticker["emojis"]})],
+        ));
+    }
+    let number = index_of(&pack, &index)?;
+    let sticker = state
+        .store
+        .sticker(&pack, number)
+        .await
+        .map_err(store_failure)?
+        .ok_or_else(|| sticker_not_found(&pack, &index))?;
+    let shown =
+        json!({"id": sticker.id, "emojis": sticker.emojis, "image_data_id": sticker.image_data_id});
+    Ok(ok("stickers", vec![shown]))
+}
+
+async fn update_sticker(
+    state: State,
+    path: web::Path<(String, String)>,
+    query: web::Query<NamespaceQuery>,
+    body: web::Bytes,
+) -> Reply {
+    third_party_only(&query)?;
+    let body = body_object(&body)?;
+    let image = match body.get("image_data_id") {
+        None | Some(Value::Null) => None,
+        // A new image is new content: it gets a new sticker id (spec §6.4).
+        Some(value) => Some((uuid::Uuid::new_v4().to_string(), media_id(value)?)),
+    };
+    let changes = StickerChanges {
+        image,
+        emojis: emojis(&body)?,
+    };
+    if changes.image.is_none() && changes.emojis.is_none() {
+        return Err(ApiError::new(
+            ErrorCode::ParameterValueInvalid,
+            "No valid parameters provided",
+        ));
+    }
+    let (pack, index) = path.into_inner();
+    let number = index_of(&pack, &index)?;
+    let found = state
+        .store
+        .update_sticker(&pack, number, changes)
+        .await
+        .map_err(store_failure)?;
+    found
+        .then(done)
+        .ok_or_else(|| sticker_not_found(&pack, &index))
+}
+
+async fn delete_sticker(
+    state: State,
+    path: web::Path<(String, String)>,
+    query: web::Query<NamespaceQuery>,
+) -> Reply {
+    third_party_only(&query)?;
+    let (pack, index) = path.into_inner();
+    let number = index_of(&pack, &index)?;
+    let found = state
+        .store
+        .delete_sticker(&pack, number)
+        .await
+        .map_err(store_failure)?;
+    found
+        .then(done)
+        .ok_or_else(|| sticker_not_found(&pack, &index))
+}
+
+// ---- field validation ----
+
+fn shown(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn required_name(body: &Map<String, Value>, field: &str) -> Result<String, ApiError> {
+    optional_name(body, field)?.ok_or_else(|| ApiError::missing_parameter(field))
+}
+
+/// A publisher or pack name: 1 to 128 characters once trimmed.
+fn optional_name(body: &Map<String, Value>, field: &str) -> Result<Option<String>, ApiError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if (1..=MAX_NAME_CHARS).contains(&s.trim().chars().count()) => {
+            Ok(Some(s.trim().to_string()))
+        }
+        Some(other) => Err(ApiError::invalid_parameter(field, &shown(other))),
+    }
+}
+
+/// An app store link: an absolute http(s) URL without spaces.
+fn optional_link(body: &Map<String, Value>, field: &str) -> Result<Option<String>, ApiError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s))
+            if (s.starts_with("https://") || s.starts_with("http://"))
+                && s.len() <= MAX_LINK_CHARS
+                && !s.contains(char::is_whitespace) =>
+        {
+            Ok(Some(s.clone()))
+        }
+        Some(other) => Err(ApiError::invalid_parameter(field, &shown(other))),
+    }
+}
+
+/// A media id as `POST /v1/media` returns them.
+fn media_id(value: &Value) -> Result<String, ApiError> {
+    match value {
+        Value::String(s)
+            if !s.is_empty()
+                && s.len() <= 128
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+        {
+            Ok(s.clone())
+        }
+        other => Err(ApiError::invalid_parameter("image_data_id", &shown(other))),
+    }
+}
+
+/// Up to three emojis, each a non-empty string on one line.
+fn emojis(body: &Map<String, Value>) -> Result<Option<Vec<String>>, ApiError> {
+    let Some(value) = body.get("emojis").filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    let invalid = || ApiError::invalid_parameter("emojis", &shown(value));
+    let list = value.as_array().ok_or_else(invalid)?;
+    if list.len() > MAX_EMOJIS {
+        return Err(invalid());
+    }
+    list.iter()
+        .map(|e| match e.as_str() {
+            Some(s) if !s.is_empty() && s.chars().count() <= 16 && !s.contains('\n') => {
+                Ok(s.to_string())
+            }
+            _ => Err(invalid()),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn emojis_are_at_most_three_strings() {
+        assert_eq!(emojis(&body(json!({}))).unwrap(), None);
+        assert_eq!(
+            emojis(&body(json!({"emojis": ["🐥"]}))).unwrap(),
+            Some(vec!["🐥".to_string()])
+        );
+        assert!(emojis(&body(json!({"emojis": ["a", "b", "c", "d"]}))).is_err());
+        assert!(emojis(&body(json!({"emojis": "🐥"}))).is_err());
+        assert!(emojis(&body(json!({"emojis": [""]}))).is_err());
+    }
+
+    #[test]
+    fn indexes_are_decimal() {
+        assert_eq!(index_of("p", "12").unwrap(), 12);
+        assert!(index_of("p", "-1").is_err());
+        assert!(index_of("p", "x").is_err());
+        assert!(index_of("p", "99999999999").is_err());
+    }
+
+    #[test]
+    fn links_must_be_http_urls() {
+        let ok = body(json!({"l": "https://play.google.com/store/apps/details?id=x"}));
+        assert!(optional_link(&ok, "l").unwrap().is_some());
+        assert!(optional_link(&body(json!({"l": "ftp://x"})), "l").is_err());
+        assert!(optional_link(&body(json!({"l": 3})), "l").is_err());
+    }
+}

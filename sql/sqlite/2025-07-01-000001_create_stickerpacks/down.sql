@@ -1,0 +1,2 @@
+DROP TABLE stickers;
+DROP TABLE stickerpacks;
