@@ -16,6 +16,7 @@ diesel::table! {
         status -> Text,
         created_ms -> BigInt,
         updated_ms -> BigInt,
+        expires_ms -> Nullable<BigInt>,
     }
 }
 
@@ -83,6 +84,16 @@ fn rank(status: &str) -> u8 {
 impl Store {
     /// Stores a message to send; the API answers 201 only after this returns.
     pub async fn insert_outbound(&self, msg: OutboundMessage) -> Result<(), StoreError> {
+        self.insert_outbound_expiring(msg, None).await
+    }
+
+    /// [`Store::insert_outbound`] for a message that gives up at `expires_ms` if it has not
+    /// reached the network by then (see [`Store::expired_outbound`]).
+    pub async fn insert_outbound_expiring(
+        &self,
+        msg: OutboundMessage,
+        expires_ms: Option<i64>,
+    ) -> Result<(), StoreError> {
         self.run(move |conn| {
             diesel::insert_into(messages::table)
                 .values((
@@ -94,6 +105,7 @@ impl Store {
                     messages::status.eq(PENDING),
                     messages::created_ms.eq(msg.created_ms),
                     messages::updated_ms.eq(msg.created_ms),
+                    messages::expires_ms.eq(expires_ms),
                 ))
                 .execute(conn)?;
             Ok(())
@@ -111,6 +123,44 @@ impl Store {
             let rows = messages::table
                 .filter(messages::status.eq(PENDING))
                 .filter(messages::direction.eq(OUTBOUND))
+                .filter(messages::id.ne_all(exclude))
+                .order((messages::created_ms.asc(), messages::id.asc()))
+                .limit(limit)
+                .select((
+                    messages::id,
+                    messages::peer,
+                    messages::msg_type,
+                    messages::payload,
+                    messages::created_ms,
+                ))
+                .load::<(String, String, String, String, i64)>(conn)?;
+            Ok(rows
+                .into_iter()
+                .map(|(id, to, msg_type, payload, created_ms)| OutboundMessage {
+                    id,
+                    to,
+                    msg_type,
+                    payload,
+                    created_ms,
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// Pending outbound messages whose expiry is at or before `now_ms`, minus `exclude` (those
+    /// being handed to the network right now), oldest first.
+    pub async fn expired_outbound(
+        &self,
+        now_ms: i64,
+        limit: i64,
+        exclude: Vec<String>,
+    ) -> Result<Vec<OutboundMessage>, StoreError> {
+        self.run(move |conn| {
+            let rows = messages::table
+                .filter(messages::status.eq(PENDING))
+                .filter(messages::direction.eq(OUTBOUND))
+                .filter(messages::expires_ms.le(now_ms))
                 .filter(messages::id.ne_all(exclude))
                 .order((messages::created_ms.asc(), messages::id.asc()))
                 .limit(limit)
