@@ -15,10 +15,12 @@ pub mod inbound;
 pub mod lifecycle;
 pub mod messages;
 pub mod network;
+pub mod outbound;
 pub mod rpc;
 pub mod settings;
 pub mod state;
 pub mod stats;
+pub mod templates;
 pub mod webhooks;
 
 use actix_web::dev::Server;

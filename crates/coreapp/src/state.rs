@@ -26,6 +26,8 @@ pub struct CoreState {
     pub webhook_wake: Arc<Notify>,
     /// The in-memory statistics of `GET /v1/stats/app`.
     pub stats: Arc<CoreStats>,
+    /// The message templates known from the network.
+    pub templates: crate::templates::TemplateCache,
 }
 
 impl CoreState {
@@ -46,6 +48,7 @@ impl CoreState {
             send_wake: Notify::new(),
             webhook_wake: Arc::new(Notify::new()),
             stats,
+            templates: Default::default(),
         }
     }
 

@@ -6,6 +6,7 @@ use crate::errors::ControlError;
 use crate::messaging::MAX_BURST;
 use crate::network::Network;
 use crate::phone;
+use crate::templates::TemplateInput;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use serde::Deserialize;
@@ -61,7 +62,17 @@ fn routes(cfg: &mut web::ServiceConfig) {
             "/control/consumers/{wa_id}/burst",
             web::post().to(consumer_burst),
         )
-        .route("/control/businesses/{wa_id}", web::get().to(business));
+        .route("/control/businesses/{wa_id}", web::get().to(business))
+        .route("/control/templates", web::get().to(list_templates))
+        .route("/control/templates", web::post().to(add_template))
+        .route(
+            "/control/templates/{namespace}/{name}/{language}",
+            web::patch().to(update_template),
+        )
+        .route(
+            "/control/templates/{namespace}/{name}/{language}",
+            web::delete().to(delete_template),
+        );
 }
 
 /// Malformed JSON bodies get the same `{"error": ...}` shape as every other failure.
@@ -186,4 +197,34 @@ fn valid_wa_id(input: &str) -> Result<String, ControlError> {
     phone::wa_id(input).ok_or_else(|| {
         ControlError::BadRequest(format!("'{input}' is not a valid wa_id (7 to 15 digits)"))
     })
+}
+
+/// Every business's templates (`business`, `namespace`, `name`, `language`, `status`, ...).
+async fn list_templates(state: State) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "templates": state.network.all_templates() }))
+}
+
+async fn add_template(state: State, body: web::Json<TemplateInput>) -> Reply {
+    let template = state.network.add_template(body.into_inner())?;
+    Ok(HttpResponse::Created().json(template))
+}
+
+async fn update_template(
+    state: State,
+    path: web::Path<(String, String, String)>,
+    body: web::Json<TemplateInput>,
+) -> Reply {
+    let (namespace, name, language) = path.into_inner();
+    let template = state
+        .network
+        .update_template((&namespace, &name, &language), body.into_inner())?;
+    Ok(HttpResponse::Ok().json(template))
+}
+
+async fn delete_template(state: State, path: web::Path<(String, String, String)>) -> Reply {
+    let (namespace, name, language) = path.into_inner();
+    state
+        .network
+        .delete_template((&namespace, &name, &language))?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -17,6 +17,7 @@ mod phone;
 mod registration;
 mod server;
 mod session;
+mod templates;
 mod tls;
 
 pub use config::WanetConfig;

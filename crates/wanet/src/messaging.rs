@@ -26,7 +26,11 @@ pub struct Delivery {
 
 enum Outcome {
     Fail(NetError),
-    Deliver { read: bool },
+    /// `rendered`: the text of a template message, as the phone shows it.
+    Deliver {
+        read: bool,
+        rendered: Option<String>,
+    },
 }
 
 impl Network {
@@ -78,8 +82,12 @@ impl Network {
         if is_free_form(message) && !self.window_open(world, business, recipient) {
             return Outcome::Fail(re_engagement());
         }
+        let rendered = match rendered_template(world, business, message) {
+            Ok(rendered) => rendered,
+            Err(error) => return Outcome::Fail(error),
+        };
         let read = world.rng.gen_bool(self.rules.read_probability);
-        Outcome::Deliver { read }
+        Outcome::Deliver { read, rendered }
     }
 
     fn window_open(&self, world: &World, business: &str, consumer: &str) -> bool {
@@ -121,7 +129,12 @@ impl Network {
             .world()
             .businesses
             .get(business)
-            .map(|b| b.templates.clone())
+            .map(|b| {
+                b.templates
+                    .iter()
+                    .filter_map(|t| serde_json::to_value(t).ok())
+                    .collect()
+            })
             .unwrap_or_default();
         Response::Templates { templates }
     }
@@ -165,10 +178,18 @@ impl Network {
     fn push_receipt(&self, d: &Delivery, status: ReceiptStatus, error: Option<NetError>) {
         let mut world = self.world();
         if status == ReceiptStatus::Delivered {
+            let mut message = d.message.clone();
+            if let Outcome::Deliver {
+                rendered: Some(text),
+                ..
+            } = &d.outcome
+            {
+                message["rendered"] = text.clone().into();
+            }
             world.consumer(&d.recipient).receive(Received {
                 id: d.message_id.clone(),
                 kind: message_type(&d.message).to_string(),
-                message: d.message.clone(),
+                message,
                 timestamp: d.timestamp,
             });
         }
@@ -193,7 +214,10 @@ pub async fn run_delivery(network: Arc<Network>, delivery: Delivery) {
         Outcome::Fail(error) => {
             network.push_receipt(&delivery, ReceiptStatus::Failed, Some(error.clone()));
         }
-        Outcome::Deliver { read } => {
+        Outcome::Deliver { .. } if is_expired(&delivery.message) => {
+            network.push_receipt(&delivery, ReceiptStatus::Failed, Some(message_expired()));
+        }
+        Outcome::Deliver { read, .. } => {
             network.push_receipt(&delivery, ReceiptStatus::Delivered, None);
             if *read {
                 tokio::time::sleep(rules.read_latency).await;
@@ -235,6 +259,38 @@ fn message_type(message: &serde_json::Value) -> &str {
         .get("type")
         .and_then(serde_json::Value::as_str)
         .unwrap_or("text")
+}
+
+/// The rendered text of a template or hsm message, checked against the business's templates
+/// (the same hydration as the coreapp's); `None` for other types.
+fn rendered_template(
+    world: &World,
+    business: &str,
+    message: &serde_json::Value,
+) -> Result<Option<String>, NetError> {
+    if is_free_form(message) {
+        return Ok(None);
+    }
+    let templates = world
+        .businesses
+        .get(business)
+        .map_or(&[][..], |b| b.templates.as_slice());
+    crate::templates::render(templates, message)
+        .map(Some)
+        .map_err(|e| e.to_net_error())
+}
+
+/// A template past its ttl (`expires_at`, epoch seconds, set by the coreapp) is not delivered.
+fn is_expired(message: &serde_json::Value) -> bool {
+    message
+        .get("expires_at")
+        .and_then(serde_json::Value::as_i64)
+        .is_some_and(|at| ids::now_epoch() > at)
+}
+
+/// 410: the message's ttl passed before the phone could get it (spec onprem-messaging §2.7).
+fn message_expired() -> NetError {
+    NetError::new(410, "Message expired")
 }
 
 /// Templates (and their predecessor, HSMs) may be sent outside the customer-service window;

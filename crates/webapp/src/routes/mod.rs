@@ -33,7 +33,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/v1/contacts").route(web::post().to(relayed::user_with_body)))
         .service(resource("/v1/messages").route(web::post().to(relayed::user_with_body)))
-        .service(resource("/v1/messages/{id}").route(web::put().to(relayed::user_with_body)));
+        .service(resource("/v1/messages/{id}").route(web::put().to(relayed::user_with_body)))
+        .service(resource("/v1/templates").route(web::get().to(relayed::user_without_body)));
 }
 
 /// A resource whose other methods answer 405 in the API's JSON error shape.

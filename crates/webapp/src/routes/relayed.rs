@@ -28,6 +28,15 @@ pub async fn admin_without_body(
     to_coreapp(&req, &state, None).await
 }
 
+/// Reads any signed-in user may make (the `/v1/templates` extension).
+pub async fn user_without_body(
+    req: HttpRequest,
+    _caller: AuthUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    to_coreapp(&req, &state, None).await
+}
+
 /// Messages and contacts: any signed-in user.
 pub async fn user_with_body(
     req: HttpRequest,
