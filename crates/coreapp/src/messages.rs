@@ -183,31 +183,55 @@ async fn fail_expired(state: &CoreState, exclude: Vec<String>) {
         Err(e) => return tracing::warn!("looking for expired messages failed: {e}"),
     };
     for message in &expired {
-        let error = match message.msg_type.as_str() {
-            "template" | "hsm" => NetError::new(410, "Message expired"),
-            _ => NetError::new(408, "Message is not valid"),
-        };
-        tracing::info!(
-            "message {} gave up: {} {}",
-            message.id,
-            error.code,
-            error.title
-        );
-        let recorded = crate::inbound::record_status(
-            state,
-            &message.id,
-            &message.to,
-            "failed",
-            now_ms() / 1000,
-            Some(error),
-        );
-        if let Err(e) = recorded.await {
-            tracing::error!("recording the expiry of {} failed: {e}", message.id);
-        }
+        give_up(state, message).await;
     }
-    if !expired.is_empty() {
-        state.webhook_wake.notify_one();
+}
+
+/// Templates have a ttl; everything else gives up after the longest wait for the network.
+fn is_template(message: &OutboundMessage) -> bool {
+    matches!(message.msg_type.as_str(), "template" | "hsm")
+}
+
+/// The expiry as the send stored it (the database column holds the same instant).
+fn has_expired(state: &CoreState, message: &OutboundMessage) -> bool {
+    let now = now_ms();
+    if is_template(message) {
+        let payload: Value = serde_json::from_str(&message.payload).unwrap_or(Value::Null);
+        let expires_at = payload.get("expires_at").and_then(Value::as_i64);
+        return expires_at.is_some_and(|at| now / 1000 > at);
     }
+    let max_age_ms = state
+        .config
+        .max_pending_message_age_secs
+        .saturating_mul(1000);
+    now >= message.created_ms.saturating_add(max_age_ms)
+}
+
+/// Fails a message that expired before reaching the network: 410 for templates, 408 otherwise.
+async fn give_up(state: &CoreState, message: &OutboundMessage) {
+    let error = if is_template(message) {
+        NetError::new(410, "Message expired")
+    } else {
+        NetError::new(408, "Message is not valid")
+    };
+    tracing::info!(
+        "message {} gave up: {} {}",
+        message.id,
+        error.code,
+        error.title
+    );
+    let recorded = crate::inbound::record_status(
+        state,
+        &message.id,
+        &message.to,
+        "failed",
+        now_ms() / 1000,
+        Some(error),
+    );
+    if let Err(e) = recorded.await {
+        tracing::error!("recording the expiry of {} failed: {e}", message.id);
+    }
+    state.webhook_wake.notify_one();
 }
 
 /// What became of one attempt to hand a message to the network.
@@ -225,6 +249,11 @@ async fn deliver(state: &CoreState, message: &OutboundMessage, retry: u32) -> De
     let Some(session) = state.session().filter(|_| state.is_ready()) else {
         return Delivery::Postponed;
     };
+    // A message that kept failing to reach the network (e.g. it hung) must not go out late.
+    if has_expired(state, message) {
+        give_up(state, message).await;
+        return Delivery::Done;
+    }
     let network_message: Value = serde_json::from_str(&message.payload).unwrap_or(Value::Null);
     let request = Request::SendMessage {
         id: message.id.clone(),

@@ -430,3 +430,88 @@ fn template_ttl_expires_on_mysql() {
 fn template_ttl_expires_on_postgres() {
     ttl_expiry(Backend::Postgres);
 }
+
+fn signal(stack: &Messaging, which: &str) {
+    let pid = stack.wanet.service.pid().to_string();
+    let status = std::process::Command::new("kill")
+        .args([which, &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Messages that cannot reach the network in time fail in the coreapp: templates past their
+/// ttl with 410, other messages past the longest wait with 408; neither is ever `sent`.
+fn expiry_while_the_network_hangs(backend: Backend) {
+    let receiver = Receiver::start();
+    let db = TestDb::new(backend);
+    let core_env = [
+        ("ONPREM__COREAPP__MIN_MESSAGE_TTL_SECS", "1"),
+        ("ONPREM__COREAPP__MAX_PENDING_MESSAGE_AGE_SECS", "1"),
+        ("ONPREM__COREAPP__NETWORK_REQUEST_TIMEOUT_SECS", "2"),
+    ];
+    let stack = start(&receiver, &db, FAST_PHONES, &core_env);
+    let ns = stack
+        .api()
+        .call("GET", "/v1/templates", Some(&stack.admin), None)
+        .body["templates"][0]["namespace"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    stack.wanet.consumer_says(CONSUMER, "Hello");
+    signal(&stack, "-STOP");
+    let mut expiring = template(&ns, "hello_world", "en_US", "deterministic", json!([]));
+    expiring["ttl"] = json!(1);
+    let template_id = sent_id(&send(&stack, expiring));
+    let text = json!({"to": CONSUMER, "type": "text", "text": {"body": "Still there?"}});
+    let text_id = sent_id(&send(&stack, text));
+    let bodies = receiver.wait_until(WAIT, "410 and 408", |b| {
+        status_of(b, &template_id, "failed").is_some() && status_of(b, &text_id, "failed").is_some()
+    });
+    signal(&stack, "-CONT");
+    assert_eq!(
+        status_of(&bodies, &template_id, "failed").unwrap()["errors"][0]["code"],
+        410
+    );
+    let failed = status_of(&bodies, &text_id, "failed").unwrap();
+    assert_eq!(failed["errors"][0]["code"], 408, "{failed}");
+    assert_eq!(failed["errors"][0]["title"], "Message is not valid");
+    // Once the network runs again it drops the stale template itself (410 too), while the text
+    // frame that was already on the wire reaches the phone; no later status is reported.
+    let deadline = std::time::Instant::now() + WAIT;
+    while stack.wanet.consumer(CONSUMER)["received_count"] == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the text never reached the phone"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let phone = stack.wanet.consumer(CONSUMER);
+    assert!(phone["received"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["id"] != template_id.as_str()));
+    let bodies = receiver.delivered();
+    for id in [&template_id, &text_id] {
+        for later in ["sent", "delivered", "read"] {
+            assert!(status_of(&bodies, id, later).is_none(), "{id} {later}");
+        }
+    }
+}
+
+#[test]
+fn expiry_while_the_network_hangs_on_sqlite() {
+    expiry_while_the_network_hangs(Backend::Sqlite);
+}
+
+#[test]
+fn expiry_while_the_network_hangs_on_mysql() {
+    expiry_while_the_network_hangs(Backend::Mysql);
+}
+
+#[test]
+fn expiry_while_the_network_hangs_on_postgres() {
+    expiry_while_the_network_hangs(Backend::Postgres);
+}
