@@ -104,6 +104,7 @@ pub async fn start_with_store(
     tokio::spawn(lifecycle::run(shared.clone()));
     tokio::spawn(messages::delivery_worker(shared.clone()));
     tokio::spawn(stats::sample_queues(shared.clone()));
+    tokio::spawn(templates::refresh_periodically(shared.clone()));
     webhooks::spawn_dispatcher_with_stats(
         store,
         app_settings,

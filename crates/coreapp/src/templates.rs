@@ -86,6 +86,21 @@ pub async fn refresh(state: &CoreState) -> Result<usize, String> {
     }
 }
 
+/// Keeps the templates fresh while connected, so edits in WhatsApp Manager (the simulator's
+/// control API) show up without a send having to miss first.
+pub async fn refresh_periodically(state: std::sync::Arc<CoreState>) {
+    let interval = Duration::from_secs(state.config.template_refresh_secs.max(1));
+    loop {
+        tokio::time::sleep(interval).await;
+        if state.is_ready() && state.templates.is_stale(interval) {
+            match refresh(&state).await {
+                Ok(count) => tracing::debug!("{count} message templates refreshed"),
+                Err(e) => tracing::warn!("refreshing message templates failed: {e}"),
+            }
+        }
+    }
+}
+
 /// Checks a template send against its template; returns the rendered text.
 pub async fn check(state: &CoreState, send: &TemplateSend) -> Result<String, ApiError> {
     let max_age = Duration::from_secs(state.config.template_refresh_secs);

@@ -297,7 +297,19 @@ fn templates_are_listed_hydrated_and_refused_with_their_codes() {
     );
     let id = sent_id(&send(&stack, welcome));
     assert_eq!(rendered(&stack, &receiver, &id), "Welcome back, Jo!");
-    // ... and the refresh brought otp's pause along.
+    // A call button with a number that cannot be dialled: 2011.
+    let (status, created) = stack.wanet.post("/control/templates", json!({
+        "namespace": ns, "name": "call_us", "language": "en",
+        "components": [{"type": "BODY", "text": "Call us"},
+                       {"type": "BUTTONS", "buttons": [{"type": "PHONE_NUMBER", "text": "Call", "phone_number": "555-CALL"}]}]}));
+    assert_eq!(status, 201, "{created}");
+    std::thread::sleep(Duration::from_millis(1100));
+    send(
+        &stack,
+        template(&ns, "call_us", "en", "deterministic", json!([])),
+    )
+    .expect_error(400, 2011);
+    // ... and the refreshes brought otp's pause along.
     send(&stack, otp(vec![text("1")])).expect_error(400, 2061);
     patch("otp", "DISABLED");
     std::thread::sleep(Duration::from_millis(1100));

@@ -65,6 +65,7 @@ pub fn error_title(code: u32) -> &'static str {
         2008 => "Media format used is unsupported",
         2009 => "Template Required Component Missing",
         2010 => "URL in button component is invalid",
+        2011 => "Phone Number in button component is invalid",
         2012 => "Template Parameter Format Mismatch",
         2060 => "Template Rejected",
         2061 => "Template Paused",
@@ -396,6 +397,7 @@ fn check_buttons(template: &Template, sent: &[&Value]) -> Result<(), HydrationEr
         .and_then(Value::as_array)
         .map_or(&[], Vec::as_slice);
     for (index, button) in defined.iter().enumerate() {
+        check_phone_button(button)?;
         let url = button.get("url").and_then(Value::as_str);
         if let Some(url) = url.filter(|u| placeholder_count(u) > 0) {
             let suffix = sent_button(sent, index).ok_or(HydrationError {
@@ -415,6 +417,29 @@ fn check_buttons(template: &Template, sent: &[&Value]) -> Result<(), HydrationEr
         }
     }
     Ok(())
+}
+
+/// A call button's number must be a dialable international number: `+`, 7 to 15 digits.
+fn check_phone_button(button: &Value) -> Result<(), HydrationError> {
+    if button.get("type").and_then(Value::as_str) != Some("PHONE_NUMBER") {
+        return Ok(());
+    }
+    let number = button
+        .get("phone_number")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let digits: String = number
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+        .collect();
+    let valid = digits
+        .strip_prefix('+')
+        .is_some_and(|d| (7..=15).contains(&d.len()) && d.chars().all(|c| c.is_ascii_digit()));
+    if valid {
+        Ok(())
+    } else {
+        fail(2011, format!("'{number}' is not a valid phone number"))
+    }
 }
 
 fn sent_button<'a>(sent: &[&'a Value], index: usize) -> Option<&'a Value> {
@@ -548,6 +573,22 @@ mod tests {
             json!({"type": "body", "parameters": two}),
         ];
         assert_eq!(code(hydrate(&t, &without_button)), 2009);
+    }
+
+    #[test]
+    fn call_buttons_need_a_valid_number() {
+        let call = |number: &str| {
+            template(
+                "call_us",
+                "en",
+                APPROVED,
+                json!([{"type": "BODY", "text": "Call us"},
+                       {"type": "BUTTONS", "buttons": [{"type": "PHONE_NUMBER", "text": "Call", "phone_number": number}]}]),
+            )
+        };
+        assert_eq!(hydrate(&call("+1 (631) 555-1234"), &[]).unwrap(), "Call us");
+        assert_eq!(code(hydrate(&call("555-1234"), &[])), 2011);
+        assert_eq!(code(hydrate(&call("+1 call me"), &[])), 2011);
     }
 
     #[test]
