@@ -124,6 +124,14 @@ pub struct CoreappSettings {
     pub max_pending_messages: u64,
     /// ... or while this many webhooks wait in the outbox (the original's queue held 100,000).
     pub max_callback_queue_size: u64,
+    /// Shortest `ttl` of a template message; shorter requests are raised to it (On-Prem: 1 day).
+    /// Tests lower it to see expiry happen.
+    pub min_message_ttl_secs: i64,
+    /// Outbound messages (other than templates) still waiting for the network after this long
+    /// fail with 408 (On-Prem: 1 day).
+    pub max_pending_message_age_secs: i64,
+    /// The known message templates are fetched again when older than this, and on a miss.
+    pub template_refresh_secs: u64,
 }
 
 impl Default for Settings {
@@ -209,6 +217,9 @@ impl Default for CoreappSettings {
             max_inflight_sends: 64,
             max_pending_messages: 100_000,
             max_callback_queue_size: 100_000,
+            min_message_ttl_secs: 86_400,
+            max_pending_message_age_secs: 86_400,
+            template_refresh_secs: 300,
         }
     }
 }

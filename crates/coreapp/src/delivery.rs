@@ -10,6 +10,7 @@
 //! Nothing leaves the queue without a status, and nothing is retried faster than the network
 //! allows.
 
+use crate::expiry;
 use crate::messages::now_ms;
 use crate::network::{lock, SessionError};
 use crate::CoreState;
@@ -66,7 +67,13 @@ pub async fn delivery_worker(state: Arc<CoreState>) {
     // statistics); an entry lives until its message is sent or failed.
     let retries: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
     let cooldown = Arc::new(Cooldown::default());
+    let mut last_sweep = Instant::now();
     loop {
+        if last_sweep.elapsed() >= expiry::EXPIRY_SWEEP_INTERVAL {
+            last_sweep = Instant::now();
+            let exclude: Vec<String> = lock(&in_flight).iter().cloned().collect();
+            expiry::fail_expired(&state, exclude).await;
+        }
         if let Some(left) = cooldown.remaining() {
             tracing::debug!("sending paused for {left:?}: the network throttled this number");
             tokio::time::sleep(left).await;
@@ -126,6 +133,11 @@ async fn deliver(state: &CoreState, message: &OutboundMessage, retry: u32) -> De
     let Some(session) = state.session().filter(|_| state.is_ready()) else {
         return Delivery::Postponed;
     };
+    // A message that kept failing to reach the network (e.g. it hung) must not go out late.
+    if expiry::has_expired(state, message) {
+        expiry::give_up(state, message).await;
+        return Delivery::Done;
+    }
     let network_message: Value = serde_json::from_str(&message.payload).unwrap_or(Value::Null);
     let request = Request::SendMessage {
         id: message.id.clone(),

@@ -12,15 +12,18 @@ pub mod account;
 pub mod contacts;
 pub mod conversations;
 pub mod delivery;
+pub mod expiry;
 pub mod inbound;
 pub mod lifecycle;
 pub mod messages;
 pub mod network;
+pub mod outbound;
 pub mod rpc;
 pub mod settings;
 pub mod state;
 pub mod stats;
 pub mod stickerpacks;
+pub mod templates;
 pub mod webhooks;
 
 use actix_web::dev::Server;
@@ -104,6 +107,7 @@ pub async fn start_with_store(
     tokio::spawn(lifecycle::run(shared.clone()));
     tokio::spawn(messages::delivery_worker(shared.clone()));
     tokio::spawn(stats::sample_queues(shared.clone()));
+    tokio::spawn(templates::refresh_periodically(shared.clone()));
     webhooks::spawn_dispatcher_with_stats(
         store,
         app_settings,

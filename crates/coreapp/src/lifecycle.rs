@@ -134,7 +134,8 @@ async fn business_session(
     tracing::info!("connected to the network as +{business}; initializing: loading templates");
     match client.request(Request::GetTemplates).await {
         Ok(Response::Templates { templates }) => {
-            tracing::info!("initializing: {} message templates loaded", templates.len())
+            let count = state.templates.replace(templates);
+            tracing::info!("initializing: {count} message templates loaded")
         }
         Ok(other) => tracing::warn!("unexpected answer to the template request: {other:?}"),
         Err(e) => tracing::warn!("loading templates failed: {e}"),

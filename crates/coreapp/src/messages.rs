@@ -4,54 +4,41 @@
 //! duplicate by id (design.md §3, invariant 1).
 
 use crate::network::SessionError;
+use crate::outbound;
 use crate::rpc::{body_object, not_ready};
 use crate::CoreState;
 use actix_web::{web, HttpResponse};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use wa_api::envelope::{meta_only, payload};
-use wa_api::{ids, phone, ApiError, ErrorCode, Meta};
+use wa_api::{ids, ApiError, ErrorCode, Meta};
 use wa_netproto::Request;
 use wa_store::OutboundMessage;
 
 pub use crate::delivery::delivery_worker;
 
-/// Longest text body (spec onprem-messaging §2.4.1).
-const MAX_TEXT_CHARS: usize = 4096;
-
-/// Every message type of the API; the ones this build cannot send yet are refused clearly.
-const MESSAGE_TYPES: &[&str] = &[
-    "text",
-    "image",
-    "audio",
-    "video",
-    "document",
-    "sticker",
-    "location",
-    "contacts",
-    "interactive",
-    "template",
-    "hsm",
-    "reaction",
-];
-
 pub async fn send(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let request = body_object(&body)?;
-    let send = validate(&request, state.registered_number().await?.as_deref())?;
+    let send = outbound::validate(&request, state.registered_number().await?.as_deref())?;
     if !state.is_ready() {
         return Err(not_ready("message send"));
     }
     state.stats.check_overload(&state.config)?;
+    if let Some(template) = &send.template {
+        crate::templates::check(&state, template).await?;
+    }
     let id = ids::outbound_message_id(&send.to);
+    let created_ms = now_ms();
+    let (network_message, expires_ms) = with_expiry(&state, &send, created_ms);
     let message = OutboundMessage {
         id: id.clone(),
         to: send.to.clone(),
         msg_type: send.msg_type,
-        payload: send.network_message.to_string(),
-        created_ms: now_ms(),
+        payload: network_message.to_string(),
+        created_ms,
     };
     state
         .store
-        .insert_outbound(message)
+        .insert_outbound_expiring(message, Some(expires_ms))
         .await
         .map_err(crate::rpc::store_failure)?;
     state.stats.outbound_persisted();
@@ -61,115 +48,26 @@ pub async fn send(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpR
     Ok(HttpResponse::Created().json(body))
 }
 
-struct ValidSend {
-    input: String,
-    to: String,
-    msg_type: String,
-    /// What goes to the network: the type and its object, plus `preview_url` for text.
-    network_message: Value,
-}
-
-/// The On-Prem validation order and wording (spec onprem-messaging §2.2).
-fn validate(request: &Map<String, Value>, own_number: Option<&str>) -> Result<ValidSend, ApiError> {
-    let input = match request.get("to") {
-        None | Some(Value::Null) => return Err(ApiError::missing_parameter("to")),
-        Some(Value::String(to)) => to.clone(),
-        Some(other) => return Err(ApiError::invalid_parameter("to", &other.to_string())),
-    };
-    let msg_type = match request.get("type") {
-        None | Some(Value::Null) => "text".to_string(),
-        Some(Value::String(t)) if MESSAGE_TYPES.contains(&t.as_str()) => t.clone(),
-        Some(other) => return Err(ApiError::invalid_parameter("type", &display(other))),
-    };
-    match request.get("recipient_type") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(r)) if r == "individual" => {}
-        Some(other) => {
-            return Err(ApiError::invalid_parameter(
-                "recipient_type",
-                &display(other),
-            ))
-        }
+/// When the message gives up: templates after their ttl (spec §2.7; the network is told too, as
+/// `expires_at` in epoch seconds, and fails it with 410 if the phone gets it later), other
+/// messages after `max_pending_message_age_secs` without reaching the network (408).
+fn with_expiry(state: &CoreState, send: &outbound::ValidSend, created_ms: i64) -> (Value, i64) {
+    let mut network_message = send.network_message.clone();
+    if send.template.is_none() {
+        let age_ms = state
+            .config
+            .max_pending_message_age_secs
+            .saturating_mul(1000);
+        return (network_message, created_ms.saturating_add(age_ms));
     }
-    let preview_url = match request.get("preview_url") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => return Err(ApiError::invalid_parameter("preview_url", &display(other))),
-    };
-    check_type_objects(request, &msg_type)?;
-    if msg_type != "text" {
-        return Err(ApiError::new(
-            ErrorCode::ParameterValueInvalid,
-            format!("Message type '{msg_type}' is not supported by this build yet"),
-        ));
-    }
-    let text = text_object(request)?;
-    let to = phone::wa_id_of(&input).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::UserNotValid,
-            format!("Recipient '{input}' is not a valid WhatsApp user"),
-        )
-    })?;
-    if own_number == Some(to.as_str()) {
-        return Err(ApiError::new(
-            ErrorCode::BadUser,
-            "Cannot send a message to yourself",
-        ));
-    }
-    Ok(ValidSend {
-        input,
-        to,
-        network_message: json!({ "type": "text", "text": text, "preview_url": preview_url }),
-        msg_type,
-    })
-}
-
-/// The object for the declared type is required; objects of other types are refused.
-fn check_type_objects(request: &Map<String, Value>, msg_type: &str) -> Result<(), ApiError> {
-    if request.get(msg_type).is_none_or(Value::is_null) {
-        return Err(ApiError::new(
-            ErrorCode::RequiredParameterMissing,
-            format!("Parameter '{msg_type}' is mandatory for type '{msg_type}'"),
-        ));
-    }
-    for other in MESSAGE_TYPES.iter().filter(|t| **t != msg_type) {
-        if request.get(*other).is_some_and(|v| !v.is_null()) {
-            return Err(ApiError::new(
-                ErrorCode::ParameterNotRequired,
-                format!("Parameter '{other}' is not required for type '{msg_type}'"),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn text_object(request: &Map<String, Value>) -> Result<Value, ApiError> {
-    let Some(text) = request.get("text").and_then(Value::as_object) else {
-        let shown = request.get("text").map(display).unwrap_or_default();
-        return Err(ApiError::invalid_parameter("text", &shown));
-    };
-    let body = match text.get("body") {
-        None | Some(Value::Null) => return Err(ApiError::missing_parameter("body")),
-        Some(Value::String(body)) => body,
-        Some(other) => return Err(ApiError::invalid_parameter("body", &display(other))),
-    };
-    if body.chars().count() > MAX_TEXT_CHARS {
-        return Err(ApiError::new(
-            ErrorCode::MessageTooLong,
-            format!("Message body is longer than {MAX_TEXT_CHARS} characters"),
-        ));
-    }
-    if body.trim().is_empty() {
-        return Err(ApiError::invalid_parameter("body", body));
-    }
-    Ok(json!({ "body": body }))
+    let ttl = outbound::ttl::effective(send.ttl_secs, state.config.min_message_ttl_secs);
+    let expires_ms = created_ms.saturating_add(ttl.saturating_mul(1000));
+    network_message["expires_at"] = json!(expires_ms / 1000);
+    (network_message, expires_ms)
 }
 
 fn display(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+    outbound::fields::display(value)
 }
 
 /// `PUT /v1/messages/{id}` with `{"status":"read"}`: a read receipt to the sender's phone.

@@ -17,6 +17,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/messages/{id}", web::put().to(messages::mark_read))
         .route("/v1/stats/app", web::get().to(stats::app))
         .route("/v1/stats/db", web::get().to(stats::db))
+        .route("/v1/templates", web::get().to(crate::templates::list))
         .configure(crate::settings::configure)
         .configure(crate::stickerpacks::configure);
 }

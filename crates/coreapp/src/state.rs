@@ -28,6 +28,8 @@ pub struct CoreState {
     pub stats: Arc<CoreStats>,
     /// Open conversations, for the pricing block of status webhooks.
     pub conversations: crate::conversations::ConversationCache,
+    /// The message templates known from the network.
+    pub templates: crate::templates::TemplateCache,
 }
 
 impl CoreState {
@@ -49,6 +51,7 @@ impl CoreState {
             webhook_wake: Arc::new(Notify::new()),
             stats,
             conversations: Default::default(),
+            templates: Default::default(),
         }
     }
 

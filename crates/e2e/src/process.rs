@@ -65,6 +65,11 @@ impl Service {
         }
     }
 
+    /// The process id, e.g. to pause the process with `SIGSTOP`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }

@@ -9,6 +9,8 @@
 //! answers [`Frame::Pong`]. A side that hears nothing for three heartbeat intervals closes the
 //! connection.
 
+pub mod templates;
+
 use bytes::{Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec};

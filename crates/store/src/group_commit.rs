@@ -28,7 +28,8 @@ const MAX_BATCH: usize = 256;
 
 /// One write that may share a transaction with others.
 pub(crate) enum Write {
-    InsertOutbound(OutboundMessage),
+    /// A message to send, and when it gives up if still pending.
+    InsertOutbound(OutboundMessage, Option<i64>),
     RecordStatus {
         message_id: String,
         status: String,
@@ -51,8 +52,8 @@ pub(crate) enum Written {
 impl Write {
     fn apply(&self, conn: &mut DbConnection) -> Result<Written, StoreError> {
         match self {
-            Write::InsertOutbound(message) => {
-                insert_outbound_on(conn, message).map(|()| Written::Done)
+            Write::InsertOutbound(message, expires_ms) => {
+                insert_outbound_on(conn, message, *expires_ms).map(|()| Written::Done)
             }
             Write::RecordStatus {
                 message_id,

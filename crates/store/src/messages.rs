@@ -18,6 +18,7 @@ diesel::table! {
         status -> Text,
         created_ms -> BigInt,
         updated_ms -> BigInt,
+        expires_ms -> Nullable<BigInt>,
     }
 }
 
@@ -70,6 +71,9 @@ pub enum StatusOutcome {
     UnknownMessage,
 }
 
+/// Every outbound status, earliest first.
+const STATUS_ORDER: [&str; 5] = [PENDING, "sent", "delivered", "read", "failed"];
+
 /// Order of outbound statuses; receipts can arrive out of order and must not move a message back.
 fn rank(status: &str) -> u8 {
     match status {
@@ -85,7 +89,19 @@ fn rank(status: &str) -> u8 {
 impl Store {
     /// Stores a message to send; the API answers 201 only after this returns.
     pub async fn insert_outbound(&self, msg: OutboundMessage) -> Result<(), StoreError> {
-        self.write(Write::InsertOutbound(msg)).await.map(|_| ())
+        self.insert_outbound_expiring(msg, None).await
+    }
+
+    /// [`Store::insert_outbound`] for a message that gives up at `expires_ms` if it has not
+    /// reached the network by then (see [`Store::expired_outbound`]).
+    pub async fn insert_outbound_expiring(
+        &self,
+        msg: OutboundMessage,
+        expires_ms: Option<i64>,
+    ) -> Result<(), StoreError> {
+        self.write(Write::InsertOutbound(msg, expires_ms))
+            .await
+            .map(|_| ())
     }
 
     /// Outbound messages the network has not accepted yet, oldest first, minus `exclude`.
@@ -98,6 +114,44 @@ impl Store {
             let rows = messages::table
                 .filter(messages::status.eq(PENDING))
                 .filter(messages::direction.eq(OUTBOUND))
+                .filter(messages::id.ne_all(exclude))
+                .order((messages::created_ms.asc(), messages::id.asc()))
+                .limit(limit)
+                .select((
+                    messages::id,
+                    messages::peer,
+                    messages::msg_type,
+                    messages::payload,
+                    messages::created_ms,
+                ))
+                .load::<(String, String, String, String, i64)>(conn)?;
+            Ok(rows
+                .into_iter()
+                .map(|(id, to, msg_type, payload, created_ms)| OutboundMessage {
+                    id,
+                    to,
+                    msg_type,
+                    payload,
+                    created_ms,
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// Pending outbound messages whose expiry is at or before `now_ms`, minus `exclude` (those
+    /// being handed to the network right now), oldest first.
+    pub async fn expired_outbound(
+        &self,
+        now_ms: i64,
+        limit: i64,
+        exclude: Vec<String>,
+    ) -> Result<Vec<OutboundMessage>, StoreError> {
+        self.run(move |conn| {
+            let rows = messages::table
+                .filter(messages::status.eq(PENDING))
+                .filter(messages::direction.eq(OUTBOUND))
+                .filter(messages::expires_ms.le(now_ms))
                 .filter(messages::id.ne_all(exclude))
                 .order((messages::created_ms.asc(), messages::id.asc()))
                 .limit(limit)
@@ -226,6 +280,7 @@ pub(crate) fn unexpected(outcome: Written) -> StoreError {
 pub(crate) fn insert_outbound_on(
     conn: &mut DbConnection,
     msg: &OutboundMessage,
+    expires_ms: Option<i64>,
 ) -> Result<(), StoreError> {
     diesel::insert_into(messages::table)
         .values((
@@ -237,6 +292,7 @@ pub(crate) fn insert_outbound_on(
             messages::status.eq(PENDING),
             messages::created_ms.eq(msg.created_ms),
             messages::updated_ms.eq(msg.created_ms),
+            messages::expires_ms.eq(expires_ms),
         ))
         .execute(conn)?;
     Ok(())
@@ -262,9 +318,24 @@ pub(crate) fn record_status_on(
         return Ok(StatusOutcome::NotNewer);
     }
     let now = now_ms();
-    diesel::update(messages::table.find(message_id))
-        .set((messages::status.eq(status), messages::updated_ms.eq(now)))
-        .execute(conn)?;
+    // The update itself decides, on the row's latest committed status: of two writers racing
+    // on one message (another coreapp, or a database that lets both read before either
+    // writes), a status is only ever recorded over an earlier one.
+    let earlier: Vec<&str> = STATUS_ORDER
+        .iter()
+        .copied()
+        .filter(|candidate| rank(candidate) < rank(status))
+        .collect();
+    let moved = diesel::update(
+        messages::table
+            .find(message_id)
+            .filter(messages::status.eq_any(earlier)),
+    )
+    .set((messages::status.eq(status), messages::updated_ms.eq(now)))
+    .execute(conn)?;
+    if moved == 0 {
+        return Ok(StatusOutcome::NotNewer);
+    }
     if let Some(callback) = callback {
         insert_callback(conn, callback, now)?;
     }

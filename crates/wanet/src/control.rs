@@ -6,6 +6,7 @@ use crate::errors::ControlError;
 use crate::messaging::MAX_BURST;
 use crate::network::Network;
 use crate::phone;
+use crate::templates::TemplateInput;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use serde::Deserialize;
@@ -75,7 +76,17 @@ fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/control/outage", web::post().to(start_outage))
         .route("/control/outage", web::get().to(outage))
-        .route("/control/traffic", web::post().to(traffic));
+        .route("/control/traffic", web::post().to(traffic))
+        .route("/control/templates", web::get().to(list_templates))
+        .route("/control/templates", web::post().to(add_template))
+        .route(
+            "/control/templates/{namespace}/{name}/{language}",
+            web::patch().to(update_template),
+        )
+        .route(
+            "/control/templates/{namespace}/{name}/{language}",
+            web::delete().to(delete_template),
+        );
 }
 
 /// Malformed JSON bodies get the same `{"error": ...}` shape as every other failure.
@@ -319,4 +330,34 @@ async fn traffic(state: State, body: web::Json<crate::traffic::TrafficRequest>) 
     let volume = request.volume;
     let types = crate::traffic::start(state.network.clone(), request)?;
     Ok(HttpResponse::Accepted().json(json!({ "volume": volume, "types": types })))
+}
+
+/// Every business's templates (`business`, `namespace`, `name`, `language`, `status`, ...).
+async fn list_templates(state: State) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "templates": state.network.all_templates() }))
+}
+
+async fn add_template(state: State, body: web::Json<TemplateInput>) -> Reply {
+    let template = state.network.add_template(body.into_inner())?;
+    Ok(HttpResponse::Created().json(template))
+}
+
+async fn update_template(
+    state: State,
+    path: web::Path<(String, String, String)>,
+    body: web::Json<TemplateInput>,
+) -> Reply {
+    let (namespace, name, language) = path.into_inner();
+    let template = state
+        .network
+        .update_template((&namespace, &name, &language), body.into_inner())?;
+    Ok(HttpResponse::Ok().json(template))
+}
+
+async fn delete_template(state: State, path: web::Path<(String, String, String)>) -> Reply {
+    let (namespace, name, language) = path.into_inner();
+    state
+        .network
+        .delete_template((&namespace, &name, &language))?;
+    Ok(HttpResponse::NoContent().finish())
 }

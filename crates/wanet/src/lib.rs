@@ -21,6 +21,7 @@ mod registration;
 mod server;
 mod session;
 mod stickers;
+mod templates;
 mod tls;
 mod traffic;
 

@@ -22,6 +22,8 @@ pub struct Delivery {
     pub(crate) message: serde_json::Value,
     pub(crate) timestamp: i64,
     pub(crate) outcome: Outcome,
+    /// The text of a template message, as the phone shows it.
+    pub(crate) rendered: Option<String>,
 }
 
 impl Network {
@@ -47,7 +49,13 @@ impl Network {
         b.sent.insert(id.to_string(), now);
         b.accepted_messages += 1;
         let recipient = phone::wa_id(to).unwrap_or_else(|| to.to_string());
-        let outcome = self.outcome(&mut world, business, &recipient, &message);
+        let (outcome, rendered) = match rendered_template(&world, business, &message) {
+            Ok(rendered) => (
+                self.outcome(&mut world, business, &recipient, &message),
+                rendered,
+            ),
+            Err(error) => (Outcome::Fail(error), None),
+        };
         let delivery = Delivery {
             business: business.to_string(),
             message_id: id.to_string(),
@@ -55,6 +63,7 @@ impl Network {
             message,
             timestamp: now,
             outcome,
+            rendered,
         };
         (accepted(id, now, false), Some(delivery))
     }
@@ -115,7 +124,12 @@ impl Network {
             .world()
             .businesses
             .get(business)
-            .map(|b| b.templates.clone())
+            .map(|b| {
+                b.templates
+                    .iter()
+                    .filter_map(|t| serde_json::to_value(t).ok())
+                    .collect()
+            })
             .unwrap_or_default();
         Response::Templates { templates }
     }
@@ -164,10 +178,14 @@ impl Network {
     ) {
         let mut world = self.world();
         if status == ReceiptStatus::Delivered {
+            let mut message = d.message.clone();
+            if let Some(text) = &d.rendered {
+                message["rendered"] = text.clone().into();
+            }
             world.consumer(&d.recipient).receive(Received {
                 id: d.message_id.clone(),
                 kind: message_type(&d.message).to_string(),
-                message: d.message.clone(),
+                message,
                 timestamp: d.timestamp,
             });
         }
@@ -221,6 +239,38 @@ fn message_type(message: &serde_json::Value) -> &str {
         .get("type")
         .and_then(serde_json::Value::as_str)
         .unwrap_or("text")
+}
+
+/// The rendered text of a template or hsm message, checked against the business's templates
+/// (the same hydration as the coreapp's); `None` for other types.
+fn rendered_template(
+    world: &World,
+    business: &str,
+    message: &serde_json::Value,
+) -> Result<Option<String>, NetError> {
+    if is_free_form(message) {
+        return Ok(None);
+    }
+    let templates = world
+        .businesses
+        .get(business)
+        .map_or(&[][..], |b| b.templates.as_slice());
+    crate::templates::render(templates, message)
+        .map(Some)
+        .map_err(|e| e.to_net_error())
+}
+
+/// A template past its ttl (`expires_at`, epoch seconds, set by the coreapp) is not delivered.
+pub(crate) fn is_expired(message: &serde_json::Value) -> bool {
+    message
+        .get("expires_at")
+        .and_then(serde_json::Value::as_i64)
+        .is_some_and(|at| ids::now_epoch() > at)
+}
+
+/// 410: the message's ttl passed before the phone could get it (spec onprem-messaging §2.7).
+pub(crate) fn message_expired() -> NetError {
+    NetError::new(410, "Message expired")
 }
 
 /// Templates (and their predecessor, HSMs) may be sent outside the customer-service window;

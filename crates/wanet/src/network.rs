@@ -55,8 +55,8 @@ pub struct Business {
     pub sent: HashMap<String, i64>,
     pub accepted_messages: u64,
     pub duplicate_sends: u64,
-    /// Templates served at initialization (none can be created yet).
-    pub templates: Vec<serde_json::Value>,
+    /// The business's message templates (see `templates.rs`), served at initialization.
+    pub templates: Vec<wa_netproto::templates::Template>,
 }
 
 /// The pushes waiting when a session authenticated.
@@ -80,14 +80,14 @@ pub struct BusinessView {
 impl Business {
     pub fn new(wa_id: String, vname: String, secret: String) -> Self {
         Business {
-            wa_id,
             vname,
             secret,
             outbox: Outbox::default(),
             sent: HashMap::new(),
             accepted_messages: 0,
             duplicate_sends: 0,
-            templates: Vec::new(),
+            templates: crate::templates::seed(&wa_id),
+            wa_id,
         }
     }
 

@@ -107,6 +107,10 @@ pub async fn play(network: Arc<Network>, delivery: Delivery) {
         Outcome::Fail(error) => {
             network.push_receipt(&delivery, ReceiptStatus::Failed, Some(error.clone()));
         }
+        Outcome::Deliver { .. } if crate::messaging::is_expired(&delivery.message) => {
+            let expired = crate::messaging::message_expired();
+            network.push_receipt(&delivery, ReceiptStatus::Failed, Some(expired));
+        }
         Outcome::Deliver { read } => {
             network.push_receipt(&delivery, ReceiptStatus::Delivered, None);
             if *read {

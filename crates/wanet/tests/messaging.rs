@@ -83,10 +83,16 @@ async fn a_free_form_message_outside_the_window_fails_with_470() {
     assert_eq!(net.consumer(CONSUMER).await["received_count"], 0);
 
     // Templates are what a business may send outside the window.
+    let Response::Templates { templates } = session.request(Request::GetTemplates).await.unwrap()
+    else {
+        panic!("templates expected");
+    };
+    let namespace = templates[0]["namespace"].clone();
     let template = Request::SendMessage {
         id: "gBGGtemplate".into(),
         to: CONSUMER.into(),
-        message: json!({ "type": "template", "template": { "name": "hello", "namespace": "ns" } }),
+        message: json!({ "type": "template", "template": { "name": "hello_world", "namespace": namespace,
+            "language": { "policy": "deterministic", "code": "en_US" } } }),
     };
     session.request(template).await.unwrap();
     assert_eq!(
@@ -318,10 +324,19 @@ async fn a_read_receipt_lands_on_the_consumers_phone() {
 }
 
 #[tokio::test]
-async fn templates_are_served_empty_for_now() {
+async fn every_business_starts_with_seeded_templates() {
     let net = Net::start().await;
     let credentials = net.register_business().await;
     let mut session = net.business_session(&credentials).await;
-    let templates = session.request(Request::GetTemplates).await.unwrap();
-    assert_eq!(templates, Response::Templates { templates: vec![] });
+    let Response::Templates { templates } = session.request(Request::GetTemplates).await.unwrap()
+    else {
+        panic!("templates expected");
+    };
+    assert!(templates.len() >= 8, "{templates:?}");
+    assert!(templates
+        .iter()
+        .all(|t| t["namespace"] == templates[0]["namespace"]));
+    assert!(templates
+        .iter()
+        .any(|t| t["name"] == "hello_world" && t["status"] == "APPROVED"));
 }

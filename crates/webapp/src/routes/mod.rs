@@ -56,7 +56,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(relayed::user_with_body))
                 // The collection sends an empty raw body; it is ignored (spec §6.5).
                 .route(web::delete().to(relayed::user_without_body)),
-        );
+        )
+        .service(resource("/v1/templates").route(web::get().to(relayed::user_without_body)));
 }
 
 /// A resource whose other methods answer 405 in the API's JSON error shape.
