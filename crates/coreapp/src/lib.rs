@@ -9,16 +9,22 @@
 //!   settings; [`stats`]: `/v1/stats/app` and `/v1/stats/db`.
 
 pub mod account;
+pub mod backup;
+pub mod business;
+pub mod certificates;
 pub mod contacts;
 pub mod conversations;
 pub mod inbound;
 pub mod lifecycle;
+pub mod log_settings;
 pub mod messages;
 pub mod network;
+pub mod profile;
 pub mod rpc;
 pub mod settings;
 pub mod state;
 pub mod stats;
+pub mod support;
 pub mod webhooks;
 
 use actix_web::dev::Server;
@@ -99,15 +105,18 @@ pub async fn start_with_store(
             .join(", ")
     );
     let shared = state.clone().into_inner();
+    certificates::load_webhook_ca(&shared).await?;
     tokio::spawn(lifecycle::run(shared.clone()));
     tokio::spawn(messages::delivery_worker(shared.clone()));
     tokio::spawn(stats::sample_queues(shared.clone()));
+    tokio::spawn(log_settings::follow(app_settings.subscribe()));
     webhooks::spawn_dispatcher_with_stats(
         store,
         app_settings,
         shared.webhook_wake.clone(),
         webhooks::DispatcherOptions::default(),
         Some(stats),
+        Some(shared.webhook_ca.subscribe()),
     );
     Ok(RunningCoreapp {
         server: server.run(),

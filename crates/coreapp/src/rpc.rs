@@ -17,7 +17,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/messages/{id}", web::put().to(messages::mark_read))
         .route("/v1/stats/app", web::get().to(stats::app))
         .route("/v1/stats/db", web::get().to(stats::db))
-        .configure(crate::settings::configure);
+        .route("/v1/support", web::get().to(crate::support::get))
+        .configure(crate::settings::configure)
+        .configure(crate::profile::configure)
+        .configure(crate::backup::configure)
+        .configure(crate::certificates::configure);
 }
 
 async fn gateway_status(state: web::Data<CoreState>) -> HttpResponse {

@@ -26,6 +26,10 @@ pub struct CoreState {
     pub webhook_wake: Arc<Notify>,
     /// The in-memory statistics of `GET /v1/stats/app`.
     pub stats: Arc<CoreStats>,
+    /// Serialises business-profile updates (read, merge, write) so partial updates never lose one.
+    pub profile_writes: tokio::sync::Mutex<()>,
+    /// The CA bundle webhooks trust besides the built-in roots; the dispatcher follows it.
+    pub webhook_ca: tokio::sync::watch::Sender<Option<String>>,
 }
 
 impl CoreState {
@@ -46,6 +50,8 @@ impl CoreState {
             send_wake: Notify::new(),
             webhook_wake: Arc::new(Notify::new()),
             stats,
+            profile_writes: tokio::sync::Mutex::new(()),
+            webhook_ca: tokio::sync::watch::Sender::new(None),
         }
     }
 

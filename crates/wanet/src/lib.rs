@@ -14,6 +14,7 @@ mod messaging;
 mod network;
 mod outbox;
 mod phone;
+mod profile;
 mod registration;
 mod server;
 mod session;

@@ -51,6 +51,10 @@ pub struct Business {
     pub duplicate_sends: u64,
     /// Templates served at initialization (none can be created yet).
     pub templates: Vec<serde_json::Value>,
+    /// What consumers see of the business, as its coreapp last sent it.
+    pub profile: wa_netproto::BusinessProfile,
+    /// The two-step verification PIN; re-registering the number requires it.
+    pub two_step_pin: Option<String>,
 }
 
 /// The pushes waiting when a session authenticated.
@@ -82,6 +86,8 @@ impl Business {
             accepted_messages: 0,
             duplicate_sends: 0,
             templates: Vec::new(),
+            profile: wa_netproto::BusinessProfile::default(),
+            two_step_pin: None,
         }
     }
 

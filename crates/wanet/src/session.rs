@@ -193,12 +193,13 @@ impl Session {
                 phone_number,
                 method,
                 cert,
-                pin: _,
+                pin,
             } => network.request_code(CodeRequestInput {
                 cc: &cc,
                 phone_number: &phone_number,
                 method: &method,
                 cert: &cert,
+                pin: pin.as_deref(),
             }),
             Request::Register {
                 cc,
@@ -228,6 +229,8 @@ impl Session {
                 Ok(response)
             }
             Request::ReadReceipt { message_id, to } => network.read_receipt(&message_id, &to),
+            Request::SetProfile { profile } => network.set_profile(business, profile),
+            Request::SetTwoStep { pin } => network.set_two_step(business, pin),
             // Answered by `dispatch` before authentication matters; kept total without a panic.
             Request::Hello { .. } | Request::RequestCode { .. } | Request::Register { .. } => {
                 Err(access_denied("unexpected request"))
