@@ -174,6 +174,18 @@ fn backup_then_restore(from: Backend, to: Backend) {
     let data = r.body["settings"]["data"].as_str().unwrap().to_string();
     let expected = snapshot(stack.api(), &stack.admin);
     let expected_photo = photo_bytes(stack.api(), &stack.admin);
+    // Changed after the backup: the restored coreapp must push the backed-up profile again when
+    // it connects, so the network converges on what its database holds.
+    stack
+        .api()
+        .call(
+            "PATCH",
+            "/v1/settings/profile/about",
+            Some(&stack.admin),
+            Some(json!({ "text": "Changed after the backup" })),
+        )
+        .expect_status(200);
+    wait_for_about(&stack, "Changed after the backup");
 
     let target_db = TestDb::new(to);
     let target = installation_on(&target_db.url, stack.wanet.port);
@@ -205,11 +217,28 @@ fn backup_then_restore(from: Backend, to: Backend) {
         .get(&format!("/control/businesses/{BUSINESS_WA_ID}"));
     assert_eq!(status, 200);
     assert_eq!(business["connected"], true);
+    wait_for_about(&stack, "Backed up");
     let (_, profile) = stack
         .wanet
         .get(&format!("/control/businesses/{BUSINESS_WA_ID}/profile"));
     assert_eq!(profile["two_step_enabled"], true);
-    assert_eq!(profile["profile"]["about"], "Backed up");
+}
+
+fn wait_for_about(stack: &Messaging, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, profile) = stack
+            .wanet
+            .get(&format!("/control/businesses/{BUSINESS_WA_ID}/profile"));
+        if profile["profile"]["about"] == text {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the network never saw about '{text}': {profile}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]
