@@ -286,9 +286,16 @@ impl CoreState {
 }
 
 /// Sends the profile and the two-step PIN on a fresh business session (after every connect).
+/// A PIN is only ever pushed here, never its absence: an installation that re-registered a
+/// number with its PIN (and so has none stored) must not switch the number's two-step off.
+/// Turning it off is an explicit `DELETE`.
 pub async fn push_all(state: &CoreState, client: &NetClient) {
     push_profile(state, client).await;
-    push_two_step(state, client).await;
+    match state.store.get_config_value(TWO_STEP_KEY).await {
+        Ok(Some(_)) => push_two_step(state, client).await,
+        Ok(None) => {}
+        Err(e) => tracing::warn!("cannot read the two-step PIN to push it: {e}"),
+    }
 }
 
 fn spawn_profile_push(state: &web::Data<CoreState>) {
@@ -309,8 +316,10 @@ fn spawn_two_step_push(state: &web::Data<CoreState>) {
     });
 }
 
-/// Failures are logged only: the next connection pushes again.
+/// Failures are logged only: the next connection pushes again. Pushes are serialised, each
+/// reading the database when its turn comes, so the last one sent is always the newest profile.
 async fn push_profile(state: &CoreState, client: &NetClient) {
+    let _turn = state.profile_push.lock().await;
     let profile = match state.network_profile().await {
         Ok(profile) => profile,
         Err(e) => return tracing::warn!("cannot read the profile to push it: {e}"),
@@ -322,6 +331,7 @@ async fn push_profile(state: &CoreState, client: &NetClient) {
 }
 
 async fn push_two_step(state: &CoreState, client: &NetClient) {
+    let _turn = state.two_step_push.lock().await;
     let pin = match state.store.get_config_value(TWO_STEP_KEY).await {
         Ok(pin) => pin,
         Err(e) => return tracing::warn!("cannot read the two-step PIN to push it: {e}"),

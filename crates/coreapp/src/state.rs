@@ -28,6 +28,9 @@ pub struct CoreState {
     pub stats: Arc<CoreStats>,
     /// Serialises business-profile updates (read, merge, write) so partial updates never lose one.
     pub profile_writes: tokio::sync::Mutex<()>,
+    /// One profile push, and one two-step push, at a time (read the database, then send).
+    pub profile_push: tokio::sync::Mutex<()>,
+    pub two_step_push: tokio::sync::Mutex<()>,
     /// The CA bundle webhooks trust besides the built-in roots; the dispatcher follows it.
     pub webhook_ca: tokio::sync::watch::Sender<Option<String>>,
 }
@@ -51,6 +54,8 @@ impl CoreState {
             webhook_wake: Arc::new(Notify::new()),
             stats,
             profile_writes: tokio::sync::Mutex::new(()),
+            profile_push: tokio::sync::Mutex::new(()),
+            two_step_push: tokio::sync::Mutex::new(()),
             webhook_ca: tokio::sync::watch::Sender::new(None),
         }
     }
