@@ -9,20 +9,26 @@
 //!   settings; [`stats`]: `/v1/stats/app` and `/v1/stats/db`.
 
 pub mod account;
+pub mod backup;
+pub mod business;
+pub mod certificates;
 pub mod contacts;
 pub mod conversations;
 pub mod delivery;
 pub mod expiry;
 pub mod inbound;
 pub mod lifecycle;
+pub mod log_settings;
 pub mod messages;
 pub mod network;
 pub mod outbound;
+pub mod profile;
 pub mod rpc;
 pub mod settings;
 pub mod state;
 pub mod stats;
 pub mod stickerpacks;
+pub mod support;
 pub mod templates;
 pub mod webhooks;
 
@@ -104,16 +110,19 @@ pub async fn start_with_store(
             .join(", ")
     );
     let shared = state.clone().into_inner();
+    certificates::load_webhook_ca(&shared).await?;
     tokio::spawn(lifecycle::run(shared.clone()));
     tokio::spawn(messages::delivery_worker(shared.clone()));
     tokio::spawn(stats::sample_queues(shared.clone()));
     tokio::spawn(templates::refresh_periodically(shared.clone()));
+    tokio::spawn(log_settings::follow(app_settings.subscribe()));
     webhooks::spawn_dispatcher_with_stats(
         store,
         app_settings,
         shared.webhook_wake.clone(),
         webhooks::DispatcherOptions::default(),
         Some(stats),
+        Some(shared.webhook_ca.subscribe()),
     );
     Ok(RunningCoreapp {
         server: server.run(),

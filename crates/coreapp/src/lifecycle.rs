@@ -131,6 +131,7 @@ async fn business_session(
         pushes,
         drained_tx,
     ));
+    crate::profile::push_all(state, &client).await;
     tracing::info!("connected to the network as +{business}; initializing: loading templates");
     match client.request(Request::GetTemplates).await {
         Ok(Response::Templates { templates }) => {

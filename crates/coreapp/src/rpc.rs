@@ -18,8 +18,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/stats/app", web::get().to(stats::app))
         .route("/v1/stats/db", web::get().to(stats::db))
         .route("/v1/templates", web::get().to(crate::templates::list))
+        .route("/v1/support", web::get().to(crate::support::get))
         .configure(crate::settings::configure)
-        .configure(crate::stickerpacks::configure);
+        .configure(crate::stickerpacks::configure)
+        .configure(crate::profile::configure)
+        .configure(crate::backup::configure)
+        .configure(crate::certificates::configure);
 }
 
 async fn gateway_status(state: web::Data<CoreState>) -> HttpResponse {

@@ -76,6 +76,14 @@ impl SettingsHandle {
         Ok(())
     }
 
+    /// Publishes what the database holds now (after a restore wrote it).
+    pub async fn reload(&self, store: &Store) -> Result<(), StoreError> {
+        let _write = self.inner.writes.lock().await;
+        let fresh = SettingsHandle::load(store).await?;
+        self.inner.sender.send_replace(fresh.current());
+        Ok(())
+    }
+
     /// Restores every default (DELETE). The stored row is removed, so the defaults of the running
     /// version apply from now on, also after an upgrade.
     pub async fn reset(&self, store: &Store) -> Result<(), ApiError> {

@@ -30,6 +30,13 @@ pub struct CoreState {
     pub conversations: crate::conversations::ConversationCache,
     /// The message templates known from the network.
     pub templates: crate::templates::TemplateCache,
+    /// Serialises business-profile updates (read, merge, write) so partial updates never lose one.
+    pub profile_writes: tokio::sync::Mutex<()>,
+    /// One profile push, and one two-step push, at a time (read the database, then send).
+    pub profile_push: tokio::sync::Mutex<()>,
+    pub two_step_push: tokio::sync::Mutex<()>,
+    /// The CA bundle webhooks trust besides the built-in roots; the dispatcher follows it.
+    pub webhook_ca: tokio::sync::watch::Sender<Option<String>>,
 }
 
 impl CoreState {
@@ -52,6 +59,10 @@ impl CoreState {
             stats,
             conversations: Default::default(),
             templates: Default::default(),
+            profile_writes: tokio::sync::Mutex::new(()),
+            profile_push: tokio::sync::Mutex::new(()),
+            two_step_push: tokio::sync::Mutex::new(()),
+            webhook_ca: tokio::sync::watch::Sender::new(None),
         }
     }
 

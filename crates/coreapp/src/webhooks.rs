@@ -54,22 +54,25 @@ pub fn spawn_dispatcher(
     wake: Arc<Notify>,
     options: DispatcherOptions,
 ) -> JoinHandle<()> {
-    spawn_dispatcher_with_stats(store, settings, wake, options, None)
+    spawn_dispatcher_with_stats(store, settings, wake, options, None, None)
 }
 
 /// [`spawn_dispatcher`], counting every POST in `stats` (`callback_requests`, their durations,
-/// `pending_callbacks`).
+/// `pending_callbacks`), trusting the PEM bundle `webhook_ca` holds in addition to the built-in
+/// roots (`/v1/certificates/webhooks/ca`); a new bundle applies to the next POST.
 pub fn spawn_dispatcher_with_stats(
     store: Store,
     settings: SettingsHandle,
     wake: Arc<Notify>,
     options: DispatcherOptions,
     stats: Option<Arc<CoreStats>>,
+    webhook_ca: Option<watch::Receiver<Option<String>>>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         match Dispatcher::new(store, &settings, wake, options) {
             Ok(mut dispatcher) => {
                 dispatcher.stats = stats;
+                dispatcher.webhook_ca = webhook_ca;
                 dispatcher.run().await
             }
             Err(error) => {
@@ -109,6 +112,25 @@ pub struct Dispatcher {
     /// Callback id of each delivery task, so a row is never posted twice at once.
     in_flight: HashMap<tokio::task::Id, i64>,
     stats: Option<Arc<CoreStats>>,
+    /// The extra CA bundle; the client is rebuilt when it changes.
+    webhook_ca: Option<watch::Receiver<Option<String>>>,
+}
+
+/// The webhook HTTP client: never follows redirects; trusts the built-in roots plus `extra_ca`.
+pub fn webhook_client(
+    options: &DispatcherOptions,
+    extra_ca: Option<&str>,
+) -> Result<reqwest::Client, reqwest::Error> {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(options.request_timeout)
+        .connect_timeout(options.connect_timeout);
+    if let Some(pem) = extra_ca {
+        for cert in reqwest::Certificate::from_pem_bundle(pem.as_bytes())? {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    builder.build()
 }
 
 impl Dispatcher {
@@ -118,11 +140,7 @@ impl Dispatcher {
         wake: Arc<Notify>,
         options: DispatcherOptions,
     ) -> Result<Dispatcher, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(options.request_timeout)
-            .connect_timeout(options.connect_timeout)
-            .build()?;
+        let http = webhook_client(&options, None)?;
         Ok(Dispatcher {
             store,
             settings: settings.subscribe(),
@@ -133,6 +151,7 @@ impl Dispatcher {
             deliveries: JoinSet::new(),
             in_flight: HashMap::new(),
             stats: None,
+            webhook_ca: None,
         })
     }
 
@@ -146,6 +165,7 @@ impl Dispatcher {
 
     /// Fills the free delivery slots with the oldest due callbacks.
     async fn start_due_deliveries(&mut self) {
+        self.follow_webhook_ca();
         let Some(target) = Target::of(&self.settings.borrow_and_update()) else {
             return;
         };
@@ -162,6 +182,31 @@ impl Dispatcher {
                 }
             }
             Err(error) => tracing::warn!("webhook dispatcher cannot read the outbox: {error}"),
+        }
+    }
+
+    /// Rebuilds the client when the CA bundle changed; POSTs in flight finish with the old one.
+    fn follow_webhook_ca(&mut self) {
+        let Some(ca) = self.webhook_ca.as_mut() else {
+            return;
+        };
+        if !ca.has_changed().unwrap_or(false) {
+            return;
+        }
+        let pem = ca.borrow_and_update().clone();
+        match webhook_client(&self.options, pem.as_deref()) {
+            Ok(http) => {
+                self.http = http;
+                tracing::info!(
+                    "webhook client rebuilt ({} extra CA bundle)",
+                    if pem.is_some() {
+                        "with the"
+                    } else {
+                        "without an"
+                    }
+                );
+            }
+            Err(error) => tracing::error!("the webhook CA bundle cannot be used: {error}"),
         }
     }
 

@@ -287,3 +287,24 @@ impl Messaging {
         self.core = core;
     }
 }
+
+/// Another installation (coreapp + webapp, admin logged in) on its own database, connected to
+/// an existing wanet: where a number is re-registered or a backup restored.
+pub struct Installation {
+    pub core: Service,
+    pub web: Running,
+    pub admin: String,
+}
+
+pub fn installation_on(db_url: &str, wanet_port: u16) -> Installation {
+    let db_env = env(&[("ONPREM__DATABASE__URL", db_url)]);
+    let mut core_env = db_env.clone();
+    core_env.insert(
+        "ONPREM__COREAPP__NETWORK_ADDRESS".into(),
+        format!("127.0.0.1:{wanet_port}"),
+    );
+    let (core, core_port) = coreapp(&core_env);
+    let web = webapp(&db_env, core_port);
+    let admin = web.client.first_login(crate::ADMIN_PASSWORD);
+    Installation { core, web, admin }
+}

@@ -91,6 +91,25 @@ pub enum Request {
     ReadReceipt { message_id: String, to: String },
     /// WhatsApp's own (first-party) sticker packs, with their stickers.
     GetStickerPacks,
+    /// The business's public profile as consumers see it; sent on change and after every
+    /// (re)connection, replacing what the network held.
+    SetProfile { profile: BusinessProfile },
+    /// Enable (`Some`) or disable (`None`) two-step verification: re-registering the number then
+    /// requires this 6-digit PIN.
+    SetTwoStep { pin: Option<String> },
+}
+
+/// What consumers see of a business: `about`, the photo and the business profile fields.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BusinessProfile {
+    #[serde(default)]
+    pub about: Option<String>,
+    /// Base64 of the photo bytes.
+    #[serde(default)]
+    pub photo: Option<String>,
+    /// `address`, `description`, `email`, `vertical`, `websites` as the API stores them.
+    #[serde(default)]
+    pub business: serde_json::Value,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

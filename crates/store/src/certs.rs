@@ -45,6 +45,42 @@ impl Store {
             .await
     }
 
+    /// Stores `cert` for (hostname, cert_type), replacing any previous one (an operator upload).
+    pub async fn replace_cert(
+        &self,
+        hostname: &str,
+        cert_type: &str,
+        cert: StoredCert,
+    ) -> Result<(), StoreError> {
+        let row = CertInsert {
+            hostname: hostname.to_string(),
+            cert_type: cert_type.to_string(),
+            cert_pem: cert.cert_pem,
+            key_pem: cert.key_pem,
+            ca_pem: cert.ca_pem,
+            created_at: unix_now(),
+        };
+        self.run(move |conn| {
+            crate::dialect::write_transaction(conn, |conn| {
+                diesel::delete(certs::table.find((&row.hostname, &row.cert_type))).execute(conn)?;
+                diesel::insert_into(certs::table)
+                    .values(&row)
+                    .execute(conn)?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Returns false when nothing was stored for (hostname, cert_type).
+    pub async fn delete_cert(&self, hostname: &str, cert_type: &str) -> Result<bool, StoreError> {
+        let (hostname, cert_type) = (hostname.to_string(), cert_type.to_string());
+        self.run(move |conn| {
+            Ok(diesel::delete(certs::table.find((&hostname, &cert_type))).execute(conn)? > 0)
+        })
+        .await
+    }
+
     /// Stores `cert` unless one is already stored for (hostname, cert_type) and returns the stored
     /// one: the first writer wins, so webapps generating a certificate at the same time all end up
     /// serving the same one.

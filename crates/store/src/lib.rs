@@ -5,6 +5,7 @@
 //! runs on tokio's blocking threads behind a semaphore sized to the connection pool.
 
 mod backend;
+mod blobs;
 mod callbacks;
 mod certs;
 mod config;
@@ -33,6 +34,7 @@ pub mod admin;
 pub mod testing;
 
 pub use backend::Backend;
+pub use blobs::MAX_BLOB_BYTES;
 pub use callbacks::{NewCallback, PendingCallback};
 pub use certs::StoredCert;
 pub use config::StoreConfig;

@@ -86,6 +86,10 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/control/templates/{namespace}/{name}/{language}",
             web::delete().to(delete_template),
+        )
+        .route(
+            "/control/businesses/{wa_id}/profile",
+            web::get().to(business_profile),
         );
 }
 
@@ -203,6 +207,17 @@ async fn business(state: State, path: web::Path<String>) -> Reply {
     state
         .network
         .business_view(&wa_id)
+        .map(|view| HttpResponse::Ok().json(view))
+        .ok_or_else(|| ControlError::NotFound(format!("no business is registered as '{wa_id}'")))
+}
+
+/// What consumers see of a business (about, photo, business profile) and whether two-step
+/// verification is on.
+async fn business_profile(state: State, path: web::Path<String>) -> Reply {
+    let wa_id = phone::wa_id(&path).unwrap_or_else(|| path.into_inner());
+    state
+        .network
+        .profile_view(&wa_id)
         .map(|view| HttpResponse::Ok().json(view))
         .ok_or_else(|| ControlError::NotFound(format!("no business is registered as '{wa_id}'")))
 }

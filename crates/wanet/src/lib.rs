@@ -16,6 +16,7 @@ mod network;
 mod outage;
 mod outbox;
 mod phone;
+mod profile;
 mod profiles;
 mod registration;
 mod server;

@@ -57,6 +57,10 @@ pub struct Business {
     pub duplicate_sends: u64,
     /// The business's message templates (see `templates.rs`), served at initialization.
     pub templates: Vec<wa_netproto::templates::Template>,
+    /// What consumers see of the business, as its coreapp last sent it.
+    pub profile: wa_netproto::BusinessProfile,
+    /// The two-step verification PIN; re-registering the number requires it.
+    pub two_step_pin: Option<String>,
 }
 
 /// The pushes waiting when a session authenticated.
@@ -87,6 +91,8 @@ impl Business {
             accepted_messages: 0,
             duplicate_sends: 0,
             templates: crate::templates::seed(&wa_id),
+            profile: wa_netproto::BusinessProfile::default(),
+            two_step_pin: None,
             wa_id,
         }
     }

@@ -23,6 +23,8 @@ pub struct CodeRequestInput<'a> {
     pub phone_number: &'a str,
     pub method: &'a str,
     pub cert: &'a str,
+    /// The two-step PIN, required when the number has one.
+    pub pin: Option<&'a str>,
 }
 
 impl Network {
@@ -34,6 +36,7 @@ impl Network {
             )));
         }
         let phone = business_phone(input.cc, input.phone_number)?;
+        self.check_two_step_pin(&phone, input.pin)?;
         let vname = self
             .certs
             .verify(input.cert)
@@ -76,6 +79,24 @@ impl Network {
             vname: request.vname,
             credentials,
         })
+    }
+
+    /// A number with two-step verification re-registers only with its PIN (spec onprem-rest
+    /// §7.1 `pin`); the network refuses like any other failed registration (403/1005).
+    fn check_two_step_pin(&self, phone: &str, pin: Option<&str>) -> Result<(), NetError> {
+        let world = self.world();
+        let Some(expected) = world
+            .businesses
+            .get(phone)
+            .and_then(|b| b.two_step_pin.as_deref())
+        else {
+            return Ok(());
+        };
+        match pin {
+            None => Err(registration_failed("two_step_pin_required")),
+            Some(pin) if pin == expected => Ok(()),
+            Some(_) => Err(registration_failed("incorrect_two_step_pin")),
+        }
     }
 
     pub fn code_for(&self, phone: &str) -> Option<CodeRequest> {

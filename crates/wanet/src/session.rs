@@ -197,12 +197,13 @@ impl Session {
                 phone_number,
                 method,
                 cert,
-                pin: _,
+                pin,
             } => network.request_code(CodeRequestInput {
                 cc: &cc,
                 phone_number: &phone_number,
                 method: &method,
                 cert: &cert,
+                pin: pin.as_deref(),
             }),
             Request::Register {
                 cc,
@@ -234,6 +235,8 @@ impl Session {
             }
             Request::ReadReceipt { message_id, to } => network.read_receipt(&message_id, &to),
             Request::GetStickerPacks => Ok(crate::stickers::first_party()),
+            Request::SetProfile { profile } => network.set_profile(business, profile),
+            Request::SetTwoStep { pin } => network.set_two_step(business, pin),
             // Answered by `dispatch` before authentication matters; kept total without a panic.
             Request::Hello { .. } | Request::RequestCode { .. } | Request::Register { .. } => {
                 Err(access_denied("unexpected request"))

@@ -54,8 +54,10 @@ pub async fn start_with_store(
     wa_common::tls::install_crypto_provider();
     seed_admin(&store, settings.webapp.bcrypt_cost).await?;
     let jwt = jwt_keys(&store, &settings).await?;
-    let cert = tls::load_or_create(&store, &settings.webapp.server_name).await?;
-    let tls_config = tls::rustls_config(&cert)?;
+    let cert = tls::load_serving(&store, &settings.webapp.server_name).await?;
+    let resolver = std::sync::Arc::new(tls::CertResolver::new(tls::certified_key(&cert)?));
+    let tls_config = tls::rustls_config(resolver.clone())?;
+    let resolver = web::Data::from(resolver);
     let state = web::Data::new(
         AppState::new(store, settings.clone(), jwt)
             .map_err(|e| StartError::Other(e.to_string()))?,
@@ -70,6 +72,7 @@ pub async fn start_with_store(
             .app_data(app_state.clone())
             .app_data(metrics.clone())
             .app_data(rate_limits.clone())
+            .app_data(resolver.clone())
             .configure(routes::configure)
             .default_service(web::to(routes::unknown_path))
             // Innermost of the three: sees the normalised path, and its 429s still get a

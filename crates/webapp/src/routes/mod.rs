@@ -1,8 +1,10 @@
 //! The route table: every path the webapp answers, in one place.
 
+mod certificates;
 pub mod forward;
 mod health;
 pub mod monitoring;
+mod profile;
 mod relayed;
 mod users;
 
@@ -57,7 +59,49 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 // The collection sends an empty raw body; it is ignored (spec §6.5).
                 .route(web::delete().to(relayed::user_without_body)),
         )
-        .service(resource("/v1/templates").route(web::get().to(relayed::user_without_body)));
+        .service(resource("/v1/templates").route(web::get().to(relayed::user_without_body)))
+        .service(
+            resource("/v1/settings/profile/about")
+                .route(web::get().to(relayed::admin_without_body))
+                .route(web::patch().to(relayed::admin_with_body)),
+        )
+        .service(
+            resource("/v1/settings/profile/photo")
+                .route(web::get().to(profile::get_photo))
+                .route(web::post().to(profile::set_photo))
+                .route(web::delete().to(profile::delete_photo)),
+        )
+        .service(
+            resource("/v1/settings/business/profile")
+                .route(web::get().to(relayed::admin_without_body))
+                .route(web::post().to(relayed::admin_with_body)),
+        )
+        .service(
+            resource("/v1/settings/business/compliance_info")
+                .route(web::get().to(relayed::admin_without_body))
+                .route(web::post().to(relayed::admin_with_body)),
+        )
+        .service(
+            resource("/v1/settings/account/two-step")
+                .route(web::post().to(relayed::admin_with_body))
+                .route(web::delete().to(relayed::admin_without_body)),
+        )
+        .service(resource("/v1/settings/backup").route(web::post().to(relayed::admin_with_body)))
+        .service(resource("/v1/settings/restore").route(web::post().to(profile::restore)))
+        .service(
+            resource("/v1/certificates/external").route(web::post().to(certificates::set_external)),
+        )
+        .service(
+            resource("/v1/certificates/external/ca")
+                .route(web::get().to(certificates::external_ca)),
+        )
+        .service(
+            resource("/v1/certificates/webhooks/ca")
+                .route(web::get().to(certificates::get_webhook_ca))
+                .route(web::post().to(certificates::set_webhook_ca))
+                .route(web::delete().to(certificates::delete_webhook_ca)),
+        )
+        .service(resource("/v1/support").route(web::get().to(monitoring::support)));
 }
 
 /// A resource whose other methods answer 405 in the API's JSON error shape.

@@ -169,6 +169,15 @@ pub async fn stats_db(
     relay_stats(&req, &state, "/v1/stats/db", "db").await
 }
 
+/// `GET /v1/support` (spec §9.5): the coreapp's diagnostic bundle, relayed.
+pub async fn support(
+    req: HttpRequest,
+    _caller: MonitoringCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    crate::routes::forward::to_coreapp(&req, &state, None).await
+}
+
 /// Asks the coreapp for `path`; relays its JSON, or converts `stats.<section>` to Prometheus
 /// text. In text form a failure has an empty body (the original printed nothing rather than an
 /// error object) and its own status, so a scraper marks the target down.
