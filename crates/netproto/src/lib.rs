@@ -87,7 +87,29 @@ pub enum Request {
     },
     /// Tell the sender of an inbound message that the business read it.
     ReadReceipt { message_id: String, to: String },
+    /// One piece of a media file the business is about to send, at `offset` (chunks keep every
+    /// frame far below [`MAX_FRAME_BYTES`] whatever the file's size).
+    UploadMediaChunk {
+        id: String,
+        offset: u64,
+        bytes_b64: String,
+    },
+    /// The last chunk of `id` was sent; the network checks the digest and keeps the file.
+    UploadMediaDone {
+        id: String,
+        mime_type: String,
+        sha256: String,
+    },
+    /// Up to `max_bytes` of media `id` (a consumer's upload) from `offset`.
+    DownloadMediaChunk {
+        id: String,
+        offset: u64,
+        max_bytes: u64,
+    },
 }
+
+/// Largest media chunk either side puts in one frame (before base64).
+pub const MEDIA_CHUNK_BYTES: u64 = 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credentials {
@@ -130,6 +152,13 @@ pub enum Response {
         duplicate: bool,
     },
     Done,
+    /// A piece of a media file; `bytes_b64` is empty past the end.
+    MediaChunk {
+        mime_type: String,
+        sha256: String,
+        total_bytes: u64,
+        bytes_b64: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,6 +10,7 @@ mod control;
 mod directory;
 mod errors;
 mod ids;
+mod media;
 mod messaging;
 mod network;
 mod outbox;

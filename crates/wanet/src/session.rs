@@ -228,6 +228,21 @@ impl Session {
                 Ok(response)
             }
             Request::ReadReceipt { message_id, to } => network.read_receipt(&message_id, &to),
+            Request::UploadMediaChunk {
+                id,
+                offset,
+                bytes_b64,
+            } => network.media.upload_chunk(&id, offset, &bytes_b64),
+            Request::UploadMediaDone {
+                id,
+                mime_type,
+                sha256,
+            } => network.media.upload_done(&id, &mime_type, &sha256),
+            Request::DownloadMediaChunk {
+                id,
+                offset,
+                max_bytes,
+            } => network.media.download_chunk(&id, offset, max_bytes),
             // Answered by `dispatch` before authentication matters; kept total without a panic.
             Request::Hello { .. } | Request::RequestCode { .. } | Request::Register { .. } => {
                 Err(access_denied("unexpected request"))

@@ -2,6 +2,7 @@
 
 pub mod forward;
 mod health;
+mod media;
 pub mod monitoring;
 mod relayed;
 mod users;
@@ -33,7 +34,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/v1/contacts").route(web::post().to(relayed::user_with_body)))
         .service(resource("/v1/messages").route(web::post().to(relayed::user_with_body)))
-        .service(resource("/v1/messages/{id}").route(web::put().to(relayed::user_with_body)));
+        .service(resource("/v1/messages/{id}").route(web::put().to(relayed::user_with_body)))
+        .service(resource("/v1/media").route(web::post().to(media::upload)))
+        .service(
+            resource("/v1/media/{id}")
+                .route(web::get().to(media::download))
+                .route(web::delete().to(media::delete)),
+        );
 }
 
 /// A resource whose other methods answer 405 in the API's JSON error shape.

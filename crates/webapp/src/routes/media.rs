@@ -1,0 +1,207 @@
+//! `/v1/media` (spec onprem-messaging §5): the webapp writes uploads straight to the shared media
+//! volume, as the original's webapp did, and records them in the database; downloads are streamed
+//! from the volume. Nothing is held in memory whole: a 100 MB upload passes through in chunks.
+
+use crate::auth::AuthUser;
+use crate::state::AppState;
+use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use serde_json::json;
+use wa_api::envelope::{meta_only, payload};
+use wa_api::{ApiError, ErrorCode, Meta};
+use wa_common::media::{self, MediaKind, MediaWriter, MAX_UPLOAD_BYTES};
+use wa_store::{MediaRecord, StoreError};
+
+/// `POST /v1/media`: the raw body is the file, its `Content-Type` the media's MIME type.
+pub async fn upload(
+    req: HttpRequest,
+    _caller: AuthUser,
+    state: web::Data<AppState>,
+    mut body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let outcome = receive(&req, &state, &mut body).await;
+    if outcome.is_err() {
+        // Read what the client still sends, so it gets the answer instead of a reset connection.
+        while let Some(Ok(_)) = body.next().await {}
+    }
+    let id = outcome?;
+    Ok(HttpResponse::Created().json(payload(
+        "media",
+        [json!({ "id": id })],
+        Meta::current_webapp(),
+    )))
+}
+
+async fn receive(
+    req: &HttpRequest,
+    state: &AppState,
+    body: &mut web::Payload,
+) -> Result<String, ApiError> {
+    let mime = content_type(req)?;
+    let kind = MediaKind::of_mime(&mime).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::ParameterValueInvalid,
+            format!("Media type '{mime}' is not supported"),
+        )
+    })?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut writer = MediaWriter::create(&state.settings.media_dir, &id)
+        .await
+        .map_err(not_writable)?;
+    if let Err(e) = copy_body(body, &mut writer, kind).await {
+        writer.discard().await;
+        return Err(e);
+    }
+    if writer.size() == 0 {
+        writer.discard().await;
+        return Err(ApiError::new(
+            ErrorCode::RequiredParameterMissing,
+            "Request had no (empty) content",
+        ));
+    }
+    let written = writer.finish().await.map_err(not_writable)?;
+    let now = chrono::Utc::now().timestamp();
+    let record = MediaRecord {
+        id: id.clone(),
+        mime_type: mime,
+        sha256: written.sha256,
+        size_bytes: i64::try_from(written.size).unwrap_or(i64::MAX),
+        created_at: now,
+        last_used_at: now,
+    };
+    if let Err(e) = state.store.insert_media(record).await {
+        let _ = media::remove_file(&state.settings.media_dir, &id).await;
+        return Err(match e {
+            StoreError::Conflict => ApiError::new(
+                ErrorCode::ResourceAlreadyExists,
+                "Possible id conflict. Try again",
+            ),
+            other => database_failure(other),
+        });
+    }
+    Ok(id)
+}
+
+fn content_type(req: &HttpRequest) -> Result<String, ApiError> {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| ApiError::new(ErrorCode::RequiredParameterMissing, "Content-Type missing"))
+}
+
+/// Streams the body into the file, stopping at the first byte over the limit.
+async fn copy_body(
+    body: &mut web::Payload,
+    writer: &mut MediaWriter,
+    kind: MediaKind,
+) -> Result<(), ApiError> {
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(
+                ErrorCode::RequestNotValid,
+                format!("Reading the upload failed: {e}"),
+            )
+        })?;
+        let size = writer.size() + chunk.len() as u64;
+        if size > MAX_UPLOAD_BYTES {
+            return Err(ApiError::new(
+                ErrorCode::ParameterValueInvalid,
+                "Request content exceeds size of 100 MB",
+            ));
+        }
+        if size > kind.max_bytes() {
+            return Err(ApiError::new(
+                ErrorCode::ParameterValueInvalid,
+                format!(
+                    "Media of type {} exceeds the {} limit",
+                    kind.as_str(),
+                    kind.limit_text()
+                ),
+            ));
+        }
+        writer.write(&chunk).await.map_err(not_writable)?;
+    }
+    Ok(())
+}
+
+/// `GET /v1/media/{id}`: the bytes with their type; an unknown id is an empty 404 (spec §5.2).
+pub async fn download(
+    _caller: AuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let Some(record) = find(&state, &id).await? else {
+        return Ok(HttpResponse::NotFound().finish());
+    };
+    let file = match tokio::fs::File::open(media::file_path(&state.settings.media_dir, &id)).await {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ApiError::new(
+                ErrorCode::ResourceNotFound,
+                format!("File with id {id} not found"),
+            ))
+        }
+        Err(e) => return Err(ApiError::internal(format!("Reading media failed: {e}"))),
+    };
+    let stream = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024);
+    Ok(HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, record.mime_type))
+        .insert_header((CONTENT_DISPOSITION, "attachment"))
+        .no_chunking(u64::try_from(record.size_bytes).unwrap_or(0))
+        .streaming(stream))
+}
+
+/// `DELETE /v1/media/{id}`: the record and the file; an unknown id is 404/1006.
+pub async fn delete(
+    _caller: AuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let not_found = || {
+        ApiError::new(
+            ErrorCode::ResourceNotFound,
+            format!("Media '{id}' not found"),
+        )
+    };
+    if !media::is_media_id(&id) {
+        return Err(not_found());
+    }
+    if !state
+        .store
+        .delete_media(&id)
+        .await
+        .map_err(database_failure)?
+    {
+        return Err(not_found());
+    }
+    media::remove_file(&state.settings.media_dir, &id)
+        .await
+        .map_err(|e| ApiError::internal(format!("Deleting the media file failed: {e}")))?;
+    Ok(HttpResponse::Ok().json(meta_only(Meta::current_webapp())))
+}
+
+async fn find(state: &AppState, id: &str) -> Result<Option<MediaRecord>, ApiError> {
+    if !media::is_media_id(id) {
+        return Ok(None);
+    }
+    state.store.find_media(id).await.map_err(database_failure)
+}
+
+fn not_writable(err: std::io::Error) -> ApiError {
+    tracing::error!("writing to the media directory failed: {err}");
+    ApiError::new(
+        ErrorCode::AccessDenied,
+        "Media directory is not writable. Please check permissions",
+    )
+}
+
+fn database_failure(err: StoreError) -> ApiError {
+    tracing::error!("database error: {err}");
+    ApiError::new(ErrorCode::DatabaseError, "Database operation failed")
+}
