@@ -88,6 +88,20 @@ pub fn file_path(media_dir: &Path, id: &str) -> PathBuf {
     media_dir.join("shared").join(id)
 }
 
+/// A UUID-shaped id derived from `seed`: the same inbound message always gets the same local
+/// media id, so a download repeated after a crash overwrites instead of leaving an orphan.
+pub fn derived_id(seed: &str) -> String {
+    let h = hex(ring::digest::digest(&SHA256, seed.as_bytes()).as_ref());
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
 /// Lower-case hex of a digest.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -216,6 +230,9 @@ mod tests {
             written.sha256,
             "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
         );
-        assert_eq!(std::fs::read(file_path(dir.path(), "abc")).unwrap(), b"hello world");
+        assert_eq!(
+            std::fs::read(file_path(dir.path(), "abc")).unwrap(),
+            b"hello world"
+        );
     }
 }

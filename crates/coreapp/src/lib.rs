@@ -11,8 +11,10 @@
 pub mod account;
 pub mod contacts;
 pub mod conversations;
+pub mod identity;
 pub mod inbound;
 pub mod lifecycle;
+pub mod media;
 pub mod messages;
 pub mod network;
 pub mod rpc;
@@ -64,12 +66,15 @@ pub async fn start_with_store(
     wa_common::tls::install_crypto_provider();
     let app_settings = settings::SettingsHandle::load(&store).await?;
     let stats = Arc::new(stats::CoreStats::new()?);
-    let state = web::Data::new(CoreState::new(
-        store.clone(),
-        app_settings.clone(),
-        settings.coreapp.clone(),
-        stats.clone(),
-    ));
+    let state = web::Data::new(
+        CoreState::new(
+            store.clone(),
+            app_settings.clone(),
+            settings.coreapp.clone(),
+            stats.clone(),
+        )
+        .with_media_dir(settings.media_dir.clone()),
+    );
     let pending = web::Data::new(account::PendingRegistration::default());
     let app_state = state.clone();
     let (store_data, settings_data) = (

@@ -43,6 +43,9 @@ pub async fn send(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpR
         return Err(not_ready("message send"));
     }
     state.stats.check_overload(&state.config)?;
+    crate::identity::check_acknowledged(&state, &send.to).await?;
+    let mut send = send;
+    crate::media::resolve_media(&state, &mut send.network_message).await?;
     let id = ids::outbound_message_id(&send.to);
     let message = OutboundMessage {
         id: id.clone(),

@@ -26,6 +26,8 @@ pub struct CoreState {
     pub webhook_wake: Arc<Notify>,
     /// The in-memory statistics of `GET /v1/stats/app`.
     pub stats: Arc<CoreStats>,
+    /// The shared media volume (`settings.media_dir`).
+    pub media_dir: std::path::PathBuf,
 }
 
 impl CoreState {
@@ -46,7 +48,14 @@ impl CoreState {
             send_wake: Notify::new(),
             webhook_wake: Arc::new(Notify::new()),
             stats,
+            media_dir: std::path::PathBuf::from("/usr/local/wamedia"),
         }
+    }
+
+    /// The media volume the webapp writes uploads to and inbound media are downloaded to.
+    pub fn with_media_dir(mut self, media_dir: std::path::PathBuf) -> Self {
+        self.media_dir = media_dir;
+        self
     }
 
     pub fn gateway(&self) -> GatewayStatus {

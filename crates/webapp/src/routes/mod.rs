@@ -37,6 +37,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/v1/messages/{id}").route(web::put().to(relayed::user_with_body)))
         .service(resource("/v1/media").route(web::post().to(media::upload)))
         .service(
+            resource("/v1/contacts/{wa_id}/identity")
+                .route(web::get().to(relayed::user_without_body))
+                .route(web::put().to(relayed::user_with_body)),
+        )
+        .service(
             resource("/v1/media/{id}")
                 .route(web::get().to(media::download))
                 .route(web::delete().to(media::delete)),
