@@ -65,6 +65,11 @@ impl Service {
         }
     }
 
+    /// The process id, e.g. to read its memory use from `/proc/<pid>/status`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }

@@ -62,7 +62,12 @@ fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(consumer_burst),
         )
         .route("/control/businesses/{wa_id}", web::get().to(business))
-        .route("/control/media", web::post().to(upload_media))
+        .service(
+            web::resource("/control/media")
+                // A consumer's attachment may be as big as a document (100 MB).
+                .app_data(web::PayloadConfig::new(128 * 1024 * 1024))
+                .route(web::post().to(upload_media)),
+        )
         .route("/control/media/{id}", web::get().to(media_info))
         .route("/control/media/{id}/bytes", web::get().to(media_bytes))
         .route(
