@@ -11,6 +11,7 @@
 pub mod account;
 pub mod contacts;
 pub mod conversations;
+pub mod gc;
 pub mod identity;
 pub mod inbound;
 pub mod lifecycle;

@@ -17,6 +17,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/messages/{id}", web::put().to(messages::mark_read))
         .route("/v1/stats/app", web::get().to(stats::app))
         .route(
+            "/v1/services/message/gc",
+            web::put().to(crate::gc::message_gc),
+        )
+        .route("/v1/services/media/gc", web::put().to(crate::gc::media_gc))
+        .route(
             "/v1/contacts/{wa_id}/identity",
             web::get().to(crate::identity::get),
         )

@@ -332,3 +332,137 @@ fn a_100_mb_upload_streams_with_bounded_memory() {
     assert!(web < bound, "webapp peak RSS {web} bytes");
     assert!(core < bound, "coreapp peak RSS {core} bytes");
 }
+
+/// Media providers (spec onprem-rest §8.5) and the garbage collectors (§8.12): media unused for
+/// 30 days and old messages go, each collection reports by webhook; recent ones stay.
+fn providers_and_garbage_collection(backend: Backend) {
+    let db = TestDb::new(backend);
+    let media_dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start();
+    let stack = Messaging::start(&stack_env(&db, &media_dir), FAST_PHONES, &receiver.url());
+    let (api, admin) = (stack.api(), Some(stack.admin.as_str()));
+    let path = "/v1/settings/application/media/providers";
+
+    let bearer =
+        json!([{ "name": "my-api", "type": "www", "config": { "bearer": "token-value" } }]);
+    api.call("POST", path, admin, Some(bearer))
+        .expect_status(200);
+    let basic = json!([{ "name": "my-cdn", "type": "www",
+                         "config": { "basic": { "username": "u", "password": "p" } } }]);
+    api.call("POST", path, admin, Some(basic))
+        .expect_status(200);
+    let r = api.call("GET", path, admin, None);
+    r.expect_status(200);
+    assert_eq!(
+        r.body["settings"]["application"]["media"]["providers"],
+        json!([{ "name": "my-api", "type": "www", "config": { "bearer": "token-value" } },
+               { "name": "my-cdn", "type": "www", "config": { "basic": { "username": "u", "password": "p" } } }])
+    );
+    let two = json!([{ "name": "a" }, { "name": "b" }]);
+    let r = api.call("POST", path, admin, Some(two));
+    r.expect_error(400, 1009);
+    assert_eq!(r.details(), "Can only add 1 config at a time");
+    api.call(
+        "POST",
+        path,
+        admin,
+        Some(json!([{ "type": "www", "config": { "bearer": "t" } }])),
+    )
+    .expect_error(400, 1008);
+    api.call(
+        "POST",
+        path,
+        admin,
+        Some(json!([{ "name": "x", "type": "ftp", "config": { "bearer": "t" } }])),
+    )
+    .expect_error(400, 1009);
+    api.call("DELETE", &format!("{path}/my-api"), admin, None)
+        .expect_status(200);
+    api.call("DELETE", &format!("{path}/my-api"), admin, None)
+        .expect_error(404, 1006);
+    let r = api.call("GET", path, admin, None);
+    assert_eq!(
+        r.body["settings"]["application"]["media"]["providers"][0]["name"],
+        "my-cdn"
+    );
+
+    // One fresh upload, one that has not been used for 31 days.
+    let fresh = upload(&stack, Some("image/png"), vec![7u8; 1000]);
+    let fresh_id = fresh.body["media"][0]["id"].as_str().unwrap().to_string();
+    let stale = upload(&stack, Some("image/png"), vec![8u8; 1000]);
+    let stale_id = stale.body["media"][0]["id"].as_str().unwrap().to_string();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let store = runtime
+        .block_on(wa_store::Store::connect(&db.config()))
+        .unwrap();
+    let month_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        - 31 * 24 * 3600;
+    runtime.block_on(async {
+        store.delete_media(&stale_id).await.unwrap();
+        let record = wa_store::MediaRecord {
+            id: stale_id.clone(),
+            mime_type: "image/png".into(),
+            sha256: "00".repeat(32),
+            size_bytes: 1000,
+            created_at: month_ago,
+            last_used_at: month_ago,
+        };
+        store.insert_media(record).await.unwrap();
+        let old = wa_store::InboundMessage {
+            id: "ABGGold".into(),
+            from: "16315550111".into(),
+            msg_type: "text".into(),
+            payload: "{}".into(),
+            received_ms: month_ago * 1000,
+        };
+        let callback = wa_store::NewCallback {
+            event_key: "inbound:ABGGold".into(),
+            kind: "inbound_message".into(),
+            body: json!({ "messages": [ { "id": "ABGGold" } ] }).to_string(),
+        };
+        store.insert_inbound(old, callback).await.unwrap();
+    });
+
+    let r = api.call("PUT", "/v1/services/media/gc", admin, None);
+    r.expect_status(200);
+    assert_eq!(
+        r.body["services"],
+        json!({ "media": { "gc": { "status": "processing" } } })
+    );
+    receiver.wait_until(WAIT, "the media gc webhook", |b| {
+        b.contains(&json!({ "services": [ { "media": { "gc": { "items_deleted": 1, "status": "complete" } } } ] }))
+    });
+    assert_eq!(download(&stack, &stale_id).0, 404);
+    assert!(!media_dir.path().join("shared").join(&stale_id).exists());
+    assert_eq!(download(&stack, &fresh_id).0, 200);
+
+    let r = api.call("PUT", "/v1/services/message/gc", admin, None);
+    r.expect_status(200);
+    assert_eq!(
+        r.body["services"],
+        json!({ "message": { "gc": { "status": "processing" } } })
+    );
+    receiver.wait_until(WAIT, "the message gc webhook", |b| {
+        b.contains(&json!({ "services": [ { "message": { "gc": { "messages_deleted": 1, "status": "complete" } } } ] }))
+    });
+    let gone = runtime.block_on(store.find_message("ABGGold")).unwrap();
+    assert!(gone.is_none());
+}
+
+#[test]
+fn providers_and_garbage_collection_on_sqlite() {
+    providers_and_garbage_collection(Backend::Sqlite);
+}
+
+#[test]
+fn providers_and_garbage_collection_on_mysql() {
+    providers_and_garbage_collection(Backend::Mysql);
+}
+
+#[test]
+fn providers_and_garbage_collection_on_postgres() {
+    providers_and_garbage_collection(Backend::Postgres);
+}

@@ -15,6 +15,7 @@ mod conversations;
 mod dialect;
 mod error;
 mod first_writer;
+mod gc;
 mod identities;
 mod media;
 mod messages;

@@ -205,3 +205,116 @@ fn database_failure(err: StoreError) -> ApiError {
     tracing::error!("database error: {err}");
     ApiError::new(ErrorCode::DatabaseError, "Database operation failed")
 }
+
+/// Config value holding the media providers (read by the coreapp when it fetches a `link`).
+const PROVIDERS_CONFIG: &str = "media_providers";
+
+/// `GET /v1/settings/application/media/providers` (administrators).
+pub async fn providers(
+    caller: AuthUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let providers = stored_providers(&state).await?;
+    Ok(HttpResponse::Ok().json(payload(
+        "settings",
+        json!({ "application": { "media": { "providers": providers } } }),
+        Meta::current_webapp(),
+    )))
+}
+
+/// `POST .../media/providers` with an array of exactly one provider: added, or replacing the
+/// provider of the same name.
+pub async fn add_provider(
+    caller: AuthUser,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let parsed: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|_| ApiError::invalid_json())?;
+    let provider = match parsed.as_array().map(Vec::as_slice) {
+        Some([one]) => valid_provider(one)?,
+        _ => {
+            return Err(ApiError::new(
+                ErrorCode::ParameterValueInvalid,
+                "Can only add 1 config at a time",
+            ))
+        }
+    };
+    let mut providers = stored_providers(&state).await?;
+    providers.retain(|p| p["name"] != provider["name"]);
+    providers.push(provider);
+    save_providers(&state, &providers).await?;
+    Ok(HttpResponse::Ok().json(meta_only(Meta::current_webapp())))
+}
+
+/// `DELETE .../media/providers/{name}`; an unknown name is 404/1006.
+pub async fn delete_provider(
+    caller: AuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let name = path.into_inner();
+    let mut providers = stored_providers(&state).await?;
+    let before = providers.len();
+    providers.retain(|p| p["name"] != name.as_str());
+    if providers.len() == before {
+        return Err(ApiError::new(
+            ErrorCode::ResourceNotFound,
+            format!("Media provider '{name}' not found"),
+        ));
+    }
+    save_providers(&state, &providers).await?;
+    Ok(HttpResponse::Ok().json(meta_only(Meta::current_webapp())))
+}
+
+/// `name`, `type` (`www` or `everstore`) and `config` (`basic` with username and password, or
+/// `bearer`), checked field by field with the On-Prem codes.
+fn valid_provider(value: &serde_json::Value) -> Result<serde_json::Value, ApiError> {
+    let object = value
+        .as_object()
+        .ok_or_else(|| ApiError::invalid_parameter("providers", &value.to_string()))?;
+    let text = |name: &str| match object.get(name) {
+        None | Some(serde_json::Value::Null) => Err(ApiError::missing_parameter(name)),
+        Some(serde_json::Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
+        Some(other) => Err(ApiError::invalid_parameter(name, &other.to_string())),
+    };
+    let name = text("name")?;
+    let kind = text("type")?;
+    if kind != "www" && kind != "everstore" {
+        return Err(ApiError::invalid_parameter("type", &kind));
+    }
+    let config = match object.get("config") {
+        None | Some(serde_json::Value::Null) => return Err(ApiError::missing_parameter("config")),
+        Some(config) => config,
+    };
+    let basic = &config["basic"];
+    let valid_config = config["bearer"].as_str().is_some_and(|t| !t.is_empty())
+        || (basic["username"].is_string() && basic["password"].is_string());
+    if !valid_config {
+        return Err(ApiError::invalid_parameter("config", &config.to_string()));
+    }
+    Ok(json!({ "name": name, "type": kind, "config": config }))
+}
+
+async fn stored_providers(state: &AppState) -> Result<Vec<serde_json::Value>, ApiError> {
+    let stored = state
+        .store
+        .get_config_value(PROVIDERS_CONFIG)
+        .await
+        .map_err(database_failure)?;
+    Ok(stored
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default())
+}
+
+async fn save_providers(state: &AppState, providers: &[serde_json::Value]) -> Result<(), ApiError> {
+    let value = serde_json::Value::from(providers.to_vec()).to_string();
+    state
+        .store
+        .put_config_value(PROVIDERS_CONFIG, value)
+        .await
+        .map_err(database_failure)
+}

@@ -37,6 +37,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/v1/messages/{id}").route(web::put().to(relayed::user_with_body)))
         .service(resource("/v1/media").route(web::post().to(media::upload)))
         .service(
+            resource("/v1/settings/application/media/providers")
+                .route(web::get().to(media::providers))
+                .route(web::post().to(media::add_provider)),
+        )
+        .service(
+            resource("/v1/settings/application/media/providers/{name}")
+                .route(web::delete().to(media::delete_provider)),
+        )
+        .service(
+            resource("/v1/services/message/gc").route(web::put().to(relayed::admin_without_body)),
+        )
+        .service(
+            resource("/v1/services/media/gc").route(web::put().to(relayed::admin_without_body)),
+        )
+        .service(
             resource("/v1/contacts/{wa_id}/identity")
                 .route(web::get().to(relayed::user_without_body))
                 .route(web::put().to(relayed::user_with_body)),
