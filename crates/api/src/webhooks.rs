@@ -137,6 +137,21 @@ mod tests {
     }
 
     #[test]
+    fn unsupported_inbound_types_become_the_unknown_fixture() {
+        let poll = json!({"type": "poll", "poll": {"q": "?"}, "context": {"id": "gBGG"}});
+        assert_eq!(
+            supported_inbound(poll),
+            json!({"type": "unknown", "context": {"id": "gBGG"},
+                   "errors": [{"code": 501, "details": "Message type is not currently supported",
+                               "title": "Unknown message type"}]})
+        );
+        let reaction =
+            json!({"type": "reaction", "reaction": {"message_id": "gBGG", "emoji": "❤"}});
+        assert_eq!(supported_inbound(reaction.clone()), reaction);
+        assert_eq!(supported_inbound(json!({}))["type"], "unknown");
+    }
+
+    #[test]
     fn sent_status_with_conversation_and_pricing() {
         let conv = ConversationInfo {
             id: "532b57b5f6e63595ccd74c6010e5c5c7".into(),
