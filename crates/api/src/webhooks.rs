@@ -33,6 +33,46 @@ pub fn inbound_message(
     })
 }
 
+/// Inbound message types the API delivers as they are (spec onprem-messaging §7.4).
+pub const INBOUND_TYPES: &[&str] = &[
+    "text",
+    "image",
+    "audio",
+    "voice",
+    "video",
+    "document",
+    "sticker",
+    "location",
+    "contacts",
+    "button",
+    "interactive",
+    "system",
+    "reaction",
+    "order",
+    "unknown",
+];
+
+/// A message of a type the API does not deliver becomes the `unknown` message with error 501,
+/// in the form of the real fixture (spec §7.4); anything else is returned unchanged.
+pub fn supported_inbound(message: Value) -> Value {
+    let known = message["type"]
+        .as_str()
+        .is_some_and(|t| INBOUND_TYPES.contains(&t) && t != "unknown");
+    if known {
+        return message;
+    }
+    let mut unknown = json!({ "type": "unknown" });
+    if let Some(context) = message.get("context") {
+        unknown["context"] = context.clone();
+    }
+    unknown["errors"] = json!([{
+        "code": 501,
+        "details": "Message type is not currently supported",
+        "title": "Unknown message type",
+    }]);
+    unknown
+}
+
 /// A status of an outbound message. `conversation` and `pricing` accompany sent, delivered and
 /// read; `errors` accompany failed.
 pub fn status(
@@ -94,6 +134,21 @@ mod tests {
                                 "text": { "body": "Hello this is an answer" } } ]
             })
         );
+    }
+
+    #[test]
+    fn unsupported_inbound_types_become_the_unknown_fixture() {
+        let poll = json!({"type": "poll", "poll": {"q": "?"}, "context": {"id": "gBGG"}});
+        assert_eq!(
+            supported_inbound(poll),
+            json!({"type": "unknown", "context": {"id": "gBGG"},
+                   "errors": [{"code": 501, "details": "Message type is not currently supported",
+                               "title": "Unknown message type"}]})
+        );
+        let reaction =
+            json!({"type": "reaction", "reaction": {"message_id": "gBGG", "emoji": "❤"}});
+        assert_eq!(supported_inbound(reaction.clone()), reaction);
+        assert_eq!(supported_inbound(json!({}))["type"], "unknown");
     }
 
     #[test]

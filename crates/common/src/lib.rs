@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod media;
 pub mod metrics;
 pub mod storage;
 pub mod telemetry;

@@ -128,7 +128,7 @@ async fn run_lane(state: Arc<CoreState>, client: NetClient, mut work: mpsc::Rece
 async fn store_until_done(state: &CoreState, client: &NetClient, id: u64, push: &Push) -> bool {
     let mut pause = RETRY_FIRST;
     loop {
-        match store_push(state, push).await {
+        match store_push(state, client, push).await {
             Ok(()) => return true,
             Err(e) => tracing::error!("storing push {id} failed, retrying in {pause:?}: {e}"),
         }
@@ -143,7 +143,16 @@ async fn store_until_done(state: &CoreState, client: &NetClient, id: u64, push: 
 const RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(100);
 const RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(5);
 
-async fn store_push(state: &CoreState, push: &Push) -> Result<(), StoreError> {
+/// Why a push could not be stored yet; either way it is retried.
+#[derive(Debug, thiserror::Error)]
+enum PushError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("downloading its media: {0}")]
+    Network(#[from] crate::network::SessionError),
+}
+
+async fn store_push(state: &CoreState, client: &NetClient, push: &Push) -> Result<(), PushError> {
     match push.clone() {
         Push::Inbound {
             id,
@@ -151,14 +160,19 @@ async fn store_push(state: &CoreState, push: &Push) -> Result<(), StoreError> {
             profile_name,
             timestamp,
             message,
-        } => store_inbound(state, &id, &from, &profile_name, timestamp, message).await,
+        } => {
+            let mut message = message;
+            crate::media::receive_inbound_media(state, client, &id, &mut message).await?;
+            crate::identity::on_inbound(state, &from, &mut message).await?;
+            Ok(store_inbound(state, &id, &from, &profile_name, timestamp, message).await?)
+        }
         Push::Receipt {
             message_id,
             recipient,
             status,
             timestamp,
             error,
-        } => store_receipt(state, &message_id, &recipient, status, timestamp, error).await,
+        } => Ok(store_receipt(state, &message_id, &recipient, status, timestamp, error).await?),
         Push::BacklogDone => Ok(()),
     }
 }
@@ -171,6 +185,7 @@ async fn store_inbound(
     timestamp: i64,
     message: serde_json::Value,
 ) -> Result<(), StoreError> {
+    let message = webhooks::supported_inbound(message);
     let msg_type = message["type"].as_str().unwrap_or("unknown").to_string();
     let body = webhooks::inbound_message(from, profile_name, id, timestamp, &message);
     let callback = NewCallback {

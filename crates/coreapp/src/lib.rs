@@ -16,9 +16,12 @@ pub mod contacts;
 pub mod conversations;
 pub mod delivery;
 pub mod expiry;
+pub mod gc;
+pub mod identity;
 pub mod inbound;
 pub mod lifecycle;
 pub mod log_settings;
+pub mod media;
 pub mod messages;
 pub mod network;
 pub mod outbound;
@@ -75,12 +78,15 @@ pub async fn start_with_store(
     wa_common::tls::install_crypto_provider();
     let app_settings = settings::SettingsHandle::load(&store).await?;
     let stats = Arc::new(stats::CoreStats::new()?);
-    let state = web::Data::new(CoreState::new(
-        store.clone(),
-        app_settings.clone(),
-        settings.coreapp.clone(),
-        stats.clone(),
-    ));
+    let state = web::Data::new(
+        CoreState::new(
+            store.clone(),
+            app_settings.clone(),
+            settings.coreapp.clone(),
+            stats.clone(),
+        )
+        .with_media_dir(settings.media_dir.clone()),
+    );
     let pending = web::Data::new(account::PendingRegistration::default());
     let app_state = state.clone();
     let (store_data, settings_data) = (

@@ -18,7 +18,7 @@ pub use crate::delivery::delivery_worker;
 
 pub async fn send(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let request = body_object(&body)?;
-    let send = outbound::validate(&request, state.registered_number().await?.as_deref())?;
+    let mut send = outbound::validate(&request, state.registered_number().await?.as_deref())?;
     if !state.is_ready() {
         return Err(not_ready("message send"));
     }
@@ -26,6 +26,8 @@ pub async fn send(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpR
     if let Some(template) = &send.template {
         crate::templates::check(&state, template).await?;
     }
+    crate::identity::check_acknowledged(&state, &send.to).await?;
+    crate::media::resolve_media(&state, &mut send.network_message).await?;
     let id = ids::outbound_message_id(&send.to);
     let created_ms = now_ms();
     let (network_message, expires_ms) = with_expiry(&state, &send, created_ms);

@@ -16,6 +16,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/messages", web::post().to(messages::send))
         .route("/v1/messages/{id}", web::put().to(messages::mark_read))
         .route("/v1/stats/app", web::get().to(stats::app))
+        .route(
+            "/v1/services/message/gc",
+            web::put().to(crate::gc::message_gc),
+        )
+        .route("/v1/services/media/gc", web::put().to(crate::gc::media_gc))
+        .route(
+            "/v1/contacts/{wa_id}/identity",
+            web::get().to(crate::identity::get),
+        )
+        .route(
+            "/v1/contacts/{wa_id}/identity",
+            web::put().to(crate::identity::acknowledge),
+        )
         .route("/v1/stats/db", web::get().to(stats::db))
         .route("/v1/templates", web::get().to(crate::templates::list))
         .route("/v1/support", web::get().to(crate::support::get))

@@ -37,6 +37,8 @@ pub struct CoreState {
     pub two_step_push: tokio::sync::Mutex<()>,
     /// The CA bundle webhooks trust besides the built-in roots; the dispatcher follows it.
     pub webhook_ca: tokio::sync::watch::Sender<Option<String>>,
+    /// The shared media volume (`settings.media_dir`).
+    pub media_dir: std::path::PathBuf,
 }
 
 impl CoreState {
@@ -63,7 +65,14 @@ impl CoreState {
             profile_push: tokio::sync::Mutex::new(()),
             two_step_push: tokio::sync::Mutex::new(()),
             webhook_ca: tokio::sync::watch::Sender::new(None),
+            media_dir: std::path::PathBuf::from("/usr/local/wamedia"),
         }
+    }
+
+    /// The media volume the webapp writes uploads to and inbound media are downloaded to.
+    pub fn with_media_dir(mut self, media_dir: std::path::PathBuf) -> Self {
+        self.media_dir = media_dir;
+        self
     }
 
     pub fn gateway(&self) -> GatewayStatus {

@@ -97,6 +97,25 @@ pub enum Request {
     /// Enable (`Some`) or disable (`None`) two-step verification: re-registering the number then
     /// requires this 6-digit PIN.
     SetTwoStep { pin: Option<String> },
+    /// One piece of a media file the business is about to send, at `offset` (chunks keep every
+    /// frame far below [`MAX_FRAME_BYTES`] whatever the file's size).
+    UploadMediaChunk {
+        id: String,
+        offset: u64,
+        bytes_b64: String,
+    },
+    /// The last chunk of `id` was sent; the network checks the digest and keeps the file.
+    UploadMediaDone {
+        id: String,
+        mime_type: String,
+        sha256: String,
+    },
+    /// Up to `max_bytes` of media `id` (a consumer's upload) from `offset`.
+    DownloadMediaChunk {
+        id: String,
+        offset: u64,
+        max_bytes: u64,
+    },
 }
 
 /// What consumers see of a business: `about`, the photo and the business profile fields.
@@ -111,6 +130,9 @@ pub struct BusinessProfile {
     #[serde(default)]
     pub business: serde_json::Value,
 }
+
+/// Largest media chunk either side puts in one frame (before base64).
+pub const MEDIA_CHUNK_BYTES: u64 = 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credentials {
@@ -156,6 +178,13 @@ pub enum Response {
     /// First-party sticker packs: `{"id","publisher","name","stickers":[{"index","id","emojis"}]}`.
     StickerPacks {
         packs: Vec<serde_json::Value>,
+    },
+    /// A piece of a media file; `bytes_b64` is empty past the end.
+    MediaChunk {
+        mime_type: String,
+        sha256: String,
+        total_bytes: u64,
+        bytes_b64: String,
     },
 }
 

@@ -8,7 +8,7 @@ use crate::network::Network;
 use crate::phone;
 use crate::templates::TemplateInput;
 use actix_web::dev::Server;
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::net::SocketAddr;
@@ -90,6 +90,18 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/control/businesses/{wa_id}/profile",
             web::get().to(business_profile),
+        )
+        .service(
+            web::resource("/control/media")
+                // A consumer's attachment may be as big as a document (100 MB).
+                .app_data(web::PayloadConfig::new(128 * 1024 * 1024))
+                .route(web::post().to(upload_media)),
+        )
+        .route("/control/media/{id}", web::get().to(media_info))
+        .route("/control/media/{id}/bytes", web::get().to(media_bytes))
+        .route(
+            "/control/consumers/{wa_id}/identity",
+            web::post().to(change_identity),
         );
 }
 
@@ -171,6 +183,8 @@ async fn consumer_message(
             "type is required (text, image, location, ...)".into(),
         ));
     }
+    crate::media::attach_consumer_media(&state.network.media, &mut message)
+        .map_err(ControlError::BadRequest)?;
     let message = Value::Object(message);
     let ids = state
         .network
@@ -375,4 +389,69 @@ async fn delete_template(state: State, path: web::Path<(String, String, String)>
         .network
         .delete_template((&namespace, &name, &language))?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// A consumer "uploads" a file (raw body, its `Content-Type`) to attach to a later message.
+async fn upload_media(state: State, req: HttpRequest, body: web::Bytes) -> Reply {
+    let mime = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream");
+    let view = state.network.media.consumer_upload(mime, body.to_vec());
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// What the network holds under a media id (businesses' sends and consumers' uploads).
+async fn media_info(state: State, path: web::Path<String>) -> Reply {
+    state
+        .network
+        .media
+        .view(&path)
+        .map(|view| HttpResponse::Ok().json(view))
+        .ok_or_else(|| ControlError::NotFound(format!("no media '{path}'")))
+}
+
+async fn media_bytes(state: State, path: web::Path<String>) -> Reply {
+    let media = state
+        .network
+        .media
+        .get(&path)
+        .ok_or_else(|| ControlError::NotFound(format!("no media '{path}'")))?;
+    Ok(HttpResponse::Ok()
+        .content_type(media.mime_type)
+        .body(media.bytes))
+}
+
+#[derive(Deserialize, Default)]
+struct IdentityChange {
+    to: Option<String>,
+    hash: Option<String>,
+}
+
+/// The consumer reinstalled WhatsApp or changed phones: a new identity (security code), and a
+/// `user_identity_changed` system message to the business.
+async fn change_identity(
+    state: State,
+    path: web::Path<String>,
+    body: Option<web::Json<IdentityChange>>,
+) -> Reply {
+    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    let wa_id = valid_wa_id(&path)?;
+    let hash = body.hash.unwrap_or_else(crate::media::new_identity_hash);
+    let name = state.network.consumer_view(&wa_id).name;
+    let created_ms = crate::ids::now_epoch().saturating_mul(1000);
+    let message = json!({
+        "type": "system",
+        "system": {
+            "body": format!("User {name}'s security code changed"),
+            "customer": wa_id,
+            "type": "user_identity_changed",
+        },
+        "identity": { "acknowledged": false, "created_timestamp": created_ms, "hash": hash },
+    });
+    let ids = state
+        .network
+        .consumer_sends(&wa_id, body.to.as_deref(), 1, |_| message.clone())?;
+    Ok(HttpResponse::Created().json(json!({ "id": ids.first(), "hash": hash })))
 }

@@ -11,6 +11,7 @@ mod directory;
 mod errors;
 mod ids;
 mod limits;
+mod media;
 mod messaging;
 mod network;
 mod outage;

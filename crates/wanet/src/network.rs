@@ -23,6 +23,8 @@ pub struct Network {
     world: Mutex<World>,
     pub rules: Rules,
     pub certs: CertAuthority,
+    /// Media files in transit (uploads of businesses and consumers).
+    pub media: crate::media::MediaStore,
 }
 
 pub struct World {
@@ -142,6 +144,7 @@ impl Network {
             }),
             rules,
             certs: CertAuthority::new(),
+            media: crate::media::MediaStore::default(),
         }
     }
 

@@ -237,6 +237,21 @@ impl Session {
             Request::GetStickerPacks => Ok(crate::stickers::first_party()),
             Request::SetProfile { profile } => network.set_profile(business, profile),
             Request::SetTwoStep { pin } => network.set_two_step(business, pin),
+            Request::UploadMediaChunk {
+                id,
+                offset,
+                bytes_b64,
+            } => network.media.upload_chunk(&id, offset, &bytes_b64),
+            Request::UploadMediaDone {
+                id,
+                mime_type,
+                sha256,
+            } => network.media.upload_done(&id, &mime_type, &sha256),
+            Request::DownloadMediaChunk {
+                id,
+                offset,
+                max_bytes,
+            } => network.media.download_chunk(&id, offset, max_bytes),
             // Answered by `dispatch` before authentication matters; kept total without a panic.
             Request::Hello { .. } | Request::RequestCode { .. } | Request::Register { .. } => {
                 Err(access_denied("unexpected request"))

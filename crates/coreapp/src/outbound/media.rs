@@ -1,5 +1,6 @@
 //! `image`, `audio`, `video`, `document`, `sticker` by `id` or `link` (spec §2.4.2). Only the
-//! shape is checked here; the media bytes are resolved at delivery (see [`resolve_media`]).
+//! shape is checked here; the media bytes are resolved after validation by
+//! `crate::media::resolve_media` (an unknown `id` → 404, a `link` fetched through its provider).
 
 use super::fields::{
     exactly_one, limited_str, optional_object, optional_str, reject, required_str, url, Object,
@@ -48,15 +49,7 @@ pub fn media_object(kind: &str, media: &Object) -> Result<Value, ApiError> {
     if let Some(filename) = optional_str(media, "filename")? {
         out.insert("filename".into(), filename.into());
     }
-    resolve_media(kind, &out)?;
     Ok(Value::Object(out))
-}
-
-/// HOOK for the media store (`/v1/media`, built separately): an `id` must name stored media
-/// (404/1006 otherwise) and a `link` is downloaded, through its provider, before the send.
-/// Until that lands every well-formed reference is accepted and passed to the network as is.
-pub fn resolve_media(_kind: &str, _media: &Object) -> Result<(), ApiError> {
-    Ok(())
 }
 
 #[cfg(test)]

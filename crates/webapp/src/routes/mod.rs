@@ -3,6 +3,7 @@
 mod certificates;
 pub mod forward;
 mod health;
+mod media;
 pub mod monitoring;
 mod profile;
 mod relayed;
@@ -101,7 +102,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(certificates::set_webhook_ca))
                 .route(web::delete().to(certificates::delete_webhook_ca)),
         )
-        .service(resource("/v1/support").route(web::get().to(monitoring::support)));
+        .service(resource("/v1/support").route(web::get().to(monitoring::support)))
+        .service(resource("/v1/media").route(web::post().to(media::upload)))
+        .service(
+            resource("/v1/settings/application/media/providers")
+                .route(web::get().to(media::providers))
+                .route(web::post().to(media::add_provider)),
+        )
+        .service(
+            resource("/v1/settings/application/media/providers/{name}")
+                .route(web::delete().to(media::delete_provider)),
+        )
+        .service(
+            resource("/v1/services/message/gc").route(web::put().to(relayed::admin_without_body)),
+        )
+        .service(
+            resource("/v1/services/media/gc").route(web::put().to(relayed::admin_without_body)),
+        )
+        .service(
+            resource("/v1/contacts/{wa_id}/identity")
+                .route(web::get().to(relayed::user_without_body))
+                .route(web::put().to(relayed::user_with_body)),
+        )
+        .service(
+            resource("/v1/media/{id}")
+                .route(web::get().to(media::download))
+                .route(web::delete().to(media::delete)),
+        );
 }
 
 /// A resource whose other methods answer 405 in the API's JSON error shape.

@@ -1,0 +1,128 @@
+//! Contacts' identities (spec onprem-messaging §4.3): a consumer who reinstalls WhatsApp or
+//! changes phones gets a new identity, announced by a `user_identity_changed` system message.
+//! With `show_security_notifications` on, sends to that contact are refused with 1028 until the
+//! business acknowledges the new identity with `PUT /v1/contacts/{wa_id}/identity`.
+
+use crate::rpc::{body_object, required_str, store_failure};
+use crate::CoreState;
+use actix_web::{web, HttpResponse};
+use serde_json::{json, Value};
+use wa_api::envelope::{meta_only, payload};
+use wa_api::{ApiError, ErrorCode, Meta};
+use wa_store::{ContactIdentity, StoreError};
+
+/// 1028 when security notifications are on and `wa_id`'s latest identity is unacknowledged.
+pub async fn check_acknowledged(state: &CoreState, wa_id: &str) -> Result<(), ApiError> {
+    if !state.settings.current().show_security_notifications {
+        return Ok(());
+    }
+    let identity = state
+        .store
+        .find_identity(wa_id)
+        .await
+        .map_err(store_failure)?;
+    match identity {
+        Some(identity) if !identity.acknowledged => Err(ApiError::new(
+            ErrorCode::IdentityChangeAckRequired,
+            format!("The identity of {wa_id} changed; acknowledge it with PUT /v1/contacts/{wa_id}/identity"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// An inbound `user_identity_changed` notice: the new identity is recorded (unacknowledged).
+/// The message keeps its `identity` object only when security notifications are on, as
+/// On-Prem showed it.
+pub async fn on_inbound(
+    state: &CoreState,
+    from: &str,
+    message: &mut Value,
+) -> Result<(), StoreError> {
+    let Some(object) = message.as_object_mut() else {
+        return Ok(());
+    };
+    let is_identity_change = object
+        .get("system")
+        .and_then(|s| s.get("type"))
+        .and_then(Value::as_str)
+        == Some("user_identity_changed");
+    let identity = object.remove("identity");
+    if !is_identity_change {
+        return Ok(());
+    }
+    let Some(identity) = identity else {
+        return Ok(());
+    };
+    let record = ContactIdentity {
+        wa_id: from.to_string(),
+        hash: identity["hash"].as_str().unwrap_or_default().to_string(),
+        created_ms: identity["created_timestamp"].as_i64().unwrap_or_default(),
+        acknowledged: false,
+    };
+    state.store.save_identity(record).await?;
+    if state.settings.current().show_security_notifications {
+        object.insert(
+            "identity".into(),
+            json!({
+                "acknowledged": false,
+                "created_timestamp": identity["created_timestamp"],
+                "hash": identity["hash"],
+            }),
+        );
+    }
+    Ok(())
+}
+
+/// `GET /v1/contacts/{wa_id}/identity`.
+pub async fn get(
+    state: web::Data<CoreState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let wa_id = path.into_inner();
+    let identity = state
+        .store
+        .find_identity(&wa_id)
+        .await
+        .map_err(store_failure)?
+        .ok_or_else(|| unknown_identity(&wa_id))?;
+    let body = json!({
+        "hash": identity.hash,
+        "created_timestamp": identity.created_ms,
+        "acknowledged": identity.acknowledged,
+    });
+    Ok(HttpResponse::Ok().json(payload("contacts", body, Meta::current_coreapp())))
+}
+
+/// `PUT /v1/contacts/{wa_id}/identity` with `{"hash": ...}`: acknowledges the latest identity.
+pub async fn acknowledge(
+    state: web::Data<CoreState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let wa_id = path.into_inner();
+    let request = body_object(&body)?;
+    let hash = required_str(&request, "hash")?;
+    let identity = state
+        .store
+        .find_identity(&wa_id)
+        .await
+        .map_err(store_failure)?
+        .ok_or_else(|| unknown_identity(&wa_id))?;
+    if identity.hash != hash
+        || !state
+            .store
+            .acknowledge_identity(&wa_id, hash)
+            .await
+            .map_err(store_failure)?
+    {
+        return Err(ApiError::invalid_parameter("hash", hash));
+    }
+    Ok(HttpResponse::Ok().json(meta_only(Meta::current_coreapp())))
+}
+
+fn unknown_identity(wa_id: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::ResourceNotFound,
+        format!("No identity is known for contact '{wa_id}'"),
+    )
+}

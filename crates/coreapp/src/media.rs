@@ -1,0 +1,407 @@
+//! Media in messages (spec onprem-messaging §2.4.2, §5): the files of outbound media messages
+//! are handed to the network before the send is accepted, and inbound media is downloaded from
+//! the network to the media volume before its webhook. Files move in chunks of
+//! [`MEDIA_CHUNK_BYTES`], never whole.
+//!
+//! The webapp writes uploads to the shared volume itself and records them in the database
+//! (docs/architecture.md); this side reads them from there.
+
+use crate::network::{NetClient, SessionError};
+use crate::rpc::{not_ready, store_failure};
+use crate::CoreState;
+use base64::Engine;
+use serde_json::{Map, Value};
+use tokio::io::AsyncReadExt;
+use wa_api::{ApiError, ErrorCode};
+use wa_common::media::{self, MediaKind, MediaWriter, MAX_UPLOAD_BYTES};
+use wa_netproto::{Request, Response, MEDIA_CHUNK_BYTES};
+use wa_store::MediaRecord;
+
+/// Message types whose object is a media file (outbound and inbound; `voice` is inbound only).
+pub const MEDIA_TYPES: &[&str] = &["image", "audio", "voice", "video", "document", "sticker"];
+
+/// Config value holding the media providers of `/v1/settings/application/media/providers`.
+pub const PROVIDERS_CONFIG: &str = "media_providers";
+
+/// Makes the media of an outbound message available to the network: `id` must name an uploaded
+/// file (404/1006 otherwise); a `link` is downloaded first (with the named provider's
+/// credentials) and becomes an uploaded file. The object then carries `id`, `mime_type` and
+/// `sha256` for the phone. Messages without media are left alone.
+pub async fn resolve_media(state: &CoreState, message: &mut Value) -> Result<(), ApiError> {
+    let Some(kind) = message
+        .get("type")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
+        return Ok(());
+    };
+    if !MEDIA_TYPES.contains(&kind.as_str()) {
+        return Ok(());
+    }
+    let Some(object) = message.get_mut(&kind).and_then(Value::as_object_mut) else {
+        return Ok(());
+    };
+    let record = match (string_field(object, "id")?, string_field(object, "link")?) {
+        (Some(id), _) => find_uploaded(state, &id).await?,
+        (None, Some(link)) => fetch_link(state, &link, provider_name(object)?).await?,
+        (None, None) => return Ok(()),
+    };
+    let session = ready_session(state)?;
+    upload_to_network(state, &session, &record).await?;
+    let now = crate::messages::now_ms() / 1000;
+    state
+        .store
+        .touch_media(&record.id, now)
+        .await
+        .map_err(store_failure)?;
+    object.remove("link");
+    object.remove("provider");
+    object.insert("id".into(), record.id.into());
+    object.insert("mime_type".into(), record.mime_type.into());
+    object.insert("sha256".into(), record.sha256.into());
+    Ok(())
+}
+
+fn string_field(object: &Map<String, Value>, name: &str) -> Result<Option<String>, ApiError> {
+    match object.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.clone())),
+        Some(other) => Err(ApiError::invalid_parameter(name, &other.to_string())),
+    }
+}
+
+fn provider_name(object: &Map<String, Value>) -> Result<Option<String>, ApiError> {
+    match object.get("provider") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(provider)) => string_field(provider, "name"),
+        Some(other) => Err(ApiError::invalid_parameter("provider", &other.to_string())),
+    }
+}
+
+async fn find_uploaded(state: &CoreState, id: &str) -> Result<MediaRecord, ApiError> {
+    let found = if media::is_media_id(id) {
+        state.store.find_media(id).await.map_err(store_failure)?
+    } else {
+        None
+    };
+    found.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::ResourceNotFound,
+            format!("Media with id '{id}' not found"),
+        )
+    })
+}
+
+fn ready_session(state: &CoreState) -> Result<NetClient, ApiError> {
+    match state.session() {
+        Some(session) if state.is_ready() => Ok(session),
+        _ => Err(not_ready("media upload")),
+    }
+}
+
+/// Sends the file to the network chunk by chunk, then its digest.
+async fn upload_to_network(
+    state: &CoreState,
+    session: &NetClient,
+    record: &MediaRecord,
+) -> Result<(), ApiError> {
+    let path = media::file_path(&state.media_dir, &record.id);
+    let mut file = tokio::fs::File::open(&path).await.map_err(|e| {
+        ApiError::new(
+            ErrorCode::ResourceNotFound,
+            format!("File with id {} not found: {e}", record.id),
+        )
+    })?;
+    let mut buffer = vec![0u8; MEDIA_CHUNK_BYTES as usize];
+    let mut offset = 0u64;
+    loop {
+        let read = read_full(&mut file, &mut buffer).await?;
+        if read == 0 && offset > 0 {
+            break;
+        }
+        let request = Request::UploadMediaChunk {
+            id: record.id.clone(),
+            offset,
+            bytes_b64: base64::engine::general_purpose::STANDARD.encode(&buffer[..read]),
+        };
+        session.request(request).await.map_err(upload_failure)?;
+        offset += read as u64;
+        if read < buffer.len() {
+            break;
+        }
+    }
+    let done = Request::UploadMediaDone {
+        id: record.id.clone(),
+        mime_type: record.mime_type.clone(),
+        sha256: record.sha256.clone(),
+    };
+    session.request(done).await.map_err(upload_failure)?;
+    Ok(())
+}
+
+/// Fills `buffer` unless the file ends first; the number of bytes read.
+async fn read_full(file: &mut tokio::fs::File, buffer: &mut [u8]) -> Result<usize, ApiError> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        let n = file
+            .read(&mut buffer[filled..])
+            .await
+            .map_err(|e| ApiError::internal(format!("Reading media failed: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    Ok(filled)
+}
+
+fn upload_failure(err: SessionError) -> ApiError {
+    crate::messages::network_failure(err)
+}
+
+/// Downloads `link` (spec §2.4.2) into the media volume with the provider's credentials.
+async fn fetch_link(
+    state: &CoreState,
+    link: &str,
+    provider: Option<String>,
+) -> Result<MediaRecord, ApiError> {
+    let url = reqwest::Url::parse(link)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| ApiError::invalid_parameter("link", link))?;
+    let mut request = reqwest::Client::new().get(url);
+    if let Some(name) = provider {
+        request = with_credentials(state, request, &name).await?;
+    }
+    let mut response = request
+        .send()
+        .await
+        .map_err(|e| download_error(link, &e.to_string()))?;
+    if !response.status().is_success() {
+        return Err(download_error(link, &format!("HTTP {}", response.status())));
+    }
+    let mime = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream")
+        .trim()
+        .to_string();
+    let kind = MediaKind::of_mime(&mime).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::ParameterValueInvalid,
+            format!("Media type '{mime}' is not supported"),
+        )
+    })?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut writer = MediaWriter::create(&state.media_dir, &id)
+        .await
+        .map_err(|e| ApiError::internal(format!("Writing media failed: {e}")))?;
+    let limit = kind.max_bytes().min(MAX_UPLOAD_BYTES);
+    loop {
+        let chunk = match response.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(e) => {
+                writer.discard().await;
+                return Err(download_error(link, &e.to_string()));
+            }
+        };
+        if writer.size() + chunk.len() as u64 > limit {
+            writer.discard().await;
+            return Err(ApiError::new(
+                ErrorCode::ParameterValueInvalid,
+                format!(
+                    "Media of type {} exceeds the {} limit",
+                    kind.as_str(),
+                    kind.limit_text()
+                ),
+            ));
+        }
+        if let Err(e) = writer.write(&chunk).await {
+            writer.discard().await;
+            return Err(ApiError::internal(format!("Writing media failed: {e}")));
+        }
+    }
+    let written = writer
+        .finish()
+        .await
+        .map_err(|e| ApiError::internal(format!("Writing media failed: {e}")))?;
+    let now = crate::messages::now_ms() / 1000;
+    let record = MediaRecord {
+        id,
+        mime_type: mime,
+        sha256: written.sha256,
+        size_bytes: i64::try_from(written.size).unwrap_or(i64::MAX),
+        created_at: now,
+        last_used_at: now,
+    };
+    state
+        .store
+        .insert_media(record.clone())
+        .await
+        .map_err(store_failure)?;
+    Ok(record)
+}
+
+fn download_error(link: &str, why: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::ParameterValueInvalid,
+        format!("Media download from '{link}' failed: {why}"),
+    )
+}
+
+/// Adds the Basic or Bearer credentials of provider `name`; an unknown provider is 1009.
+async fn with_credentials(
+    state: &CoreState,
+    request: reqwest::RequestBuilder,
+    name: &str,
+) -> Result<reqwest::RequestBuilder, ApiError> {
+    let providers = stored_providers(state).await?;
+    let provider = providers
+        .iter()
+        .find(|p| p["name"] == name)
+        .ok_or_else(|| ApiError::invalid_parameter("provider.name", name))?;
+    let config = &provider["config"];
+    if let Some(token) = config["bearer"].as_str() {
+        return Ok(request.bearer_auth(token));
+    }
+    if let Some(user) = config["basic"]["username"].as_str() {
+        return Ok(request.basic_auth(user, config["basic"]["password"].as_str()));
+    }
+    Ok(request)
+}
+
+/// The configured media providers (an empty list when none were added).
+pub async fn stored_providers(state: &CoreState) -> Result<Vec<Value>, ApiError> {
+    let stored = state
+        .store
+        .get_config_value(PROVIDERS_CONFIG)
+        .await
+        .map_err(store_failure)?;
+    Ok(stored
+        .and_then(|s| serde_json::from_str::<Vec<Value>>(&s).ok())
+        .unwrap_or_default())
+}
+
+/// An inbound media object as the webhook shows it (spec §5.6): downloaded into the media volume
+/// when `media.auto_download` lists the type, with the local `id`; otherwise without `id` and
+/// with `"status": "undownloaded"`. `message_id` makes the local id stable across retries.
+pub async fn receive_inbound_media(
+    state: &CoreState,
+    client: &NetClient,
+    message_id: &str,
+    message: &mut Value,
+) -> Result<(), SessionError> {
+    let Some(kind) = message
+        .get("type")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
+        return Ok(());
+    };
+    if !MEDIA_TYPES.contains(&kind.as_str()) {
+        return Ok(());
+    }
+    let Some(object) = message.get_mut(&kind).and_then(Value::as_object_mut) else {
+        return Ok(());
+    };
+    let network_id = object
+        .remove("id")
+        .and_then(|v| v.as_str().map(str::to_string));
+    let downloaded = match network_id {
+        Some(network_id) if state.settings.current().auto_downloads(&kind) => {
+            download(state, client, &network_id, message_id).await?
+        }
+        _ => None,
+    };
+    match downloaded {
+        Some(record) => {
+            object.insert("id".into(), record.id.into());
+            object.insert("mime_type".into(), record.mime_type.into());
+            object.insert("sha256".into(), record.sha256.into());
+        }
+        None => {
+            object.insert("status".into(), "undownloaded".into());
+        }
+    }
+    Ok(())
+}
+
+/// Downloads network media into the volume and records it. `None` when the file could not be
+/// had (the webhook then says `undownloaded`); connection trouble is an error, so the push is
+/// retried on the next session.
+async fn download(
+    state: &CoreState,
+    client: &NetClient,
+    network_id: &str,
+    message_id: &str,
+) -> Result<Option<MediaRecord>, SessionError> {
+    let id = media::derived_id(message_id);
+    if let Ok(Some(existing)) = state.store.find_media(&id).await {
+        return Ok(Some(existing));
+    }
+    let mut writer = match MediaWriter::create(&state.media_dir, &id).await {
+        Ok(writer) => writer,
+        Err(e) => {
+            tracing::error!("cannot write inbound media {id}: {e}");
+            return Ok(None);
+        }
+    };
+    let mut mime_type;
+    loop {
+        let request = Request::DownloadMediaChunk {
+            id: network_id.to_string(),
+            offset: writer.size(),
+            max_bytes: MEDIA_CHUNK_BYTES,
+        };
+        let (mime, total, bytes) = match client.request(request).await {
+            Ok(Response::MediaChunk {
+                mime_type,
+                total_bytes,
+                bytes_b64,
+                ..
+            }) => (mime_type, total_bytes, bytes_b64),
+            Ok(_) | Err(SessionError::Net(_)) => {
+                tracing::warn!("inbound media {network_id} could not be downloaded");
+                writer.discard().await;
+                return Ok(None);
+            }
+            Err(e) => {
+                writer.discard().await;
+                return Err(e);
+            }
+        };
+        mime_type = mime;
+        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(bytes) else {
+            writer.discard().await;
+            return Ok(None);
+        };
+        if bytes.is_empty() || writer.write(&bytes).await.is_err() {
+            writer.discard().await;
+            return Ok(None);
+        }
+        if writer.size() >= total {
+            break;
+        }
+    }
+    let Ok(written) = writer.finish().await else {
+        return Ok(None);
+    };
+    let now = crate::messages::now_ms() / 1000;
+    let record = MediaRecord {
+        id,
+        mime_type,
+        sha256: written.sha256,
+        size_bytes: i64::try_from(written.size).unwrap_or(i64::MAX),
+        created_at: now,
+        last_used_at: now,
+    };
+    match state.store.insert_media(record.clone()).await {
+        Ok(()) | Err(wa_store::StoreError::Conflict) => Ok(Some(record)),
+        Err(e) => {
+            tracing::error!("recording inbound media {} failed: {e}", record.id);
+            Ok(None)
+        }
+    }
+}

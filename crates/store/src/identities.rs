@@ -1,0 +1,69 @@
+//! Contacts' identities (security codes, spec onprem-messaging §4.3): the latest one per contact
+//! and whether the business acknowledged it.
+
+use diesel::prelude::*;
+
+use crate::{Store, StoreError};
+
+diesel::table! {
+    contact_identities (wa_id) {
+        wa_id -> Text,
+        hash -> Text,
+        created_ms -> BigInt,
+        acknowledged -> Bool,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = contact_identities)]
+pub struct ContactIdentity {
+    pub wa_id: String,
+    pub hash: String,
+    /// When the identity was created, unix milliseconds (the API's `created_timestamp`).
+    pub created_ms: i64,
+    pub acknowledged: bool,
+}
+
+impl Store {
+    /// Records a contact's new identity (unacknowledged), replacing the previous one.
+    pub async fn save_identity(&self, identity: ContactIdentity) -> Result<(), StoreError> {
+        self.run(move |conn| {
+            crate::dialect::write_transaction(conn, |conn| {
+                diesel::delete(contact_identities::table.find(&identity.wa_id)).execute(conn)?;
+                diesel::insert_into(contact_identities::table)
+                    .values(&identity)
+                    .execute(conn)?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    pub async fn find_identity(&self, wa_id: &str) -> Result<Option<ContactIdentity>, StoreError> {
+        let wa_id = wa_id.to_string();
+        self.run(move |conn| {
+            Ok(contact_identities::table
+                .find(wa_id)
+                .select(ContactIdentity::as_select())
+                .first(conn)
+                .optional()?)
+        })
+        .await
+    }
+
+    /// Acknowledges the contact's identity when `hash` is its latest one. False otherwise.
+    pub async fn acknowledge_identity(&self, wa_id: &str, hash: &str) -> Result<bool, StoreError> {
+        let (wa_id, hash) = (wa_id.to_string(), hash.to_string());
+        self.run(move |conn| {
+            let updated = diesel::update(
+                contact_identities::table
+                    .find(wa_id)
+                    .filter(contact_identities::hash.eq(hash)),
+            )
+            .set(contact_identities::acknowledged.eq(true))
+            .execute(conn)?;
+            Ok(updated > 0)
+        })
+        .await
+    }
+}
