@@ -4,9 +4,12 @@
 use serde_json::{json, Value};
 use wa_netproto::Response;
 
-/// (pack id, name, stickers as (sticker id, emojis)). Ids are fixed so that tests and
-/// integrations can rely on them across restarts.
-const PACKS: &[(&str, &str, &[(&str, &[&str])])] = &[
+/// A sticker: its id and emojis.
+type StickerDef = (&'static str, &'static [&'static str]);
+
+/// (pack id, name, stickers). Ids are fixed so that tests and integrations can rely on them
+/// across restarts.
+const PACKS: &[(&str, &str, &[StickerDef])] = &[
     (
         "whatsapp-komo",
         "Komo",

@@ -1,2 +1,1 @@
-DROP TABLE stickers;
 DROP TABLE stickerpacks;

@@ -1,0 +1,1 @@
+DROP INDEX stickers_sticker_id ON stickers;
