@@ -13,12 +13,14 @@ pub mod contacts;
 pub mod conversations;
 pub mod inbound;
 pub mod lifecycle;
+pub mod message_status;
 pub mod messages;
 pub mod network;
 pub mod rpc;
 pub mod settings;
 pub mod state;
 pub mod stats;
+pub mod webhook_test;
 pub mod webhooks;
 
 use actix_web::dev::Server;

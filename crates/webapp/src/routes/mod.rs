@@ -1,5 +1,6 @@
 //! The route table: every path the webapp answers, in one place.
 
+mod console;
 pub mod forward;
 mod health;
 pub mod monitoring;
@@ -33,7 +34,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/v1/contacts").route(web::post().to(relayed::user_with_body)))
         .service(resource("/v1/messages").route(web::post().to(relayed::user_with_body)))
-        .service(resource("/v1/messages/{id}").route(web::put().to(relayed::user_with_body)));
+        .service(
+            resource("/v1/messages/{id}")
+                .route(web::put().to(relayed::user_with_body))
+                .route(web::get().to(relayed::user_without_body)),
+        )
+        .service(
+            resource("/v1/settings/application/webhooks/test")
+                .route(web::post().to(relayed::admin_without_body)),
+        )
+        .configure(console::configure);
 }
 
 /// A resource whose other methods answer 405 in the API's JSON error shape.

@@ -37,3 +37,12 @@ pub async fn user_with_body(
 ) -> Result<HttpResponse, ApiError> {
     to_coreapp(&req, &state, Some(params)).await
 }
+
+/// Reading a message's status (extension): any signed-in user.
+pub async fn user_without_body(
+    req: HttpRequest,
+    _caller: AuthUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    to_coreapp(&req, &state, None).await
+}
