@@ -307,7 +307,7 @@ async function run() {
       return /connected/.test(await page.innerText("#dashboard-cards"))
         && !/unregistered|connecting/.test(await page.innerText("#dashboard-cards"));
     });
-    await waitForText(page, "#dashboard-cards", new RegExp(`registered: \\+${BUSINESS_CC}${BUSINESS_NUMBER}`));
+    await waitForText(page, "#dashboard-cards", new RegExp(`Registered number\\s*\\+${BUSINESS_CC}${BUSINESS_NUMBER}`));
   });
 
   await step("webhook URL saved, and the test webhook shows the receiver's answer", async () => {
@@ -420,6 +420,7 @@ async function run() {
 
   await step("no unexpected browser console errors", async () => {
     const unexpected = unexpectedConsoleErrors(consoleErrors);
+    console.log(`     ${consoleErrors.length} console errors, ${unexpected.length} unexpected`);
     expect(unexpected.length === 0,
       `console errors: ${unexpected.map((e) => `${e.text} (${e.url})`).join("; ")}`);
   });

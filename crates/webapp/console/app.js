@@ -322,7 +322,7 @@ async function loadDashboard(section) {
   const waId = settings.value ? settings.value.settings.application.wa_id : undefined;
   const cards = [
     ["Gateway status", gateway],
-    ["Registration", registrationText(gateway, waId)],
+    ["Registered number", registrationText(gateway, waId)],
     ["Pending messages", statTotal(dbStats, "db_pending_messages")],
     ["Pending callbacks", statTotal(dbStats, "db_pending_callbacks")],
     ["Messages stored", statTotal(dbStats, "db_messages")],
@@ -346,7 +346,7 @@ async function loadDashboard(section) {
 
 function registrationText(gateway, waId) {
   if (waId) {
-    return `registered: +${waId}`;
+    return `+${waId}`;
   }
   if (gateway === undefined) {
     return undefined;
@@ -469,7 +469,7 @@ async function testWebhook() {
   $("#webhook-test-result").hidden = false;
 }
 
-async function loadProfile(section) {
+async function loadProfile() {
   const [about, photo] = await Promise.all([
     settle(api("GET", "/v1/settings/profile/about")),
     settle(api("GET", "/v1/settings/profile/photo?format=link")),
@@ -493,7 +493,6 @@ async function loadProfile(section) {
   } else if (photo.error) {
     showError($("#photo-form"), photo.error);
   }
-  showError(section, null);
 }
 
 async function saveAbout(form) {
@@ -509,7 +508,7 @@ async function uploadPhoto(form) {
   }
   await api("POST", "/v1/settings/profile/photo", { raw: { type: file.type || "image/jpeg", data: file } });
   showResult(form, "Photo uploaded.");
-  await loadProfile($("#page-profile"));
+  await loadProfile();
 }
 
 async function loadBusiness() {
