@@ -69,7 +69,7 @@ async function waitFor(what, check, timeoutMs = STEP_TIMEOUT_MS) {
   }
 }
 
-async function startStack() {
+async function startStack(extraEnv = {}) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "wa-console-data-"));
   const webPort = await freePort();
   const controlPort = await freePort();
@@ -77,7 +77,7 @@ async function startStack() {
     "--data-dir", dataDir,
     "--listen", `127.0.0.1:${webPort}`,
     "--wanet-control-listen", `127.0.0.1:${controlPort}`,
-  ], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "warn" } });
+  ], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "warn", ...extraEnv } });
   let output = "";
   child.stdout.on("data", (d) => { output += d; });
   child.stderr.on("data", (d) => { output += d; });
@@ -416,6 +416,23 @@ async function run() {
     await page.click("#dashboard-refresh");
     await visibleText(page, "#login-title");
     await waitForText(page, "#notice", /session has ended/);
+  });
+
+  await step("the session ends by itself when the token expires", async () => {
+    const shortLived = await startStack({ ONPREM__WEBAPP__TOKEN_LIFETIME_SECS: "4" });
+    expectFailure("/v1/users/login", 401);
+    await page.goto(`${shortLived.base}/console`);
+    await page.fill("#login-username", "admin");
+    await page.fill("#login-password", "secret");
+    await page.click("#login-submit");
+    await page.locator("#login-new-password").waitFor({ state: "visible" });
+    await page.fill("#login-new-password", NEW_PASSWORD);
+    await page.fill("#login-new-password-again", NEW_PASSWORD);
+    await page.click("#login-submit");
+    await visibleText(page, "#dashboard-title");
+    // No click, no call: the console's own timer notices the expiry.
+    await visibleText(page, "#login-title");
+    await waitForText(page, "#notice", /session has expired/);
   });
 
   await step("no unexpected browser console errors", async () => {

@@ -127,8 +127,12 @@ function onClick(buttonId, work) {
   button.addEventListener("click", () => busy(button.closest("form, section"), work));
 }
 
+/** True while a notice waits for the page it was meant for (it survives one navigation). */
+let noticePending = false;
+
 function notice(text) {
   $("#notice").textContent = text;
+  noticePending = Boolean(text);
 }
 
 function element(tag, text, className) {
@@ -269,6 +273,10 @@ function currentPage() {
 /** Shows the page of the URL's hash; `moveFocus` puts the keyboard on its heading (not on load). */
 function route(moveFocus = true) {
   const page = currentPage();
+  if (!noticePending) {
+    notice("");
+  }
+  noticePending = false;
   document.querySelectorAll(".page").forEach((section) => {
     section.hidden = section.id !== `page-${page}`;
   });
