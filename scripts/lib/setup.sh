@@ -139,3 +139,13 @@ check_deployment() {
     fi
 }
 # ---- end of deployment checks --------------------------------------------------------------------
+
+# ---- admin console browser test (issue 8): Debian's Chromium, and Node.js with npm for
+# playwright-core (which drives that Chromium; it never downloads a browser of its own).
+ensure_browser_test_tools() {
+    apt_install chromium chromium-driver
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        apt_install nodejs npm
+    fi
+}
+# ---- end of admin console browser test tools -----------------------------------------------------

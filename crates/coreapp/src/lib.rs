@@ -22,6 +22,7 @@ pub mod inbound;
 pub mod lifecycle;
 pub mod log_settings;
 pub mod media;
+pub mod message_status;
 pub mod messages;
 pub mod network;
 pub mod outbound;
@@ -33,6 +34,7 @@ pub mod stats;
 pub mod stickerpacks;
 pub mod support;
 pub mod templates;
+pub mod webhook_test;
 pub mod webhooks;
 
 use actix_web::dev::Server;

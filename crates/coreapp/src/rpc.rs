@@ -15,6 +15,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/contacts", web::post().to(contacts::check))
         .route("/v1/messages", web::post().to(messages::send))
         .route("/v1/messages/{id}", web::put().to(messages::mark_read))
+        .route(
+            "/v1/messages/{id}",
+            web::get().to(crate::message_status::get),
+        )
+        .route(
+            crate::webhook_test::WEBHOOK_TEST_PATH,
+            web::post().to(crate::webhook_test::run),
+        )
         .route("/v1/stats/app", web::get().to(stats::app))
         .route(
             "/v1/services/message/gc",

@@ -58,6 +58,8 @@ pub struct StoredMessage {
     pub msg_type: String,
     pub status: String,
     pub created_ms: i64,
+    /// When the status last changed (the creation time until then).
+    pub updated_ms: i64,
 }
 
 /// What recording a status did.
@@ -222,17 +224,19 @@ impl Store {
                     messages::msg_type,
                     messages::status,
                     messages::created_ms,
+                    messages::updated_ms,
                 ))
-                .first::<(String, String, String, String, String, i64)>(conn)
+                .first::<(String, String, String, String, String, i64, i64)>(conn)
                 .optional()?;
             Ok(row.map(
-                |(id, direction, peer, msg_type, status, created_ms)| StoredMessage {
+                |(id, direction, peer, msg_type, status, created_ms, updated_ms)| StoredMessage {
                     id,
                     outbound: direction == OUTBOUND,
                     peer,
                     msg_type,
                     status,
                     created_ms,
+                    updated_ms,
                 },
             ))
         })

@@ -87,6 +87,10 @@ async fn statuses_only_advance_and_queue_one_webhook_each(backend: Backend) {
     let db = TestDb::new(backend);
     let store = connect_to(&db).await;
     store.insert_outbound(outbound("gB1", 1)).await.unwrap();
+    assert_eq!(
+        store.find_message("gB1").await.unwrap().unwrap().updated_ms,
+        1
+    );
     let read = store
         .record_status("gB1", "read", Some(callback("status:gB1:read")))
         .await
@@ -108,6 +112,8 @@ async fn statuses_only_advance_and_queue_one_webhook_each(backend: Backend) {
         store.find_message("gB1").await.unwrap().unwrap().status,
         "read"
     );
+    // The status change is dated now, long after the message was created (at 1 ms).
+    assert!(store.find_message("gB1").await.unwrap().unwrap().updated_ms > 1_000);
     assert_eq!(
         store.record_status("nope", "read", None).await.unwrap(),
         StatusOutcome::UnknownMessage

@@ -1,6 +1,7 @@
 //! The route table: every path the webapp answers, in one place.
 
 mod certificates;
+mod console;
 pub mod forward;
 mod health;
 mod media;
@@ -36,7 +37,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/v1/contacts").route(web::post().to(relayed::user_with_body)))
         .service(resource("/v1/messages").route(web::post().to(relayed::user_with_body)))
-        .service(resource("/v1/messages/{id}").route(web::put().to(relayed::user_with_body)))
         .service(
             resource("/v1/stickerpacks")
                 .route(web::get().to(relayed::user_without_body))
@@ -128,7 +128,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             resource("/v1/media/{id}")
                 .route(web::get().to(media::download))
                 .route(web::delete().to(media::delete)),
-        );
+        )
+        .service(
+            resource("/v1/messages/{id}")
+                .route(web::put().to(relayed::user_with_body))
+                .route(web::get().to(relayed::user_without_body)),
+        )
+        .service(
+            resource("/v1/settings/application/webhooks/test")
+                .route(web::post().to(relayed::admin_without_body)),
+        )
+        .configure(console::configure);
 }
 
 /// A resource whose other methods answer 405 in the API's JSON error shape.

@@ -38,7 +38,8 @@ pub async fn user_with_body(
     to_coreapp(&req, &state, Some(params)).await
 }
 
-/// Reads and deletes of user-level resources (sticker packs, templates): any signed-in user.
+/// Reads and deletes of user-level resources (sticker packs, templates, a message's status):
+/// any signed-in user.
 pub async fn user_without_body(
     req: HttpRequest,
     _caller: AuthUser,

@@ -1,0 +1,464 @@
+// Browser test of the admin console (/console): the real `wa-dev` binary (webapp, coreapp, SQLite
+// and the bundled network simulator) on free ports with a fresh data directory, a real webhook
+// receiver, and Debian's headless Chromium driven by playwright-core. It goes through the console
+// as a person would, keyboard included, takes the screenshots in docs/console/, and fails on any
+// browser console error that the flow did not expect.
+//
+// Run from the repository root after `cargo build --bins`: `cd console-test && npm ci && npm test`.
+// WA_DEV_BIN and CHROMIUM_PATH override the binary and browser locations.
+
+import { chromium } from "playwright-core";
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const WA_DEV = process.env.WA_DEV_BIN || path.join(ROOT, "target/debug/wa-dev");
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const SHOTS = path.join(ROOT, "docs/console");
+const NEW_PASSWORD = "Console-Test-1!";
+const BUSINESS_CC = "44";
+const BUSINESS_NUMBER = "7700900123";
+const CUSTOMER = "447700900999";
+const ABOUT = "Open 9–17, Monday to Friday";
+const STEP_TIMEOUT_MS = 60000;
+
+const results = { passed: 0, failed: 0 };
+const cleanups = [];
+
+// ---- helpers -----------------------------------------------------------------------------------
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** GET over HTTPS to our own self-signed webapp; resolves with the status, or 0 when refused. */
+function probe(url) {
+  return new Promise((resolve) => {
+    const req = https.get(url, { rejectUnauthorized: false, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on("error", () => resolve(0));
+    req.on("timeout", () => { req.destroy(); resolve(0); });
+  });
+}
+
+async function waitFor(what, check, timeoutMs = STEP_TIMEOUT_MS) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) {
+      return;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function startStack(extraEnv = {}) {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "wa-console-data-"));
+  const webPort = await freePort();
+  const controlPort = await freePort();
+  const child = spawn(WA_DEV, [
+    "--data-dir", dataDir,
+    "--listen", `127.0.0.1:${webPort}`,
+    "--wanet-control-listen", `127.0.0.1:${controlPort}`,
+  ], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "warn", ...extraEnv } });
+  let output = "";
+  child.stdout.on("data", (d) => { output += d; });
+  child.stderr.on("data", (d) => { output += d; });
+  let exited = null;
+  child.on("exit", (code) => { exited = code; });
+  cleanups.push(() => { child.kill("SIGTERM"); rmSync(dataDir, { recursive: true, force: true }); });
+  const base = `https://127.0.0.1:${webPort}`;
+  try {
+    await waitFor("wa-dev to listen", async () => {
+      if (exited !== null) {
+        throw new Error(`wa-dev exited with ${exited}`);
+      }
+      return (await probe(`${base}/console`)) === 200;
+    });
+  } catch (err) {
+    console.error(output);
+    throw err;
+  }
+  return { base, control: `http://127.0.0.1:${controlPort}`, log: () => output };
+}
+
+/** A webhook receiver that answers 200 and keeps every body. */
+async function startReceiver() {
+  const bodies = [];
+  const server = http.createServer((req, res) => {
+    let text = "";
+    req.on("data", (d) => { text += d; });
+    req.on("end", () => {
+      try {
+        bodies.push(JSON.parse(text));
+      } catch {
+        bodies.push({ unparsable: text });
+      }
+      res.writeHead(200, { "Content-Type": "text/plain" });
+      res.end("received by the console test");
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  cleanups.push(() => server.close());
+  return { url: `http://127.0.0.1:${server.address().port}/hook`, bodies };
+}
+
+async function control(stack, method, route, body) {
+  const response = await fetch(`${stack.control}${route}`, {
+    method,
+    headers: { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) {
+    throw new Error(`${method} ${route}: HTTP ${response.status} ${await response.text()}`);
+  }
+  return response.json();
+}
+
+async function step(name, work) {
+  const started = Date.now();
+  try {
+    await work();
+    results.passed += 1;
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (err) {
+    results.failed += 1;
+    console.log(`FAIL ${name}: ${err.stack || err}`);
+    throw err;
+  }
+}
+
+function expect(condition, message) {
+  if (!condition) {
+    throw new Error(message);
+  }
+}
+
+async function screenshot(page, name) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function visibleText(page, selector) {
+  const locator = page.locator(selector);
+  await locator.waitFor({ state: "visible", timeout: STEP_TIMEOUT_MS });
+  return locator.innerText();
+}
+
+async function waitForText(page, selector, pattern) {
+  await page.waitForFunction(
+    ([sel, source]) => {
+      const node = document.querySelector(sel);
+      return node && new RegExp(source).test(node.textContent);
+    },
+    [selector, pattern.source],
+    { timeout: STEP_TIMEOUT_MS },
+  );
+}
+
+async function goTo(page, hash, heading) {
+  await page.click(`#nav a[href="#${hash}"]`);
+  await page.locator(`#page-${hash} h1`).waitFor({ state: "visible" });
+  expect((await page.innerText(`#page-${hash} h1`)) === heading, `${hash} heading`);
+  // Loading finished: the page's buttons are enabled again.
+  await page.waitForFunction((id) => ![...document.querySelectorAll(`#page-${id} button`)]
+    .some((b) => b.disabled), hash);
+}
+
+// ---- the browser ---------------------------------------------------------------------------------
+
+/** Console errors the flow causes on purpose: the API's error answers it shows to the user. */
+const expectedFailures = [];
+
+function expectFailure(urlPart, status) {
+  expectedFailures.push({ urlPart, status });
+}
+
+async function openBrowser() {
+  const profile = mkdtempSync(path.join(os.tmpdir(), "wa-console-chromium-"));
+  cleanups.push(() => rmSync(profile, { recursive: true, force: true }));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    ignoreHTTPSErrors: true,
+    viewport: { width: 1280, height: 800 },
+  });
+  cleanups.unshift(() => context.close());
+  const page = context.pages()[0] || (await context.newPage());
+  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  const consoleErrors = [];
+  const failedResponses = [];
+  page.on("response", (response) => {
+    if (response.status() >= 400) {
+      failedResponses.push({ url: response.url(), status: response.status() });
+    }
+  });
+  page.on("console", (msg) => {
+    if (msg.type() === "error") {
+      consoleErrors.push({ text: msg.text(), url: msg.location().url || "" });
+    }
+  });
+  page.on("pageerror", (err) => consoleErrors.push({ text: `uncaught: ${err.message}`, url: "" }));
+  return { page, consoleErrors, failedResponses };
+}
+
+/** Every console error must be the browser's note about an API error answer the flow expected. */
+function unexpectedConsoleErrors(consoleErrors) {
+  const allowance = [...expectedFailures];
+  return consoleErrors.filter((error) => {
+    const status = /status of (\d+)/.exec(error.text);
+    const index = allowance.findIndex((allowed) => status
+      && Number(status[1]) === allowed.status && error.url.includes(allowed.urlPart));
+    if (index >= 0) {
+      allowance.splice(index, 1);
+      return false;
+    }
+    return true;
+  });
+}
+
+// ---- the flow ----------------------------------------------------------------------------------
+
+async function run() {
+  mkdirSync(SHOTS, { recursive: true });
+  const stack = await startStack();
+  const receiver = await startReceiver();
+  const { page, consoleErrors } = await openBrowser();
+
+  await step("the console is served at /console and / is unchanged", async () => {
+    expect((await probe(`${stack.base}/`)) === 404, "/ must stay 404/1006");
+    await page.goto(`${stack.base}/console`);
+    await visibleText(page, "#login-title");
+    await screenshot(page, "login");
+  });
+
+  await step("first login asks for a new password, then logs in", async () => {
+    expectFailure("/v1/users/login", 401);
+    // Keyboard only: the skip link comes first, then the form.
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement.className === "skip"), "skip link first");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement.id === "login-username"), "then the username");
+    await page.keyboard.type("admin");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("secret");
+    await page.keyboard.press("Enter");
+    await waitForText(page, "#login-form .error", /Error 1024 \(Password change required\)/);
+    expect(await page.evaluate(() => document.activeElement.id === "login-new-password"),
+      "focus moves to the new password");
+    await page.keyboard.type(NEW_PASSWORD);
+    await page.keyboard.press("Tab");
+    await page.keyboard.type(NEW_PASSWORD);
+    await screenshot(page, "login-first-password");
+    await page.keyboard.press("Enter");
+    await visibleText(page, "#dashboard-title");
+    await waitForText(page, "#dashboard-cards", /unregistered/);
+    expect((await page.innerText("#session-user")).includes("admin (admin)"), "signed in as admin");
+  });
+
+  await step("registering a number with a code from the network", async () => {
+    // Keyboard navigation: Tab from the header reaches the menu, Enter opens the page.
+    await page.focus("#logout");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    const focused = await page.evaluate(() => document.activeElement.textContent);
+    expect(focused === "Registration", `Tab order reaches the menu (got "${focused}")`);
+    await page.keyboard.press("Enter");
+    await page.locator("#registration-title").waitFor({ state: "visible" });
+    expect(await page.evaluate(() => document.activeElement.id === "registration-title"),
+      "focus moves to the page heading");
+    const { cert } = await control(stack, "POST", "/control/certs", { vname: "Console Shop" });
+    await page.fill("#reg-cc", BUSINESS_CC);
+    await page.fill("#reg-phone", BUSINESS_NUMBER);
+    await page.fill("#reg-cert", cert);
+    await page.click("#request-code-form button[type=submit]");
+    await waitForText(page, "#request-code-form .result", /A code was sent \(display name "Console Shop"\)/);
+    const { code } = await control(stack, "GET", `/control/codes/${BUSINESS_CC}${BUSINESS_NUMBER}`);
+    await page.fill("#reg-code", code);
+    await page.click("#verify-form button[type=submit]");
+    await waitForText(page, "#verify-form .result", /Registered/);
+    await waitForText(page, "#registration-state", new RegExp(`registered as \\+${BUSINESS_CC}${BUSINESS_NUMBER}`));
+    await screenshot(page, "registration");
+  });
+
+  await step("the dashboard shows the gateway connected", async () => {
+    await goTo(page, "dashboard", "Dashboard");
+    await waitFor("gateway connected", async () => {
+      await page.click("#dashboard-refresh");
+      await page.waitForFunction(() => !document.querySelector("#dashboard-refresh").disabled);
+      return /connected/.test(await page.innerText("#dashboard-cards"))
+        && !/unregistered|connecting/.test(await page.innerText("#dashboard-cards"));
+    });
+    await waitForText(page, "#dashboard-cards", new RegExp(`Registered number\\s*\\+${BUSINESS_CC}${BUSINESS_NUMBER}`));
+  });
+
+  await step("webhook URL saved, and the test webhook shows the receiver's answer", async () => {
+    await goTo(page, "settings", "Application settings");
+    await page.fill("#set-url", receiver.url);
+    await page.click("#settings-form button[type=submit]");
+    await waitForText(page, "#settings-form .result", /Saved\. Webhooks go to/);
+    await page.reload();
+    await page.locator("#settings-title").waitFor({ state: "visible" });
+    await page.waitForFunction((url) => document.querySelector("#set-url").value === url, receiver.url);
+    await page.click("#webhook-test");
+    await waitForText(page, "#webhook-test-details", /received by the console test/);
+    const details = await page.innerText("#webhook-test-details");
+    expect(/HTTP status\s+200/.test(details), `test webhook status shown: ${details}`);
+    expect(receiver.bodies.some((b) => b.test), "the receiver got the test callback");
+    await screenshot(page, "settings");
+  });
+
+  await step("a test message is sent and its statuses reach delivered", async () => {
+    // The customer writes first, as in a real conversation.
+    await control(stack, "POST", `/control/consumers/${CUSTOMER}/messages`,
+      { type: "text", text: { body: "Do you ship to Leeds?" } });
+    await goTo(page, "message", "Test message");
+    await page.fill("#msg-to", CUSTOMER);
+    await page.fill("#msg-body", "We do, from the console!");
+    await page.click("#message-form button[type=submit]");
+    await page.locator("#message-statuses .status-delivered").waitFor({ state: "visible" });
+    await screenshot(page, "message");
+    expect(receiver.bodies.some((b) => b.statuses && b.statuses[0].status === "delivered"),
+      "the receiver got the delivered webhook too");
+  });
+
+  await step("users: the admin creates a user and looks it up", async () => {
+    await goTo(page, "users", "Users");
+    await page.fill("#user-new-name", "operator1");
+    await page.fill("#user-new-password", "Operator-Pass-1!");
+    await page.click("#user-create-form button[type=submit]");
+    await waitForText(page, "#user-create-form .result", /User operator1 created/);
+    await page.fill("#user-find-name", "operator1");
+    await page.click("#user-find-form button[type=submit]");
+    await waitForText(page, "#user-find-form .result", /operator1: user/);
+    await screenshot(page, "users");
+  });
+
+  await step("errors show the On-Prem code and details", async () => {
+    await page.fill("#user-new-name", "operator1");
+    await page.fill("#user-new-password", "short");
+    expectFailure("/v1/users", 400);
+    await page.click("#user-create-form button[type=submit]");
+    await waitForText(page, "#user-create-form .error", /Error 1009 \(Parameter value is not valid\): \S/);
+  });
+
+  await step("the dashboard counts the messages, at phone width too", async () => {
+    await goTo(page, "dashboard", "Dashboard");
+    await waitForText(page, "#dashboard-cards", /Messages stored\s*2/);
+    await screenshot(page, "dashboard");
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+    expect(!overflow, "no horizontal scrolling at phone width");
+    await screenshot(page, "phone-dashboard");
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  await step("templates known to the network are listed", async () => {
+    await goTo(page, "templates", "Templates");
+    const error = await page.innerText("#page-templates > .error");
+    expect(error === "", `templates: ${error}`);
+    await screenshot(page, "templates");
+  });
+
+  await step("business profile is saved", async () => {
+    await goTo(page, "business", "Business profile");
+    await page.fill("#biz-description", "Bikes and repairs");
+    await page.fill("#biz-email", "shop@example.com");
+    await page.click("#business-form button[type=submit]");
+    await waitForText(page, "#business-form .result", /Business profile saved/);
+    await screenshot(page, "business");
+  });
+
+  await step("the about text is updated", async () => {
+    expectFailure("/v1/settings/profile/photo", 404); // no photo set yet
+    await goTo(page, "profile", "Profile");
+    await page.fill("#about-text", ABOUT);
+    await page.click("#about-form button[type=submit]");
+    await waitForText(page, "#about-form .result", new RegExp(`Saved: "${ABOUT}"`));
+    await screenshot(page, "profile");
+  });
+
+  await step("logout ends the session, and a revoked token does too", async () => {
+    await page.click("#logout");
+    await visibleText(page, "#login-title");
+    await waitForText(page, "#notice", /logged out/);
+    await page.fill("#login-username", "admin");
+    await page.fill("#login-password", NEW_PASSWORD);
+    await page.click("#login-submit");
+    await visibleText(page, "#dashboard-title");
+    // Another client revokes the console's token: the next call ends the session.
+    const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem("wa-console-session")).token);
+    await page.evaluate((t) => fetch("/v1/users/logout",
+      { method: "POST", headers: { Authorization: `Bearer ${t}` } }), token);
+    expectFailure("/v1/", 401);
+    expectFailure("/v1/", 401);
+    expectFailure("/v1/", 401);
+    expectFailure("/v1/", 401);
+    await page.click("#dashboard-refresh");
+    await visibleText(page, "#login-title");
+    await waitForText(page, "#notice", /session has ended/);
+  });
+
+  await step("the session ends by itself when the token expires", async () => {
+    const shortLived = await startStack({ ONPREM__WEBAPP__TOKEN_LIFETIME_SECS: "4" });
+    expectFailure("/v1/users/login", 401);
+    await page.goto(`${shortLived.base}/console`);
+    await page.fill("#login-username", "admin");
+    await page.fill("#login-password", "secret");
+    await page.click("#login-submit");
+    await page.locator("#login-new-password").waitFor({ state: "visible" });
+    await page.fill("#login-new-password", NEW_PASSWORD);
+    await page.fill("#login-new-password-again", NEW_PASSWORD);
+    await page.click("#login-submit");
+    await visibleText(page, "#dashboard-title");
+    // No click, no call: the console's own timer notices the expiry.
+    await visibleText(page, "#login-title");
+    await waitForText(page, "#notice", /session has expired/);
+  });
+
+  await step("no unexpected browser console errors", async () => {
+    const unexpected = unexpectedConsoleErrors(consoleErrors);
+    console.log(`     ${consoleErrors.length} console errors, ${unexpected.length} unexpected`);
+    expect(unexpected.length === 0,
+      `console errors: ${unexpected.map((e) => `${e.text} (${e.url})`).join("; ")}`);
+  });
+}
+
+async function cleanup() {
+  for (const task of cleanups) {
+    try {
+      await task();
+    } catch {
+      // best effort
+    }
+  }
+}
+
+try {
+  await run();
+} catch {
+  // step() reported it
+} finally {
+  await cleanup();
+  console.log(`${results.passed} passed, ${results.failed} failed`);
+  process.exitCode = results.failed === 0 ? 0 : 1;
+}
