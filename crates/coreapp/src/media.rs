@@ -159,6 +159,9 @@ fn upload_failure(err: SessionError) -> ApiError {
     crate::messages::network_failure(err)
 }
 
+/// Longest a `link` download may take, body included.
+const LINK_DOWNLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Downloads `link` (spec §2.4.2) into the media volume with the provider's credentials.
 async fn fetch_link(
     state: &CoreState,
@@ -169,7 +172,13 @@ async fn fetch_link(
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .ok_or_else(|| ApiError::invalid_parameter("link", link))?;
-    let mut request = reqwest::Client::new().get(url);
+    // Bounded, so a link that never answers cannot hold the API call (and its sender) forever.
+    let client = reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(LINK_DOWNLOAD_TIMEOUT)
+        .build()
+        .map_err(|e| ApiError::internal(format!("HTTP client: {e}")))?;
+    let mut request = client.get(url);
     if let Some(name) = provider {
         request = with_credentials(state, request, &name).await?;
     }

@@ -204,12 +204,91 @@ fn media_round_trip_on_postgres() {
     media_round_trip(Backend::Postgres);
 }
 
-/// Upload, send by id, and the phone holds the same bytes (its sha256, computed by wanet).
-/// Media sends pass validation only with the `messages.rs` validation rewrite (issue 4 part A).
 #[test]
-#[ignore = "media sends need the validation of messages.rs from issue 4 part A"]
-fn uploaded_media_sent_by_id_reaches_the_phone() {
-    let db = TestDb::new(Backend::Sqlite);
+fn media_sent_by_id_and_link_on_sqlite() {
+    media_sent_by_id_and_link(Backend::Sqlite);
+}
+
+#[test]
+fn media_sent_by_id_and_link_on_mysql() {
+    media_sent_by_id_and_link(Backend::Mysql);
+}
+
+#[test]
+fn media_sent_by_id_and_link_on_postgres() {
+    media_sent_by_id_and_link(Backend::Postgres);
+}
+
+/// The phone's copy of the first received message of `kind`, once it has arrived.
+fn received_of_kind(stack: &Messaging, kind: &str, skip: usize) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let consumer = stack.wanet.consumer(CONSUMER);
+        let found = consumer["received"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["message"]["type"] == kind)
+            .nth(skip)
+            .cloned();
+        if let Some(found) = found {
+            return found;
+        }
+        assert!(std::time::Instant::now() < deadline, "{consumer}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// What the network holds for the media of a message the phone received: (sha256, size).
+fn phone_media(stack: &Messaging, received: &serde_json::Value, kind: &str) -> (String, u64) {
+    let phone_id = received["message"][kind]["id"].as_str().unwrap();
+    let (status, held) = stack.wanet.get(&format!("/control/media/{phone_id}"));
+    assert_eq!(status, 200, "{held}");
+    (
+        held["sha256"].as_str().unwrap().to_string(),
+        held["size"].as_u64().unwrap(),
+    )
+}
+
+/// A one-file HTTP server that demands Basic credentials `user:secret`, as a media provider's
+/// CDN would; answers 401 without them. Returns its URL.
+fn serve_file_with_basic_auth(bytes: Vec<u8>, mime: &'static str) -> String {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/files/photo", listener.local_addr().unwrap());
+    let expected = format!("authorization: basic {}", b64(b"user:secret")).to_lowercase();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head).to_lowercase();
+            let reply = if head.lines().any(|line| line.trim() == expected) {
+                let mut reply = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: {mime}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    bytes.len()
+                )
+                .into_bytes();
+                reply.extend_from_slice(&bytes);
+                reply
+            } else {
+                b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .to_vec()
+            };
+            let _ = stream.write_all(&reply);
+        }
+    });
+    url
+}
+
+/// Upload then send by id, and send by link through a provider with credentials: the phone
+/// holds the same bytes each time (their sha256, computed by wanet). Unknown ids and links the
+/// provider refuses are answered synchronously.
+fn media_sent_by_id_and_link(backend: Backend) {
+    let db = TestDb::new(backend);
     let media_dir = tempfile::tempdir().unwrap();
     let receiver = Receiver::start();
     let stack = Messaging::start(&stack_env(&db, &media_dir), FAST_PHONES, &receiver.url());
@@ -225,26 +304,11 @@ fn uploaded_media_sent_by_id_reaches_the_phone() {
         .api()
         .call("POST", "/v1/messages", Some(&stack.admin), Some(message));
     r.expect_status(201);
-    let deadline = std::time::Instant::now() + WAIT;
-    let received = loop {
-        let consumer = stack.wanet.consumer(CONSUMER);
-        let found = consumer["received"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["message"]["type"] == "document")
-            .cloned();
-        if let Some(found) = found {
-            break found;
-        }
-        assert!(std::time::Instant::now() < deadline, "{consumer}");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let phone_id = received["message"]["document"]["id"].as_str().unwrap();
-    let (status, held) = stack.wanet.get(&format!("/control/media/{phone_id}"));
-    assert_eq!(status, 200);
-    assert_eq!(held["sha256"], sha256_hex(&pdf));
-    assert_eq!(held["size"], pdf.len());
+    let received = received_of_kind(&stack, "document", 0);
+    assert_eq!(
+        phone_media(&stack, &received, "document"),
+        (sha256_hex(&pdf), pdf.len() as u64)
+    );
     // Unknown media ids are refused synchronously.
     let message = json!({ "to": CONSUMER, "type": "image",
         "image": { "id": "f043afd0-f0ae-4b9c-ab3d-696fb4c8cd68" } });
@@ -252,6 +316,50 @@ fn uploaded_media_sent_by_id_reaches_the_phone() {
         .api()
         .call("POST", "/v1/messages", Some(&stack.admin), Some(message))
         .expect_error(404, 1006);
+
+    // By link: fetched with the provider's Basic credentials.
+    let jpeg: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let link = serve_file_with_basic_auth(jpeg.clone(), "image/jpeg");
+    let image_by_link = |provider: Option<&str>| {
+        let mut image = json!({ "link": link, "caption": "by link" });
+        if let Some(name) = provider {
+            image["provider"] = json!({ "name": name });
+        }
+        json!({ "to": CONSUMER, "type": "image", "image": image })
+    };
+    let r = stack.api().call(
+        "POST",
+        "/v1/messages",
+        Some(&stack.admin),
+        Some(image_by_link(None)),
+    );
+    assert!(
+        r.status >= 400 && r.status < 500,
+        "a refused download is the caller's error: {r:?}"
+    );
+    let provider = json!([{ "name": "cdn", "type": "www",
+        "config": { "basic": { "username": "user", "password": "secret" } } }]);
+    stack
+        .api()
+        .call(
+            "POST",
+            "/v1/settings/application/media/providers",
+            Some(&stack.admin),
+            Some(provider),
+        )
+        .expect_status(200);
+    let r = stack.api().call(
+        "POST",
+        "/v1/messages",
+        Some(&stack.admin),
+        Some(image_by_link(Some("cdn"))),
+    );
+    r.expect_status(201);
+    let received = received_of_kind(&stack, "image", 0);
+    assert_eq!(
+        phone_media(&stack, &received, "image"),
+        (sha256_hex(&jpeg), jpeg.len() as u64)
+    );
     let _ = BUSINESS_WA_ID;
 }
 
