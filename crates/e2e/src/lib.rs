@@ -6,6 +6,7 @@
 
 pub mod client;
 pub mod compose;
+pub mod files;
 pub mod process;
 pub mod receiver;
 pub mod stack;

@@ -3,6 +3,7 @@
 //! webhook, sends by id reaching the phone, and a 100 MB upload with bounded memory.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use e2e::files::{serve_files, ServedFile};
 use e2e::stack::{env, Messaging, BUSINESS_WA_ID, FAST_PHONES};
 use e2e::{Receiver, Reply};
 use serde_json::json;
@@ -250,40 +251,6 @@ fn phone_media(stack: &Messaging, received: &serde_json::Value, kind: &str) -> (
     )
 }
 
-/// A one-file HTTP server that demands Basic credentials `user:secret`, as a media provider's
-/// CDN would; answers 401 without them. Returns its URL.
-fn serve_file_with_basic_auth(bytes: Vec<u8>, mime: &'static str) -> String {
-    use std::io::Write;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/files/photo", listener.local_addr().unwrap());
-    let expected = format!("authorization: basic {}", b64(b"user:secret")).to_lowercase();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
-                head.push(byte[0]);
-            }
-            let head = String::from_utf8_lossy(&head).to_lowercase();
-            let reply = if head.lines().any(|line| line.trim() == expected) {
-                let mut reply = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: {mime}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    bytes.len()
-                )
-                .into_bytes();
-                reply.extend_from_slice(&bytes);
-                reply
-            } else {
-                b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    .to_vec()
-            };
-            let _ = stream.write_all(&reply);
-        }
-    });
-    url
-}
-
 /// Upload then send by id, and send by link through a provider with credentials: the phone
 /// holds the same bytes each time (their sha256, computed by wanet). Unknown ids and links the
 /// provider refuses are answered synchronously.
@@ -319,7 +286,11 @@ fn media_sent_by_id_and_link(backend: Backend) {
 
     // By link: fetched with the provider's Basic credentials.
     let jpeg: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
-    let link = serve_file_with_basic_auth(jpeg.clone(), "image/jpeg");
+    let files = vec![ServedFile::new("/files/photo", "image/jpeg", jpeg.clone())];
+    let link = format!(
+        "{}/files/photo",
+        serve_files(files, Some(("user", "secret")))
+    );
     let image_by_link = |provider: Option<&str>| {
         let mut image = json!({ "link": link, "caption": "by link" });
         if let Some(name) = provider {

@@ -2,6 +2,7 @@
 //! webhooks that follow; and every validation rule with its code, HTTP status and `details`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use e2e::files::{serve_files, ServedFile};
 use e2e::stack::{env, Messaging, FAST_PHONES};
 use e2e::Receiver;
 use serde_json::{json, Value};
@@ -47,8 +48,106 @@ fn post(stack: &Messaging, body: Value) -> e2e::Reply {
         .call("POST", "/v1/messages", Some(&stack.admin), Some(body))
 }
 
+/// Media the sends refer to: uploaded (by id) or served by a local "CDN" (by link, behind Basic
+/// credentials registered as the provider `my-auth-provider`).
+struct MediaFiles {
+    /// Base URL of the files behind the provider's credentials, and of the open ones.
+    private: String,
+    public: String,
+    image_id: String,
+    audio_id: String,
+    document_id: String,
+    jpeg: Vec<u8>,
+    mp3: Vec<u8>,
+    mp4: Vec<u8>,
+    pdf: Vec<u8>,
+    webp: Vec<u8>,
+}
+
+fn bytes(len: u32, seed: u32) -> Vec<u8> {
+    (0..len).map(|i| ((i * 7 + seed) % 251) as u8).collect()
+}
+
+fn upload(stack: &Messaging, mime: &str, body: &[u8]) -> String {
+    let request = stack
+        .api()
+        .request("POST", "/v1/media")
+        .header("Authorization", &stack.admin)
+        .header("Content-Type", mime)
+        .body(body.to_vec());
+    let r = stack.api().send(request);
+    r.expect_status(201);
+    r.body["media"][0]["id"].as_str().unwrap().to_string()
+}
+
+fn media_files(stack: &Messaging) -> MediaFiles {
+    let (jpeg, mp3, mp4, pdf, webp) = (
+        bytes(40_000, 1),
+        bytes(30_000, 2),
+        bytes(60_000, 3),
+        bytes(50_000, 4),
+        bytes(20_000, 5),
+    );
+    let private = serve_files(
+        vec![ServedFile::new("/a.jpg", "image/jpeg", jpeg.clone())],
+        Some(("cdn-user", "cdn-password")),
+    );
+    let public = serve_files(
+        vec![
+            ServedFile::new("/v.mp4", "video/mp4", mp4.clone()),
+            ServedFile::new("/s.webp", "image/webp", webp.clone()),
+        ],
+        None,
+    );
+    let provider = json!([{"name": "my-auth-provider", "type": "www",
+        "config": {"basic": {"username": "cdn-user", "password": "cdn-password"}}}]);
+    stack
+        .api()
+        .call(
+            "POST",
+            "/v1/settings/application/media/providers",
+            Some(&stack.admin),
+            Some(provider),
+        )
+        .expect_status(200);
+    MediaFiles {
+        image_id: upload(stack, "image/jpeg", &jpeg),
+        audio_id: upload(stack, "audio/mpeg", &mp3),
+        document_id: upload(stack, "application/pdf", &pdf),
+        private,
+        public,
+        jpeg,
+        mp3,
+        mp4,
+        pdf,
+        webp,
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A media send, and what the phone must get: the same object, except that a link is replaced
+/// by the network's copy of the file, whose digest proves the bytes arrived unchanged.
+fn media(kind: &str, object: Value, bytes: &[u8]) -> (Value, Value) {
+    let mut expected = object.clone();
+    let fields = expected.as_object_mut().unwrap();
+    fields.remove("link");
+    fields.remove("provider");
+    fields.insert("sha256".into(), sha256_hex(bytes).into());
+    (
+        json!({ "type": kind, kind: object }),
+        json!({ kind: expected }),
+    )
+}
+
 /// One message of each type with what the phone must have received for it.
-fn every_type(ns: &str) -> Vec<(Value, Value)> {
+fn every_type(ns: &str, files: &MediaFiles) -> Vec<(Value, Value)> {
     let same = |key: &str, object: Value| {
         (
             json!({ "type": key, key: object.clone() }),
@@ -60,27 +159,32 @@ fn every_type(ns: &str) -> Vec<(Value, Value)> {
             json!({"type": "text", "preview_url": true, "text": {"body": "Check https://example.com"}}),
             json!({"text": {"body": "Check https://example.com"}, "preview_url": true}),
         ),
-        same(
+        media(
             "image",
-            json!({"id": "f043afd0-f0ae-4b9c-ab3d-696fb4c8cd68", "caption": "Your receipt"}),
+            json!({"id": files.image_id, "caption": "Your receipt"}),
+            &files.jpeg,
         ),
-        same(
+        media(
             "image",
-            json!({"link": "https://example.com/a.jpg", "caption": "Your receipt", "provider": {"name": "my-auth-provider"}}),
+            json!({"link": format!("{}/a.jpg", files.private), "caption": "Your receipt", "provider": {"name": "my-auth-provider"}}),
+            &files.jpeg,
         ),
-        same(
-            "audio",
-            json!({"id": "f043afd0-f0ae-4b9c-ab3d-696fb4c8cd68"}),
-        ),
-        same(
+        media("audio", json!({"id": files.audio_id}), &files.mp3),
+        media(
             "video",
-            json!({"link": "https://example.com/v.mp4", "caption": "Demo"}),
+            json!({"link": format!("{}/v.mp4", files.public), "caption": "Demo"}),
+            &files.mp4,
         ),
-        same(
+        media(
             "document",
-            json!({"id": "f043afd0-f0ae-4b9c-ab3d-696fb4c8cd68", "caption": "Invoice", "filename": "invoice.pdf"}),
+            json!({"id": files.document_id, "caption": "Invoice", "filename": "invoice.pdf"}),
+            &files.pdf,
         ),
-        same("sticker", json!({"link": "https://example.com/s.webp"})),
+        media(
+            "sticker",
+            json!({"link": format!("{}/s.webp", files.public)}),
+            &files.webp,
+        ),
         (
             json!({"type": "location", "location": {"longitude": "-122.425332", "latitude": 37.758056, "name": "Facebook HQ", "address": "1 Hacker Way"}}),
             json!({"location": {"longitude": -122.425332, "latitude": 37.758056, "name": "Facebook HQ", "address": "1 Hacker Way"}}),
@@ -151,13 +255,15 @@ fn every_type(ns: &str) -> Vec<(Value, Value)> {
     ]
 }
 
-/// Every key of `expected` is in `actual` with the same value.
+/// `expected` is in `actual`: objects key by key (extra keys in `actual` allowed), anything else
+/// equal.
 fn contains(actual: &Value, expected: &Value) -> bool {
-    expected
-        .as_object()
-        .unwrap()
-        .iter()
-        .all(|(k, v)| &actual[k] == v)
+    match (actual, expected) {
+        (Value::Object(actual), Value::Object(expected)) => expected
+            .iter()
+            .all(|(k, v)| actual.get(k).is_some_and(|a| contains(a, v))),
+        _ => actual == expected,
+    }
 }
 
 #[test]
@@ -166,10 +272,11 @@ fn every_outbound_type_reaches_the_phone_with_its_statuses() {
     let db = TestDb::new(Backend::Sqlite);
     let stack = registered_stack(&receiver, &db);
     let ns = namespace(&stack);
+    let files = media_files(&stack);
     // The consumer writes first, so free-form types are inside the window.
     stack.wanet.consumer_says(CONSUMER, "Hi");
     let mut sent = Vec::new();
-    for (mut request, expected) in every_type(&ns) {
+    for (mut request, expected) in every_type(&ns, &files) {
         request["to"] = CONSUMER.into();
         let r = post(&stack, request.clone());
         r.expect_status(201);
