@@ -42,6 +42,11 @@ pub async fn resolve_media(state: &CoreState, message: &mut Value) -> Result<(),
         return Ok(());
     };
     let record = match (string_field(object, "id")?, string_field(object, "link")?) {
+        (Some(id), _) if kind == "sticker" => match find_sticker(state, &id).await? {
+            Some(record) => record,
+            // A first-party sticker: the network has it already.
+            None => return Ok(()),
+        },
         (Some(id), _) => find_uploaded(state, &id).await?,
         (None, Some(link)) => fetch_link(state, &link, provider_name(object)?).await?,
         (None, None) => return Ok(()),
@@ -76,6 +81,20 @@ fn provider_name(object: &Map<String, Value>) -> Result<Option<String>, ApiError
         Some(Value::Object(provider)) => string_field(provider, "name"),
         Some(other) => Err(ApiError::invalid_parameter("provider", &other.to_string())),
     }
+}
+
+/// A sticker `id` is an uploaded file's id, a third-party pack sticker's id (its image is the
+/// file), or a first-party sticker the network serves (`None`: sent as is) (spec
+/// onprem-stickerpacks §8). Anything else is 404/1006 like an unknown media id.
+async fn find_sticker(state: &CoreState, id: &str) -> Result<Option<MediaRecord>, ApiError> {
+    let image = state.store.sticker_image(id).await.map_err(store_failure)?;
+    if let Some(image_id) = image {
+        return find_uploaded(state, &image_id).await.map(Some);
+    }
+    if crate::stickerpacks::is_first_party_sticker(state, id).await? {
+        return Ok(None);
+    }
+    find_uploaded(state, id).await.map(Some)
 }
 
 async fn find_uploaded(state: &CoreState, id: &str) -> Result<MediaRecord, ApiError> {

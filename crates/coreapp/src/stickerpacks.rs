@@ -130,6 +130,15 @@ async fn first_party_packs(state: &CoreState) -> Result<Vec<Value>, ApiError> {
     }
 }
 
+/// Whether `sticker_id` names a sticker of one of the network's first-party packs.
+pub async fn is_first_party_sticker(state: &CoreState, sticker_id: &str) -> Result<bool, ApiError> {
+    Ok(first_party_packs(state)
+        .await?
+        .iter()
+        .flat_map(first_party_stickers)
+        .any(|sticker| sticker["id"] == sticker_id))
+}
+
 async fn first_party_pack(state: &CoreState, id: &str) -> Result<Value, ApiError> {
     first_party_packs(state)
         .await?

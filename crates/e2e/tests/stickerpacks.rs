@@ -142,10 +142,90 @@ fn stickerpacks_lifecycle(db_env: HashMap<String, String>) {
     let r = add(json!({"image_data_id": "f1e2d3c4-0000-4000-8000-000000000003"}));
     assert_eq!(r.body["stickers"], json!([{"index": "2"}]));
 
+    sticker_messages(&stack, &stickers);
+
     api.call("DELETE", &base, admin, None).expect_status(200);
     api.call("GET", &base, admin, None).expect_error(404, 1006);
     api.call("GET", &stickers, admin, None)
         .expect_error(404, 1006);
+}
+
+const CONSUMER: &str = "16315550188";
+const FIRST_PARTY_STICKER: &str = "13aaecab-2485-4255-a0a7-97a2be6906b9";
+
+/// Sticker messages by pack sticker id (spec onprem-stickerpacks §8): a third-party sticker
+/// reaches the phone as its pack image (same digest), a first-party one as the network's own;
+/// an id that is neither is 404/1006.
+fn sticker_messages(stack: &Messaging, stickers: &str) {
+    let api = stack.api();
+    let admin = Some(stack.admin.as_str());
+    let webp: Vec<u8> = (0..30_000u32).map(|i| (i % 253) as u8).collect();
+    let upload = api
+        .request("POST", "/v1/media")
+        .header("Authorization", &stack.admin)
+        .header("Content-Type", "image/webp")
+        .body(webp.clone());
+    let r = api.send(upload);
+    r.expect_status(201);
+    let image_id = r.body["media"][0]["id"].as_str().unwrap().to_string();
+    let r = api.call(
+        "POST",
+        stickers,
+        admin,
+        Some(json!({"image_data_id": image_id})),
+    );
+    r.expect_status(201);
+    let index = r.body["stickers"][0]["index"].as_str().unwrap().to_string();
+    let sticker = api.call("GET", &format!("{stickers}/{index}"), admin, None);
+    let sticker_id = sticker.body["stickers"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    stack.wanet.consumer_says(CONSUMER, "send me a sticker");
+    let send = |id: &str| {
+        api.call(
+            "POST",
+            "/v1/messages",
+            admin,
+            Some(json!({"to": CONSUMER, "type": "sticker", "sticker": {"id": id}})),
+        )
+    };
+    send(&sticker_id).expect_status(201);
+    send(FIRST_PARTY_STICKER).expect_status(201);
+    send("0b7c5d6e-0000-4000-8000-00000000dead").expect_error(404, 1006);
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let received = loop {
+        let consumer = stack.wanet.consumer(CONSUMER);
+        let stickers: Vec<Value> = consumer["received"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["message"]["type"] == "sticker")
+            .map(|m| m["message"]["sticker"].clone())
+            .collect();
+        if stickers.len() == 2 {
+            break stickers;
+        }
+        assert!(std::time::Instant::now() < deadline, "{consumer}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let digest: String = ring::digest::digest(&ring::digest::SHA256, &webp)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(
+        received
+            .iter()
+            .any(|s| s["id"] == image_id.as_str() && s["sha256"] == digest.as_str()),
+        "{received:?}"
+    );
+    assert!(
+        received.iter().any(|s| s["id"] == FIRST_PARTY_STICKER),
+        "{received:?}"
+    );
 }
 
 fn run_on(backend: Backend) {
