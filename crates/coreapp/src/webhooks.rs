@@ -9,7 +9,7 @@
 //!   back-off from `callback_backoff_delay_ms`, capped at `max_callback_backoff_delay_ms`, forever.
 //! - Settings changes (URL, concurrency, back-off) apply to the next POST, without a restart.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -114,7 +114,13 @@ pub struct Dispatcher {
     stats: Option<Arc<CoreStats>>,
     /// The extra CA bundle; the client is rebuilt when it changes.
     webhook_ca: Option<watch::Receiver<Option<String>>>,
+    /// Due callbacks read ahead of the free slots, oldest first: one outbox query per batch
+    /// instead of one per delivery (the query per delivery capped the webhook rate).
+    ready: VecDeque<PendingCallback>,
 }
+
+/// How many due callbacks one outbox query reads ahead.
+const READ_AHEAD: i64 = 256;
 
 /// The webhook HTTP client: never follows redirects; trusts the built-in roots plus `extra_ca`.
 pub fn webhook_client(
@@ -152,6 +158,7 @@ impl Dispatcher {
             in_flight: HashMap::new(),
             stats: None,
             webhook_ca: None,
+            ready: VecDeque::new(),
         })
     }
 
@@ -169,18 +176,24 @@ impl Dispatcher {
         let Some(target) = Target::of(&self.settings.borrow_and_update()) else {
             return;
         };
-        let free = target.max_in_flight.saturating_sub(self.in_flight.len());
-        if free == 0 {
+        if self.in_flight.len() >= target.max_in_flight {
             return;
         }
+        if self.ready.is_empty() {
+            self.read_due().await;
+        }
+        while self.in_flight.len() < target.max_in_flight {
+            let Some(callback) = self.ready.pop_front() else {
+                break;
+            };
+            self.start(&target, callback);
+        }
+    }
+
+    async fn read_due(&mut self) {
         let busy: Vec<i64> = self.in_flight.values().copied().collect();
-        let limit = i64::try_from(free).unwrap_or(i64::MAX);
-        match self.store.due_callbacks(now_ms(), limit, busy).await {
-            Ok(due) => {
-                for callback in due {
-                    self.start(&target, callback);
-                }
-            }
+        match self.store.due_callbacks(now_ms(), READ_AHEAD, busy).await {
+            Ok(due) => self.ready.extend(due),
             Err(error) => tracing::warn!("webhook dispatcher cannot read the outbox: {error}"),
         }
     }

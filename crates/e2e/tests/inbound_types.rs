@@ -2,6 +2,7 @@
 //! consumer through wanet's control API and compared, whole, with the spec's webhook example.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use e2e::files::{b64, sha256_hex};
 use e2e::stack::{env, Messaging, BUSINESS_WA_ID, FAST_PHONES};
 use e2e::Receiver;
 use serde_json::{json, Value};
@@ -12,19 +13,6 @@ use wa_store::Backend;
 const WAIT: Duration = Duration::from_secs(60);
 const CONSUMER: &str = "16315551234";
 const NAME: &str = "Kerry Fisher";
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, bytes)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn b64(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
 
 struct Inbound<'a> {
     stack: &'a Messaging,

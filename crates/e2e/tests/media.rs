@@ -3,6 +3,7 @@
 //! webhook, sends by id reaching the phone, and a 100 MB upload with bounded memory.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use e2e::files::{b64, sha256_hex};
 use e2e::files::{serve_files, ServedFile};
 use e2e::stack::{env, Messaging, BUSINESS_WA_ID, FAST_PHONES};
 use e2e::{Receiver, Reply};
@@ -15,19 +16,6 @@ use wa_store::Backend;
 
 const WAIT: Duration = Duration::from_secs(60);
 const CONSUMER: &str = "16315550177";
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, bytes)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn b64(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
 
 /// Database and media directory for one stack.
 fn stack_env(db: &TestDb, media: &tempfile::TempDir) -> HashMap<String, String> {

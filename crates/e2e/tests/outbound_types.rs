@@ -2,6 +2,7 @@
 //! webhooks that follow; and every validation rule with its code, HTTP status and `details`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use e2e::files::sha256_hex;
 use e2e::files::{serve_files, ServedFile};
 use e2e::stack::{env, Messaging, FAST_PHONES};
 use e2e::Receiver;
@@ -122,14 +123,6 @@ fn media_files(stack: &Messaging) -> MediaFiles {
         pdf,
         webp,
     }
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, bytes)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// A media send, and what the phone must get: the same object, except that a link is replaced

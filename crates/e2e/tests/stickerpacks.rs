@@ -211,11 +211,7 @@ fn sticker_messages(stack: &Messaging, stickers: &str) {
         assert!(std::time::Instant::now() < deadline, "{consumer}");
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
-    let digest: String = ring::digest::digest(&ring::digest::SHA256, &webp)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = e2e::files::sha256_hex(&webp);
     assert!(
         received
             .iter()

@@ -40,6 +40,21 @@ pub struct OutboundMessage {
     pub created_ms: i64,
 }
 
+impl OutboundMessage {
+    /// From the columns `id, peer, msg_type, payload, created_ms`.
+    fn from_row(
+        (id, to, msg_type, payload, created_ms): (String, String, String, String, i64),
+    ) -> Self {
+        OutboundMessage {
+            id,
+            to,
+            msg_type,
+            payload,
+            created_ms,
+        }
+    }
+}
+
 /// A message a consumer sent; `payload` is the message object as JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboundMessage {
@@ -127,16 +142,7 @@ impl Store {
                     messages::created_ms,
                 ))
                 .load::<(String, String, String, String, i64)>(conn)?;
-            Ok(rows
-                .into_iter()
-                .map(|(id, to, msg_type, payload, created_ms)| OutboundMessage {
-                    id,
-                    to,
-                    msg_type,
-                    payload,
-                    created_ms,
-                })
-                .collect())
+            Ok(rows.into_iter().map(OutboundMessage::from_row).collect())
         })
         .await
     }
@@ -165,16 +171,7 @@ impl Store {
                     messages::created_ms,
                 ))
                 .load::<(String, String, String, String, i64)>(conn)?;
-            Ok(rows
-                .into_iter()
-                .map(|(id, to, msg_type, payload, created_ms)| OutboundMessage {
-                    id,
-                    to,
-                    msg_type,
-                    payload,
-                    created_ms,
-                })
-                .collect())
+            Ok(rows.into_iter().map(OutboundMessage::from_row).collect())
         })
         .await
     }

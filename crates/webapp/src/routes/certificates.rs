@@ -3,6 +3,7 @@
 //! (relayed to the coreapp, which applies it without a restart). Bodies are PEM text, not JSON.
 
 use crate::auth::AuthUser;
+use crate::routes::forward::relay;
 use crate::state::AppState;
 use crate::tls::{self, CertResolver};
 use actix_web::http::header;
@@ -108,12 +109,6 @@ pub async fn delete_webhook_ca(
         .forward(reqwest::Method::DELETE, WEBHOOK_CA_RPC_PATH, None)
         .await?;
     Ok(relay(answer))
-}
-
-fn relay(answer: crate::coreapp::Forwarded) -> HttpResponse {
-    let status = actix_web::http::StatusCode::from_u16(answer.status)
-        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
-    HttpResponse::build(status).json(answer.body)
 }
 
 fn pem_response(pem: String) -> HttpResponse {

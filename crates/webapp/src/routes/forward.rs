@@ -24,6 +24,11 @@ pub async fn to_coreapp(
         .coreapp
         .forward(method, &path_and_query, body.as_ref())
         .await?;
+    Ok(relay(answer))
+}
+
+/// The coreapp's answer, status and JSON body unchanged.
+pub fn relay(answer: crate::coreapp::Forwarded) -> HttpResponse {
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    Ok(HttpResponse::build(status).json(answer.body))
+    HttpResponse::build(status).json(answer.body)
 }

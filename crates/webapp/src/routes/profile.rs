@@ -3,6 +3,7 @@
 //! RPC, whose answers are JSON. The other profile endpoints are plain relays (see `mod.rs`).
 
 use crate::auth::AuthUser;
+use crate::routes::forward::relay;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -103,12 +104,6 @@ pub async fn delete_photo(
         .forward(reqwest::Method::DELETE, PHOTO_RPC_PATH, None)
         .await?;
     Ok(relay(answer))
-}
-
-fn relay(answer: crate::coreapp::Forwarded) -> HttpResponse {
-    let status = actix_web::http::StatusCode::from_u16(answer.status)
-        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
-    HttpResponse::build(status).json(answer.body)
 }
 
 fn wants_link(req: &HttpRequest) -> bool {
