@@ -104,6 +104,7 @@ async fn print_banner(store: &wa_store::Store, port: u16, simulator: Option<&str
     println!();
     println!("  WhatsApp Business API (On-Premises compatible) is running");
     println!("  URL:    https://localhost:{port}/v1/   (self-signed certificate: use curl -k)");
+    println!("  Console: https://localhost:{port}/console  (the admin console in a browser)");
     if first_login {
         println!(
             "  Login:  {ADMIN} / {DEFAULT_PASSWORD}  (the first login must set a new password:"
