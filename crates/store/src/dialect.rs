@@ -24,11 +24,32 @@ const PG_MIGRATION_LOCK_KEY: i64 = 0x7761_6f6e_7072_656d;
 /// process holding the file instead of failing at once.
 pub(crate) fn configure_session(conn: &mut DbConnection) -> Result<(), StoreError> {
     if let DbConnection::Sqlite(conn) = conn {
-        conn.batch_execute(
-            "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-        )?;
+        conn.batch_execute("PRAGMA busy_timeout = 30000;")?;
+        switch_to_wal(conn)?;
+        conn.batch_execute("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
     }
     Ok(())
+}
+
+/// Attempts at switching a SQLite file to WAL, 50 ms apart.
+const WAL_SWITCH_ATTEMPTS: u32 = 100;
+
+/// Switching a new file to WAL needs it to itself, and SQLite answers "database is locked" at
+/// once instead of waiting (no busy handler for this lock): two processes opening the same fresh
+/// file together hit it (seen in `concurrent_connects_on_a_fresh_database_both_succeed`). Once the
+/// file is in WAL mode the statement needs no lock, so a short retry settles the race.
+fn switch_to_wal(conn: &mut diesel::SqliteConnection) -> Result<(), StoreError> {
+    let mut attempt = 1;
+    loop {
+        match conn.batch_execute("PRAGMA journal_mode = WAL;") {
+            Ok(()) => return Ok(()),
+            Err(error) if attempt < WAL_SWITCH_ATTEMPTS && error.to_string().contains("locked") => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
 }
 
 /// Runs `work` in a transaction that will write. On SQLite it starts with `BEGIN IMMEDIATE`,
