@@ -1,5 +1,6 @@
 //! Child processes of the binaries under test.
 
+use std::collections::BTreeSet;
 use std::collections::HashMap;
 use std::fs::File;
 use std::net::TcpListener;
@@ -7,13 +8,24 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A port that was free a moment ago.
+/// A port that was free a moment ago, and never handed out before in this test process: the
+/// kernel may give a just-released port to the next `bind(0)`, so two services of parallel tests
+/// could otherwise be told the same port before either binds it.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static HANDED_OUT: std::sync::Mutex<BTreeSet<u16>> = std::sync::Mutex::new(BTreeSet::new());
+    let mut handed_out = HANDED_OUT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if handed_out.insert(port) {
+            return port;
+        }
+    }
 }
 
 /// Path of a workspace binary next to the test executable (`target/<profile>/<name>`).
