@@ -88,22 +88,36 @@ impl FromRequest for JsonParams {
             .map(str::to_owned);
         let mut payload = payload.take();
         Box::pin(async move {
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| {
-                    ApiError::new(
-                        ErrorCode::RequestNotValid,
-                        "Unable to read the request body",
-                    )
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(too_large(limit));
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = read_body(&mut payload, limit, || too_large(limit)).await?;
             JsonParams::parse(content_type.as_deref(), &body)
         })
     }
+}
+
+/// Reads a whole request body, refusing it with `over_limit()` as soon as it passes `limit` bytes
+/// (so an oversize body is never held in memory). Every route that reads a raw body uses this.
+pub async fn read_body<S>(
+    stream: &mut S,
+    limit: usize,
+    over_limit: impl FnOnce() -> ApiError,
+) -> Result<Vec<u8>, ApiError>
+where
+    S: futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>> + Unpin,
+{
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| {
+            ApiError::new(
+                ErrorCode::RequestNotValid,
+                "Unable to read the request body",
+            )
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(over_limit());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 pub fn too_large(limit: usize) -> ApiError {

@@ -8,7 +8,6 @@ use crate::state::AppState;
 use crate::tls::{self, CertResolver};
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
-use futures_util::StreamExt;
 use serde_json::json;
 use wa_api::envelope::meta_only;
 use wa_api::{ApiError, ErrorCode, Meta};
@@ -123,19 +122,7 @@ fn pem_response(pem: String) -> HttpResponse {
 
 /// The body as text; empty → 400/1009 `Request had no (empty) content`.
 async fn read_text(mut body: web::Payload, limit: usize) -> Result<String, ApiError> {
-    let mut bytes = Vec::new();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|_| {
-            ApiError::new(
-                ErrorCode::RequestNotValid,
-                "Unable to read the request body",
-            )
-        })?;
-        if bytes.len() + chunk.len() > limit {
-            return Err(crate::body::too_large(limit));
-        }
-        bytes.extend_from_slice(&chunk);
-    }
+    let bytes = crate::body::read_body(&mut body, limit, || crate::body::too_large(limit)).await?;
     let text = String::from_utf8(bytes).map_err(|_| {
         ApiError::new(
             ErrorCode::ParameterValueInvalid,

@@ -3,12 +3,12 @@
 //! RPC, whose answers are JSON. The other profile endpoints are plain relays (see `mod.rs`).
 
 use crate::auth::AuthUser;
+use crate::body::read_body;
 use crate::routes::forward::relay;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine;
-use futures_util::StreamExt;
 use serde_json::json;
 use wa_api::envelope::payload;
 use wa_api::{ApiError, ErrorCode, Meta};
@@ -58,24 +58,14 @@ pub async fn set_photo(
     mut body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let mut bytes = Vec::new();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|_| {
-            ApiError::new(
-                ErrorCode::RequestNotValid,
-                "Unable to read the request body",
-            )
-        })?;
-        bytes.extend_from_slice(&chunk);
-        if bytes.len() >= MAX_PROFILE_PHOTO_SIZE_BYTES {
-            return Err(ApiError::new(
-                ErrorCode::ParameterValueInvalid,
-                format!(
-                    "Photo size too large. Max allowed size: {MAX_PROFILE_PHOTO_SIZE_BYTES} bytes"
-                ),
-            ));
-        }
-    }
+    // A photo of exactly the maximum is already too large, as in the original.
+    let bytes = read_body(&mut body, MAX_PROFILE_PHOTO_SIZE_BYTES - 1, || {
+        ApiError::new(
+            ErrorCode::ParameterValueInvalid,
+            format!("Photo size too large. Max allowed size: {MAX_PROFILE_PHOTO_SIZE_BYTES} bytes"),
+        )
+    })
+    .await?;
     if bytes.is_empty() {
         return Err(ApiError::new(
             ErrorCode::RequiredParameterMissing,
@@ -139,19 +129,10 @@ pub async fn restore(
     mut body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let mut bytes = Vec::new();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|_| {
-            ApiError::new(
-                ErrorCode::RequestNotValid,
-                "Unable to read the request body",
-            )
-        })?;
-        if bytes.len() + chunk.len() > MAX_RESTORE_BODY_BYTES {
-            return Err(crate::body::too_large(MAX_RESTORE_BODY_BYTES));
-        }
-        bytes.extend_from_slice(&chunk);
-    }
+    let bytes = read_body(&mut body, MAX_RESTORE_BODY_BYTES, || {
+        crate::body::too_large(MAX_RESTORE_BODY_BYTES)
+    })
+    .await?;
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
