@@ -28,17 +28,7 @@ pub const PROVIDERS_CONFIG: &str = "media_providers";
 /// credentials) and becomes an uploaded file. The object then carries `id`, `mime_type` and
 /// `sha256` for the phone. Messages without media are left alone.
 pub async fn resolve_media(state: &CoreState, message: &mut Value) -> Result<(), ApiError> {
-    let Some(kind) = message
-        .get("type")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-    else {
-        return Ok(());
-    };
-    if !MEDIA_TYPES.contains(&kind.as_str()) {
-        return Ok(());
-    }
-    let Some(object) = message.get_mut(&kind).and_then(Value::as_object_mut) else {
+    let Some((kind, object)) = media_object(message) else {
         return Ok(());
     };
     let record = match (string_field(object, "id")?, string_field(object, "link")?) {
@@ -65,6 +55,16 @@ pub async fn resolve_media(state: &CoreState, message: &mut Value) -> Result<(),
     object.insert("mime_type".into(), record.mime_type.into());
     object.insert("sha256".into(), record.sha256.into());
     Ok(())
+}
+
+/// The type and the media object of a media message; `None` for other messages.
+fn media_object(message: &mut Value) -> Option<(String, &mut Map<String, Value>)> {
+    let kind = message.get("type").and_then(Value::as_str)?.to_string();
+    if !MEDIA_TYPES.contains(&kind.as_str()) {
+        return None;
+    }
+    let object = message.get_mut(&kind).and_then(Value::as_object_mut)?;
+    Some((kind, object))
 }
 
 fn string_field(object: &Map<String, Value>, name: &str) -> Result<Option<String>, ApiError> {
@@ -321,17 +321,7 @@ pub async fn receive_inbound_media(
     message_id: &str,
     message: &mut Value,
 ) -> Result<(), SessionError> {
-    let Some(kind) = message
-        .get("type")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-    else {
-        return Ok(());
-    };
-    if !MEDIA_TYPES.contains(&kind.as_str()) {
-        return Ok(());
-    }
-    let Some(object) = message.get_mut(&kind).and_then(Value::as_object_mut) else {
+    let Some((kind, object)) = media_object(message) else {
         return Ok(());
     };
     let network_id = object
