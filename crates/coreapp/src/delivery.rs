@@ -18,7 +18,7 @@ use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wa_netproto::{NetError, Request, Response};
 use wa_store::OutboundMessage;
 
@@ -96,7 +96,7 @@ pub async fn delivery_worker(state: Arc<CoreState>) {
                         let (retries, cooldown) = (retries.clone(), cooldown.clone());
                         tokio::spawn(async move {
                             let retry = lock(&retries).get(&message.id).copied().unwrap_or(0);
-                            match deliver(&state, &message, retry).await {
+                            match deliver(&state, &message, retry, permit).await {
                                 Delivery::Done => {
                                     lock(&retries).remove(&message.id);
                                 }
@@ -111,7 +111,6 @@ pub async fn delivery_worker(state: Arc<CoreState>) {
                                 }
                             }
                             lock(&in_flight).remove(&message.id);
-                            drop(permit);
                             state.send_wake.notify_one();
                         });
                     }
@@ -128,8 +127,16 @@ pub async fn delivery_worker(state: Arc<CoreState>) {
     }
 }
 
-/// One send. `retry` counts the earlier attempts, for the statistics.
-async fn deliver(state: &CoreState, message: &OutboundMessage, retry: u32) -> Delivery {
+/// One send. `retry` counts the earlier attempts, for the statistics. `permit` is one of the
+/// `max_inflight_sends` slots; it is given back as soon as the network has answered, so the next
+/// send does not wait for this one's status to be committed (the message stays in the caller's
+/// in-flight set until then, so it is not read again).
+async fn deliver(
+    state: &CoreState,
+    message: &OutboundMessage,
+    retry: u32,
+    permit: OwnedSemaphorePermit,
+) -> Delivery {
     let Some(session) = state.session().filter(|_| state.is_ready()) else {
         return Delivery::Postponed;
     };
@@ -145,7 +152,9 @@ async fn deliver(state: &CoreState, message: &OutboundMessage, retry: u32) -> De
         message: network_message,
     };
     let handed_over = Instant::now();
-    let (status, timestamp, error) = match session.request(request).await {
+    let answer = session.request(request).await;
+    drop(permit);
+    let (status, timestamp, error) = match answer {
         Ok(Response::Accepted { timestamp, .. }) => {
             let elapsed = handed_over.elapsed();
             state

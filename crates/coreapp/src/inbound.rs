@@ -222,17 +222,27 @@ async fn store_receipt(
         ReceiptStatus::Read => "read",
         ReceiptStatus::Failed => "failed",
     };
-    // A receipt proves the network accepted the message. If the coreapp crashed before it
-    // recorded that answer, the message is still pending: record `sent` first, or its webhook
-    // would never come (the message is not re-sent once it has moved on).
-    if status != "failed" {
-        record_status(state, message_id, recipient, "sent", timestamp, None).await?;
+    if status == "failed" {
+        let outcome = record_status(state, message_id, recipient, status, timestamp, error).await?;
+        warn_if_unknown(outcome, status, message_id);
+        return Ok(());
     }
-    let outcome = record_status(state, message_id, recipient, status, timestamp, error).await?;
+    let mut outcome = record_receipt(state, message_id, recipient, status, timestamp).await?;
+    if outcome == StatusOutcome::NotSentYet {
+        // A receipt proves the network accepted the message. The coreapp stopped before it
+        // recorded that answer, so the message is still pending: record `sent` first, or its
+        // webhook would never come (the message is not re-sent once it has moved on).
+        record_status(state, message_id, recipient, "sent", timestamp, None).await?;
+        outcome = record_status(state, message_id, recipient, status, timestamp, None).await?;
+    }
+    warn_if_unknown(outcome, status, message_id);
+    Ok(())
+}
+
+fn warn_if_unknown(outcome: StatusOutcome, status: &str, message_id: &str) {
     if outcome == StatusOutcome::UnknownMessage {
         tracing::warn!("receipt '{status}' for unknown message {message_id} ignored");
     }
-    Ok(())
 }
 
 /// Records `status` with its webhook when status webhooks of that kind are enabled.
@@ -244,20 +254,52 @@ pub async fn record_status(
     timestamp: i64,
     error: Option<NetError>,
 ) -> Result<StatusOutcome, StoreError> {
-    let callback = if state.settings.current().status_webhook_enabled(status) {
-        let body = status_body(state, message_id, recipient, status, timestamp, error).await?;
-        Some(status_callback(message_id, status, body))
-    } else {
-        None
-    };
+    let callback = status_webhook(state, message_id, recipient, status, timestamp, error).await?;
     let outcome = state
         .store
         .record_status(message_id, status, callback)
         .await?;
+    count_advance(state, outcome, status);
+    Ok(outcome)
+}
+
+/// [`record_status`] for a phone's receipt: a message not recorded as `sent` yet is left alone
+/// and reported as [`StatusOutcome::NotSentYet`].
+async fn record_receipt(
+    state: &CoreState,
+    message_id: &str,
+    recipient: &str,
+    status: &str,
+    timestamp: i64,
+) -> Result<StatusOutcome, StoreError> {
+    let callback = status_webhook(state, message_id, recipient, status, timestamp, None).await?;
+    let outcome = state
+        .store
+        .record_receipt(message_id, status, callback)
+        .await?;
+    count_advance(state, outcome, status);
+    Ok(outcome)
+}
+
+async fn status_webhook(
+    state: &CoreState,
+    message_id: &str,
+    recipient: &str,
+    status: &str,
+    timestamp: i64,
+    error: Option<NetError>,
+) -> Result<Option<NewCallback>, StoreError> {
+    if !state.settings.current().status_webhook_enabled(status) {
+        return Ok(None);
+    }
+    let body = status_body(state, message_id, recipient, status, timestamp, error).await?;
+    Ok(Some(status_callback(message_id, status, body)))
+}
+
+fn count_advance(state: &CoreState, outcome: StatusOutcome, status: &str) {
     if outcome == StatusOutcome::Advanced {
         state.stats.status_recorded(status);
     }
-    Ok(outcome)
 }
 
 pub fn status_callback(message_id: &str, status: &str, body: serde_json::Value) -> NewCallback {

@@ -53,6 +53,11 @@ pub(crate) fn delete_callback_on(conn: &mut DbConnection, id: i64) -> Result<(),
     Ok(())
 }
 
+pub(crate) fn delete_callbacks_on(conn: &mut DbConnection, ids: &[i64]) -> Result<(), StoreError> {
+    diesel::delete(callbacks::table.filter(callbacks::id.eq_any(ids))).execute(conn)?;
+    Ok(())
+}
+
 impl Store {
     /// Queues a webhook that belongs to no other write; false when its event was queued before.
     pub async fn enqueue_callback(&self, callback: NewCallback) -> Result<bool, StoreError> {

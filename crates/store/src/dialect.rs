@@ -7,7 +7,7 @@ use diesel::{
     connection::SimpleConnection,
     dsl::sql,
     sql_types::{Bool, Integer, Nullable, Text},
-    Connection, MysqlConnection, PgConnection, RunQueryDsl,
+    Connection, ExpressionMethods, MysqlConnection, PgConnection, RunQueryDsl,
 };
 use url::Url;
 
@@ -267,54 +267,82 @@ fn pg_maintenance_url(url: &Url) -> Url {
     server
 }
 
-/// Inserts a webhook row unless one with the same `event_key` exists; true when inserted. Each
-/// backend has its own "insert unless the unique key exists" statement; a duplicate is not an
-/// error, so the surrounding transaction (and its other writes) goes on.
+/// Runs `insert_into($table).values($values)` and yields the rows added (0 when a row with the
+/// same `$key` exists) without failing the surrounding transaction. PostgreSQL and SQLite say
+/// `ON CONFLICT ($key) DO NOTHING`; MySQL has no such clause that keeps "inserted" and "already
+/// there" apart (diesel connects with CLIENT_FOUND_ROWS, and `INSERT IGNORE` also swallows
+/// truncation), but a duplicate key fails only the statement there, never the transaction, so
+/// the plain insert is tried and the duplicate read as "already there". All three are diesel DSL
+/// with a fixed shape, so each connection prepares the statement once and reuses it (a
+/// `sql_query` is prepared, run and closed again on every call: three round trips on MySQL).
+macro_rules! insert_unless_duplicate {
+    ($conn:expr, $table:expr, $values:expr, $key:expr) => {
+        match $conn {
+            DbConnection::Mysql(conn) => {
+                match diesel::insert_into($table)
+                    .values($values)
+                    .execute(conn)
+                    .map_err(StoreError::from)
+                {
+                    Err(StoreError::Conflict) => Ok(0),
+                    other => other,
+                }
+            }
+            DbConnection::Postgresql(conn) => diesel::insert_into($table)
+                .values($values)
+                .on_conflict($key)
+                .do_nothing()
+                .execute(conn)
+                .map_err(StoreError::from),
+            DbConnection::Sqlite(conn) => diesel::insert_into($table)
+                .values($values)
+                .on_conflict($key)
+                .do_nothing()
+                .execute(conn)
+                .map_err(StoreError::from),
+        }
+    };
+}
+
+/// Inserts a webhook row unless one with the same `event_key` exists; true when inserted.
 pub(crate) fn insert_callback_unless_queued(
     conn: &mut DbConnection,
     callback: &crate::callbacks::NewCallback,
     now_ms: i64,
 ) -> Result<bool, StoreError> {
-    use diesel::sql_types::BigInt;
-    const COLUMNS: &str =
-        "(event_key, kind, body, attempts, next_attempt_ms, last_error, created_ms)";
-    let inserted = match conn {
-        // A duplicate key fails only the statement on MySQL, never the transaction, so the plain
-        // insert is tried and the duplicate read as "already queued". (`ON DUPLICATE KEY UPDATE`
-        // cannot tell the two apart: diesel connects with CLIENT_FOUND_ROWS.)
-        DbConnection::Mysql(conn) => {
-            let inserted = diesel::sql_query(format!(
-                "INSERT INTO callbacks {COLUMNS} VALUES (?, ?, ?, 0, ?, '', ?)"
-            ))
-            .bind::<Text, _>(&callback.event_key)
-            .bind::<Text, _>(&callback.kind)
-            .bind::<Text, _>(&callback.body)
-            .bind::<BigInt, _>(now_ms)
-            .bind::<BigInt, _>(now_ms)
-            .execute(conn);
-            match inserted.map_err(StoreError::from) {
-                Err(StoreError::Conflict) => 0,
-                other => other?,
-            }
-        }
-        DbConnection::Postgresql(conn) => diesel::sql_query(format!(
-            "INSERT INTO callbacks {COLUMNS} VALUES ($1, $2, $3, 0, $4, '', $5) ON CONFLICT (event_key) DO NOTHING"
-        ))
-        .bind::<Text, _>(&callback.event_key)
-        .bind::<Text, _>(&callback.kind)
-        .bind::<Text, _>(&callback.body)
-        .bind::<BigInt, _>(now_ms)
-        .bind::<BigInt, _>(now_ms)
-        .execute(conn)?,
-        DbConnection::Sqlite(conn) => diesel::sql_query(format!(
-            "INSERT INTO callbacks {COLUMNS} VALUES (?, ?, ?, 0, ?, '', ?) ON CONFLICT (event_key) DO NOTHING"
-        ))
-        .bind::<Text, _>(&callback.event_key)
-        .bind::<Text, _>(&callback.kind)
-        .bind::<Text, _>(&callback.body)
-        .bind::<BigInt, _>(now_ms)
-        .bind::<BigInt, _>(now_ms)
-        .execute(conn)?,
-    };
+    use crate::callbacks::callbacks::dsl::*;
+    let row = (
+        event_key.eq(&callback.event_key),
+        kind.eq(&callback.kind),
+        body.eq(&callback.body),
+        attempts.eq(0),
+        next_attempt_ms.eq(now_ms),
+        last_error.eq(""),
+        created_ms.eq(now_ms),
+    );
+    let inserted: usize = insert_unless_duplicate!(conn, callbacks, row, event_key)?;
+    Ok(inserted > 0)
+}
+
+/// Inserts a received message unless one with the same id exists; true when inserted. Folding
+/// the existence check into the insert saves a statement per inbound message.
+pub(crate) fn insert_inbound_unless_present(
+    conn: &mut DbConnection,
+    message: &crate::messages::InboundMessage,
+    direction_in: &str,
+    status_received: &str,
+) -> Result<bool, StoreError> {
+    use crate::messages::messages::dsl::*;
+    let row = (
+        id.eq(&message.id),
+        direction.eq(direction_in),
+        peer.eq(&message.from),
+        msg_type.eq(&message.msg_type),
+        payload.eq(&message.payload),
+        status.eq(status_received),
+        created_ms.eq(message.received_ms),
+        updated_ms.eq(message.received_ms),
+    );
+    let inserted: usize = insert_unless_duplicate!(conn, messages, row, id)?;
     Ok(inserted > 0)
 }

@@ -17,7 +17,9 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::oneshot;
 
-use crate::callbacks::{delete_callback_on, insert_callback, now_ms, NewCallback};
+use crate::callbacks::{
+    delete_callback_on, delete_callbacks_on, insert_callback, now_ms, NewCallback,
+};
 use crate::connection::DbConnection;
 use crate::messages::{insert_inbound_on, insert_outbound_on, record_status_on};
 use crate::messages::{InboundMessage, OutboundMessage, StatusOutcome};
@@ -34,6 +36,8 @@ pub(crate) enum Write {
         message_id: String,
         status: String,
         callback: Option<NewCallback>,
+        /// A receipt: not over `pending` (see `Store::record_receipt`).
+        after_sent_only: bool,
     },
     InsertInbound(InboundMessage, NewCallback),
     EnqueueCallback(NewCallback),
@@ -59,7 +63,15 @@ impl Write {
                 message_id,
                 status,
                 callback,
-            } => record_status_on(conn, message_id, status, callback.as_ref()).map(Written::Status),
+                after_sent_only,
+            } => record_status_on(
+                conn,
+                message_id,
+                status,
+                callback.as_ref(),
+                *after_sent_only,
+            )
+            .map(Written::Status),
             Write::InsertInbound(message, callback) => {
                 insert_inbound_on(conn, message, callback).map(Written::Inserted)
             }
@@ -170,9 +182,8 @@ impl Store {
 /// All writes in one transaction; if that fails, each in its own.
 fn apply_all(conn: &mut DbConnection, writes: &[Write]) -> Vec<Result<Written, StoreError>> {
     if writes.len() > 1 {
-        let together: Result<Vec<Written>, StoreError> = dialect::write_transaction(conn, |conn| {
-            writes.iter().map(|write| write.apply(conn)).collect()
-        });
+        let together: Result<Vec<Written>, StoreError> =
+            dialect::write_transaction(conn, |conn| apply_together(conn, writes));
         if let Ok(outcomes) = together {
             return outcomes.into_iter().map(Ok).collect();
         }
@@ -180,5 +191,27 @@ fn apply_all(conn: &mut DbConnection, writes: &[Write]) -> Vec<Result<Written, S
     writes
         .iter()
         .map(|write| dialect::write_transaction(conn, |conn| write.apply(conn)))
+        .collect()
+}
+
+/// The writes of one transaction, with every webhook delete folded into one statement (a burst of
+/// delivered webhooks is otherwise one `DELETE` each).
+fn apply_together(conn: &mut DbConnection, writes: &[Write]) -> Result<Vec<Written>, StoreError> {
+    let deleted: Vec<i64> = writes
+        .iter()
+        .filter_map(|write| match write {
+            Write::DeleteCallback(id) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    if deleted.len() > 1 {
+        delete_callbacks_on(conn, &deleted)?;
+    }
+    writes
+        .iter()
+        .map(|write| match write {
+            Write::DeleteCallback(_) if deleted.len() > 1 => Ok(Written::Done),
+            other => other.apply(conn),
+        })
         .collect()
 }

@@ -86,6 +86,9 @@ pub enum StatusOutcome {
     NotNewer,
     /// No such outbound message.
     UnknownMessage,
+    /// A receipt for a message not recorded as `sent` yet (see [`Store::record_receipt`]);
+    /// nothing was written.
+    NotSentYet,
 }
 
 /// Every outbound status, earliest first.
@@ -189,6 +192,29 @@ impl Store {
             message_id: message_id.to_string(),
             status: status.to_string(),
             callback,
+            after_sent_only: false,
+        };
+        match self.write(write).await? {
+            Written::Status(outcome) => Ok(outcome),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// [`Store::record_status`] for a phone's receipt (`delivered`, `read`): answers
+    /// [`StatusOutcome::NotSentYet`] without writing when the message is still `pending`, i.e.
+    /// the coreapp stopped before it recorded the network's acceptance. The caller then records
+    /// `sent` first, so its webhook is not lost; in the usual case one write is enough.
+    pub async fn record_receipt(
+        &self,
+        message_id: &str,
+        status: &str,
+        callback: Option<NewCallback>,
+    ) -> Result<StatusOutcome, StoreError> {
+        let write = Write::RecordStatus {
+            message_id: message_id.to_string(),
+            status: status.to_string(),
+            callback,
+            after_sent_only: true,
         };
         match self.write(write).await? {
             Written::Status(outcome) => Ok(outcome),
@@ -305,42 +331,46 @@ pub(crate) fn record_status_on(
     message_id: &str,
     status: &str,
     callback: Option<&NewCallback>,
+    after_sent_only: bool,
 ) -> Result<StatusOutcome, StoreError> {
-    let current = messages::table
-        .find(message_id)
-        .filter(messages::direction.eq(OUTBOUND))
-        .select(messages::status)
-        .first::<String>(conn)
-        .optional()?;
-    let Some(current) = current else {
-        return Ok(StatusOutcome::UnknownMessage);
-    };
-    if rank(status) <= rank(&current) {
-        return Ok(StatusOutcome::NotNewer);
-    }
-    let now = now_ms();
-    // The update itself decides, on the row's latest committed status: of two writers racing
-    // on one message (another coreapp, or a database that lets both read before either
-    // writes), a status is only ever recorded over an earlier one.
-    let earlier: Vec<&str> = STATUS_ORDER
-        .iter()
-        .copied()
-        .filter(|candidate| rank(candidate) < rank(status))
-        .collect();
-    let moved = diesel::update(
-        messages::table
+    // A compare-and-set on the status just read: of two writers racing on one message (another
+    // coreapp, or a database that lets both read before either writes), the loser reads the
+    // winner's status and decides again, so a status is only ever recorded over an earlier one.
+    // Both statements have a fixed shape, so they are prepared once per connection.
+    for _ in 0..STATUS_ORDER.len() {
+        let current = messages::table
             .find(message_id)
-            .filter(messages::status.eq_any(earlier)),
-    )
-    .set((messages::status.eq(status), messages::updated_ms.eq(now)))
-    .execute(conn)?;
-    if moved == 0 {
-        return Ok(StatusOutcome::NotNewer);
+            .filter(messages::direction.eq(OUTBOUND))
+            .select(messages::status)
+            .first::<String>(conn)
+            .optional()?;
+        let Some(current) = current else {
+            return Ok(StatusOutcome::UnknownMessage);
+        };
+        if rank(status) <= rank(&current) {
+            return Ok(StatusOutcome::NotNewer);
+        }
+        if after_sent_only && current == PENDING {
+            return Ok(StatusOutcome::NotSentYet);
+        }
+        let now = now_ms();
+        let moved = diesel::update(
+            messages::table
+                .find(message_id)
+                .filter(messages::status.eq(&current)),
+        )
+        .set((messages::status.eq(status), messages::updated_ms.eq(now)))
+        .execute(conn)?;
+        if moved == 1 {
+            if let Some(callback) = callback {
+                insert_callback(conn, callback, now)?;
+            }
+            return Ok(StatusOutcome::Advanced);
+        }
     }
-    if let Some(callback) = callback {
-        insert_callback(conn, callback, now)?;
-    }
-    Ok(StatusOutcome::Advanced)
+    // Each lost race moved the status forward; after as many rounds as there are statuses it
+    // can only be at the end already.
+    Ok(StatusOutcome::NotNewer)
 }
 
 /// See [`Store::insert_inbound`]; runs inside the caller's transaction.
@@ -349,25 +379,9 @@ pub(crate) fn insert_inbound_on(
     msg: &InboundMessage,
     callback: &NewCallback,
 ) -> Result<bool, StoreError> {
-    let seen = messages::table
-        .find(&msg.id)
-        .count()
-        .get_result::<i64>(conn)?;
-    if seen > 0 {
+    if !crate::dialect::insert_inbound_unless_present(conn, msg, INBOUND, RECEIVED)? {
         return Ok(false);
     }
-    diesel::insert_into(messages::table)
-        .values((
-            messages::id.eq(&msg.id),
-            messages::direction.eq(INBOUND),
-            messages::peer.eq(&msg.from),
-            messages::msg_type.eq(&msg.msg_type),
-            messages::payload.eq(&msg.payload),
-            messages::status.eq(RECEIVED),
-            messages::created_ms.eq(msg.received_ms),
-            messages::updated_ms.eq(msg.received_ms),
-        ))
-        .execute(conn)?;
     insert_callback(conn, callback, msg.received_ms)?;
     Ok(true)
 }

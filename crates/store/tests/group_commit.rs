@@ -7,11 +7,15 @@ mod common;
 
 use common::connect_to;
 use tokio::task::JoinSet;
-use wa_store::{testing::TestDb, Backend, NewCallback, OutboundMessage, StatusOutcome, StoreError};
+use wa_store::{
+    testing::TestDb, Backend, InboundMessage, NewCallback, OutboundMessage, StatusOutcome,
+    StoreError,
+};
 
 on_every_backend!(
     concurrent_writes_are_all_committed,
     a_failing_write_fails_only_its_caller,
+    redelivered_inbound_and_webhook_deletes_share_commits,
 );
 
 const WRITERS: usize = 300;
@@ -116,4 +120,69 @@ async fn a_failing_write_fails_only_its_caller(backend: Backend) {
         .map(|(_, _, n)| n)
         .sum();
     assert_eq!(stored, 50);
+}
+
+fn inbound(n: usize) -> (InboundMessage, NewCallback) {
+    let id = format!("ABGG{n}");
+    let message = InboundMessage {
+        id: id.clone(),
+        from: format!("1631555{:04}", n % 7),
+        msg_type: "text".to_string(),
+        payload: "{}".to_string(),
+        received_ms: 1_000,
+    };
+    let callback = NewCallback {
+        event_key: format!("inbound:{id}"),
+        kind: "inbound_message".to_string(),
+        body: format!("{{\"id\":\"{id}\"}}"),
+    };
+    (message, callback)
+}
+
+/// A network that sends pushes again (after a reconnect) mixes messages already stored with new
+/// ones in one commit: the repeats are reported as such without failing their batch, and the
+/// deletes of delivered webhooks, folded into one statement per commit, remove exactly theirs.
+async fn redelivered_inbound_and_webhook_deletes_share_commits(backend: Backend) {
+    let db = TestDb::new(backend);
+    let store = connect_to(&db).await;
+    for n in (0..WRITERS).step_by(3) {
+        let (message, callback) = inbound(n);
+        assert!(store.insert_inbound(message, callback).await.unwrap());
+    }
+    let mut inserts = JoinSet::new();
+    for n in 0..WRITERS {
+        let store = store.clone();
+        inserts.spawn(async move {
+            let (message, callback) = inbound(n);
+            (n, store.insert_inbound(message, callback).await)
+        });
+    }
+    while let Some(done) = inserts.join_next().await {
+        let (n, inserted) = done.unwrap();
+        assert_eq!(inserted.unwrap(), n % 3 != 0, "message {n}");
+    }
+    let queued = store
+        .due_callbacks(i64::MAX, 1_000, Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(queued.len(), WRITERS, "one webhook per message");
+
+    let (delivered, kept): (Vec<_>, Vec<_>) = queued.iter().partition(|c| c.id % 2 == 0);
+    let mut deletes = JoinSet::new();
+    for callback in &delivered {
+        let (store, id) = (store.clone(), callback.id);
+        deletes.spawn(async move { store.delete_callback(id).await });
+    }
+    while let Some(done) = deletes.join_next().await {
+        done.unwrap().unwrap();
+    }
+    let left: Vec<i64> = store
+        .due_callbacks(i64::MAX, 1_000, Vec::new())
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    let expected: Vec<i64> = kept.iter().map(|c| c.id).collect();
+    assert_eq!(left, expected);
 }

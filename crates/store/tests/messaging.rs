@@ -15,6 +15,7 @@ on_every_backend!(
     registration_is_replaced_not_duplicated,
     outbound_messages_are_pending_until_sent_in_order,
     statuses_only_advance_and_queue_one_webhook_each,
+    a_receipt_waits_for_sent_to_be_recorded,
     inbound_message_and_its_webhook_are_written_together_once,
     contacts_cache_honours_freshness,
     one_open_conversation_per_recipient,
@@ -116,6 +117,44 @@ async fn statuses_only_advance_and_queue_one_webhook_each(backend: Backend) {
     assert!(store.find_message("gB1").await.unwrap().unwrap().updated_ms > 1_000);
     assert_eq!(
         store.record_status("nope", "read", None).await.unwrap(),
+        StatusOutcome::UnknownMessage
+    );
+}
+
+/// A phone's receipt for a message still `pending` (the coreapp stopped before it recorded the
+/// network's acceptance) writes nothing, so the caller can record `sent` and its webhook first.
+async fn a_receipt_waits_for_sent_to_be_recorded(backend: Backend) {
+    let db = TestDb::new(backend);
+    let store = connect_to(&db).await;
+    store.insert_outbound(outbound("gB2", 1)).await.unwrap();
+    let early = store
+        .record_receipt("gB2", "delivered", Some(callback("status:gB2:delivered")))
+        .await
+        .unwrap();
+    assert_eq!(early, StatusOutcome::NotSentYet);
+    assert_eq!(store.pending_callback_count().await.unwrap(), 0);
+    assert_eq!(
+        store.find_message("gB2").await.unwrap().unwrap().status,
+        "pending"
+    );
+
+    store
+        .record_status("gB2", "sent", Some(callback("status:gB2:sent")))
+        .await
+        .unwrap();
+    let delivered = store
+        .record_receipt("gB2", "delivered", Some(callback("status:gB2:delivered")))
+        .await
+        .unwrap();
+    assert_eq!(delivered, StatusOutcome::Advanced);
+    let repeated = store
+        .record_receipt("gB2", "delivered", None)
+        .await
+        .unwrap();
+    assert_eq!(repeated, StatusOutcome::NotNewer);
+    assert_eq!(store.pending_callback_count().await.unwrap(), 2);
+    assert_eq!(
+        store.record_receipt("nope", "read", None).await.unwrap(),
         StatusOutcome::UnknownMessage
     );
 }
