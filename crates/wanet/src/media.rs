@@ -198,6 +198,41 @@ pub fn attach_consumer_media(
         .get_mut(&kind)
         .and_then(|o| o.as_object_mut())
         .ok_or_else(|| format!("'{kind}' must be an object"))?;
+    attach_object(store, &kind, object)
+}
+
+/// Media types a click-to-WhatsApp referral may carry.
+pub const REFERRAL_MEDIA_TYPES: &[&str] = &["image", "video"];
+
+/// The optional `referral` of a consumer's message (spec onprem-messaging §7.4, "Referral"): an
+/// object, whose `image` or `video` is given like a media message's file and then travels with
+/// `id`, `mime_type` and `sha256`. Its other keys travel as given.
+pub fn attach_referral_media(
+    store: &MediaStore,
+    message: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<(), String> {
+    let Some(referral) = message.get_mut("referral") else {
+        return Ok(());
+    };
+    let referral = referral
+        .as_object_mut()
+        .ok_or_else(|| "'referral' must be an object".to_string())?;
+    for kind in REFERRAL_MEDIA_TYPES {
+        if let Some(media) = referral.get_mut(*kind) {
+            let object = media
+                .as_object_mut()
+                .ok_or_else(|| format!("'referral.{kind}' must be an object"))?;
+            attach_object(store, kind, object)?;
+        }
+    }
+    Ok(())
+}
+
+fn attach_object(
+    store: &MediaStore,
+    kind: &str,
+    object: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<(), String> {
     let view = match object.remove("data_b64") {
         Some(serde_json::Value::String(data)) => {
             let bytes = decode(&data).map_err(|e| e.details.unwrap_or(e.title))?;
