@@ -1,7 +1,8 @@
 //! Contacts' identities (spec onprem-messaging §4.3): a consumer who reinstalls WhatsApp or
 //! changes phones gets a new identity, announced by a `user_identity_changed` system message.
 //! With `show_security_notifications` on, sends to that contact are refused with 1028 until the
-//! business acknowledges the new identity with `PUT /v1/contacts/{wa_id}/identity`.
+//! business acknowledges the new identity with `PUT /v1/contacts/{wa_id}/identity`, and every
+//! inbound message shows the sender's identity (spec §7.4).
 
 use crate::rpc::{body_object, required_str, store_failure};
 use crate::CoreState;

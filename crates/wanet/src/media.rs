@@ -272,6 +272,29 @@ mod tests {
     }
 
     #[test]
+    fn referral_media_is_stored_and_named_by_id() {
+        let store = MediaStore::default();
+        let mut message = serde_json::json!({"type": "text", "text": {"body": "hi"},
+            "referral": {"headline": "Ad", "image": {"mime_type": "image/jpeg", "data_b64": b64(b"jpeg")}}})
+        .as_object()
+        .cloned()
+        .unwrap();
+        attach_referral_media(&store, &mut message).unwrap();
+        let image = &message["referral"]["image"];
+        assert_eq!(image["sha256"], sha256_hex(b"jpeg"));
+        assert_eq!(
+            store.get(image["id"].as_str().unwrap()).unwrap().bytes,
+            b"jpeg"
+        );
+        assert_eq!(message["referral"]["headline"], "Ad");
+        let mut bad = serde_json::json!({"type": "text", "referral": "ad"})
+            .as_object()
+            .cloned()
+            .unwrap();
+        assert!(attach_referral_media(&store, &mut bad).is_err());
+    }
+
+    #[test]
     fn chunked_upload_is_checked_and_downloadable() {
         let store = MediaStore::default();
         store.upload_chunk("m1", 0, &b64(b"hello ")).unwrap();
