@@ -19,7 +19,8 @@ pub const DEFAULT_HEARTBEAT_INTERVAL_SECS: u64 = 5;
 pub const DEFAULT_UNHEALTHY_INTERVAL_SECS: u64 = 30;
 
 /// Settings On-Prem applies only after a coreapp restart (spec §8.2). Ours apply
-/// `webhooks.max_concurrent_requests` live; the others have no runtime effect yet.
+/// `webhooks.max_concurrent_requests` live, and `db_garbagecollector_enable` from the next
+/// scheduled collection; the others have no runtime effect.
 pub const RESTART_REQUIRED: [&str; 4] = [
     "callback_persist",
     "pass_through",

@@ -62,8 +62,11 @@ pub fn supported_inbound(message: Value) -> Value {
         return message;
     }
     let mut unknown = json!({ "type": "unknown" });
-    if let Some(context) = message.get("context") {
-        unknown["context"] = context.clone();
+    // What every message may carry stays: the reply context and the sender's identity.
+    for key in ["context", "identity"] {
+        if let Some(value) = message.get(key) {
+            unknown[key] = value.clone();
+        }
     }
     unknown["errors"] = json!([{
         "code": 501,

@@ -132,6 +132,9 @@ pub struct CoreappSettings {
     pub max_pending_message_age_secs: i64,
     /// The known message templates are fetched again when older than this, and on a miss.
     pub template_refresh_secs: u64,
+    /// How often the garbage collectors `garbagecollector_enable` switches on run (the same
+    /// collections as `PUT /v1/services/{message,media}/gc`). Tests shorten it.
+    pub gc_interval_secs: u64,
 }
 
 impl Default for Settings {
@@ -220,6 +223,7 @@ impl Default for CoreappSettings {
             min_message_ttl_secs: 86_400,
             max_pending_message_age_secs: 86_400,
             template_refresh_secs: 300,
+            gc_interval_secs: 3_600,
         }
     }
 }

@@ -1,6 +1,10 @@
 //! `PUT /v1/services/message/gc` and `PUT /v1/services/media/gc` (spec onprem-messaging §3.4,
 //! §3.5): answered at once with `processing`; the collection runs in the background and reports
 //! its result as a webhook through the durable outbox.
+//!
+//! The same collectors also run on their own every `gc_interval_secs` when the application
+//! setting `garbagecollector_enable` (legacy `db_garbagecollector_enable` for messages) switches
+//! them on. The setting is read at each run, so a PATCH applies from the next run, no restart.
 
 use crate::rpc::store_failure;
 use crate::CoreState;
@@ -50,6 +54,32 @@ pub async fn media_gc(state: web::Data<CoreState>) -> Result<HttpResponse, ApiEr
         report(&state, "media", gc).await;
     });
     Ok(processing("media"))
+}
+
+/// Runs the enabled collectors every `gc_interval_secs`, for as long as the coreapp runs.
+/// Scheduled runs log their result instead of sending a webhook: nobody asked for them.
+pub async fn collect_periodically(state: Arc<CoreState>) {
+    let interval = std::time::Duration::from_secs(state.config.gc_interval_secs.max(1));
+    loop {
+        tokio::time::sleep(interval).await;
+        let enabled = state.settings.current().garbagecollector_enable;
+        if enabled.messages {
+            match collect_messages(&state).await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::info!("scheduled message gc deleted {deleted} messages"),
+                Err(e) => tracing::error!("scheduled message gc failed: {e}"),
+            }
+        }
+        if enabled.media {
+            match collect_media(&state).await {
+                (0, false) => {}
+                (deleted, false) => tracing::info!("scheduled media gc deleted {deleted} files"),
+                (deleted, true) => {
+                    tracing::error!("scheduled media gc failed after deleting {deleted} files")
+                }
+            }
+        }
+    }
 }
 
 fn processing(service: &str) -> HttpResponse {

@@ -123,6 +123,7 @@ pub async fn start_with_store(
     tokio::spawn(messages::delivery_worker(shared.clone()));
     tokio::spawn(stats::sample_queues(shared.clone()));
     tokio::spawn(templates::refresh_periodically(shared.clone()));
+    tokio::spawn(gc::collect_periodically(shared.clone()));
     tokio::spawn(log_settings::follow(app_settings.subscribe()));
     webhooks::spawn_dispatcher_with_stats(
         store,

@@ -23,14 +23,37 @@ pub const MEDIA_TYPES: &[&str] = &["image", "audio", "voice", "video", "document
 /// Config value holding the media providers of `/v1/settings/application/media/providers`.
 pub const PROVIDERS_CONFIG: &str = "media_providers";
 
-/// Makes the media of an outbound message available to the network: `id` must name an uploaded
-/// file (404/1006 otherwise); a `link` is downloaded first (with the named provider's
-/// credentials) and becomes an uploaded file. The object then carries `id`, `mime_type` and
-/// `sha256` for the phone. Messages without media are left alone.
+/// Makes the media of an outbound message available to the network: the message's own media
+/// object, the media of an interactive `button` header, and the media parameters of template
+/// headers. An `id` must name an uploaded file (404/1006 otherwise); a `link` is downloaded
+/// first (with the named provider's credentials) and becomes an uploaded file. Each object then
+/// carries `id`, `mime_type` and `sha256` for the phone. Messages without media are left alone.
 pub async fn resolve_media(state: &CoreState, message: &mut Value) -> Result<(), ApiError> {
-    let Some((kind, object)) = media_object(message) else {
-        return Ok(());
-    };
+    if let Some((kind, object)) = media_object(message) {
+        resolve_object(state, &kind, object, Placement::Message).await?;
+    }
+    for (kind, object) in nested_media_objects(message) {
+        resolve_object(state, &kind, object, Placement::Nested).await?;
+    }
+    Ok(())
+}
+
+/// Where a media object sits in the message.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    /// The message's own object (`{"type": "image", "image": {...}}`).
+    Message,
+    /// Inside an interactive header or a template header parameter. These keep `link` and
+    /// `filename`: the network checks a template's document header by them (2008).
+    Nested,
+}
+
+async fn resolve_object(
+    state: &CoreState,
+    kind: &str,
+    object: &mut Map<String, Value>,
+    placement: Placement,
+) -> Result<(), ApiError> {
     let record = match (string_field(object, "id")?, string_field(object, "link")?) {
         (Some(id), _) if kind == "sticker" => match find_sticker(state, &id).await? {
             Some(record) => record,
@@ -49,12 +72,55 @@ pub async fn resolve_media(state: &CoreState, message: &mut Value) -> Result<(),
         .touch_media(&record.id, now)
         .await
         .map_err(store_failure)?;
-    object.remove("link");
+    if placement == Placement::Message {
+        object.remove("link");
+    }
     object.remove("provider");
     object.insert("id".into(), record.id.into());
     object.insert("mime_type".into(), record.mime_type.into());
     object.insert("sha256".into(), record.sha256.into());
     Ok(())
+}
+
+/// Media types an interactive header or a template header parameter may carry.
+const HEADER_MEDIA_TYPES: &[&str] = &["image", "video", "document"];
+
+/// The media objects inside an interactive header and inside template header parameters, with
+/// their types. (The legacy `hsm` has no media parameters.)
+fn nested_media_objects(message: &mut Value) -> Vec<(String, &mut Map<String, Value>)> {
+    match message.get("type").and_then(Value::as_str) {
+        Some("interactive") => message
+            .pointer_mut("/interactive/header")
+            .and_then(typed_media)
+            .into_iter()
+            .collect(),
+        Some("template") => template_header_media(message),
+        _ => Vec::new(),
+    }
+}
+
+fn template_header_media(message: &mut Value) -> Vec<(String, &mut Map<String, Value>)> {
+    let components = message
+        .pointer_mut("/template/components")
+        .and_then(Value::as_array_mut);
+    components
+        .into_iter()
+        .flatten()
+        .filter(|c| c.get("type").and_then(Value::as_str) == Some("header"))
+        .filter_map(|c| c.get_mut("parameters").and_then(Value::as_array_mut))
+        .flatten()
+        .filter_map(typed_media)
+        .collect()
+}
+
+/// `{"type": "image", "image": {...}}` (a header or a parameter): the type and its media object.
+fn typed_media(holder: &mut Value) -> Option<(String, &mut Map<String, Value>)> {
+    let kind = holder.get("type").and_then(Value::as_str)?.to_string();
+    if !HEADER_MEDIA_TYPES.contains(&kind.as_str()) {
+        return None;
+    }
+    let object = holder.get_mut(&kind).and_then(Value::as_object_mut)?;
+    Some((kind, object))
 }
 
 /// The type and the media object of a media message; `None` for other messages.
@@ -312,25 +378,53 @@ pub async fn stored_providers(state: &CoreState) -> Result<Vec<Value>, ApiError>
         .unwrap_or_default())
 }
 
-/// An inbound media object as the webhook shows it (spec §5.6): downloaded into the media volume
-/// when `media.auto_download` lists the type, with the local `id`; otherwise without `id` and
-/// with `"status": "undownloaded"`. `message_id` makes the local id stable across retries.
+/// Inbound media as the webhook shows it (spec §5.6): the message's own media object, and the
+/// image or video of a click-to-WhatsApp `referral`. Each is downloaded into the media volume
+/// when `media.auto_download` lists its type (for referrals, unless
+/// `skip_referral_media_download` is on) and shows the local `id`; otherwise it has no `id` and
+/// says `"status": "undownloaded"`. `message_id` makes the local ids stable across retries.
 pub async fn receive_inbound_media(
     state: &CoreState,
     client: &NetClient,
     message_id: &str,
     message: &mut Value,
 ) -> Result<(), SessionError> {
-    let Some((kind, object)) = media_object(message) else {
+    let settings = state.settings.current();
+    if let Some((kind, object)) = media_object(message) {
+        let wanted = settings.auto_downloads(&kind);
+        receive_object(state, client, object, wanted, message_id).await?;
+    }
+    let Some(referral) = message.get_mut("referral").and_then(Value::as_object_mut) else {
         return Ok(());
     };
+    // Its own seed: the referral's file must not take the id of the message's file.
+    let seed = format!("{message_id}/referral");
+    for kind in REFERRAL_MEDIA_TYPES {
+        let Some(object) = referral.get_mut(*kind).and_then(Value::as_object_mut) else {
+            continue;
+        };
+        let wanted = settings.auto_downloads(kind) && !settings.skip_referral_media_download;
+        receive_object(state, client, object, wanted, &seed).await?;
+    }
+    Ok(())
+}
+
+/// Media types a click-to-WhatsApp referral may carry.
+const REFERRAL_MEDIA_TYPES: &[&str] = &["image", "video"];
+
+/// Downloads one inbound media object when `wanted` and rewrites it for the webhook.
+async fn receive_object(
+    state: &CoreState,
+    client: &NetClient,
+    object: &mut Map<String, Value>,
+    wanted: bool,
+    seed: &str,
+) -> Result<(), SessionError> {
     let network_id = object
         .remove("id")
         .and_then(|v| v.as_str().map(str::to_string));
     let downloaded = match network_id {
-        Some(network_id) if state.settings.current().auto_downloads(&kind) => {
-            download(state, client, &network_id, message_id).await?
-        }
+        Some(network_id) if wanted => download(state, client, &network_id, seed).await?,
         _ => None,
     };
     match downloaded {
@@ -421,5 +515,34 @@ async fn download(
             tracing::error!("recording inbound media {} failed: {e}", record.id);
             Ok(None)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn nested_kinds(mut message: Value) -> Vec<String> {
+        nested_media_objects(&mut message)
+            .into_iter()
+            .map(|(kind, _)| kind)
+            .collect()
+    }
+
+    #[test]
+    fn nested_media_is_found_in_button_headers_and_template_header_parameters() {
+        let button = json!({"type": "interactive", "interactive": {"type": "button",
+            "header": {"type": "image", "image": {"id": "a"}}}});
+        assert_eq!(nested_kinds(button), ["image"]);
+        let text_header = json!({"type": "interactive", "interactive": {"type": "list",
+            "header": {"type": "text", "text": "t"}}});
+        assert!(nested_kinds(text_header).is_empty());
+        let template = json!({"type": "template", "template": {"components": [
+            {"type": "header", "parameters": [{"type": "document", "document": {"link": "l"}}]},
+            {"type": "body", "parameters": [{"type": "text", "text": "x"}]}]}});
+        assert_eq!(nested_kinds(template), ["document"]);
+        let image = json!({"type": "image", "image": {"id": "a"}});
+        assert!(nested_kinds(image).is_empty());
     }
 }

@@ -97,6 +97,8 @@ fn media_files(stack: &Messaging) -> MediaFiles {
         vec![
             ServedFile::new("/v.mp4", "video/mp4", mp4.clone()),
             ServedFile::new("/s.webp", "image/webp", webp.clone()),
+            ServedFile::new("/p.jpg", "image/jpeg", jpeg.clone()),
+            ServedFile::new("/inv-42.pdf", "application/pdf", pdf.clone()),
         ],
         None,
     );
@@ -193,7 +195,7 @@ fn every_type(ns: &str, files: &MediaFiles) -> Vec<(Value, Value)> {
         ),
         same(
             "interactive",
-            json!({"type": "button", "header": {"type": "image", "image": {"link": "https://example.com/p.jpg"}}, "body": {"text": "Continue?"},
+            json!({"type": "button", "header": {"type": "image", "image": {"link": format!("{}/p.jpg", files.public)}}, "body": {"text": "Continue?"},
             "action": {"buttons": [{"type": "reply", "reply": {"id": "yes", "title": "Yes"}}, {"type": "reply", "reply": {"id": "no", "title": "No"}}]}}),
         ),
         same(
@@ -218,18 +220,18 @@ fn every_type(ns: &str, files: &MediaFiles) -> Vec<(Value, Value)> {
         ),
         (
             json!({"type": "template", "template": {"namespace": ns, "name": "invoice_ready", "language": {"policy": "deterministic", "code": "en"},
-                "components": [{"type": "header", "parameters": [{"type": "document", "document": {"link": "https://example.com/inv-42.pdf", "filename": "inv-42.pdf"}}]},
+                "components": [{"type": "header", "parameters": [{"type": "document", "document": {"link": format!("{}/inv-42.pdf", files.public), "filename": "inv-42.pdf"}}]},
                                {"type": "body", "parameters": [{"type": "text", "text": "42"}]}]}}),
             json!({"rendered": "Your invoice 42 is ready."}),
         ),
         (
             json!({"type": "template", "template": {"namespace": ns, "name": "shipping_photo", "language": {"policy": "deterministic", "code": "en"},
-                "components": [{"type": "header", "parameters": [{"type": "image", "image": {"id": "f043afd0-f0ae-4b9c-ab3d-696fb4c8cd68"}}]}]}}),
+                "components": [{"type": "header", "parameters": [{"type": "image", "image": {"id": files.image_id}}]}]}}),
             json!({"rendered": "Your parcel was delivered."}),
         ),
         (
             json!({"type": "template", "template": {"namespace": ns, "name": "product_demo", "language": {"policy": "deterministic", "code": "en"},
-                "components": [{"type": "header", "parameters": [{"type": "video", "video": {"link": "https://example.com/v.mp4"}}]}]}}),
+                "components": [{"type": "header", "parameters": [{"type": "video", "video": {"link": format!("{}/v.mp4", files.public)}}]}]}}),
             json!({"rendered": "See what's new this week."}),
         ),
         (

@@ -166,7 +166,8 @@ async fn consumer(state: State, path: web::Path<String>) -> Reply {
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// The body is the inbound message itself (`type` plus its object), with an optional `to`.
+/// The body is the inbound message itself (`type` plus its object), with an optional `to` and
+/// an optional `referral` (a click-to-WhatsApp ad; its `image`/`video` given like media files).
 async fn consumer_message(
     state: State,
     path: web::Path<String>,
@@ -184,6 +185,8 @@ async fn consumer_message(
         ));
     }
     crate::media::attach_consumer_media(&state.network.media, &mut message)
+        .map_err(ControlError::BadRequest)?;
+    crate::media::attach_referral_media(&state.network.media, &mut message)
         .map_err(ControlError::BadRequest)?;
     let message = Value::Object(message);
     let ids = state
@@ -439,8 +442,14 @@ async fn change_identity(
     let body = body.map(web::Json::into_inner).unwrap_or_default();
     let wa_id = valid_wa_id(&path)?;
     let hash = body.hash.unwrap_or_else(crate::media::new_identity_hash);
-    let name = state.network.consumer_view(&wa_id).name;
-    let created_ms = crate::ids::now_epoch().saturating_mul(1000);
+    let identity = crate::directory::Identity::new(hash.clone());
+    let created_ms = identity.created_timestamp;
+    let name = {
+        let mut world = state.network.world();
+        let consumer = world.consumer(&wa_id);
+        consumer.identity = identity;
+        consumer.name.clone()
+    };
     let message = json!({
         "type": "system",
         "system": {

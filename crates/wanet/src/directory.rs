@@ -46,9 +46,29 @@ pub struct Consumer {
     pub profile: Profile,
     /// Whether `profile` was set explicitly; otherwise a prefix rule may decide.
     pub profile_set: bool,
+    /// The consumer's current identity (security code); a reinstall or a new phone replaces it.
+    pub identity: Identity,
     received: Vec<Received>,
     received_ids: HashSet<String>,
     read_receipts: Vec<String>,
+}
+
+/// A consumer's identity as the network announces it with each of their messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Identity {
+    pub hash: String,
+    /// When this identity was created, epoch milliseconds.
+    pub created_timestamp: i64,
+}
+
+impl Identity {
+    /// A new random identity created now.
+    pub fn new(hash: String) -> Self {
+        Identity {
+            hash,
+            created_timestamp: crate::ids::now_epoch().saturating_mul(1000),
+        }
+    }
 }
 
 /// What the control API shows of a consumer.
@@ -70,6 +90,7 @@ impl Consumer {
             name: format!("WhatsApp User {}", phone::last_four(wa_id)),
             profile: Profile::Normal,
             profile_set: false,
+            identity: Identity::new(crate::media::new_identity_hash()),
             received: Vec::new(),
             received_ids: HashSet::new(),
             read_receipts: Vec::new(),

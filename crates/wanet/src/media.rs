@@ -198,6 +198,41 @@ pub fn attach_consumer_media(
         .get_mut(&kind)
         .and_then(|o| o.as_object_mut())
         .ok_or_else(|| format!("'{kind}' must be an object"))?;
+    attach_object(store, &kind, object)
+}
+
+/// Media types a click-to-WhatsApp referral may carry.
+pub const REFERRAL_MEDIA_TYPES: &[&str] = &["image", "video"];
+
+/// The optional `referral` of a consumer's message (spec onprem-messaging §7.4, "Referral"): an
+/// object, whose `image` or `video` is given like a media message's file and then travels with
+/// `id`, `mime_type` and `sha256`. Its other keys travel as given.
+pub fn attach_referral_media(
+    store: &MediaStore,
+    message: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<(), String> {
+    let Some(referral) = message.get_mut("referral") else {
+        return Ok(());
+    };
+    let referral = referral
+        .as_object_mut()
+        .ok_or_else(|| "'referral' must be an object".to_string())?;
+    for kind in REFERRAL_MEDIA_TYPES {
+        if let Some(media) = referral.get_mut(*kind) {
+            let object = media
+                .as_object_mut()
+                .ok_or_else(|| format!("'referral.{kind}' must be an object"))?;
+            attach_object(store, kind, object)?;
+        }
+    }
+    Ok(())
+}
+
+fn attach_object(
+    store: &MediaStore,
+    kind: &str,
+    object: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<(), String> {
     let view = match object.remove("data_b64") {
         Some(serde_json::Value::String(data)) => {
             let bytes = decode(&data).map_err(|e| e.details.unwrap_or(e.title))?;
@@ -234,6 +269,29 @@ mod tests {
 
     fn b64(bytes: &[u8]) -> String {
         base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    #[test]
+    fn referral_media_is_stored_and_named_by_id() {
+        let store = MediaStore::default();
+        let mut message = serde_json::json!({"type": "text", "text": {"body": "hi"},
+            "referral": {"headline": "Ad", "image": {"mime_type": "image/jpeg", "data_b64": b64(b"jpeg")}}})
+        .as_object()
+        .cloned()
+        .unwrap();
+        attach_referral_media(&store, &mut message).unwrap();
+        let image = &message["referral"]["image"];
+        assert_eq!(image["sha256"], sha256_hex(b"jpeg"));
+        assert_eq!(
+            store.get(image["id"].as_str().unwrap()).unwrap().bytes,
+            b"jpeg"
+        );
+        assert_eq!(message["referral"]["headline"], "Ad");
+        let mut bad = serde_json::json!({"type": "text", "referral": "ad"})
+            .as_object()
+            .cloned()
+            .unwrap();
+        assert!(attach_referral_media(&store, &mut bad).is_err());
     }
 
     #[test]

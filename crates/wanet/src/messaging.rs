@@ -154,6 +154,7 @@ impl Network {
             )));
         }
         let profile_name = consumer.name.clone();
+        let identity = serde_json::to_value(&consumer.identity).unwrap_or_default();
         world
             .windows
             .insert((business.clone(), from.clone()), Instant::now());
@@ -166,7 +167,7 @@ impl Network {
             profile_name: &profile_name,
         };
         Ok((0..count)
-            .map(|n| queue_inbound(outbox, &sender, message(n)))
+            .map(|n| queue_inbound(outbox, &sender, with_identity(message(n), &identity)))
             .collect())
     }
 
@@ -211,6 +212,18 @@ pub async fn run_delivery(network: Arc<Network>, delivery: Delivery) {
 struct Sender<'a> {
     wa_id: &'a str,
     profile_name: &'a str,
+}
+
+/// Every message carries its sender's current identity (`hash`, `created_timestamp`), unless it
+/// names one itself (the identity-change notice); the business decides whether to show it.
+fn with_identity(
+    mut message: serde_json::Value,
+    identity: &serde_json::Value,
+) -> serde_json::Value {
+    if let Some(object) = message.as_object_mut() {
+        object.entry("identity").or_insert_with(|| identity.clone());
+    }
+    message
 }
 
 /// Queues one inbound message for the business under a fresh id, which it returns.

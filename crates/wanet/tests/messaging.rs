@@ -146,9 +146,14 @@ async fn a_consumer_message_opens_the_window_then_receipts_follow() {
             assert_eq!(id, inbound_id);
             assert_eq!(from, CONSUMER);
             assert_eq!(profile_name, "Kerry Fisher");
+            // Every message names its sender's current identity.
+            let identity = &message["identity"];
+            assert!(identity["hash"].as_str().is_some_and(|h| !h.is_empty()));
+            assert!(identity["created_timestamp"].as_i64().unwrap() > 1_600_000_000_000);
             assert_eq!(
                 message,
-                json!({ "type": "text", "text": { "body": "Hello this is an answer" } })
+                json!({ "type": "text", "text": { "body": "Hello this is an answer" },
+                        "identity": identity })
             );
             assert!(timestamp > 1_600_000_000);
         }
