@@ -101,41 +101,93 @@ fn lane_of(push: &Push) -> usize {
     usize::try_from(hasher.finish() % LANES as u64).unwrap_or(0)
 }
 
+/// Most pushes a lane stores together.
+const LANE_BATCH: usize = 64;
+
 /// Stores and acknowledges one lane's pushes in order. Stops when the session ends; what was not
 /// acknowledged is sent again on the next session.
+///
+/// The pushes already waiting in the lane are taken together and their messages committed in
+/// one write: one consumer's burst (or an offline backlog, which comes from few consumers) goes
+/// to one lane, and storing it a message per commit bound it to the database's commit latency.
 async fn run_lane(state: Arc<CoreState>, client: NetClient, mut work: mpsc::Receiver<LaneWork>) {
-    while let Some(item) = work.recv().await {
-        match item {
-            LaneWork::Barrier(done) => {
-                let _ = done.send(());
-            }
-            LaneWork::Push(IncomingPush { id, push }) => {
-                if !store_until_done(&state, &client, id, &push).await {
-                    return;
-                }
-                state.webhook_wake.notify_one();
-                if client.ack(id).await.is_err() {
-                    return;
+    while let Some(first) = work.recv().await {
+        let mut pushes = Vec::new();
+        let mut barrier = None;
+        let mut next = Some(first);
+        while let Some(item) = next.take() {
+            match item {
+                LaneWork::Push(push) => pushes.push(push),
+                LaneWork::Barrier(done) => {
+                    barrier = Some(done);
+                    break;
                 }
             }
+            if pushes.len() < LANE_BATCH {
+                next = work.try_recv().ok();
+            }
+        }
+        if !store_batch_until_done(&state, &client, &pushes).await {
+            return;
+        }
+        if !pushes.is_empty() {
+            state.webhook_wake.notify_one();
+        }
+        for push in &pushes {
+            if client.ack(push.id).await.is_err() {
+                return;
+            }
+        }
+        if let Some(done) = barrier {
+            let _ = done.send(());
         }
     }
 }
 
-/// Stores one push, retrying while the database is unavailable: order is kept and nothing is
-/// acknowledged before it is stored. False when the session ended meanwhile (the network will
-/// send the push again on the next one).
-async fn store_until_done(state: &CoreState, client: &NetClient, id: u64, push: &Push) -> bool {
+/// Stores a lane's batch: each receipt in order, then all its consumer messages in one write (in
+/// order, so their webhooks keep it). Retries while the database is unavailable; false when the
+/// session ended meanwhile.
+async fn store_batch_until_done(
+    state: &CoreState,
+    client: &NetClient,
+    pushes: &[IncomingPush],
+) -> bool {
+    let mut messages = Vec::new();
+    for IncomingPush { id, push } in pushes {
+        let prepared = retry_until_done(client, *id, || prepare_push(state, client, push)).await;
+        match prepared {
+            Some(Some(message)) => messages.push(message),
+            Some(None) => {}
+            None => return false,
+        }
+    }
+    if messages.is_empty() {
+        return true;
+    }
+    let first_id = pushes.first().map_or(0, |push| push.id);
+    let stored =
+        retry_until_done(client, first_id, || store_inbound(state, messages.clone())).await;
+    stored.is_some()
+}
+
+/// Runs `attempt` until it succeeds, pausing longer after each failure; `None` when the session
+/// ended meanwhile (the network will send the push again on the next one).
+async fn retry_until_done<T, E, F, Fut>(client: &NetClient, id: u64, mut attempt: F) -> Option<T>
+where
+    E: std::fmt::Display,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
     let mut pause = RETRY_FIRST;
     loop {
-        match store_push(state, client, push).await {
-            Ok(()) => return true,
+        match attempt().await {
+            Ok(value) => return Some(value),
             Err(e) => tracing::error!("storing push {id} failed, retrying in {pause:?}: {e}"),
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(RETRY_MAX);
         if client.is_closed() {
-            return false;
+            return None;
         }
     }
 }
@@ -152,7 +204,13 @@ enum PushError {
     Network(#[from] crate::network::SessionError),
 }
 
-async fn store_push(state: &CoreState, client: &NetClient, push: &Push) -> Result<(), PushError> {
+/// A receipt is stored at once; a consumer's message is made ready to store (media downloaded,
+/// identity applied) and returned with its webhook.
+async fn prepare_push(
+    state: &CoreState,
+    client: &NetClient,
+    push: &Push,
+) -> Result<Option<(InboundMessage, NewCallback)>, PushError> {
     match push.clone() {
         Push::Inbound {
             id,
@@ -164,7 +222,13 @@ async fn store_push(state: &CoreState, client: &NetClient, push: &Push) -> Resul
             let mut message = message;
             crate::media::receive_inbound_media(state, client, &id, &mut message).await?;
             crate::identity::on_inbound(state, &from, &mut message).await?;
-            Ok(store_inbound(state, &id, &from, &profile_name, timestamp, message).await?)
+            Ok(Some(inbound_row(
+                &id,
+                &from,
+                &profile_name,
+                timestamp,
+                message,
+            )))
         }
         Push::Receipt {
             message_id,
@@ -172,19 +236,39 @@ async fn store_push(state: &CoreState, client: &NetClient, push: &Push) -> Resul
             status,
             timestamp,
             error,
-        } => Ok(store_receipt(state, &message_id, &recipient, status, timestamp, error).await?),
-        Push::BacklogDone => Ok(()),
+        } => {
+            store_receipt(state, &message_id, &recipient, status, timestamp, error).await?;
+            Ok(None)
+        }
+        Push::BacklogDone => Ok(None),
     }
 }
 
+/// Stores consumers' messages with their webhooks, in order.
 async fn store_inbound(
     state: &CoreState,
+    messages: Vec<(InboundMessage, NewCallback)>,
+) -> Result<(), StoreError> {
+    let ids: Vec<String> = messages.iter().map(|(msg, _)| msg.id.clone()).collect();
+    let inserted = state.store.insert_inbound_batch(messages).await?;
+    for (id, new) in ids.iter().zip(inserted) {
+        if new {
+            state.stats.inbound_persisted();
+        } else {
+            tracing::debug!("inbound message {id} was already stored");
+        }
+    }
+    Ok(())
+}
+
+/// The stored row and the webhook of one consumer message.
+fn inbound_row(
     id: &str,
     from: &str,
     profile_name: &str,
     timestamp: i64,
     message: serde_json::Value,
-) -> Result<(), StoreError> {
+) -> (InboundMessage, NewCallback) {
     let message = webhooks::supported_inbound(message);
     let msg_type = message["type"].as_str().unwrap_or("unknown").to_string();
     let body = webhooks::inbound_message(from, profile_name, id, timestamp, &message);
@@ -200,13 +284,7 @@ async fn store_inbound(
         payload: message.to_string(),
         received_ms: timestamp.saturating_mul(1000),
     };
-    let new = state.store.insert_inbound(msg, callback).await?;
-    if new {
-        state.stats.inbound_persisted();
-    } else {
-        tracing::debug!("inbound message {id} was already stored");
-    }
-    Ok(())
+    (msg, callback)
 }
 
 async fn store_receipt(
@@ -222,18 +300,22 @@ async fn store_receipt(
         ReceiptStatus::Read => "read",
         ReceiptStatus::Failed => "failed",
     };
-    if status == "failed" {
-        let outcome = record_status(state, message_id, recipient, status, timestamp, error).await?;
-        warn_if_unknown(outcome, status, message_id);
-        return Ok(());
-    }
-    let mut outcome = record_receipt(state, message_id, recipient, status, timestamp).await?;
+    let mut outcome = record_receipt(
+        state,
+        message_id,
+        recipient,
+        status,
+        timestamp,
+        error.clone(),
+    )
+    .await?;
     if outcome == StatusOutcome::NotSentYet {
-        // A receipt proves the network accepted the message. The coreapp stopped before it
-        // recorded that answer, so the message is still pending: record `sent` first, or its
-        // webhook would never come (the message is not re-sent once it has moved on).
+        // A receipt (a `failed` one too: refusals come as the send's answer, receipts only after
+        // an acceptance) proves the network accepted the message, but its `sent` is not recorded
+        // yet: the coreapp stopped before it recorded that answer, or the receipt overtook the
+        // answer's commit. Record `sent` first, or its webhook would never come.
         record_status(state, message_id, recipient, "sent", timestamp, None).await?;
-        outcome = record_status(state, message_id, recipient, status, timestamp, None).await?;
+        outcome = record_status(state, message_id, recipient, status, timestamp, error).await?;
     }
     warn_if_unknown(outcome, status, message_id);
     Ok(())
@@ -271,8 +353,9 @@ async fn record_receipt(
     recipient: &str,
     status: &str,
     timestamp: i64,
+    error: Option<NetError>,
 ) -> Result<StatusOutcome, StoreError> {
-    let callback = status_webhook(state, message_id, recipient, status, timestamp, None).await?;
+    let callback = status_webhook(state, message_id, recipient, status, timestamp, error).await?;
     let outcome = state
         .store
         .record_receipt(message_id, status, callback)

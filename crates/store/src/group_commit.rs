@@ -107,21 +107,35 @@ impl CommitQueue {
 impl Store {
     /// Commits `write`, possibly together with other callers' writes, and returns what it did.
     pub(crate) async fn write(&self, write: Write) -> Result<Written, StoreError> {
-        let (reply, answer) = oneshot::channel();
+        let mut outcomes = self.write_all(vec![write]).await;
+        outcomes.pop().unwrap_or_else(|| Err(abandoned()))
+    }
+
+    /// Commits `writes` in the order given, queued together so they share as few commits as
+    /// possible, and returns what each did.
+    pub(crate) async fn write_all(&self, writes: Vec<Write>) -> Vec<Result<Written, StoreError>> {
+        if writes.is_empty() {
+            return Vec::new();
+        }
+        let mut answers = Vec::with_capacity(writes.len());
         let start_flusher = {
             let mut queue = self.commit_queue().lock();
-            queue.waiting.push((write, reply));
+            for write in writes {
+                let (reply, answer) = oneshot::channel();
+                queue.waiting.push((write, reply));
+                answers.push(answer);
+            }
             !std::mem::replace(&mut queue.flushing, true)
         };
         if start_flusher {
             // Spawned, so the flush finishes even if this caller stops waiting for it.
             tokio::spawn(self.clone().flush_until_empty());
         }
-        answer.await.unwrap_or_else(|_dropped| {
-            Err(StoreError::Unavailable(
-                "the write was abandoned before it was committed".to_string(),
-            ))
-        })
+        let mut outcomes = Vec::with_capacity(answers.len());
+        for answer in answers {
+            outcomes.push(answer.await.unwrap_or_else(|_dropped| Err(abandoned())));
+        }
+        outcomes
     }
 
     async fn flush_until_empty(self) {
@@ -214,4 +228,8 @@ fn apply_together(conn: &mut DbConnection, writes: &[Write]) -> Result<Vec<Writt
             other => other.apply(conn),
         })
         .collect()
+}
+
+fn abandoned() -> StoreError {
+    StoreError::Unavailable("the write was abandoned before it was committed".to_string())
 }

@@ -200,7 +200,7 @@ impl Store {
         }
     }
 
-    /// [`Store::record_status`] for a phone's receipt (`delivered`, `read`): answers
+    /// [`Store::record_status`] for a phone's receipt (`delivered`, `read`, `failed`): answers
     /// [`StatusOutcome::NotSentYet`] without writing when the message is still `pending`, i.e.
     /// the coreapp stopped before it recorded the network's acceptance. The caller then records
     /// `sent` first, so its webhook is not lost; in the usual case one write is enough.
@@ -233,6 +233,26 @@ impl Store {
             Written::Inserted(new) => Ok(new),
             other => Err(unexpected(other)),
         }
+    }
+
+    /// [`Store::insert_inbound`] for several messages, committed in the order given (so their
+    /// webhooks keep it), sharing commits; one flag per message.
+    pub async fn insert_inbound_batch(
+        &self,
+        messages: Vec<(InboundMessage, NewCallback)>,
+    ) -> Result<Vec<bool>, StoreError> {
+        let writes = messages
+            .into_iter()
+            .map(|(msg, callback)| Write::InsertInbound(msg, callback))
+            .collect();
+        self.write_all(writes)
+            .await
+            .into_iter()
+            .map(|written| match written? {
+                Written::Inserted(new) => Ok(new),
+                other => Err(unexpected(other)),
+            })
+            .collect()
     }
 
     pub async fn find_message(&self, id: &str) -> Result<Option<StoredMessage>, StoreError> {
