@@ -221,6 +221,7 @@ async fn store_receipt(
         ReceiptStatus::Delivered => "delivered",
         ReceiptStatus::Read => "read",
         ReceiptStatus::Failed => "failed",
+        ReceiptStatus::Warning => "warning",
     };
     // A receipt proves the network accepted the message. If the coreapp crashed before it
     // recorded that answer, the message is still pending: record `sent` first, or its webhook
@@ -228,7 +229,11 @@ async fn store_receipt(
     if status != "failed" {
         record_status(state, message_id, recipient, "sent", timestamp, None).await?;
     }
-    let outcome = record_status(state, message_id, recipient, status, timestamp, error).await?;
+    let outcome = if status == "warning" {
+        record_warning(state, message_id, recipient, timestamp, error).await?
+    } else {
+        record_status(state, message_id, recipient, status, timestamp, error).await?
+    };
     if outcome == StatusOutcome::UnknownMessage {
         tracing::warn!("receipt '{status}' for unknown message {message_id} ignored");
     }
@@ -258,6 +263,34 @@ pub async fn record_status(
         state.stats.status_recorded(status);
     }
     Ok(outcome)
+}
+
+/// A `warning` (spec Appendix B.3: part of the message could not go, e.g. some products of a
+/// list) is reported without moving the message's status: `sent`, `delivered` and `read` still
+/// follow. One webhook per error code, so a re-pushed receipt is queued once.
+async fn record_warning(
+    state: &CoreState,
+    message_id: &str,
+    recipient: &str,
+    timestamp: i64,
+    error: Option<NetError>,
+) -> Result<StatusOutcome, StoreError> {
+    if state.store.find_message(message_id).await?.is_none() {
+        return Ok(StatusOutcome::UnknownMessage);
+    }
+    if !state.settings.current().status_webhook_enabled("warning") {
+        return Ok(StatusOutcome::NotNewer);
+    }
+    let code = error.as_ref().map_or(0, |e| e.code);
+    let errors = error.map(|e| serde_json::json!([e]));
+    let body = webhooks::status(message_id, recipient, "warning", timestamp, None, errors);
+    let callback = NewCallback {
+        event_key: format!("status:{message_id}:warning:{code}"),
+        kind: STATUS_CHANGE.to_string(),
+        body: body.to_string(),
+    };
+    state.store.enqueue_callback(callback).await?;
+    Ok(StatusOutcome::Advanced)
 }
 
 pub fn status_callback(message_id: &str, status: &str, body: serde_json::Value) -> NewCallback {

@@ -24,8 +24,12 @@ pub async fn send(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpR
     }
     state.stats.check_overload(&state.config)?;
     if let Some(template) = &send.template {
-        crate::templates::check(&state, template).await?;
+        let hydrated = crate::templates::check(&state, template).await?;
+        if hydrated.has_buttons {
+            crate::capabilities::require_template_buttons(&state, &send.to).await?;
+        }
     }
+    crate::catalogs::check(&state, &send.network_message).await?;
     crate::identity::check_acknowledged(&state, &send.to).await?;
     crate::media::resolve_media(&state, &mut send.network_message).await?;
     let id = ids::outbound_message_id(&send.to);
