@@ -267,7 +267,8 @@ pub async fn record_status(
 
 /// A `warning` (spec Appendix B.3: part of the message could not go, e.g. some products of a
 /// list) is reported without moving the message's status: `sent`, `delivered` and `read` still
-/// follow. One webhook per error code, so a re-pushed receipt is queued once.
+/// follow. Keyed per message and error code, so a receipt pushed again while its webhook is
+/// still queued is not queued twice.
 async fn record_warning(
     state: &CoreState,
     message_id: &str,

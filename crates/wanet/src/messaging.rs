@@ -305,19 +305,29 @@ fn prepare(
         prepared.rendered = Some(rendered.text);
         prepared.template_buttons = rendered.has_buttons;
     }
-    let interactive = match message_type(message) {
-        "interactive" => prepared.message.get_mut("interactive"),
-        _ => None,
-    };
-    if let Some(interactive) = interactive {
-        if let Some(request) = catalogs::product_request(interactive) {
-            let lookup = world.catalogs.lookup(business, &request);
-            let verdict = catalogs::assess(&lookup).map_err(|e| e.to_net_error())?;
-            catalogs::keep_only(interactive, &verdict.sendable);
-            prepared.warnings = verdict.warnings.iter().map(|w| w.to_net_error()).collect();
-        }
+    if message_type(message) == "interactive" {
+        prepared.warnings = keep_sendable_products(world, business, &mut prepared.message)?;
     }
     Ok(prepared)
+}
+
+/// Drops the products of a product message that cannot be sent; the warnings for them. A
+/// message nothing of which can go is refused with its code (2024–2030).
+fn keep_sendable_products(
+    world: &World,
+    business: &str,
+    message: &mut serde_json::Value,
+) -> Result<Vec<NetError>, NetError> {
+    let Some(interactive) = message.get_mut("interactive") else {
+        return Ok(Vec::new());
+    };
+    let Some(request) = catalogs::product_request(interactive) else {
+        return Ok(Vec::new());
+    };
+    let lookup = world.catalogs.lookup(business, &request);
+    let verdict = catalogs::assess(&lookup).map_err(|e| e.to_net_error())?;
+    catalogs::keep_only(interactive, &verdict.sendable);
+    Ok(verdict.warnings.iter().map(|w| w.to_net_error()).collect())
 }
 
 /// A template past its ttl (`expires_at`, epoch seconds, set by the coreapp) is not delivered.
