@@ -79,10 +79,10 @@ error_codes! {
     InvalidNumberOfRows = 2016, 400, "Invalid number of rows";
     CharacterPolicyViolated = 2017, 400, "Character Policy Violated";
     InvalidNumberOfProducts = 2023, 400, "Invalid number of product";
-    CatalogIdNotFound = 2024, 404, "Catalog ID not found";
+    CatalogIdNotFound = 2024, 400, "Catalog ID not found";
     CatalogNotLinked = 2025, 400, "Catalog ID not linked to API number";
     MissingProducts = 2026, 400, "Missing products";
-    NoProductsFound = 2027, 404, "No products found";
+    NoProductsFound = 2027, 400, "No products found";
     AllProductsFailedCompliance = 2028, 400, "List all products failed compliance";
     SomeProductsFailedCompliance = 2029, 400, "List some products failed compliance";
     MixedProductsInvalid = 2030, 400, "List mixed products invalid and failed compliance";
@@ -255,6 +255,18 @@ mod tests {
         assert_eq!(ErrorCode::PasswordChangeRequired.http_status(), 401);
         assert_eq!(ErrorCode::ReceiverIncapable.http_status(), 501);
         assert_eq!(ErrorCode::RequestNotValid.title(), "Request is not valid");
+    }
+
+    /// The spec leaves 2024 and 2027 at "400/404"; we answer 400 like the rest of 2023–2030
+    /// (docs/compatibility.md).
+    #[test]
+    fn catalog_codes_are_400_and_unsupported_buttons_501() {
+        for code in 2023..=2030 {
+            let code = ErrorCode::from_code(code).unwrap();
+            assert_eq!(code.http_status(), 400, "{code:?}");
+        }
+        assert_eq!(ErrorCode::TemplateButtonsUnsupported.http_status(), 501);
+        assert_eq!(ErrorCode::TemplateFormatCharacterPolicy.http_status(), 400);
     }
 
     #[test]

@@ -299,7 +299,13 @@ async fn store_receipt(
         ReceiptStatus::Delivered => "delivered",
         ReceiptStatus::Read => "read",
         ReceiptStatus::Failed => "failed",
+        ReceiptStatus::Warning => "warning",
     };
+    if status == "warning" {
+        let outcome = record_warning(state, message_id, recipient, timestamp, error).await?;
+        warn_if_unknown(outcome, status, message_id);
+        return Ok(());
+    }
     let mut outcome = record_receipt(
         state,
         message_id,
@@ -383,6 +389,35 @@ fn count_advance(state: &CoreState, outcome: StatusOutcome, status: &str) {
     if outcome == StatusOutcome::Advanced {
         state.stats.status_recorded(status);
     }
+}
+
+/// A `warning` (spec Appendix B.3: part of the message could not go, e.g. some products of a
+/// list) is reported without moving the message's status: `sent`, `delivered` and `read` still
+/// follow. Keyed per message and error code, so a receipt pushed again while its webhook is
+/// still queued is not queued twice.
+async fn record_warning(
+    state: &CoreState,
+    message_id: &str,
+    recipient: &str,
+    timestamp: i64,
+    error: Option<NetError>,
+) -> Result<StatusOutcome, StoreError> {
+    if state.store.find_message(message_id).await?.is_none() {
+        return Ok(StatusOutcome::UnknownMessage);
+    }
+    if !state.settings.current().status_webhook_enabled("warning") {
+        return Ok(StatusOutcome::NotNewer);
+    }
+    let code = error.as_ref().map_or(0, |e| e.code);
+    let errors = error.map(|e| serde_json::json!([e]));
+    let body = webhooks::status(message_id, recipient, "warning", timestamp, None, errors);
+    let callback = NewCallback {
+        event_key: format!("status:{message_id}:warning:{code}"),
+        kind: STATUS_CHANGE.to_string(),
+        body: body.to_string(),
+    };
+    state.store.enqueue_callback(callback).await?;
+    Ok(StatusOutcome::Advanced)
 }
 
 pub fn status_callback(message_id: &str, status: &str, body: serde_json::Value) -> NewCallback {

@@ -11,6 +11,8 @@
 pub mod account;
 pub mod backup;
 pub mod business;
+pub mod capabilities;
+pub mod catalogs;
 pub mod certificates;
 pub mod contacts;
 pub mod conversations;

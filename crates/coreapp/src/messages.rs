@@ -23,9 +23,7 @@ pub async fn send(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpR
         return Err(not_ready("message send"));
     }
     state.stats.check_overload(&state.config)?;
-    if let Some(template) = &send.template {
-        crate::templates::check(&state, template).await?;
-    }
+    check_content(&state, &send).await?;
     crate::identity::check_acknowledged(&state, &send.to).await?;
     crate::media::resolve_media(&state, &mut send.network_message).await?;
     let id = ids::outbound_message_id(&send.to);
@@ -48,6 +46,18 @@ pub async fn send(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpR
     let mut body = payload("messages", [json!({ "id": id })], Meta::current_coreapp());
     body["contacts"] = json!([{ "input": send.input, "wa_id": send.to }]);
     Ok(HttpResponse::Created().json(body))
+}
+
+/// The checks that need what the network knows: the template and whether the recipient's app
+/// shows its buttons, the catalog of a product message.
+async fn check_content(state: &CoreState, send: &outbound::ValidSend) -> Result<(), ApiError> {
+    if let Some(template) = &send.template {
+        let hydrated = crate::templates::check(state, template).await?;
+        if hydrated.has_buttons {
+            crate::capabilities::require_template_buttons(state, &send.to).await?;
+        }
+    }
+    crate::catalogs::check(state, &send.network_message).await
 }
 
 /// When the message gives up: templates after their ttl (spec §2.7; the network is told too, as

@@ -30,6 +30,8 @@ pub struct CoreState {
     pub conversations: crate::conversations::ConversationCache,
     /// The message templates known from the network.
     pub templates: crate::templates::TemplateCache,
+    /// What recipients' apps can display, as the network last said.
+    pub capabilities: crate::capabilities::CapabilityCache,
     /// Serialises business-profile updates (read, merge, write) so partial updates never lose one.
     pub profile_writes: tokio::sync::Mutex<()>,
     /// One profile push, and one two-step push, at a time (read the database, then send).
@@ -61,6 +63,7 @@ impl CoreState {
             stats,
             conversations: Default::default(),
             templates: Default::default(),
+            capabilities: Default::default(),
             profile_writes: tokio::sync::Mutex::new(()),
             profile_push: tokio::sync::Mutex::new(()),
             two_step_push: tokio::sync::Mutex::new(()),

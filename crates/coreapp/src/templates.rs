@@ -13,7 +13,7 @@ use std::sync::RwLock;
 use std::time::{Duration, Instant};
 use wa_api::envelope::payload;
 use wa_api::{ApiError, ErrorCode, Meta};
-use wa_netproto::templates::{hydrate, select, HydrationError, Template};
+use wa_netproto::templates::{has_buttons, hydrate, select, HydrationError, Template};
 use wa_netproto::{Request, Response};
 
 /// Shortest interval between two refreshes caused by misses.
@@ -101,8 +101,16 @@ pub async fn refresh_periodically(state: std::sync::Arc<CoreState>) {
     }
 }
 
-/// Checks a template send against its template; returns the rendered text.
-pub async fn check(state: &CoreState, send: &TemplateSend) -> Result<String, ApiError> {
+/// A template send that matches its template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hydrated {
+    pub text: String,
+    /// Whether the template has buttons, which some recipients' apps cannot display (2013).
+    pub has_buttons: bool,
+}
+
+/// Checks a template send against its template.
+pub async fn check(state: &CoreState, send: &TemplateSend) -> Result<Hydrated, ApiError> {
     let max_age = Duration::from_secs(state.config.template_refresh_secs);
     if state.templates.is_stale(max_age) {
         if let Err(e) = refresh(state).await {
@@ -127,7 +135,7 @@ pub async fn check(state: &CoreState, send: &TemplateSend) -> Result<String, Api
     }
 }
 
-fn hydrate_with(templates: &[Template], send: &TemplateSend) -> Result<String, HydrationError> {
+fn hydrate_with(templates: &[Template], send: &TemplateSend) -> Result<Hydrated, HydrationError> {
     let template = select(
         templates,
         &send.namespace,
@@ -135,7 +143,10 @@ fn hydrate_with(templates: &[Template], send: &TemplateSend) -> Result<String, H
         &send.language,
         send.policy,
     )?;
-    hydrate(template, &send.components)
+    Ok(Hydrated {
+        text: hydrate(template, &send.components)?,
+        has_buttons: has_buttons(template),
+    })
 }
 
 /// Misses a refresh may cure: unknown namespace, element or language pack.

@@ -128,6 +128,23 @@ impl Wanet {
         )
     }
 
+    pub fn put(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let response = self.http.put(self.url(path)).json(&body).send().unwrap();
+        (
+            response.status().as_u16(),
+            response.json().unwrap_or_default(),
+        )
+    }
+
+    pub fn delete(&self, path: &str) -> u16 {
+        self.http
+            .delete(self.url(path))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
     /// A verified-name certificate for `vname`, as WhatsApp Manager would hand out.
     pub fn cert(&self, vname: &str) -> String {
         let (status, body) = self.post("/control/certs", serde_json::json!({ "vname": vname }));

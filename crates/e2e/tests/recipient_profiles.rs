@@ -76,6 +76,12 @@ fn every_profile_has_its_webhooks(db_env: HashMap<String, String>) {
             Some("multi_device"),
             &[("sent", None), ("delivered", None), ("failed", Some(1026))],
         ),
+        // Only templates with buttons are refused (templates.rs); a text goes as to anyone.
+        (
+            "16315550008",
+            Some("no_template_buttons"),
+            &[("sent", None), ("delivered", None), ("read", None)],
+        ),
         // Sanctioned regions and Turkey by the default prefix rules: never delivered.
         ("963912345678", None, &[("sent", None)]),
         ("905321234567", None, &[("sent", None)]),

@@ -75,6 +75,20 @@ fn text(t: &str) -> Value {
     json!({"type": "text", "text": t})
 }
 
+/// `order_update` (header text, body, quick-reply and URL buttons) with this header parameter.
+fn order_with_header(ns: &str, header: &str) -> Value {
+    template(
+        ns,
+        "order_update",
+        "en_US",
+        "deterministic",
+        json!([
+            {"type": "header", "parameters": [text(header)]},
+            {"type": "body", "parameters": [text("Jo"), text("2 books"), text("Monday")]},
+            {"type": "button", "sub_type": "url", "index": "1", "parameters": [text("7")]}]),
+    )
+}
+
 fn body(params: Vec<Value>) -> Value {
     json!([{"type": "body", "parameters": params}])
 }
@@ -216,6 +230,8 @@ fn templates_are_listed_hydrated_and_refused_with_their_codes() {
             400,
             2012,
         ),
+        (order_with_header(&ns, "*7*"), 400, 2007),
+        (order_with_header(&ns, "7 \u{1f4e6}"), 400, 2007),
         (
             template("", "otp", "en", "deterministic", json!([])),
             400,
@@ -253,6 +269,25 @@ fn templates_are_listed_hydrated_and_refused_with_their_codes() {
         );
         assert!(!r.details().is_empty(), "{:#?}", r.body);
     }
+
+    // Formatting is refused in the header only; the body may format.
+    let r = send(&stack, order_with_header(&ns, "_7_"));
+    r.expect_error(400, 2007);
+    assert_eq!(
+        r.details(),
+        "Header parameters must not contain formatting characters or emoji ('_')"
+    );
+    assert_eq!(
+        r.body["errors"][0]["title"],
+        "Template Format Character Policy Violated"
+    );
+    let mut formatted_body = order_with_header(&ns, "7");
+    formatted_body["template"]["components"][1]["parameters"][0] = text("*Jo* \u{1f600}");
+    let id = sent_id(&send(&stack, formatted_body));
+    assert_eq!(
+        rendered(&stack, &receiver, &id),
+        "Order 7\nHi *Jo* \u{1f600}, your order of 2 books ships on Monday.\nAcme Shop"
+    );
 
     // Paused and disabled templates are refused once the coreapp knows.
     let patch = |name: &str, status: &str| {
@@ -340,6 +375,76 @@ fn templates_are_listed_hydrated_and_refused_with_their_codes() {
         .unwrap()
         .iter()
         .all(|t| t["name"] != "welcome_back"));
+}
+
+/// Phones whose app cannot display template buttons (wanet's `no_template_buttons` profile): a
+/// template with buttons is refused with 501/2013 before the 201; when the app changed after the
+/// coreapp asked (its answer is cached), the network fails the message with a `failed` status
+/// 2013 instead. Templates without buttons, and other messages, reach such phones.
+#[test]
+fn templates_with_buttons_need_an_app_that_shows_them() {
+    let receiver = Receiver::start();
+    let db = TestDb::new(Backend::Sqlite);
+    let stack = start(&receiver, &db, FAST_PHONES, &[]);
+    let ns = stack
+        .api()
+        .call("GET", "/v1/templates", Some(&stack.admin), None)
+        .body["templates"][0]["namespace"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let to = |mut request: Value, wa_id: &str| {
+        request["to"] = wa_id.into();
+        request
+    };
+    let set_profile = |wa_id: &str| {
+        let body = json!({"wa_id": wa_id, "profile": "no_template_buttons"});
+        let (status, reply) = stack.wanet.post("/control/consumers", body);
+        assert_eq!(status, 201, "{reply}");
+        assert_eq!(reply["profile"], "no_template_buttons");
+    };
+
+    let old_phone = "16315550310";
+    set_profile(old_phone);
+    let r = send(&stack, to(order_with_header(&ns, "7"), old_phone));
+    r.expect_error(501, 2013);
+    assert_eq!(
+        r.body["errors"][0]["title"],
+        "Buttons are unsupported by the receiver"
+    );
+    assert_eq!(
+        r.details(),
+        "The recipient's WhatsApp cannot display the buttons of this template."
+    );
+    let hello = template(&ns, "hello_world", "en_US", "deterministic", json!([]));
+    let plain = sent_id(&send(&stack, to(hello, old_phone)));
+
+    // Asked (and cached) while the app still showed buttons; changed before the next send.
+    let updated_later = "16315550311";
+    let first = sent_id(&send(
+        &stack,
+        to(order_with_header(&ns, "7"), updated_later),
+    ));
+    receiver.wait_until(WAIT, "the first order delivered", |b| {
+        status_of(b, &first, "delivered").is_some()
+    });
+    set_profile(updated_later);
+    let second = sent_id(&send(
+        &stack,
+        to(order_with_header(&ns, "8"), updated_later),
+    ));
+    let bodies = receiver.wait_until(WAIT, "the 2013 failure and the plain delivery", |b| {
+        status_of(b, &second, "failed").is_some() && status_of(b, &plain, "delivered").is_some()
+    });
+    let failed = status_of(&bodies, &second, "failed").unwrap();
+    assert_eq!(failed["errors"][0]["code"], 2013, "{failed}");
+    assert_eq!(
+        failed["errors"][0]["title"],
+        "Buttons are unsupported by the receiver"
+    );
+    assert!(status_of(&bodies, &second, "delivered").is_none());
+    let received = stack.wanet.consumer(updated_later)["received_count"].clone();
+    assert_eq!(received, 1);
 }
 
 /// While the network does not answer, a template the coreapp does not know cannot be fetched:

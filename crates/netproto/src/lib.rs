@@ -9,6 +9,7 @@
 //! answers [`Frame::Pong`]. A side that hears nothing for three heartbeat intervals closes the
 //! connection.
 
+pub mod catalogs;
 pub mod templates;
 
 use bytes::{Bytes, BytesMut};
@@ -116,6 +117,14 @@ pub enum Request {
         offset: u64,
         max_bytes: u64,
     },
+    /// What catalog `catalog_id` holds of these products, for an `interactive` product send
+    /// (see [`catalogs`]).
+    LookupProducts {
+        catalog_id: String,
+        product_retailer_ids: Vec<String>,
+    },
+    /// What the app of consumer `wa_id` can display (asked before a template with buttons).
+    GetCapabilities { wa_id: String },
 }
 
 /// What consumers see of a business: `about`, the photo and the business profile fields.
@@ -186,6 +195,14 @@ pub enum Response {
         total_bytes: u64,
         bytes_b64: String,
     },
+    Products {
+        lookup: catalogs::ProductLookup,
+    },
+    Capabilities {
+        wa_id: String,
+        /// Whether the app shows the buttons of a template (quick replies, URL and call buttons).
+        template_buttons: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -225,6 +242,9 @@ pub enum ReceiptStatus {
     Delivered,
     Read,
     Failed,
+    /// The message went out, but part of it could not (e.g. some products of a list); the
+    /// receipt's error says what. The message's own status does not change.
+    Warning,
 }
 
 /// An error from the network; `code` is an On-Prem code (e.g. 470, 1013, 1005).

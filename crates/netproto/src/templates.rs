@@ -62,11 +62,13 @@ pub fn error_title(code: u32) -> &'static str {
         2004 => "Parameter length too long",
         2005 => "Translated text too long",
         2006 => "Template White Space Policy Violated",
+        2007 => "Template Format Character Policy Violated",
         2008 => "Media format used is unsupported",
         2009 => "Template Required Component Missing",
         2010 => "URL in button component is invalid",
         2011 => "Phone Number in button component is invalid",
         2012 => "Template Parameter Format Mismatch",
+        2013 => "Buttons are unsupported by the receiver",
         2060 => "Template Rejected",
         2061 => "Template Paused",
         2062 => "Template Disabled",
@@ -190,7 +192,7 @@ pub fn hydrate(template: &Template, components: &[Value]) -> Result<String, Hydr
         .and_then(|b| b.get("text"))
         .and_then(Value::as_str)
         .unwrap_or("");
-    let body = render(body_text, params_of(sent.body), "body")?;
+    let body = render(body_text, params_of(sent.body), Slot::Body)?;
     if body.chars().count() > MAX_BODY_CHARS {
         return fail(
             2005,
@@ -260,7 +262,7 @@ fn hydrate_header(header: &Value, sent: Option<&Value>) -> Result<Option<String>
         .to_ascii_lowercase();
     if format == "text" {
         let text = header.get("text").and_then(Value::as_str).unwrap_or("");
-        let rendered = render(text, params_of(sent), "header")?;
+        let rendered = render(text, params_of(sent), Slot::Header)?;
         if rendered.chars().count() > MAX_HEADER_CHARS {
             return fail(
                 2005,
@@ -314,8 +316,27 @@ fn is_pdf(document: Option<&Value>) -> bool {
     }
 }
 
+/// Where a text parameter goes; the header has stricter character rules than the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Header,
+    Body,
+    UrlButton,
+}
+
+impl Slot {
+    fn name(self) -> &'static str {
+        match self {
+            Slot::Header => "header",
+            Slot::Body => "body",
+            Slot::UrlButton => "URL button",
+        }
+    }
+}
+
 /// Replaces `{{1}}`..`{{n}}` with the parameters' text; the count must match exactly.
-fn render(text: &str, params: &[Value], what: &str) -> Result<String, HydrationError> {
+fn render(text: &str, params: &[Value], slot: Slot) -> Result<String, HydrationError> {
+    let what = slot.name();
     let expected = placeholder_count(text);
     if params.len() != expected {
         return fail(
@@ -328,7 +349,7 @@ fn render(text: &str, params: &[Value], what: &str) -> Result<String, HydrationE
     }
     let mut rendered = text.to_string();
     for (n, param) in params.iter().enumerate() {
-        let value = text_param_value(param, what)?;
+        let value = text_param_value(param, slot)?;
         rendered = rendered.replace(&format!("{{{{{}}}}}", n + 1), &value);
     }
     Ok(rendered)
@@ -354,7 +375,8 @@ pub fn placeholder_count(text: &str) -> usize {
 }
 
 /// The text a body/header parameter contributes; media parameters do not belong there (2012).
-fn text_param_value(param: &Value, what: &str) -> Result<String, HydrationError> {
+fn text_param_value(param: &Value, slot: Slot) -> Result<String, HydrationError> {
+    let what = slot.name();
     let kind = param.get("type").and_then(Value::as_str).unwrap_or("");
     let value = match kind {
         "text" => param.get("text").and_then(Value::as_str),
@@ -371,6 +393,9 @@ fn text_param_value(param: &Value, what: &str) -> Result<String, HydrationError>
     }
     .unwrap_or("");
     check_text_param(value)?;
+    if slot == Slot::Header {
+        check_header_characters(value)?;
+    }
     Ok(value.to_string())
 }
 
@@ -388,6 +413,39 @@ fn check_text_param(value: &str) -> Result<(), HydrationError> {
         );
     }
     Ok(())
+}
+
+/// Markdown markers WhatsApp would render as formatting.
+const FORMAT_CHARACTERS: [char; 4] = ['*', '_', '~', '`'];
+
+/// A template header is shown as plain bold text: Meta's template rules allow neither formatting
+/// markers nor emoji in it, so header parameters carrying them are refused (2007). Body
+/// parameters may format.
+fn check_header_characters(value: &str) -> Result<(), HydrationError> {
+    match value
+        .chars()
+        .find(|c| FORMAT_CHARACTERS.contains(c) || is_emoji(*c))
+    {
+        Some(c) => fail(
+            2007,
+            format!("Header parameters must not contain formatting characters or emoji ('{c}')"),
+        ),
+        None => Ok(()),
+    }
+}
+
+/// Pictographs, emoticons, flags and symbol blocks, and the emoji presentation selector.
+fn is_emoji(c: char) -> bool {
+    matches!(u32::from(c), 0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF | 0xFE0F)
+}
+
+/// Whether the template shows buttons (quick replies, URL or call buttons): phones whose app
+/// cannot display them cannot receive it (2013).
+pub fn has_buttons(template: &Template) -> bool {
+    component(template, "BUTTONS")
+        .and_then(|b| b.get("buttons"))
+        .and_then(Value::as_array)
+        .is_some_and(|buttons| !buttons.is_empty())
 }
 
 /// URL buttons with a `{{1}}` need their suffix; quick replies may carry a payload.
@@ -458,7 +516,7 @@ pub fn button_index(button: &Value) -> Option<usize> {
 }
 
 fn check_url(url: &str, params: &[Value]) -> Result<(), HydrationError> {
-    let rendered = render(url, params, "URL button")?;
+    let rendered = render(url, params, Slot::UrlButton)?;
     let rest = rendered
         .strip_prefix("https://")
         .or_else(|| rendered.strip_prefix("http://"));
@@ -573,6 +631,51 @@ mod tests {
             json!({"type": "body", "parameters": two}),
         ];
         assert_eq!(code(hydrate(&t, &without_button)), 2009);
+    }
+
+    #[test]
+    fn header_parameters_refuse_formatting_and_emoji_but_bodies_allow_them() {
+        let t = order_update();
+        let body =
+            json!([{"type": "text", "text": "*Jane*"}, {"type": "text", "text": "_x_ \u{1f600}"}]);
+        let url = json!([{"type": "text", "text": "42"}]);
+        let header = |text: &str| json!([{"type": "text", "text": text}]);
+        assert!(hydrate(&t, &send(header("A-42"), body.clone(), url.clone())).is_ok());
+        for bad in [
+            "*42*",
+            "4_2",
+            "~42~",
+            "`42`",
+            "42 \u{1f4e6}",
+            "\u{2764}\u{fe0f}",
+        ] {
+            assert_eq!(
+                code(hydrate(&t, &send(header(bad), body.clone(), url.clone()))),
+                2007,
+                "{bad}"
+            );
+        }
+        // The whitespace rule comes first.
+        assert_eq!(code(hydrate(&t, &send(header("*4\n2*"), body, url))), 2006);
+    }
+
+    #[test]
+    fn buttons_are_detected() {
+        assert!(has_buttons(&order_update()));
+        let plain = template(
+            "plain",
+            "en",
+            APPROVED,
+            json!([{"type": "BODY", "text": "Hi"}]),
+        );
+        assert!(!has_buttons(&plain));
+        let empty = template(
+            "empty",
+            "en",
+            APPROVED,
+            json!([{"type": "BUTTONS", "buttons": []}]),
+        );
+        assert!(!has_buttons(&empty));
     }
 
     #[test]

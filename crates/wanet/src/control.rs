@@ -1,6 +1,7 @@
 //! The control API: plain HTTP/JSON through which tests and demos play the consumers' side and
 //! read what the network saw. Paths and shapes are relied on by other crates' tests: keep them.
 
+use crate::catalogs::CatalogInput;
 use crate::directory::{ConsumerView, Profile};
 use crate::errors::ControlError;
 use crate::messaging::MAX_BURST;
@@ -86,6 +87,13 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/control/templates/{namespace}/{name}/{language}",
             web::delete().to(delete_template),
+        )
+        .route("/control/catalogs", web::get().to(list_catalogs))
+        .route("/control/catalogs/{catalog_id}", web::get().to(catalog))
+        .route("/control/catalogs/{catalog_id}", web::put().to(put_catalog))
+        .route(
+            "/control/catalogs/{catalog_id}",
+            web::delete().to(delete_catalog),
         )
         .route(
             "/control/businesses/{wa_id}/profile",
@@ -392,6 +400,43 @@ async fn delete_template(state: State, path: web::Path<(String, String, String)>
         .network
         .delete_template((&namespace, &name, &language))?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Every catalog with its linked numbers and products.
+async fn list_catalogs(state: State) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "catalogs": state.network.catalogs() }))
+}
+
+async fn catalog(state: State, path: web::Path<String>) -> Reply {
+    state
+        .network
+        .catalog(&path)
+        .map(|catalog| HttpResponse::Ok().json(catalog))
+        .ok_or_else(|| ControlError::NotFound(format!("no catalog '{path}'")))
+}
+
+/// `{"name", "linked_numbers": [...], "products": [{"product_retailer_id", "compliant"}]}`
+/// creates (201) or replaces (200) the catalog.
+async fn put_catalog(
+    state: State,
+    path: web::Path<String>,
+    body: web::Json<CatalogInput>,
+) -> Reply {
+    let (catalog, created) = state.network.put_catalog(&path, body.into_inner())?;
+    let mut reply = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(reply.json(catalog))
+}
+
+async fn delete_catalog(state: State, path: web::Path<String>) -> Reply {
+    if state.network.delete_catalog(&path) {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ControlError::NotFound(format!("no catalog '{path}'")))
+    }
 }
 
 /// A consumer "uploads" a file (raw body, its `Content-Type`) to attach to a later message.

@@ -27,6 +27,16 @@ pub enum Profile {
     Experiment,
     /// Several devices that disagree: one reports `delivered`, another `failed`.
     MultiDevice,
+    /// The app cannot display template buttons: templates with buttons are refused with 2013
+    /// (the coreapp asks first; the network fails any that still come); otherwise normal.
+    NoTemplateButtons,
+}
+
+impl Profile {
+    /// Whether the phone's app shows the buttons of a template.
+    pub fn shows_template_buttons(self) -> bool {
+        self != Profile::NoTemplateButtons
+    }
 }
 
 /// A message a phone received from a business.

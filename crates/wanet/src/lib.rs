@@ -4,6 +4,7 @@
 //! sends with the 24-hour window and the phones' receipts, an offline store that survives client
 //! crashes) and a control API through which tests and demos play the consumers.
 
+mod catalogs;
 mod certs;
 mod config;
 mod control;

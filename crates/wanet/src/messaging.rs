@@ -9,7 +9,7 @@ use crate::profiles::Outcome;
 use crate::{ids, phone};
 use std::sync::Arc;
 use std::time::Instant;
-use wa_netproto::{ContactResult, NetError, Push, ReceiptStatus, Response};
+use wa_netproto::{catalogs, ContactResult, NetError, Push, ReceiptStatus, Response};
 
 /// Most inbound messages one burst request may create, so a typo cannot exhaust memory.
 pub const MAX_BURST: usize = 100_000;
@@ -49,12 +49,16 @@ impl Network {
         b.sent.insert(id.to_string(), now);
         b.accepted_messages += 1;
         let recipient = phone::wa_id(to).unwrap_or_else(|| to.to_string());
-        let (outcome, rendered) = match rendered_template(&world, business, &message) {
-            Ok(rendered) => (
-                self.outcome(&mut world, business, &recipient, &message),
-                rendered,
-            ),
-            Err(error) => (Outcome::Fail(error), None),
+        let (outcome, message, rendered) = match prepare(&world, business, &message) {
+            Ok(prepared) => {
+                let outcome = self.outcome(&mut world, business, &recipient, &prepared);
+                if !matches!(outcome, Outcome::Fail(_)) {
+                    let sent = (id, recipient.as_str(), now);
+                    queue_warnings(&mut world, business, sent, &prepared.warnings);
+                }
+                (outcome, prepared.message, prepared.rendered)
+            }
+            Err(error) => (Outcome::Fail(error), message, None),
         };
         let delivery = Delivery {
             business: business.to_string(),
@@ -74,13 +78,16 @@ impl Network {
         world: &mut World,
         business: &str,
         recipient: &str,
-        message: &serde_json::Value,
+        prepared: &Prepared,
     ) -> Outcome {
         if phone::wa_id(recipient).is_none() || !world.is_user(recipient) {
             return Outcome::Fail(user_not_valid());
         }
-        if is_free_form(message) && !self.window_open(world, business, recipient) {
+        if is_free_form(&prepared.message) && !self.window_open(world, business, recipient) {
             return Outcome::Fail(re_engagement());
+        }
+        if prepared.template_buttons && !world.profile_of(recipient).shows_template_buttons() {
+            return Outcome::Fail(crate::profiles::template_buttons_unsupported());
         }
         self.phone_outcome(world, recipient)
     }
@@ -254,23 +261,86 @@ fn message_type(message: &serde_json::Value) -> &str {
         .unwrap_or("text")
 }
 
-/// The rendered text of a template or hsm message, checked against the business's templates
-/// (the same hydration as the coreapp's); `None` for other types.
-fn rendered_template(
+/// One `warning` receipt per issue for the message `(id, recipient, timestamp)`. Queued at
+/// acceptance: what was left out is known before the phone answers.
+fn queue_warnings(
+    world: &mut World,
+    business: &str,
+    (id, recipient, timestamp): (&str, &str, i64),
+    warnings: &[NetError],
+) {
+    let Some(outbox) = world.businesses.get_mut(business).map(|b| &mut b.outbox) else {
+        return;
+    };
+    for warning in warnings {
+        outbox.push(Push::Receipt {
+            message_id: id.to_string(),
+            recipient: recipient.to_string(),
+            status: ReceiptStatus::Warning,
+            timestamp,
+            error: Some(warning.clone()),
+        });
+    }
+}
+
+/// A message the network checked against what it holds of the business.
+struct Prepared {
+    /// What the phone gets: the message, minus the products that cannot be sent.
+    message: serde_json::Value,
+    /// The text of a template or hsm message.
+    rendered: Option<String>,
+    /// Whether the message is a template with buttons.
+    template_buttons: bool,
+    /// What a `warning` receipt reports, one receipt per issue (2026, 2029).
+    warnings: Vec<NetError>,
+}
+
+/// Checks a template against the business's templates and a product message against the
+/// catalogs, with the coreapp's rules (`wa_netproto`); the network's copies may be newer.
+fn prepare(
     world: &World,
     business: &str,
     message: &serde_json::Value,
-) -> Result<Option<String>, NetError> {
-    if is_free_form(message) {
-        return Ok(None);
+) -> Result<Prepared, NetError> {
+    let mut prepared = Prepared {
+        message: message.clone(),
+        rendered: None,
+        template_buttons: false,
+        warnings: Vec::new(),
+    };
+    if !is_free_form(message) {
+        let templates = world
+            .businesses
+            .get(business)
+            .map_or(&[][..], |b| b.templates.as_slice());
+        let rendered =
+            crate::templates::render(templates, message).map_err(|e| e.to_net_error())?;
+        prepared.rendered = Some(rendered.text);
+        prepared.template_buttons = rendered.has_buttons;
     }
-    let templates = world
-        .businesses
-        .get(business)
-        .map_or(&[][..], |b| b.templates.as_slice());
-    crate::templates::render(templates, message)
-        .map(Some)
-        .map_err(|e| e.to_net_error())
+    if message_type(message) == "interactive" {
+        prepared.warnings = keep_sendable_products(world, business, &mut prepared.message)?;
+    }
+    Ok(prepared)
+}
+
+/// Drops the products of a product message that cannot be sent; the warnings for them. A
+/// message nothing of which can go is refused with its code (2024–2030).
+fn keep_sendable_products(
+    world: &World,
+    business: &str,
+    message: &mut serde_json::Value,
+) -> Result<Vec<NetError>, NetError> {
+    let Some(interactive) = message.get_mut("interactive") else {
+        return Ok(Vec::new());
+    };
+    let Some(request) = catalogs::product_request(interactive) else {
+        return Ok(Vec::new());
+    };
+    let lookup = world.catalogs.lookup(business, &request);
+    let verdict = catalogs::assess(&lookup).map_err(|e| e.to_net_error())?;
+    catalogs::keep_only(interactive, &verdict.sendable);
+    Ok(verdict.warnings.iter().map(|w| w.to_net_error()).collect())
 }
 
 /// A template past its ttl (`expires_at`, epoch seconds, set by the coreapp) is not delivered.

@@ -44,6 +44,8 @@ pub struct World {
     pub limits: crate::limits::Limits,
     /// End of a forced outage (outage.rs).
     pub outage_until: Option<Instant>,
+    /// Product catalogs and the numbers linked to them (catalogs.rs).
+    pub catalogs: crate::catalogs::Catalogs,
 }
 
 /// A registered business number.
@@ -141,6 +143,7 @@ impl Network {
                 prefix_rules: Default::default(),
                 limits: Default::default(),
                 outage_until: None,
+                catalogs: Default::default(),
             }),
             rules,
             certs: CertAuthority::new(),

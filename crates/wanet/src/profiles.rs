@@ -85,7 +85,7 @@ impl Network {
     /// been checked). Decided at acceptance, so the seeded RNG is drawn in send order.
     pub(crate) fn phone_outcome(&self, world: &mut World, recipient: &str) -> Outcome {
         match world.profile_of(recipient) {
-            Profile::Normal => Outcome::Deliver {
+            Profile::Normal | Profile::NoTemplateButtons => Outcome::Deliver {
                 read: world.rng.gen_bool(self.rules.read_probability),
             },
             Profile::NoReadReceipts => Outcome::Deliver { read: false },
@@ -131,6 +131,25 @@ pub fn receiver_incapable() -> NetError {
     NetError::new(1026, "Receiver Incapable").with_details(
         "The recipient's WhatsApp version cannot receive this message; they need to update the app.",
     )
+}
+
+/// 2013: the recipient's app cannot display the buttons of a template.
+pub fn template_buttons_unsupported() -> NetError {
+    NetError::new(2013, "Buttons are unsupported by the receiver")
+        .with_details("The recipient's WhatsApp cannot display the buttons of this template.")
+}
+
+impl Network {
+    /// The coreapp's `GetCapabilities` request: what the consumer's app can display.
+    pub fn capabilities(&self, wa_id: &str) -> Result<wa_netproto::Response, NetError> {
+        let wa_id = crate::phone::wa_id(wa_id)
+            .ok_or_else(|| crate::errors::invalid_parameter("wa_id is not a valid number"))?;
+        let template_buttons = self.world().profile_of(&wa_id).shows_template_buttons();
+        Ok(wa_netproto::Response::Capabilities {
+            wa_id,
+            template_buttons,
+        })
+    }
 }
 
 /// 472: the recipient is part of a Meta experiment group.

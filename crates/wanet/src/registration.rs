@@ -73,6 +73,9 @@ impl Network {
             phone: phone.clone(),
             secret: ids::secret(),
         };
+        if !world.businesses.contains_key(&phone) {
+            world.catalogs.link_default(&phone);
+        }
         rotate_credentials(&mut world.businesses, &request, &credentials.secret);
         tracing::info!("registered +{phone} as '{}'", request.vname);
         Ok(Response::Registered {

@@ -252,6 +252,11 @@ impl Session {
                 offset,
                 max_bytes,
             } => network.media.download_chunk(&id, offset, max_bytes),
+            Request::LookupProducts {
+                catalog_id,
+                product_retailer_ids,
+            } => network.lookup_products(business, catalog_id, product_retailer_ids),
+            Request::GetCapabilities { wa_id } => network.capabilities(&wa_id),
             // Answered by `dispatch` before authentication matters; kept total without a panic.
             Request::Hello { .. } | Request::RequestCode { .. } | Request::Register { .. } => {
                 Err(access_denied("unexpected request"))

@@ -5,7 +5,9 @@
 //! (`wa_netproto::templates`), and the phone receives the rendered text.
 
 use serde_json::{json, Value};
-use wa_netproto::templates::{hydrate, select, HydrationError, Policy, Template, APPROVED};
+use wa_netproto::templates::{
+    has_buttons, hydrate, select, HydrationError, Policy, Template, APPROVED,
+};
 
 /// The business's template namespace: a stable GUID-like string derived from its number, in the
 /// form WhatsApp Manager shows (`cdb2df51_9816_c754_c5a4_64cdabdcad3e`).
@@ -158,8 +160,16 @@ pub fn seed(wa_id: &str) -> Vec<Template> {
     seeded
 }
 
-/// Checks a `template` or `hsm` message against the business's templates; the rendered text.
-pub fn render(templates: &[Template], message: &Value) -> Result<String, HydrationError> {
+/// A template message as the phone shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub text: String,
+    /// Whether the template has buttons, which some apps cannot display (2013).
+    pub has_buttons: bool,
+}
+
+/// Checks a `template` or `hsm` message against the business's templates.
+pub fn render(templates: &[Template], message: &Value) -> Result<Rendered, HydrationError> {
     let kind = message.get("type").and_then(Value::as_str).unwrap_or("");
     let object = message.get(kind).unwrap_or(&Value::Null);
     let text = |key: &str| object.get(key).and_then(Value::as_str).unwrap_or("");
@@ -180,7 +190,10 @@ pub fn render(templates: &[Template], message: &Value) -> Result<String, Hydrati
     };
     let language = code.map_or_else(|| legacy_language(object), str::to_string);
     let chosen = select(templates, text("namespace"), name, &language, policy)?;
-    hydrate(chosen, &components)
+    Ok(Rendered {
+        text: hydrate(chosen, &components)?,
+        has_buttons: has_buttons(chosen),
+    })
 }
 
 fn legacy_language(hsm: &Value) -> String {
@@ -229,16 +242,24 @@ mod tests {
         let ns = namespace_of("16315550000");
         let hello = json!({"type": "template", "template": {"namespace": ns, "name": "hello_world",
             "language": {"policy": "deterministic", "code": "en_US"}}});
+        let rendered = render(&templates, &hello).unwrap();
         assert_eq!(
-            render(&templates, &hello).unwrap(),
+            rendered.text,
             "Hello World! Thank you for choosing our service."
         );
+        assert!(!rendered.has_buttons);
         let otp = json!({"type": "hsm", "hsm": {"namespace": ns, "element_name": "otp",
             "fallback_lg": "en", "localizable_params": [{"default": "123456"}]}});
         assert_eq!(
-            render(&templates, &otp).unwrap(),
+            render(&templates, &otp).unwrap().text,
             "123456 is your verification code. It expires in 10 minutes."
         );
+        let order = json!({"type": "template", "template": {"namespace": ns, "name": "order_update",
+            "language": {"policy": "deterministic", "code": "en_US"}, "components": [
+                {"type": "header", "parameters": [{"type": "text", "text": "7"}]},
+                {"type": "body", "parameters": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}, {"type": "text", "text": "c"}]},
+                {"type": "button", "sub_type": "url", "index": "1", "parameters": [{"type": "text", "text": "7"}]}]}});
+        assert!(render(&templates, &order).unwrap().has_buttons);
         let pending = json!({"type": "template", "template": {"namespace": ns, "name": "new_offer",
             "language": {"policy": "deterministic", "code": "en"}}});
         assert_eq!(render(&templates, &pending).unwrap_err().code, 2001);
