@@ -30,6 +30,8 @@ pub struct CoreState {
     pub conversations: crate::conversations::ConversationCache,
     /// The message templates known from the network.
     pub templates: crate::templates::TemplateCache,
+    /// WhatsApp's sticker packs as last served by the network.
+    pub first_party_packs: crate::first_party_stickers::FirstPartyPacks,
     /// Serialises business-profile updates (read, merge, write) so partial updates never lose one.
     pub profile_writes: tokio::sync::Mutex<()>,
     /// One profile push, and one two-step push, at a time (read the database, then send).
@@ -61,6 +63,7 @@ impl CoreState {
             stats,
             conversations: Default::default(),
             templates: Default::default(),
+            first_party_packs: Default::default(),
             profile_writes: tokio::sync::Mutex::new(()),
             profile_push: tokio::sync::Mutex::new(()),
             two_step_push: tokio::sync::Mutex::new(()),
