@@ -55,10 +55,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-#[derive(serde::Deserialize)]
-pub struct NamespaceQuery {
-    namespace: Option<String>,
-}
+/// The query string as name/value pairs. A typed query would refuse a repeated key with a
+/// non-JSON 400; the original (PHP) kept the last value, and so does [`namespace`].
+type QueryPairs = web::Query<Vec<(String, String)>>;
 
 /// Which packs a request is about.
 #[derive(PartialEq)]
@@ -67,8 +66,9 @@ enum Namespace {
     ThirdParty,
 }
 
-fn namespace(query: &NamespaceQuery) -> Result<Namespace, ApiError> {
-    match query.namespace.as_deref() {
+fn namespace(query: &[(String, String)]) -> Result<Namespace, ApiError> {
+    let value = query.iter().rev().find(|(name, _)| name == "namespace");
+    match value.map(|(_, value)| value.as_str()) {
         None | Some("") | Some("third_party") => Ok(Namespace::ThirdParty),
         Some("whatsapp") => Ok(Namespace::WhatsApp),
         Some(other) => Err(ApiError::invalid_parameter("namespace", other)),
@@ -135,7 +135,7 @@ fn first_party_stickers(pack: &Value) -> Vec<Value> {
 
 // ---- packs ----
 
-async fn list_packs(state: State, query: web::Query<NamespaceQuery>) -> Reply {
+async fn list_packs(state: State, query: QueryPairs) -> Reply {
     let ids: Vec<Value> = match namespace(&query)? {
         Namespace::WhatsApp => first_party_packs(&state)
             .await?
@@ -176,11 +176,7 @@ async fn create_pack(state: State, body: web::Bytes) -> Reply {
     )))
 }
 
-async fn get_pack(
-    state: State,
-    path: web::Path<String>,
-    query: web::Query<NamespaceQuery>,
-) -> Reply {
+async fn get_pack(state: State, path: web::Path<String>, query: QueryPairs) -> Reply {
     let id = path.into_inner();
     if namespace(&query)? == Namespace::WhatsApp {
         let pack = first_party_pack(&state, &id).await?;
@@ -242,11 +238,7 @@ async fn delete_pack(state: State, path: web::Path<String>) -> Reply {
 
 // ---- stickers ----
 
-async fn list_stickers(
-    state: State,
-    path: web::Path<String>,
-    query: web::Query<NamespaceQuery>,
-) -> Reply {
+async fn list_stickers(state: State, path: web::Path<String>, query: QueryPairs) -> Reply {
     let pack = path.into_inner();
     let indexes: Vec<Value> = if namespace(&query)? == Namespace::WhatsApp {
         let found = first_party_pack(&state, &pack).await?;
@@ -326,11 +318,7 @@ async fn existing_sticker(
     Ok((number, sticker))
 }
 
-async fn get_sticker(
-    state: State,
-    path: web::Path<(String, String)>,
-    query: web::Query<NamespaceQuery>,
-) -> Reply {
+async fn get_sticker(state: State, path: web::Path<(String, String)>, query: QueryPairs) -> Reply {
     let (pack, index) = path.into_inner();
     if namespace(&query)? == Namespace::WhatsApp {
         let found = first_party_pack(&state, &pack).await?;
