@@ -1115,6 +1115,129 @@ fn template_cases(ns: &str) -> Vec<Case> {
     ]
 }
 
+/// Spec §6.2 and §6.5: the coreapp's checks against the known templates (wanet's seed:
+/// `otp` has one body parameter, `invoice_ready` a document header, `order_update` a text header,
+/// three body parameters and a URL button; `spam_blast` is REJECTED, `new_offer` PENDING).
+fn hydration_cases(ns: &str) -> Vec<Case> {
+    let template = |name: &str, code: &str, components: Value| {
+        send(
+            "template",
+            json!({"namespace": ns, "name": name, "language": {"policy": "deterministic", "code": code}, "components": components}),
+        )
+    };
+    let text = |t: &str| json!({"type": "text", "text": t});
+    let otp = |parameters: Vec<Value>| {
+        template(
+            "otp",
+            "en",
+            json!([{"type": "body", "parameters": parameters}]),
+        )
+    };
+    let not_found = |body: Value, code: u64, details: &str| Case {
+        body,
+        status: 404,
+        code,
+        details: details.to_string(),
+    };
+    let whitespace =
+        "Parameters must not contain new lines, tabs or more than 4 consecutive spaces";
+    vec![
+        bad(
+            otp(vec![]),
+            2000,
+            "The body expects 1 parameters, 0 were sent",
+        ),
+        bad(
+            otp(vec![text("1"), text("2")]),
+            2000,
+            "The body expects 1 parameters, 2 were sent",
+        ),
+        not_found(
+            template("no_such_template", "en", json!([])),
+            2001,
+            "Template 'no_such_template' does not exist in the 'en' translation",
+        ),
+        not_found(
+            template(
+                "new_offer",
+                "en",
+                json!([{"type": "body", "parameters": [text("Jo")]}]),
+            ),
+            2001,
+            "Template 'new_offer' is not active (status PENDING)",
+        ),
+        not_found(
+            template("otp", "zu", json!([])),
+            2003,
+            &format!("No language pack for namespace '{ns}' and language 'zu'"),
+        ),
+        bad(
+            otp(vec![text(&"9".repeat(1025))]),
+            2004,
+            "A parameter is longer than 1024 characters",
+        ),
+        bad(
+            otp(vec![text(&"9".repeat(1000))]),
+            2005,
+            "Hydrated body is longer than 1024 characters",
+        ),
+        bad(otp(vec![text("12\n34")]), 2006, whitespace),
+        bad(otp(vec![text("1     2")]), 2006, whitespace),
+        bad(
+            template(
+                "invoice_ready",
+                "en",
+                json!([
+            {"type": "header", "parameters": [{"type": "document", "document": {"link": "https://example.com/i.docx"}}]},
+            {"type": "body", "parameters": [text("1")]}]),
+            ),
+            2008,
+            "Document headers must be PDF files",
+        ),
+        bad(
+            template(
+                "invoice_ready",
+                "en",
+                json!([{"type": "body", "parameters": [text("1")]}]),
+            ),
+            2009,
+            "The template's document header needs a header parameter",
+        ),
+        bad(
+            template(
+                "order_update",
+                "en_US",
+                json!([
+            {"type": "header", "parameters": [text("7")]},
+            {"type": "body", "parameters": [text("Jo"), text("x"), text("y")]},
+            {"type": "button", "sub_type": "url", "index": "1", "parameters": [text("a b")]}]),
+            ),
+            2010,
+            "'https://shop.example.com/track/a b' is not a valid URL",
+        ),
+        bad(
+            otp(vec![
+                json!({"type": "image", "image": {"link": "https://example.com/x.jpg"}}),
+            ]),
+            2012,
+            "Parameter of type 'image' cannot be used in the body",
+        ),
+        bad(
+            template("spam_blast", "en", json!([])),
+            2060,
+            "Template 'spam_blast' was rejected",
+        ),
+        bad(
+            send(
+                "template",
+                json!({"namespace": "not_our_namespace", "name": "otp", "language": {"policy": "deterministic", "code": "en"}}),
+            ),
+            1009,
+            "The namespace does not correspond to the WABA id",
+        ),
+    ]
+}
+
 /// Spec §2.4.8 reaction.
 fn reaction_cases() -> Vec<Case> {
     let reaction = |object: Value| send("reaction", object);
@@ -1150,6 +1273,7 @@ fn validation_cases(ns: &str) -> Vec<Case> {
         interactive_list_cases(),
         interactive_button_and_product_cases(),
         template_cases(ns),
+        hydration_cases(ns),
         reaction_cases(),
     ]
     .into_iter()
