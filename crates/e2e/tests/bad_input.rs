@@ -620,4 +620,22 @@ fn messaging_media_and_stickerpacks_refuse_bad_input_with_their_codes() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Without a token every one of these endpoints is 401/1005 before anything else.
+    for (method, path) in [
+        ("POST", "/v1/messages"),
+        ("PUT", "/v1/messages/ABGGFlA5FpafAgo6tHcNmNjXmuSf"),
+        ("GET", "/v1/media/0b7c5d6e-0000-4000-8000-00000000dead"),
+        ("DELETE", "/v1/media/0b7c5d6e-0000-4000-8000-00000000dead"),
+        ("GET", "/v1/stickerpacks"),
+        ("POST", "/v1/stickerpacks"),
+        ("DELETE", "/v1/stickerpacks/nope/stickers/0"),
+    ] {
+        let r = api.call(method, path, None, Some(json!({})));
+        assert_eq!(
+            (r.status, r.code()),
+            (401, 1005),
+            "{method} {path}: {:#?}",
+            r.body
+        );
+    }
 }
