@@ -18,6 +18,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod delivery;
 pub mod expiry;
+pub mod first_party_stickers;
 pub mod gc;
 pub mod identity;
 pub mod inbound;
@@ -38,6 +39,7 @@ pub mod support;
 pub mod templates;
 pub mod webhook_test;
 pub mod webhooks;
+pub mod webp;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -125,6 +127,7 @@ pub async fn start_with_store(
     tokio::spawn(messages::delivery_worker(shared.clone()));
     tokio::spawn(stats::sample_queues(shared.clone()));
     tokio::spawn(templates::refresh_periodically(shared.clone()));
+    tokio::spawn(first_party_stickers::refresh_periodically(shared.clone()));
     tokio::spawn(gc::collect_periodically(shared.clone()));
     tokio::spawn(log_settings::follow(app_settings.subscribe()));
     webhooks::spawn_dispatcher_with_stats(

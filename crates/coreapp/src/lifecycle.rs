@@ -1,5 +1,5 @@
 //! The network lifecycle (design.md §3): on every connection
-//! `unregistered → connecting → loading templates → draining offline messages → ready`,
+//! `unregistered → connecting → loading templates and sticker packs → draining offline messages → ready`,
 //! reconnecting with back-off whenever the connection drops.
 
 use crate::network::{self, IncomingPush, NetClient, SessionError};
@@ -141,6 +141,7 @@ async fn business_session(
         Ok(other) => tracing::warn!("unexpected answer to the template request: {other:?}"),
         Err(e) => tracing::warn!("loading templates failed: {e}"),
     }
+    crate::first_party_stickers::load(state, &client).await;
     tracing::info!(
         "initializing: draining offline messages ({backlog} waiting); sends answer 1011 until this ends"
     );

@@ -32,6 +32,8 @@ pub struct CoreState {
     pub templates: crate::templates::TemplateCache,
     /// What recipients' apps can display, as the network last said.
     pub capabilities: crate::capabilities::CapabilityCache,
+    /// WhatsApp's sticker packs as last served by the network.
+    pub first_party_packs: crate::first_party_stickers::FirstPartyPacks,
     /// Serialises business-profile updates (read, merge, write) so partial updates never lose one.
     pub profile_writes: tokio::sync::Mutex<()>,
     /// One profile push, and one two-step push, at a time (read the database, then send).
@@ -64,6 +66,7 @@ impl CoreState {
             conversations: Default::default(),
             templates: Default::default(),
             capabilities: Default::default(),
+            first_party_packs: Default::default(),
             profile_writes: tokio::sync::Mutex::new(()),
             profile_push: tokio::sync::Mutex::new(()),
             two_step_push: tokio::sync::Mutex::new(()),

@@ -1,15 +1,15 @@
-//! `/v1/stickerpacks` (spec onprem-stickerpacks): WhatsApp's first-party packs, read from the
-//! network (`?namespace=whatsapp`), and the business's third-party packs with their stickers,
-//! kept in the database.
+//! `/v1/stickerpacks` (spec onprem-stickerpacks): WhatsApp's first-party packs, cached from the
+//! network (`?namespace=whatsapp`, see `crate::first_party_stickers`), and the business's
+//! third-party packs with their stickers, kept in the database. Writes only ever see the
+//! third-party packs: `namespace` is ignored on them (spec §9), so a write naming a first-party
+//! pack is 404/1006.
 
-use crate::messages::network_failure;
-use crate::rpc::{body_object, not_ready, store_failure};
+use crate::rpc::{body_object, store_failure};
 use crate::CoreState;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Map, Value};
 use wa_api::envelope::{meta_only, payload};
 use wa_api::{ApiError, ErrorCode, Meta};
-use wa_netproto::{Request, Response};
 use wa_store::{StickerChanges, StickerPack, StickerPackChanges};
 
 /// Longest publisher or pack name (WhatsApp's sticker-app rule; the API documents none).
@@ -19,6 +19,10 @@ const MAX_LINK_CHARS: usize = 2048;
 const MAX_EMOJIS: usize = 3;
 /// Stickers one pack may have.
 const MAX_STICKERS: usize = 30;
+/// Sticker images are square WebPs of this many pixels a side (spec §7.3).
+const STICKER_PIXELS: u32 = 512;
+const MAX_STATIC_STICKER_BYTES: i64 = 100 * 1024;
+const MAX_ANIMATED_STICKER_BYTES: i64 = 500 * 1024;
 
 type Reply = Result<HttpResponse, ApiError>;
 type State = web::Data<CoreState>;
@@ -51,10 +55,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-#[derive(serde::Deserialize)]
-pub struct NamespaceQuery {
-    namespace: Option<String>,
-}
+/// The query string as name/value pairs. A typed query would refuse a repeated key with a
+/// non-JSON 400; the original (PHP) kept the last value, and so does [`namespace`].
+type QueryPairs = web::Query<Vec<(String, String)>>;
 
 /// Which packs a request is about.
 #[derive(PartialEq)]
@@ -63,22 +66,12 @@ enum Namespace {
     ThirdParty,
 }
 
-fn namespace(query: &NamespaceQuery) -> Result<Namespace, ApiError> {
-    match query.namespace.as_deref() {
+fn namespace(query: &[(String, String)]) -> Result<Namespace, ApiError> {
+    let value = query.iter().rev().find(|(name, _)| name == "namespace");
+    match value.map(|(_, value)| value.as_str()) {
         None | Some("") | Some("third_party") => Ok(Namespace::ThirdParty),
         Some("whatsapp") => Ok(Namespace::WhatsApp),
         Some(other) => Err(ApiError::invalid_parameter("namespace", other)),
-    }
-}
-
-/// Writes only exist for third-party packs.
-fn third_party_only(query: &NamespaceQuery) -> Result<(), ApiError> {
-    match namespace(query)? {
-        Namespace::ThirdParty => Ok(()),
-        Namespace::WhatsApp => Err(ApiError::new(
-            ErrorCode::AccessDenied,
-            "First-party (whatsapp) sticker packs are read-only",
-        )),
     }
 }
 
@@ -93,41 +86,30 @@ fn done() -> HttpResponse {
 fn pack_not_found(id: &str) -> ApiError {
     ApiError::new(
         ErrorCode::ResourceNotFound,
-        format!("Sticker pack '{id}' not found"),
+        format!("Stickerpack {id} not found"),
     )
 }
 
-fn sticker_not_found(pack: &str, index: &str) -> ApiError {
+fn sticker_not_found(index: &str) -> ApiError {
     ApiError::new(
         ErrorCode::ResourceNotFound,
-        format!("Sticker '{index}' not found in sticker pack '{pack}'"),
+        format!("Sticker {index} not found"),
     )
 }
 
 /// A sticker index from the path: a decimal number, else no such sticker.
-fn index_of(pack: &str, index: &str) -> Result<i32, ApiError> {
+fn index_of(index: &str) -> Result<i32, ApiError> {
     let digits = !index.is_empty() && index.chars().all(|c| c.is_ascii_digit());
     digits
         .then(|| index.parse::<i32>().ok())
         .flatten()
-        .ok_or_else(|| sticker_not_found(pack, index))
+        .ok_or_else(|| sticker_not_found(index))
 }
 
-// ---- first-party packs, from the network ----
+// ---- first-party packs, from the cache ----
 
 async fn first_party_packs(state: &CoreState) -> Result<Vec<Value>, ApiError> {
-    let session = match state.session() {
-        Some(session) if state.is_ready() => session,
-        _ => return Err(not_ready("first-party sticker packs")),
-    };
-    match session.request(Request::GetStickerPacks).await {
-        Ok(Response::StickerPacks { packs }) => Ok(packs),
-        Ok(other) => Err(ApiError::new(
-            ErrorCode::InternalError,
-            format!("unexpected answer from the network: {other:?}"),
-        )),
-        Err(e) => Err(network_failure(e)),
-    }
+    crate::first_party_stickers::packs(state).await
 }
 
 /// Whether `sticker_id` names a sticker of one of the network's first-party packs.
@@ -153,7 +135,7 @@ fn first_party_stickers(pack: &Value) -> Vec<Value> {
 
 // ---- packs ----
 
-async fn list_packs(state: State, query: web::Query<NamespaceQuery>) -> Reply {
+async fn list_packs(state: State, query: QueryPairs) -> Reply {
     let ids: Vec<Value> = match namespace(&query)? {
         Namespace::WhatsApp => first_party_packs(&state)
             .await?
@@ -172,8 +154,7 @@ async fn list_packs(state: State, query: web::Query<NamespaceQuery>) -> Reply {
     Ok(ok("stickerpacks", ids))
 }
 
-async fn create_pack(state: State, query: web::Query<NamespaceQuery>, body: web::Bytes) -> Reply {
-    third_party_only(&query)?;
+async fn create_pack(state: State, body: web::Bytes) -> Reply {
     let body = body_object(&body)?;
     let pack = StickerPack {
         id: uuid::Uuid::new_v4().to_string(),
@@ -195,11 +176,7 @@ async fn create_pack(state: State, query: web::Query<NamespaceQuery>, body: web:
     )))
 }
 
-async fn get_pack(
-    state: State,
-    path: web::Path<String>,
-    query: web::Query<NamespaceQuery>,
-) -> Reply {
+async fn get_pack(state: State, path: web::Path<String>, query: QueryPairs) -> Reply {
     let id = path.into_inner();
     if namespace(&query)? == Namespace::WhatsApp {
         let pack = first_party_pack(&state, &id).await?;
@@ -222,13 +199,7 @@ async fn get_pack(
     Ok(ok("stickerpacks", vec![info]))
 }
 
-async fn update_pack(
-    state: State,
-    path: web::Path<String>,
-    query: web::Query<NamespaceQuery>,
-    body: web::Bytes,
-) -> Reply {
-    third_party_only(&query)?;
+async fn update_pack(state: State, path: web::Path<String>, body: web::Bytes) -> Reply {
     let body = body_object(&body)?;
     let changes = StickerPackChanges {
         publisher: optional_name(&body, "publisher")?,
@@ -255,12 +226,7 @@ async fn update_pack(
     found.then(done).ok_or_else(|| pack_not_found(&id))
 }
 
-async fn delete_pack(
-    state: State,
-    path: web::Path<String>,
-    query: web::Query<NamespaceQuery>,
-) -> Reply {
-    third_party_only(&query)?;
+async fn delete_pack(state: State, path: web::Path<String>) -> Reply {
     let id = path.into_inner();
     let found = state
         .store
@@ -272,11 +238,7 @@ async fn delete_pack(
 
 // ---- stickers ----
 
-async fn list_stickers(
-    state: State,
-    path: web::Path<String>,
-    query: web::Query<NamespaceQuery>,
-) -> Reply {
+async fn list_stickers(state: State, path: web::Path<String>, query: QueryPairs) -> Reply {
     let pack = path.into_inner();
     let indexes: Vec<Value> = if namespace(&query)? == Namespace::WhatsApp {
         let found = first_party_pack(&state, &pack).await?;
@@ -298,13 +260,7 @@ async fn list_stickers(
     Ok(ok("stickers", indexes))
 }
 
-async fn add_sticker(
-    state: State,
-    path: web::Path<String>,
-    query: web::Query<NamespaceQuery>,
-    body: web::Bytes,
-) -> Reply {
-    third_party_only(&query)?;
+async fn add_sticker(state: State, path: web::Path<String>, body: web::Bytes) -> Reply {
     let body = body_object(&body)?;
     let image = match body.get("image_data_id") {
         None | Some(Value::Null) => return Err(ApiError::missing_parameter("image_data_id")),
@@ -321,9 +277,10 @@ async fn add_sticker(
     if existing.len() >= MAX_STICKERS {
         return Err(ApiError::new(
             ErrorCode::ParameterValueInvalid,
-            format!("A sticker pack holds at most {MAX_STICKERS} stickers"),
+            format!("Max number of stickers allowed is {MAX_STICKERS}"),
         ));
     }
+    check_uploaded_image(&state, &image).await?;
     let sticker_id = uuid::Uuid::new_v4().to_string();
     let index = state
         .store
@@ -338,30 +295,43 @@ async fn add_sticker(
     )))
 }
 
-async fn get_sticker(
-    state: State,
-    path: web::Path<(String, String)>,
-    query: web::Query<NamespaceQuery>,
-) -> Reply {
+/// A third-party sticker named by the path: an unknown pack is reported before an unknown
+/// index, as for every path below the pack.
+async fn existing_sticker(
+    state: &CoreState,
+    pack: &str,
+    index: &str,
+) -> Result<(i32, wa_store::Sticker), ApiError> {
+    state
+        .store
+        .stickerpack(pack)
+        .await
+        .map_err(store_failure)?
+        .ok_or_else(|| pack_not_found(pack))?;
+    let number = index_of(index)?;
+    let sticker = state
+        .store
+        .sticker(pack, number)
+        .await
+        .map_err(store_failure)?
+        .ok_or_else(|| sticker_not_found(index))?;
+    Ok((number, sticker))
+}
+
+async fn get_sticker(state: State, path: web::Path<(String, String)>, query: QueryPairs) -> Reply {
     let (pack, index) = path.into_inner();
     if namespace(&query)? == Namespace::WhatsApp {
         let found = first_party_pack(&state, &pack).await?;
         let sticker = first_party_stickers(&found)
             .into_iter()
             .find(|s| s["index"] == index.as_str())
-            .ok_or_else(|| sticker_not_found(&pack, &index))?;
+            .ok_or_else(|| sticker_not_found(&index))?;
         return Ok(ok(
             "stickers",
             vec![json!({"id": sticker["id"], "emojis": sticker["emojis"]})],
         ));
     }
-    let number = index_of(&pack, &index)?;
-    let sticker = state
-        .store
-        .sticker(&pack, number)
-        .await
-        .map_err(store_failure)?
-        .ok_or_else(|| sticker_not_found(&pack, &index))?;
+    let (_, sticker) = existing_sticker(&state, &pack, &index).await?;
     let shown =
         json!({"id": sticker.id, "emojis": sticker.emojis, "image_data_id": sticker.image_data_id});
     Ok(ok("stickers", vec![shown]))
@@ -370,10 +340,8 @@ async fn get_sticker(
 async fn update_sticker(
     state: State,
     path: web::Path<(String, String)>,
-    query: web::Query<NamespaceQuery>,
     body: web::Bytes,
 ) -> Reply {
-    third_party_only(&query)?;
     let body = body_object(&body)?;
     let image = match body.get("image_data_id") {
         None | Some(Value::Null) => None,
@@ -391,33 +359,27 @@ async fn update_sticker(
         ));
     }
     let (pack, index) = path.into_inner();
-    let number = index_of(&pack, &index)?;
+    let (number, _) = existing_sticker(&state, &pack, &index).await?;
+    if let Some((_, image)) = &changes.image {
+        check_uploaded_image(&state, image).await?;
+    }
     let found = state
         .store
         .update_sticker(&pack, number, changes)
         .await
         .map_err(store_failure)?;
-    found
-        .then(done)
-        .ok_or_else(|| sticker_not_found(&pack, &index))
+    found.then(done).ok_or_else(|| sticker_not_found(&index))
 }
 
-async fn delete_sticker(
-    state: State,
-    path: web::Path<(String, String)>,
-    query: web::Query<NamespaceQuery>,
-) -> Reply {
-    third_party_only(&query)?;
+async fn delete_sticker(state: State, path: web::Path<(String, String)>) -> Reply {
     let (pack, index) = path.into_inner();
-    let number = index_of(&pack, &index)?;
+    let (number, _) = existing_sticker(&state, &pack, &index).await?;
     let found = state
         .store
         .delete_sticker(&pack, number)
         .await
         .map_err(store_failure)?;
-    found
-        .then(done)
-        .ok_or_else(|| sticker_not_found(&pack, &index))
+    found.then(done).ok_or_else(|| sticker_not_found(&index))
 }
 
 // ---- field validation ----
@@ -474,6 +436,70 @@ fn media_id(value: &Value) -> Result<String, ApiError> {
     }
 }
 
+/// An `image_data_id` must name an uploaded WebP that follows the sticker image rules (spec §7.3):
+/// unknown → 404/1006; not WebP, not 512×512, or too large → 400/1009 naming the rule.
+async fn check_uploaded_image(state: &CoreState, id: &str) -> Result<(), ApiError> {
+    let not_found = || {
+        ApiError::new(
+            ErrorCode::ResourceNotFound,
+            format!("File with id {id} not found"),
+        )
+    };
+    let record = state
+        .store
+        .find_media(id)
+        .await
+        .map_err(store_failure)?
+        .ok_or_else(not_found)?;
+    let header = read_header(&state.media_dir, id)
+        .await
+        .map_err(|_| not_found())?;
+    check_sticker_image(&record.mime_type, record.size_bytes, &header)
+}
+
+/// The first bytes of an uploaded file, enough for [`crate::webp::parse`].
+async fn read_header(media_dir: &std::path::Path, id: &str) -> std::io::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let file = tokio::fs::File::open(wa_common::media::file_path(media_dir, id)).await?;
+    let mut header = Vec::with_capacity(crate::webp::HEADER_BYTES);
+    file.take(crate::webp::HEADER_BYTES as u64)
+        .read_to_end(&mut header)
+        .await?;
+    Ok(header)
+}
+
+fn image_rule(details: String) -> ApiError {
+    ApiError::new(ErrorCode::ParameterValueInvalid, details)
+}
+
+fn check_sticker_image(mime_type: &str, size_bytes: i64, header: &[u8]) -> Result<(), ApiError> {
+    let webp = crate::webp::parse(header)
+        .filter(|_| mime_type == "image/webp")
+        .ok_or_else(|| {
+            image_rule(format!(
+                "Sticker image must be image/webp, not '{mime_type}'"
+            ))
+        })?;
+    if (webp.width, webp.height) != (STICKER_PIXELS, STICKER_PIXELS) {
+        return Err(image_rule(format!(
+            "Sticker image must be {STICKER_PIXELS}x{STICKER_PIXELS} pixels, not {}x{}",
+            webp.width, webp.height
+        )));
+    }
+    let (limit, kind) = if webp.animated {
+        (MAX_ANIMATED_STICKER_BYTES, "An animated")
+    } else {
+        (MAX_STATIC_STICKER_BYTES, "A static")
+    };
+    if size_bytes > limit {
+        return Err(image_rule(format!(
+            "{kind} sticker image must be at most {} KB",
+            limit / 1024
+        )));
+    }
+    Ok(())
+}
+
 /// Up to three emojis, each a non-empty string on one line.
 fn emojis(body: &Map<String, Value>) -> Result<Option<Vec<String>>, ApiError> {
     let Some(value) = body.get("emojis").filter(|v| !v.is_null()) else {
@@ -517,10 +543,67 @@ mod tests {
 
     #[test]
     fn indexes_are_decimal() {
-        assert_eq!(index_of("p", "12").unwrap(), 12);
-        assert!(index_of("p", "-1").is_err());
-        assert!(index_of("p", "x").is_err());
-        assert!(index_of("p", "99999999999").is_err());
+        assert_eq!(index_of("12").unwrap(), 12);
+        assert!(index_of("-1").is_err());
+        assert!(index_of("x").is_err());
+        assert!(index_of("99999999999").is_err());
+    }
+
+    /// The first bytes of an extended-format WebP with the given canvas.
+    fn webp(width: u32, height: u32, animated: bool) -> Vec<u8> {
+        let mut header = b"RIFF\0\0\0\0WEBPVP8X\x0a\0\0\0".to_vec();
+        header.extend_from_slice(&[if animated { 2 } else { 0 }, 0, 0, 0]);
+        header.extend_from_slice(&(width - 1).to_le_bytes()[..3]);
+        header.extend_from_slice(&(height - 1).to_le_bytes()[..3]);
+        header
+    }
+
+    fn image_error(mime: &str, size: i64, header: &[u8]) -> Option<(u32, String)> {
+        check_sticker_image(mime, size, header).err().map(|e| {
+            (
+                e.first_code(),
+                e.errors[0].details.clone().unwrap_or_default(),
+            )
+        })
+    }
+
+    #[test]
+    fn sticker_images_are_512_pixel_webps_within_their_size() {
+        let square = webp(512, 512, false);
+        assert_eq!(image_error("image/webp", 100 * 1024, &square), None);
+        assert_eq!(
+            image_error("image/webp", 100 * 1024 + 1, &square),
+            Some((1009, "A static sticker image must be at most 100 KB".into()))
+        );
+        assert_eq!(
+            image_error("image/webp", 500 * 1024, &webp(512, 512, true)),
+            None
+        );
+        assert_eq!(
+            image_error("image/webp", 500 * 1024 + 1, &webp(512, 512, true)),
+            Some((
+                1009,
+                "An animated sticker image must be at most 500 KB".into()
+            ))
+        );
+        assert_eq!(
+            image_error("image/webp", 10, &webp(96, 96, false)),
+            Some((
+                1009,
+                "Sticker image must be 512x512 pixels, not 96x96".into()
+            ))
+        );
+        assert_eq!(
+            image_error("image/png", 10, &square),
+            Some((
+                1009,
+                "Sticker image must be image/webp, not 'image/png'".into()
+            ))
+        );
+        assert_eq!(
+            image_error("image/webp", 10, b"not a webp at all, just bytes..").map(|e| e.0),
+            Some(1009)
+        );
     }
 
     #[test]

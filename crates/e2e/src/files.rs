@@ -91,3 +91,20 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+/// A WebP file of `len` bytes whose extended-format (`VP8X`) header declares a `width`×`height`
+/// canvas, animated or not: what the sticker image rules look at (spec onprem-stickerpacks
+/// §7.3). The bytes after the header are filler; `seed` makes files differ.
+pub fn webp(width: u32, height: u32, animated: bool, len: usize, seed: u8) -> Vec<u8> {
+    let mut file = b"RIFF".to_vec();
+    let riff_size = u32::try_from(len.saturating_sub(8)).unwrap_or(u32::MAX);
+    file.extend_from_slice(&riff_size.to_le_bytes());
+    file.extend_from_slice(b"WEBPVP8X");
+    file.extend_from_slice(&10u32.to_le_bytes());
+    file.extend_from_slice(&[if animated { 0x02 } else { 0 }, 0, 0, 0]);
+    file.extend_from_slice(&(width - 1).to_le_bytes()[..3]);
+    file.extend_from_slice(&(height - 1).to_le_bytes()[..3]);
+    let filler = (file.len()..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed));
+    file.extend(filler);
+    file
+}

@@ -82,7 +82,7 @@ fn check_header(interactive: &Object, kind: &str) -> Result<(), ApiError> {
                 .and_then(Value::as_object)
                 .ok_or_else(|| {
                     header_error(format!(
-                        "A {header_type} header needs a '{header_type}' object"
+                        "Header type '{header_type}' needs a '{header_type}' object"
                     ))
                 })?;
             exactly_one(media, "id", "link")?;

@@ -270,6 +270,18 @@ mod tests {
     }
 
     #[test]
+    fn limits_count_characters_not_bytes() {
+        // 4096 four-byte characters are 16 KiB, still one allowed body.
+        let longest = "\u{1f600}".repeat(MAX_TEXT_CHARS);
+        assert!(check(json!({"to": "16315550100", "text": {"body": longest}})).is_ok());
+        let over = "\u{1f600}".repeat(MAX_TEXT_CHARS + 1);
+        assert_eq!(
+            error(json!({"to": "16315550100", "text": {"body": over}})).0,
+            1001
+        );
+    }
+
+    #[test]
     fn network_message_carries_type_object_and_context() {
         let send = check(json!({"to": "+1 631 555 0100", "type": "location",
             "location": {"latitude": "1.5", "longitude": 2}, "context": {"message_id": "ABGG1"}}))

@@ -228,9 +228,12 @@ pub async fn providers(
 pub async fn add_provider(
     caller: AuthUser,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    mut body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
+    // The body is an array, so it cannot go through `JsonParams`; it gets the same size limit.
+    let limit = state.settings.webapp.max_body_bytes;
+    let body = crate::body::read_body(&mut body, limit, || crate::body::too_large(limit)).await?;
     let parsed: serde_json::Value =
         serde_json::from_slice(&body).map_err(|_| ApiError::invalid_json())?;
     let provider = match parsed.as_array().map(Vec::as_slice) {
