@@ -433,3 +433,88 @@ pub(crate) fn insert_inbound_unless_present(
     let inserted: usize = insert_unless_duplicate!(conn, messages, row, id)?;
     Ok(inserted > 0)
 }
+
+/// Moves outbound message `id` to `status` if its current status ranks within `from_rank..=to_rank`
+/// (ranks of [`crate::messages::STATUS_ORDER`]), in one statement: the condition is the
+/// compare-and-set, so no read precedes it. True when the row moved.
+///
+/// diesel never caches an `UPDATE` it builds (each one is prepared, run and closed: three round
+/// trips on MySQL, three times per message), so this is a fixed-shape statement of our own that
+/// every connection prepares once. The rank is spelled as a portable `CASE`.
+pub(crate) fn advance_status(
+    conn: &mut DbConnection,
+    id: &str,
+    status: &str,
+    ranks: std::ops::RangeInclusive<i32>,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    let update = status_update::AdvanceStatus {
+        id,
+        status,
+        from_rank: *ranks.start(),
+        to_rank: *ranks.end(),
+        now_ms,
+    };
+    let moved = match conn {
+        DbConnection::Mysql(conn) => update.execute(conn)?,
+        DbConnection::Postgresql(conn) => update.execute(conn)?,
+        DbConnection::Sqlite(conn) => update.execute(conn)?,
+    };
+    Ok(moved > 0)
+}
+
+mod status_update {
+    use diesel::backend::Backend;
+    use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+    use diesel::sql_types::{BigInt, Integer, Text};
+    use diesel::{QueryResult, RunQueryDsl};
+
+    use crate::messages::{OUTBOUND, STATUS_ORDER};
+
+    pub(super) struct AdvanceStatus<'a> {
+        pub(super) id: &'a str,
+        pub(super) status: &'a str,
+        pub(super) from_rank: i32,
+        pub(super) to_rank: i32,
+        pub(super) now_ms: i64,
+    }
+
+    /// The SQL text never changes, so the type alone can key the prepared-statement cache.
+    impl QueryId for AdvanceStatus<'_> {
+        type QueryId = AdvanceStatus<'static>;
+        const HAS_STATIC_QUERY_ID: bool = true;
+    }
+
+    impl<DB> QueryFragment<DB> for AdvanceStatus<'_>
+    where
+        DB: Backend
+            + diesel::sql_types::HasSqlType<Text>
+            + diesel::sql_types::HasSqlType<BigInt>
+            + diesel::sql_types::HasSqlType<Integer>,
+        str: diesel::serialize::ToSql<Text, DB>,
+        i64: diesel::serialize::ToSql<BigInt, DB>,
+        i32: diesel::serialize::ToSql<Integer, DB>,
+    {
+        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+            out.push_sql("UPDATE messages SET status = ");
+            out.push_bind_param::<Text, str>(self.status)?;
+            out.push_sql(", updated_ms = ");
+            out.push_bind_param::<BigInt, i64>(&self.now_ms)?;
+            out.push_sql(" WHERE id = ");
+            out.push_bind_param::<Text, str>(self.id)?;
+            out.push_sql(" AND direction = '");
+            out.push_sql(OUTBOUND);
+            out.push_sql("' AND (CASE status");
+            for (rank, name) in STATUS_ORDER.iter().enumerate() {
+                out.push_sql(&format!(" WHEN '{name}' THEN {rank}"));
+            }
+            out.push_sql(" ELSE 0 END) BETWEEN ");
+            out.push_bind_param::<Integer, i32>(&self.from_rank)?;
+            out.push_sql(" AND ");
+            out.push_bind_param::<Integer, i32>(&self.to_rank)?;
+            Ok(())
+        }
+    }
+
+    impl<Conn> RunQueryDsl<Conn> for AdvanceStatus<'_> {}
+}

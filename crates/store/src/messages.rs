@@ -92,7 +92,7 @@ pub enum StatusOutcome {
 }
 
 /// Every outbound status, earliest first.
-const STATUS_ORDER: [&str; 5] = [PENDING, "sent", "delivered", "read", "failed"];
+pub(crate) const STATUS_ORDER: [&str; 5] = [PENDING, "sent", "delivered", "read", "failed"];
 
 /// Order of outbound statuses; receipts can arrive out of order and must not move a message back.
 fn rank(status: &str) -> u8 {
@@ -353,11 +353,20 @@ pub(crate) fn record_status_on(
     callback: Option<&NewCallback>,
     after_sent_only: bool,
 ) -> Result<StatusOutcome, StoreError> {
-    // A compare-and-set on the status just read: of two writers racing on one message (another
-    // coreapp, or a database that lets both read before either writes), the loser reads the
-    // winner's status and decides again, so a status is only ever recorded over an earlier one.
-    // Both statements have a fixed shape, so they are prepared once per connection.
+    // One conditional update is the compare-and-set: of two writers racing on one message
+    // (another coreapp, or a database that lets both read before either writes), a status is only
+    // ever recorded over an earlier one. Only when nothing moved is the row read, to say why.
+    let target = rank(status);
+    let floor = if after_sent_only { rank("sent") } else { 0 };
     for _ in 0..STATUS_ORDER.len() {
+        let now = now_ms();
+        let ranks = i32::from(floor)..=i32::from(target) - 1;
+        if crate::dialect::advance_status(conn, message_id, status, ranks, now)? {
+            if let Some(callback) = callback {
+                insert_callback(conn, callback, now)?;
+            }
+            return Ok(StatusOutcome::Advanced);
+        }
         let current = messages::table
             .find(message_id)
             .filter(messages::direction.eq(OUTBOUND))
@@ -367,26 +376,13 @@ pub(crate) fn record_status_on(
         let Some(current) = current else {
             return Ok(StatusOutcome::UnknownMessage);
         };
-        if rank(status) <= rank(&current) {
+        if target <= rank(&current) {
             return Ok(StatusOutcome::NotNewer);
         }
         if after_sent_only && current == PENDING {
             return Ok(StatusOutcome::NotSentYet);
         }
-        let now = now_ms();
-        let moved = diesel::update(
-            messages::table
-                .find(message_id)
-                .filter(messages::status.eq(&current)),
-        )
-        .set((messages::status.eq(status), messages::updated_ms.eq(now)))
-        .execute(conn)?;
-        if moved == 1 {
-            if let Some(callback) = callback {
-                insert_callback(conn, callback, now)?;
-            }
-            return Ok(StatusOutcome::Advanced);
-        }
+        // The row moved between the update and the read: decide again on its new status.
     }
     // Each lost race moved the status forward; after as many rounds as there are statuses it
     // can only be at the end already.
