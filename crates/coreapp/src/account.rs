@@ -96,7 +96,7 @@ pub async fn verify(
                 "registered +{}; connecting with the new credentials",
                 credentials.phone
             );
-            state.registration_changed.notify_one();
+            state.registration_replaced();
             Ok(HttpResponse::Created().json(meta_only(Meta::current_coreapp())))
         }
         other => Err(unexpected(&other)),
@@ -124,14 +124,36 @@ fn unexpected(response: &Response) -> ApiError {
     ApiError::internal("Unexpected answer from the network")
 }
 
+/// How long a read of the registered number is reused. A registration made through this coreapp
+/// clears it at once; one made through another coreapp on the same database is seen after this.
+const REGISTERED_NUMBER_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The registered number as last read, and when. Every send needs it, and reading it from the
+/// database per message was one of the few queries left on the API's path.
+#[derive(Default)]
+pub struct RegisteredNumberCache(std::sync::Mutex<Option<(std::time::Instant, Option<String>)>>);
+
 impl CoreState {
     /// The registered business number (wa_id), if any.
     pub async fn registered_number(&self) -> Result<Option<String>, ApiError> {
-        Ok(self
+        if let Some((read_at, number)) = lock(&self.registered_number.0).as_ref() {
+            if read_at.elapsed() < REGISTERED_NUMBER_TTL {
+                return Ok(number.clone());
+            }
+        }
+        let number = self
             .store
             .registration()
             .await
             .map_err(store_failure)?
-            .map(|r| r.phone))
+            .map(|r| r.phone);
+        *lock(&self.registered_number.0) = Some((std::time::Instant::now(), number.clone()));
+        Ok(number)
+    }
+
+    /// The registration was replaced: read it again next time, and reconnect with it.
+    pub fn registration_replaced(&self) {
+        *lock(&self.registered_number.0) = None;
+        self.registration_changed.notify_one();
     }
 }

@@ -90,7 +90,7 @@ async fn restore(
         .await
         .map_err(store_failure)?;
     tracing::info!("backup restored; reconnecting with the restored registration");
-    state.registration_changed.notify_one();
+    state.registration_replaced();
     Ok(HttpResponse::Ok().json(meta_only(Meta::current_coreapp())))
 }
 

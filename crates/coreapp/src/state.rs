@@ -28,6 +28,8 @@ pub struct CoreState {
     pub stats: Arc<CoreStats>,
     /// Open conversations, for the pricing block of status webhooks.
     pub conversations: crate::conversations::ConversationCache,
+    /// The registered number, read at most once a second (`account`).
+    pub registered_number: crate::account::RegisteredNumberCache,
     /// The message templates known from the network.
     pub templates: crate::templates::TemplateCache,
     /// What recipients' apps can display, as the network last said.
@@ -64,6 +66,7 @@ impl CoreState {
             webhook_wake: Arc::new(Notify::new()),
             stats,
             conversations: Default::default(),
+            registered_number: Default::default(),
             templates: Default::default(),
             capabilities: Default::default(),
             first_party_packs: Default::default(),

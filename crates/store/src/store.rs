@@ -6,7 +6,7 @@ use r2d2::Pool;
 use tokio::sync::Semaphore;
 use tracing::info;
 
-use crate::group_commit::CommitQueue;
+use crate::group_commit::{CommitQueue, WriteClass};
 use crate::{
     backend::DbTarget, connection::DbConnection, migrations, pool, pool::ConnectionManager,
     startup, stats::QueryClock, stats::QueryTimings, Backend, StoreConfig, StoreError,
@@ -27,8 +27,8 @@ struct StoreInner {
     migrations_applied: usize,
     /// Count and time of every query, for the coreapp's `db_request_*` statistics.
     query_clock: Arc<QueryClock>,
-    /// Hot writes waiting to share a commit (`group_commit`).
-    commit_queue: CommitQueue,
+    /// Hot writes waiting to share a commit (`group_commit`), one queue per [`WriteClass`].
+    commit_queues: [CommitQueue; 2],
 }
 
 impl Store {
@@ -49,7 +49,7 @@ impl Store {
                 checkout_timeout: config.connection_timeout,
                 migrations_applied,
                 query_clock: Arc::default(),
-                commit_queue: CommitQueue::default(),
+                commit_queues: Default::default(),
             }),
         })
     }
@@ -63,8 +63,8 @@ impl Store {
         self.inner.migrations_applied
     }
 
-    pub(crate) fn commit_queue(&self) -> &CommitQueue {
-        &self.inner.commit_queue
+    pub(crate) fn commit_queue(&self, class: WriteClass) -> &CommitQueue {
+        &self.inner.commit_queues[class as usize]
     }
 
     /// How many queries ran through this store (and its clones) and how long they took.
