@@ -306,15 +306,14 @@ async fn store_receipt(
         warn_if_unknown(outcome, status, message_id);
         return Ok(());
     }
-    let mut outcome = record_receipt(
-        state,
+    // As a receipt: a message not recorded as `sent` yet is left alone (`NotSentYet`).
+    let step = Step {
         message_id,
         recipient,
         status,
         timestamp,
-        error.clone(),
-    )
-    .await?;
+    };
+    let mut outcome = record(state, step, error.clone(), true).await?;
     if outcome == StatusOutcome::NotSentYet {
         // A receipt (a `failed` one too: refusals come as the send's answer, receipts only after
         // an acceptance) proves the network accepted the message, but its `sent` is not recorded
@@ -342,30 +341,47 @@ pub async fn record_status(
     timestamp: i64,
     error: Option<NetError>,
 ) -> Result<StatusOutcome, StoreError> {
-    let callback = status_webhook(state, message_id, recipient, status, timestamp, error).await?;
-    let outcome = state
-        .store
-        .record_status(message_id, status, callback)
-        .await?;
-    count_advance(state, outcome, status);
-    Ok(outcome)
+    let step = Step {
+        message_id,
+        recipient,
+        status,
+        timestamp,
+    };
+    record(state, step, error, false).await
 }
 
-/// [`record_status`] for a phone's receipt: a message not recorded as `sent` yet is left alone
-/// and reported as [`StatusOutcome::NotSentYet`].
-async fn record_receipt(
-    state: &CoreState,
-    message_id: &str,
-    recipient: &str,
-    status: &str,
+/// One status of one message.
+struct Step<'a> {
+    message_id: &'a str,
+    recipient: &'a str,
+    status: &'a str,
     timestamp: i64,
+}
+
+async fn record(
+    state: &CoreState,
+    step: Step<'_>,
     error: Option<NetError>,
+    receipt: bool,
 ) -> Result<StatusOutcome, StoreError> {
+    let Step {
+        message_id,
+        recipient,
+        status,
+        timestamp,
+    } = step;
     let callback = status_webhook(state, message_id, recipient, status, timestamp, error).await?;
-    let outcome = state
-        .store
-        .record_receipt(message_id, status, callback)
-        .await?;
+    let outcome = if receipt {
+        state
+            .store
+            .record_receipt(message_id, status, callback)
+            .await?
+    } else {
+        state
+            .store
+            .record_status(message_id, status, callback)
+            .await?
+    };
     count_advance(state, outcome, status);
     Ok(outcome)
 }

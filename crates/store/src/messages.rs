@@ -188,16 +188,7 @@ impl Store {
         status: &str,
         callback: Option<NewCallback>,
     ) -> Result<StatusOutcome, StoreError> {
-        let write = Write::RecordStatus {
-            message_id: message_id.to_string(),
-            status: status.to_string(),
-            callback,
-            after_sent_only: false,
-        };
-        match self.write(write).await? {
-            Written::Status(outcome) => Ok(outcome),
-            other => Err(unexpected(other)),
-        }
+        self.write_status(message_id, status, callback, false).await
     }
 
     /// [`Store::record_status`] for a phone's receipt (`delivered`, `read`, `failed`): answers
@@ -210,11 +201,21 @@ impl Store {
         status: &str,
         callback: Option<NewCallback>,
     ) -> Result<StatusOutcome, StoreError> {
+        self.write_status(message_id, status, callback, true).await
+    }
+
+    async fn write_status(
+        &self,
+        message_id: &str,
+        status: &str,
+        callback: Option<NewCallback>,
+        after_sent_only: bool,
+    ) -> Result<StatusOutcome, StoreError> {
         let write = Write::RecordStatus {
             message_id: message_id.to_string(),
             status: status.to_string(),
             callback,
-            after_sent_only: true,
+            after_sent_only,
         };
         match self.write(write).await? {
             Written::Status(outcome) => Ok(outcome),
