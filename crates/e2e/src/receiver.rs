@@ -105,6 +105,18 @@ impl Receiver {
         }
     }
 
+    /// Waits for the webhook announcing inbound message `id`; returns its message object.
+    pub fn wait_for_inbound(&self, timeout: Duration, id: &str) -> Value {
+        let bodies = self.wait_until(timeout, &format!("webhook of {id}"), |b| {
+            b.iter().any(|b| b["messages"][0]["id"] == id)
+        });
+        let body = bodies
+            .into_iter()
+            .find(|b| b["messages"][0]["id"] == id)
+            .unwrap();
+        body["messages"][0].clone()
+    }
+
     fn serve(&self, listener: TcpListener) {
         let receiver = self.clone();
         std::thread::spawn(move || {

@@ -1,8 +1,12 @@
 //! Ready-made deployments: the one-process launcher, or separate coreapp and webapp processes.
 
-use crate::{free_port, Client, Reply, Service, API_KEY};
+use crate::{free_port, Client, Receiver, Reply, Service, API_KEY};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
+use std::time::{Duration, Instant};
+use wa_store::testing::TestDb;
+use wa_store::Backend;
 
 pub fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs
@@ -155,9 +159,32 @@ impl Wanet {
     /// The consumer `wa_id` writes `text` to the business; returns the inbound message id.
     pub fn consumer_says(&self, wa_id: &str, text: &str) -> String {
         let body = serde_json::json!({ "type": "text", "text": { "body": text } });
-        let (status, reply) = self.post(&format!("/control/consumers/{wa_id}/messages"), body);
+        self.consumer_sends(wa_id, body)
+    }
+
+    /// The consumer `wa_id` sends `message` (a control-API message object); returns its id.
+    pub fn consumer_sends(&self, wa_id: &str, message: Value) -> String {
+        let (status, reply) = self.post(&format!("/control/consumers/{wa_id}/messages"), message);
         assert_eq!(status, 201, "{reply}");
         reply["id"].as_str().unwrap().to_string()
+    }
+
+    /// Polls what the phone of `wa_id` received until `pick` finds a message there; returns it.
+    pub fn wait_for_received(
+        &self,
+        wa_id: &str,
+        wait: Duration,
+        pick: impl Fn(&[Value]) -> Option<Value>,
+    ) -> Value {
+        let deadline = Instant::now() + wait;
+        loop {
+            let consumer = self.consumer(wa_id);
+            if let Some(found) = pick(consumer["received"].as_array().unwrap()) {
+                return found;
+            }
+            assert!(Instant::now() < deadline, "{consumer}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     pub fn consumer(&self, wa_id: &str) -> serde_json::Value {
@@ -234,6 +261,57 @@ impl Messaging {
         &self.web.client
     }
 
+    /// `PATCH /v1/settings/application` as the admin with `settings`; expects 200.
+    pub fn patch_settings(&self, settings: Value) {
+        self.api()
+            .call(
+                "PATCH",
+                "/v1/settings/application",
+                Some(&self.admin),
+                Some(settings),
+            )
+            .expect_status(200);
+    }
+
+    /// `POST /v1/media` as the admin with Content-Type `mime` and `body`; the reply as it came.
+    pub fn post_media(&self, mime: &str, body: impl Into<reqwest::blocking::Body>) -> Reply {
+        let request = self
+            .api()
+            .request("POST", "/v1/media")
+            .header("Authorization", &self.admin)
+            .header("Content-Type", mime)
+            .body(body);
+        self.api().send(request)
+    }
+
+    /// Uploads `bytes` as `mime`, expects 201 and returns the new media id.
+    pub fn upload_media(&self, mime: &str, bytes: &[u8]) -> String {
+        let r = self.post_media(mime, bytes.to_vec());
+        r.expect_status(201);
+        r.body["media"][0]["id"].as_str().unwrap().to_string()
+    }
+
+    /// `GET /v1/media/{id}` as the admin: the raw response, for status, headers and streamed bytes.
+    pub fn get_media(&self, id: &str) -> reqwest::blocking::Response {
+        self.api()
+            .request("GET", &format!("/v1/media/{id}"))
+            .header("Authorization", &self.admin)
+            .send()
+            .unwrap()
+    }
+
+    /// The namespace of the first template `GET /v1/templates` lists (expects 200).
+    pub fn template_namespace(&self) -> String {
+        let r = self
+            .api()
+            .call("GET", "/v1/templates", Some(&self.admin), None);
+        r.expect_status(200);
+        r.body["templates"][0]["namespace"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
     /// `POST /v1/account` + the code from wanet + `POST /v1/account/verify`, then waits for
     /// `connected`.
     pub fn register(&self) {
@@ -303,6 +381,28 @@ impl Messaging {
         core.wait_for_port(self.core_port);
         self.core = core;
     }
+}
+
+/// A fresh test database on `backend`, a webhook receiver, and a (not yet registered)
+/// messaging stack on them with `FAST_PHONES` and `extra_env`.
+pub fn messaging_on(backend: Backend, extra_env: &[(&str, &str)]) -> (TestDb, Receiver, Messaging) {
+    let db = TestDb::new(backend);
+    let receiver = Receiver::start();
+    let mut vars = env(&[("ONPREM__DATABASE__URL", &db.url)]);
+    vars.extend(env(extra_env));
+    let stack = Messaging::start(&vars, FAST_PHONES, &receiver.url());
+    (db, receiver, stack)
+}
+
+/// [`messaging_on`] with the media files kept under `media_dir`.
+pub fn messaging_with_media(
+    backend: Backend,
+    media_dir: &Path,
+    extra_env: &[(&str, &str)],
+) -> (TestDb, Receiver, Messaging) {
+    let mut vars = vec![("ONPREM__MEDIA_DIR", media_dir.to_str().unwrap())];
+    vars.extend_from_slice(extra_env);
+    messaging_on(backend, &vars)
 }
 
 /// Another installation (coreapp + webapp, admin logged in) on its own database, connected to

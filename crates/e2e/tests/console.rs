@@ -122,15 +122,7 @@ fn webhook_test_and_message_status_extensions() {
 }
 
 fn set_webhook_url(stack: &Messaging, url: &str) {
-    stack
-        .api()
-        .call(
-            "PATCH",
-            "/v1/settings/application",
-            Some(&stack.admin),
-            Some(json!({"webhooks": {"url": url}})),
-        )
-        .expect_status(200);
+    stack.patch_settings(json!({"webhooks": {"url": url}}));
 }
 
 /// Polls `GET /v1/messages/{id}` as `auth` until the message reaches `wanted`.

@@ -3,24 +3,16 @@
 //! are refused with 1028 until `PUT /v1/contacts/{wa_id}/identity` acknowledges the new hash.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use e2e::stack::{env, Messaging, FAST_PHONES};
-use e2e::Receiver;
+use e2e::stack::messaging_on;
 use serde_json::json;
 use std::time::Duration;
-use wa_store::testing::TestDb;
 use wa_store::Backend;
 
 const WAIT: Duration = Duration::from_secs(60);
 const CONSUMER: &str = "16315551299";
 
 fn sends_are_blocked_until_the_new_identity_is_acknowledged(backend: Backend) {
-    let db = TestDb::new(backend);
-    let receiver = Receiver::start();
-    let stack = Messaging::start(
-        &env(&[("ONPREM__DATABASE__URL", &db.url)]),
-        FAST_PHONES,
-        &receiver.url(),
-    );
+    let (_db, receiver, stack) = messaging_on(backend, &[]);
     stack.register();
     let api = stack.api();
     let admin = Some(stack.admin.as_str());

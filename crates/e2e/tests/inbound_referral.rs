@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use e2e::files::{b64, sha256_hex};
-use e2e::stack::{env, Messaging, FAST_PHONES};
+use e2e::stack::{messaging_with_media, Messaging};
 use e2e::Receiver;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -17,44 +17,12 @@ const CONSUMER: &str = "16315551321";
 
 /// The consumer sends `message`; returns the message object of the webhook that announced it.
 fn deliver(stack: &Messaging, receiver: &Receiver, message: Value) -> Value {
-    let (status, reply) = stack
-        .wanet
-        .post(&format!("/control/consumers/{CONSUMER}/messages"), message);
-    assert_eq!(status, 201, "{reply}");
-    let id = reply["id"].as_str().unwrap().to_string();
-    let bodies = receiver.wait_until(WAIT, &format!("webhook of {id}"), |b| {
-        b.iter().any(|b| b["messages"][0]["id"] == id)
-    });
-    let body = bodies
-        .into_iter()
-        .find(|b| b["messages"][0]["id"] == id)
-        .unwrap();
-    body["messages"][0].clone()
-}
-
-fn patch_settings(stack: &Messaging, settings: Value) {
-    stack
-        .api()
-        .call(
-            "PATCH",
-            "/v1/settings/application",
-            Some(&stack.admin),
-            Some(settings),
-        )
-        .expect_status(200);
+    let id = stack.wanet.consumer_sends(CONSUMER, message);
+    receiver.wait_for_inbound(WAIT, &id)
 }
 
 fn start(backend: Backend, media_dir: &tempfile::TempDir) -> (TestDb, Receiver, Messaging) {
-    let db = TestDb::new(backend);
-    let receiver = Receiver::start();
-    let stack = Messaging::start(
-        &env(&[
-            ("ONPREM__DATABASE__URL", &db.url),
-            ("ONPREM__MEDIA_DIR", media_dir.path().to_str().unwrap()),
-        ]),
-        FAST_PHONES,
-        &receiver.url(),
-    );
+    let (db, receiver, stack) = messaging_with_media(backend, media_dir.path(), &[]);
     stack.register();
     (db, receiver, stack)
 }
@@ -68,12 +36,7 @@ fn from_ad(text: &str, image: &[u8]) -> Value {
 }
 
 fn media_bytes(stack: &Messaging, id: &str) -> Vec<u8> {
-    let response = stack
-        .api()
-        .request("GET", &format!("/v1/media/{id}"))
-        .header("Authorization", &stack.admin)
-        .send()
-        .unwrap();
+    let response = stack.get_media(id);
     assert_eq!(response.status().as_u16(), 200);
     response.bytes().unwrap().to_vec()
 }
@@ -96,7 +59,7 @@ fn referral_media_follows_the_setting(backend: Backend) {
     );
     assert_eq!(sha256_hex(&media_bytes(&stack, &local_id)), digest);
 
-    patch_settings(&stack, json!({ "skip_referral_media_download": true }));
+    stack.patch_settings(json!({ "skip_referral_media_download": true }));
     let message = deliver(&stack, &receiver, from_ad("Me too", &jpeg));
     assert_eq!(
         message["referral"]["image"],
@@ -115,7 +78,7 @@ fn identity_is_on_every_message_with_notifications_on(backend: Backend) {
     let message = deliver(&stack, &receiver, text("notifications off"));
     assert!(message.get("identity").is_none(), "{message}");
 
-    patch_settings(&stack, json!({ "show_security_notifications": true }));
+    stack.patch_settings(json!({ "show_security_notifications": true }));
     let message = deliver(&stack, &receiver, text("first"));
     let identity = &message["identity"];
     assert_eq!(identity["acknowledged"], true, "never changed: {message}");
@@ -148,7 +111,7 @@ fn identity_is_on_every_message_with_notifications_on(backend: Backend) {
         json!({ "acknowledged": true, "created_timestamp": created, "hash": "Sjvjlx8G6Z0=" })
     );
 
-    patch_settings(&stack, json!({ "show_security_notifications": false }));
+    stack.patch_settings(json!({ "show_security_notifications": false }));
     let message = deliver(&stack, &receiver, text("off again"));
     assert!(message.get("identity").is_none(), "{message}");
 }

@@ -5,25 +5,15 @@
 
 use e2e::files::{b64, sha256_hex};
 use e2e::files::{serve_files, ServedFile};
-use e2e::stack::{env, Messaging, BUSINESS_WA_ID, FAST_PHONES};
+use e2e::stack::{messaging_with_media, Messaging, BUSINESS_WA_ID};
 use e2e::{Receiver, Reply};
 use serde_json::json;
-use std::collections::HashMap;
 use std::io::Read;
 use std::time::Duration;
-use wa_store::testing::TestDb;
 use wa_store::Backend;
 
 const WAIT: Duration = Duration::from_secs(60);
 const CONSUMER: &str = "16315550177";
-
-/// Database and media directory for one stack.
-fn stack_env(db: &TestDb, media: &tempfile::TempDir) -> HashMap<String, String> {
-    env(&[
-        ("ONPREM__DATABASE__URL", &db.url),
-        ("ONPREM__MEDIA_DIR", media.path().to_str().unwrap()),
-    ])
-}
 
 fn upload(stack: &Messaging, mime: Option<&str>, bytes: Vec<u8>) -> Reply {
     let mut request = stack
@@ -39,12 +29,7 @@ fn upload(stack: &Messaging, mime: Option<&str>, bytes: Vec<u8>) -> Reply {
 
 /// `GET /v1/media/{id}`: status, Content-Type and the raw bytes.
 fn download(stack: &Messaging, id: &str) -> (u16, String, Vec<u8>) {
-    let response = stack
-        .api()
-        .request("GET", &format!("/v1/media/{id}"))
-        .header("Authorization", &stack.admin)
-        .send()
-        .unwrap();
+    let response = stack.get_media(id);
     let status = response.status().as_u16();
     let mime = response
         .headers()
@@ -55,10 +40,8 @@ fn download(stack: &Messaging, id: &str) -> (u16, String, Vec<u8>) {
 }
 
 fn media_round_trip(backend: Backend) {
-    let db = TestDb::new(backend);
     let media_dir = tempfile::tempdir().unwrap();
-    let receiver = Receiver::start();
-    let stack = Messaging::start(&stack_env(&db, &media_dir), FAST_PHONES, &receiver.url());
+    let (_db, receiver, stack) = messaging_with_media(backend, media_dir.path(), &[]);
     let jpeg: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
 
     let r = upload(&stack, Some("image/jpeg"), jpeg.clone());
@@ -111,16 +94,7 @@ fn media_round_trip(backend: Backend) {
 /// the consumer's; a document with auto-download off for documents is `undownloaded`.
 fn inbound_media_is_downloaded_before_the_webhook(stack: &Messaging, receiver: &Receiver) {
     stack.register();
-    let settings = json!({ "media": { "auto_download": ["image", "voice"] } });
-    stack
-        .api()
-        .call(
-            "PATCH",
-            "/v1/settings/application",
-            Some(&stack.admin),
-            Some(settings),
-        )
-        .expect_status(200);
+    stack.patch_settings(json!({ "media": { "auto_download": ["image", "voice"] } }));
     let photo: Vec<u8> = (0..2_500_000u32).map(|i| (i % 253) as u8).collect();
     // The consumer's phone uploads the photo to the network, then sends the message with its id.
     let uploaded: serde_json::Value = reqwest::blocking::Client::new()
@@ -137,19 +111,9 @@ fn inbound_media_is_downloaded_before_the_webhook(stack: &Messaging, receiver: &
     assert_eq!(uploaded["sha256"], sha256_hex(&photo));
     let sent = json!({ "type": "image",
         "image": { "id": uploaded["id"], "caption": "Check out my new phone!" } });
-    let (status, reply) = stack
-        .wanet
-        .post(&format!("/control/consumers/{CONSUMER}/messages"), sent);
-    assert_eq!(status, 201, "{reply}");
-    let message_id = reply["id"].as_str().unwrap().to_string();
-    let bodies = receiver.wait_until(WAIT, "the image webhook", |b| {
-        b.iter().any(|b| b["messages"][0]["id"] == message_id)
-    });
-    let body = bodies
-        .iter()
-        .find(|b| b["messages"][0]["id"] == message_id)
-        .unwrap();
-    let image = &body["messages"][0]["image"];
+    let message_id = stack.wanet.consumer_sends(CONSUMER, sent);
+    let message = receiver.wait_for_inbound(WAIT, &message_id);
+    let image = &message["image"];
     let local_id = image["id"].as_str().unwrap();
     assert_eq!(
         image,
@@ -160,19 +124,10 @@ fn inbound_media_is_downloaded_before_the_webhook(stack: &Messaging, receiver: &
 
     let sent = json!({ "type": "document",
         "document": { "mime_type": "application/pdf", "filename": "songs.pdf", "data_b64": b64(b"%PDF-1.4") } });
-    let (_, reply) = stack
-        .wanet
-        .post(&format!("/control/consumers/{CONSUMER}/messages"), sent);
-    let message_id = reply["id"].as_str().unwrap().to_string();
-    let bodies = receiver.wait_until(WAIT, "the document webhook", |b| {
-        b.iter().any(|b| b["messages"][0]["id"] == message_id)
-    });
-    let body = bodies
-        .iter()
-        .find(|b| b["messages"][0]["id"] == message_id)
-        .unwrap();
+    let message_id = stack.wanet.consumer_sends(CONSUMER, sent);
+    let message = receiver.wait_for_inbound(WAIT, &message_id);
     assert_eq!(
-        body["messages"][0]["document"],
+        message["document"],
         json!({ "filename": "songs.pdf", "mime_type": "application/pdf",
                 "sha256": sha256_hex(b"%PDF-1.4"), "status": "undownloaded" })
     );
@@ -210,22 +165,13 @@ fn media_sent_by_id_and_link_on_postgres() {
 
 /// The phone's copy of the first received message of `kind`, once it has arrived.
 fn received_of_kind(stack: &Messaging, kind: &str, skip: usize) -> serde_json::Value {
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        let consumer = stack.wanet.consumer(CONSUMER);
-        let found = consumer["received"]
-            .as_array()
-            .unwrap()
+    stack.wanet.wait_for_received(CONSUMER, WAIT, |received| {
+        received
             .iter()
             .filter(|m| m["message"]["type"] == kind)
             .nth(skip)
-            .cloned();
-        if let Some(found) = found {
-            return found;
-        }
-        assert!(std::time::Instant::now() < deadline, "{consumer}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+            .cloned()
+    })
 }
 
 /// What the network holds for the media of a message the phone received: (sha256, size).
@@ -243,10 +189,8 @@ fn phone_media(stack: &Messaging, received: &serde_json::Value, kind: &str) -> (
 /// holds the same bytes each time (their sha256, computed by wanet). Unknown ids and links the
 /// provider refuses are answered synchronously.
 fn media_sent_by_id_and_link(backend: Backend) {
-    let db = TestDb::new(backend);
     let media_dir = tempfile::tempdir().unwrap();
-    let receiver = Receiver::start();
-    let stack = Messaging::start(&stack_env(&db, &media_dir), FAST_PHONES, &receiver.url());
+    let (_db, _receiver, stack) = messaging_with_media(backend, media_dir.path(), &[]);
     stack.register();
     stack.wanet.consumer_says(CONSUMER, "send me the receipt");
     let pdf: Vec<u8> = (0..3_000_000u32).map(|i| (i % 241) as u8).collect();
@@ -338,13 +282,7 @@ impl Read for Generated {
 
 fn upload_generated(stack: &Messaging, len: u64) -> Reply {
     let body = reqwest::blocking::Body::sized(Generated { remaining: len }, len);
-    let request = stack
-        .api()
-        .request("POST", "/v1/media")
-        .header("Authorization", &stack.admin)
-        .header("Content-Type", "application/pdf")
-        .body(body);
-    stack.api().send(request)
+    stack.post_media("application/pdf", body)
 }
 
 /// Peak resident memory of a process, in bytes (`VmHWM` of `/proc/<pid>/status`).
@@ -358,22 +296,15 @@ fn peak_rss(pid: u32) -> u64 {
 #[test]
 fn a_100_mb_upload_streams_with_bounded_memory() {
     const LIMIT: u64 = 100 * 1024 * 1024;
-    let db = TestDb::new(Backend::Sqlite);
     let media_dir = tempfile::tempdir().unwrap();
-    let receiver = Receiver::start();
-    let stack = Messaging::start(&stack_env(&db, &media_dir), FAST_PHONES, &receiver.url());
+    let (_db, _receiver, stack) = messaging_with_media(Backend::Sqlite, media_dir.path(), &[]);
     let r = upload_generated(&stack, LIMIT);
     r.expect_status(201);
     let id = r.body["media"][0]["id"].as_str().unwrap();
     let file = media_dir.path().join("shared").join(id);
     assert_eq!(std::fs::metadata(&file).unwrap().len(), LIMIT);
     // Download it too: streamed back, byte count and content checked without keeping it.
-    let mut response = stack
-        .api()
-        .request("GET", &format!("/v1/media/{id}"))
-        .header("Authorization", &stack.admin)
-        .send()
-        .unwrap();
+    let mut response = stack.get_media(id);
     assert_eq!(response.status().as_u16(), 200);
     let mut buffer = vec![0u8; 1 << 20];
     let (mut total, mut all_expected) = (0u64, true);
@@ -404,10 +335,8 @@ fn a_100_mb_upload_streams_with_bounded_memory() {
 /// Media providers (spec onprem-rest §8.5) and the garbage collectors (§8.12): media unused for
 /// 30 days and old messages go, each collection reports by webhook; recent ones stay.
 fn providers_and_garbage_collection(backend: Backend) {
-    let db = TestDb::new(backend);
     let media_dir = tempfile::tempdir().unwrap();
-    let receiver = Receiver::start();
-    let stack = Messaging::start(&stack_env(&db, &media_dir), FAST_PHONES, &receiver.url());
+    let (db, receiver, stack) = messaging_with_media(backend, media_dir.path(), &[]);
     let (api, admin) = (stack.api(), Some(stack.admin.as_str()));
     let path = "/v1/settings/application/media/providers";
 

@@ -5,27 +5,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use e2e::files::{serve_files, sha256_hex, ServedFile};
-use e2e::stack::{env, Messaging, FAST_PHONES};
-use e2e::Receiver;
+use e2e::stack::{messaging_with_media, Messaging};
 use serde_json::{json, Value};
 use std::time::Duration;
-use wa_store::testing::TestDb;
 use wa_store::Backend;
 
 const WAIT: Duration = Duration::from_secs(60);
 const CONSUMER: &str = "16315550144";
-
-fn upload(stack: &Messaging, mime: &str, bytes: &[u8]) -> String {
-    let request = stack
-        .api()
-        .request("POST", "/v1/media")
-        .header("Authorization", &stack.admin)
-        .header("Content-Type", mime)
-        .body(bytes.to_vec());
-    let r = stack.api().send(request);
-    r.expect_status(201);
-    r.body["media"][0]["id"].as_str().unwrap().to_string()
-}
 
 fn send(stack: &Messaging, body: Value) -> e2e::Reply {
     stack
@@ -33,34 +19,12 @@ fn send(stack: &Messaging, body: Value) -> e2e::Reply {
         .call("POST", "/v1/messages", Some(&stack.admin), Some(body))
 }
 
-fn namespace(stack: &Messaging) -> String {
-    let r = stack
-        .api()
-        .call("GET", "/v1/templates", Some(&stack.admin), None);
-    r.expect_status(200);
-    r.body["templates"][0]["namespace"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 /// The message the phone received under `id` (waits for it).
 fn received(stack: &Messaging, id: &str) -> Value {
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        let consumer = stack.wanet.consumer(CONSUMER);
-        let found = consumer["received"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["id"] == id)
-            .cloned();
-        if let Some(found) = found {
-            return found["message"].clone();
-        }
-        assert!(std::time::Instant::now() < deadline, "{consumer}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let found = stack.wanet.wait_for_received(CONSUMER, WAIT, |received| {
+        received.iter().find(|m| m["id"] == id).cloned()
+    });
+    found["message"].clone()
 }
 
 /// The sha256 of the bytes the network holds under `media`'s id (what the phone would fetch).
@@ -78,23 +42,14 @@ fn phone_bytes_digest(stack: &Messaging, media: &Value) -> String {
 }
 
 fn header_media_reaches_the_phone(backend: Backend) {
-    let db = TestDb::new(backend);
     let media_dir = tempfile::tempdir().unwrap();
-    let receiver = Receiver::start();
-    let stack = Messaging::start(
-        &env(&[
-            ("ONPREM__DATABASE__URL", &db.url),
-            ("ONPREM__MEDIA_DIR", media_dir.path().to_str().unwrap()),
-        ]),
-        FAST_PHONES,
-        &receiver.url(),
-    );
+    let (_db, receiver, stack) = messaging_with_media(backend, media_dir.path(), &[]);
     stack.register();
     stack.wanet.consumer_says(CONSUMER, "hello");
 
     // An interactive button message with an image header by uploaded id.
     let jpeg: Vec<u8> = (0..120_000u32).map(|i| (i * 13 % 251) as u8).collect();
-    let image_id = upload(&stack, "image/jpeg", &jpeg);
+    let image_id = stack.upload_media("image/jpeg", &jpeg);
     let buttons = json!([{"type": "reply", "reply": {"id": "yes", "title": "Yes"}}]);
     let interactive = |image: Value| {
         json!({"to": CONSUMER, "type": "interactive", "interactive": {"type": "button",
@@ -121,7 +76,7 @@ fn header_media_reaches_the_phone(backend: Backend) {
     );
     let link = format!("{base}/inv-7.pdf");
     let template = json!({"to": CONSUMER, "type": "template", "template": {
-        "namespace": namespace(&stack), "name": "invoice_ready",
+        "namespace": stack.template_namespace(), "name": "invoice_ready",
         "language": {"policy": "deterministic", "code": "en"},
         "components": [
             {"type": "header", "parameters": [{"type": "document",

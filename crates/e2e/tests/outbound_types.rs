@@ -32,17 +32,6 @@ fn registered_stack(receiver: &Receiver, db: &TestDb) -> Messaging {
     stack
 }
 
-fn namespace(stack: &Messaging) -> String {
-    let r = stack
-        .api()
-        .call("GET", "/v1/templates", Some(&stack.admin), None);
-    r.expect_status(200);
-    r.body["templates"][0]["namespace"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 fn post(stack: &Messaging, body: Value) -> e2e::Reply {
     stack
         .api()
@@ -67,18 +56,6 @@ struct MediaFiles {
 
 fn bytes(len: u32, seed: u32) -> Vec<u8> {
     (0..len).map(|i| ((i * 7 + seed) % 251) as u8).collect()
-}
-
-fn upload(stack: &Messaging, mime: &str, body: &[u8]) -> String {
-    let request = stack
-        .api()
-        .request("POST", "/v1/media")
-        .header("Authorization", &stack.admin)
-        .header("Content-Type", mime)
-        .body(body.to_vec());
-    let r = stack.api().send(request);
-    r.expect_status(201);
-    r.body["media"][0]["id"].as_str().unwrap().to_string()
 }
 
 fn media_files(stack: &Messaging) -> MediaFiles {
@@ -114,9 +91,9 @@ fn media_files(stack: &Messaging) -> MediaFiles {
         )
         .expect_status(200);
     MediaFiles {
-        image_id: upload(stack, "image/jpeg", &jpeg),
-        audio_id: upload(stack, "audio/mpeg", &mp3),
-        document_id: upload(stack, "application/pdf", &pdf),
+        image_id: stack.upload_media("image/jpeg", &jpeg),
+        audio_id: stack.upload_media("audio/mpeg", &mp3),
+        document_id: stack.upload_media("application/pdf", &pdf),
         private,
         public,
         jpeg,
@@ -266,7 +243,7 @@ fn every_outbound_type_reaches_the_phone_with_its_statuses() {
     let receiver = Receiver::start();
     let db = TestDb::new(Backend::Sqlite);
     let stack = registered_stack(&receiver, &db);
-    let ns = namespace(&stack);
+    let ns = stack.template_namespace();
     let files = media_files(&stack);
     // The consumer writes first, so free-form types are inside the window.
     stack.wanet.consumer_says(CONSUMER, "Hi");
@@ -1286,7 +1263,7 @@ fn every_validation_rule_answers_code_status_and_details() {
     let receiver = Receiver::start();
     let db = TestDb::new(Backend::Sqlite);
     let stack = registered_stack(&receiver, &db);
-    let ns = namespace(&stack);
+    let ns = stack.template_namespace();
     let mut failures = Vec::new();
     for case in validation_cases(&ns) {
         let r = post(&stack, case.body.clone());

@@ -4,11 +4,9 @@
 //! PATCH switches them on, without a restart; recent ones stay. On every backend.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use e2e::stack::{env, Messaging, FAST_PHONES};
-use e2e::Receiver;
+use e2e::stack::{messaging_with_media, Messaging};
 use serde_json::json;
 use std::time::{Duration, Instant};
-use wa_store::testing::TestDb;
 use wa_store::{Backend, Store};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -16,28 +14,8 @@ const WAIT: Duration = Duration::from_secs(60);
 const SEVERAL_RUNS: Duration = Duration::from_secs(4);
 const OLD_MESSAGE: &str = "ABGGscheduledgcold";
 
-fn upload(stack: &Messaging, bytes: Vec<u8>) -> String {
-    let request = stack
-        .api()
-        .request("POST", "/v1/media")
-        .header("Authorization", &stack.admin)
-        .header("Content-Type", "image/png")
-        .body(bytes);
-    let r = stack.api().send(request);
-    r.expect_status(201);
-    r.body["media"][0]["id"].as_str().unwrap().to_string()
-}
-
 fn switch_collectors(stack: &Messaging, on: bool) {
-    stack
-        .api()
-        .call(
-            "PATCH",
-            "/v1/settings/application",
-            Some(&stack.admin),
-            Some(json!({ "garbagecollector_enable": { "messages": on, "media": on } })),
-        )
-        .expect_status(200);
+    stack.patch_settings(json!({ "garbagecollector_enable": { "messages": on, "media": on } }));
 }
 
 fn month_ago_secs() -> i64 {
@@ -81,21 +59,12 @@ async fn what_is_left(store: &Store, old_media: &str, recent_media: &str) -> (bo
 }
 
 fn scheduled_collection_follows_the_setting(backend: Backend) {
-    let db = TestDb::new(backend);
     let media_dir = tempfile::tempdir().unwrap();
-    let receiver = Receiver::start();
-    let stack = Messaging::start(
-        &env(&[
-            ("ONPREM__DATABASE__URL", &db.url),
-            ("ONPREM__MEDIA_DIR", media_dir.path().to_str().unwrap()),
-            ("ONPREM__COREAPP__GC_INTERVAL_SECS", "1"),
-        ]),
-        FAST_PHONES,
-        &receiver.url(),
-    );
+    let gc_every_second = [("ONPREM__COREAPP__GC_INTERVAL_SECS", "1")];
+    let (db, _receiver, stack) = messaging_with_media(backend, media_dir.path(), &gc_every_second);
     switch_collectors(&stack, false);
-    let old_media = upload(&stack, vec![1u8; 500]);
-    let recent_media = upload(&stack, vec![2u8; 500]);
+    let old_media = stack.upload_media("image/png", &[1u8; 500]);
+    let recent_media = stack.upload_media("image/png", &[2u8; 500]);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let store = runtime.block_on(Store::connect(&db.config())).unwrap();
     runtime.block_on(age(&store, &old_media));

@@ -5,11 +5,9 @@
 //! reachable. On every backend.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use e2e::stack::{env, Messaging, BUSINESS_WA_ID, FAST_PHONES};
-use e2e::Receiver;
+use e2e::stack::{messaging_on, Messaging, BUSINESS_WA_ID};
 use serde_json::{json, Value};
 use std::time::Duration;
-use wa_store::testing::TestDb;
 use wa_store::Backend;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -45,13 +43,7 @@ fn has_ended(bodies: &[Value], id: &str) -> bool {
 }
 
 fn sends_beyond_the_tier_fail_with_471(backend: Backend) {
-    let db = TestDb::new(backend);
-    let receiver = Receiver::start();
-    let stack = Messaging::start(
-        &env(&[("ONPREM__DATABASE__URL", &db.url)]),
-        FAST_PHONES,
-        &receiver.url(),
-    );
+    let (_db, receiver, stack) = messaging_on(backend, &[]);
     stack.register();
     let (status, limits) = stack.wanet.post(
         &format!("/control/businesses/{BUSINESS_WA_ID}/limits"),
