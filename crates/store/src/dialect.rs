@@ -416,17 +416,16 @@ pub(crate) fn insert_callback_unless_queued(
 pub(crate) fn insert_inbound_unless_present(
     conn: &mut DbConnection,
     message: &crate::messages::InboundMessage,
-    direction_in: &str,
-    status_received: &str,
 ) -> Result<bool, StoreError> {
     use crate::messages::messages::dsl::*;
+    use crate::messages::{INBOUND, RECEIVED};
     let row = (
         id.eq(&message.id),
-        direction.eq(direction_in),
+        direction.eq(INBOUND),
         peer.eq(&message.from),
         msg_type.eq(&message.msg_type),
         payload.eq(&message.payload),
-        status.eq(status_received),
+        status.eq(RECEIVED),
         created_ms.eq(message.received_ms),
         updated_ms.eq(message.received_ms),
     );

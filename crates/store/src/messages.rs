@@ -23,7 +23,7 @@ diesel::table! {
 }
 
 pub(crate) const OUTBOUND: &str = "out";
-const INBOUND: &str = "in";
+pub(crate) const INBOUND: &str = "in";
 
 /// Status of an outbound message before the network has accepted it.
 pub const PENDING: &str = "pending";
@@ -95,15 +95,14 @@ pub enum StatusOutcome {
 pub(crate) const STATUS_ORDER: [&str; 5] = [PENDING, "sent", "delivered", "read", "failed"];
 
 /// Order of outbound statuses; receipts can arrive out of order and must not move a message back.
-fn rank(status: &str) -> u8 {
-    match status {
-        PENDING => 0,
-        "sent" => 1,
-        "delivered" => 2,
-        "read" => 3,
-        "failed" => 4,
-        _ => 0,
-    }
+/// The position in [`STATUS_ORDER`], which also spells the rank in SQL
+/// (`dialect::advance_status`); an unknown status ranks as `pending`.
+fn rank(status: &str) -> i32 {
+    STATUS_ORDER
+        .iter()
+        .position(|known| *known == status)
+        .and_then(|position| i32::try_from(position).ok())
+        .unwrap_or(0)
 }
 
 impl Store {
@@ -361,7 +360,7 @@ pub(crate) fn record_status_on(
     let floor = if after_sent_only { rank("sent") } else { 0 };
     for _ in 0..STATUS_ORDER.len() {
         let now = now_ms();
-        let ranks = i32::from(floor)..=i32::from(target) - 1;
+        let ranks = floor..=target - 1;
         if crate::dialect::advance_status(conn, message_id, status, ranks, now)? {
             if let Some(callback) = callback {
                 insert_callback(conn, callback, now)?;
@@ -396,7 +395,7 @@ pub(crate) fn insert_inbound_on(
     msg: &InboundMessage,
     callback: &NewCallback,
 ) -> Result<bool, StoreError> {
-    if !crate::dialect::insert_inbound_unless_present(conn, msg, INBOUND, RECEIVED)? {
+    if !crate::dialect::insert_inbound_unless_present(conn, msg)? {
         return Ok(false);
     }
     insert_callback(conn, callback, msg.received_ms)?;
