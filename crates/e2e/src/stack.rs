@@ -273,6 +273,19 @@ impl Messaging {
             .expect_status(200);
     }
 
+    /// `POST /v1/settings/application/media/providers` as the admin with `providers`; expects
+    /// 200.
+    pub fn set_media_providers(&self, providers: Value) {
+        self.api()
+            .call(
+                "POST",
+                "/v1/settings/application/media/providers",
+                Some(&self.admin),
+                Some(providers),
+            )
+            .expect_status(200);
+    }
+
     /// `POST /v1/media` as the admin with Content-Type `mime` and `body`; the reply as it came.
     pub fn post_media(&self, mime: &str, body: impl Into<reqwest::blocking::Body>) -> Reply {
         let request = self

@@ -242,15 +242,7 @@ fn media_sent_by_id_and_link(backend: Backend) {
     );
     let provider = json!([{ "name": "cdn", "type": "www",
         "config": { "basic": { "username": "user", "password": "secret" } } }]);
-    stack
-        .api()
-        .call(
-            "POST",
-            "/v1/settings/application/media/providers",
-            Some(&stack.admin),
-            Some(provider),
-        )
-        .expect_status(200);
+    stack.set_media_providers(provider);
     let r = stack.api().call(
         "POST",
         "/v1/messages",

@@ -81,15 +81,7 @@ fn media_files(stack: &Messaging) -> MediaFiles {
     );
     let provider = json!([{"name": "my-auth-provider", "type": "www",
         "config": {"basic": {"username": "cdn-user", "password": "cdn-password"}}}]);
-    stack
-        .api()
-        .call(
-            "POST",
-            "/v1/settings/application/media/providers",
-            Some(&stack.admin),
-            Some(provider),
-        )
-        .expect_status(200);
+    stack.set_media_providers(provider);
     MediaFiles {
         image_id: stack.upload_media("image/jpeg", &jpeg),
         audio_id: stack.upload_media("audio/mpeg", &mp3),
