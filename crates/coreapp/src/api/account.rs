@@ -2,10 +2,11 @@
 //! `POST /v1/account/verify` submits it; the credentials the network issues are stored, and the
 //! session is re-established with them.
 
-use crate::messages::network_failure;
-use crate::network::lock;
-use crate::rpc::{body_object, required_str, store_failure};
-use crate::CoreState;
+use crate::state::CoreState;
+use crate::util::body::body_object;
+use crate::util::body::required_str;
+use crate::util::failure::store_failure;
+use crate::util::lock;
 use actix_web::{web, HttpResponse};
 use std::sync::Mutex;
 use wa_api::envelope::{meta_only, payload};
@@ -48,7 +49,7 @@ pub async fn request_code(
         pin,
     };
     let session = state.session().ok_or_else(network_unreachable)?;
-    match session.request(request).await.map_err(network_failure)? {
+    match session.request(request).await.map_err(ApiError::from)? {
         Response::CodeSent { vname } => {
             *lock(&pending.0) = Some((cc.to_string(), number.to_string()));
             tracing::info!("registration code requested for +{phone} by {method}");
@@ -78,13 +79,13 @@ pub async fn verify(
         phone_number: number,
         code: code.to_string(),
     };
-    match session.request(request).await.map_err(network_failure)? {
+    match session.request(request).await.map_err(ApiError::from)? {
         Response::Registered { vname, credentials } => {
             let registration = Registration {
                 phone: credentials.phone.clone(),
                 vname,
                 secret: credentials.secret,
-                registered_at: crate::messages::now_ms() / 1000,
+                registered_at: crate::util::now_ms() / 1000,
             };
             state
                 .store
@@ -122,38 +123,4 @@ fn network_unreachable() -> ApiError {
 fn unexpected(response: &Response) -> ApiError {
     tracing::error!("unexpected answer from the network: {response:?}");
     ApiError::internal("Unexpected answer from the network")
-}
-
-/// How long a read of the registered number is reused. A registration made through this coreapp
-/// clears it at once; one made through another coreapp on the same database is seen after this.
-const REGISTERED_NUMBER_TTL: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// The registered number as last read, and when. Every send needs it, and reading it from the
-/// database per message was one of the few queries left on the API's path.
-#[derive(Default)]
-pub struct RegisteredNumberCache(std::sync::Mutex<Option<(std::time::Instant, Option<String>)>>);
-
-impl CoreState {
-    /// The registered business number (wa_id), if any.
-    pub async fn registered_number(&self) -> Result<Option<String>, ApiError> {
-        if let Some((read_at, number)) = lock(&self.registered_number.0).as_ref() {
-            if read_at.elapsed() < REGISTERED_NUMBER_TTL {
-                return Ok(number.clone());
-            }
-        }
-        let number = self
-            .store
-            .registration()
-            .await
-            .map_err(store_failure)?
-            .map(|r| r.phone);
-        *lock(&self.registered_number.0) = Some((std::time::Instant::now(), number.clone()));
-        Ok(number)
-    }
-
-    /// The registration was replaced: read it again next time, and reconnect with it.
-    pub fn registration_replaced(&self) {
-        *lock(&self.registered_number.0) = None;
-        self.registration_changed.notify_one();
-    }
 }

@@ -6,10 +6,11 @@
 //! from the password and the salt with Argon2id. GCM authenticates the data, so a wrong password
 //! and a damaged blob are both detected before anything is written.
 
-use crate::profile::{ABOUT_KEY, BUSINESS_PROFILE_KEY, COMPLIANCE_KEY, PHOTO_BLOB, TWO_STEP_KEY};
-use crate::rpc::{body_object, required_str, store_failure};
-use crate::settings::{SettingsHandle, APPLICATION_SETTINGS_KEY};
-use crate::CoreState;
+use crate::state::settings::SettingsHandle;
+use crate::state::CoreState;
+use crate::util::body::body_object;
+use crate::util::body::required_str;
+use crate::util::failure::store_failure;
 use actix_web::{web, HttpResponse};
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -18,6 +19,10 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use wa_api::envelope::{meta_only, payload};
+use wa_api::keys::{
+    APPLICATION_SETTINGS as APPLICATION_SETTINGS_KEY, BUSINESS_PROFILE, COMPLIANCE_INFO,
+    PROFILE_ABOUT, PROFILE_PHOTO_BLOB, TWO_STEP_PIN, WEBHOOK_CA,
+};
 use wa_api::{ApiError, ErrorCode, Meta};
 use wa_store::Registration;
 
@@ -26,15 +31,14 @@ const MAGIC: &[u8] = b"ORSB1";
 const SALT_LEN: usize = 16;
 const NONCE_LEN: usize = 12;
 /// The webhook CA bundle (`/v1/certificates/webhooks/ca`), kept with the other settings.
-pub const WEBHOOK_CA_KEY: &str = "certificates.webhooks_ca";
 /// The `config_values` a backup carries.
 const BACKED_UP_VALUES: &[&str] = &[
     APPLICATION_SETTINGS_KEY,
-    ABOUT_KEY,
-    BUSINESS_PROFILE_KEY,
-    COMPLIANCE_KEY,
-    TWO_STEP_KEY,
-    WEBHOOK_CA_KEY,
+    PROFILE_ABOUT,
+    BUSINESS_PROFILE,
+    COMPLIANCE_INFO,
+    TWO_STEP_PIN,
+    WEBHOOK_CA,
 ];
 
 #[derive(Serialize, Deserialize)]
@@ -53,12 +57,10 @@ struct StoredRegistration {
     registered_at: i64,
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/v1/settings/backup", web::post().to(backup))
-        .route("/v1/settings/restore", web::post().to(restore));
-}
-
-async fn backup(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn backup(
+    state: web::Data<CoreState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let body = body_object(&body)?;
     let password = required_str(&body, "password")?;
     check_password(password)?;
@@ -74,7 +76,7 @@ async fn backup(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpRes
     )))
 }
 
-async fn restore(
+pub async fn restore(
     state: web::Data<CoreState>,
     settings: web::Data<SettingsHandle>,
     body: web::Bytes,
@@ -86,7 +88,7 @@ async fn restore(
     let content: BackupContent = serde_json::from_slice(&plain).map_err(|_| damaged())?;
     apply(&state, content).await?;
     settings.reload(&state.store).await.map_err(store_failure)?;
-    crate::certificates::load_webhook_ca(&state)
+    crate::api::certificates::load_webhook_ca(&state)
         .await
         .map_err(store_failure)?;
     tracing::info!("backup restored; reconnecting with the restored registration");
@@ -124,7 +126,7 @@ async fn collect(state: &CoreState) -> Result<BackupContent, ApiError> {
     }
     let photo = state
         .store
-        .get_blob(PHOTO_BLOB)
+        .get_blob(PROFILE_PHOTO_BLOB)
         .await
         .map_err(store_failure)?;
     Ok(BackupContent {
@@ -159,8 +161,8 @@ async fn apply(state: &CoreState, content: BackupContent) -> Result<(), ApiError
         None => None,
     };
     match photo {
-        Some(bytes) => store.put_blob(PHOTO_BLOB, bytes).await,
-        None => store.delete_blob(PHOTO_BLOB).await.map(|_| ()),
+        Some(bytes) => store.put_blob(PROFILE_PHOTO_BLOB, bytes).await,
+        None => store.delete_blob(PROFILE_PHOTO_BLOB).await.map(|_| ()),
     }
     .map_err(store_failure)?;
     let r = content.registration;

@@ -2,22 +2,15 @@
 //! `/v1/certificates/webhooks/ca`). Stored in the database; the dispatcher picks a change up
 //! before its next POST, so no restart is needed. The webapp relays the PEM text as JSON.
 
-use crate::backup::WEBHOOK_CA_KEY;
-use crate::rpc::{body_object, store_failure};
-use crate::CoreState;
+use crate::state::CoreState;
+use crate::util::body::body_object;
+use crate::util::failure::store_failure;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 use wa_api::envelope::meta_only;
+use wa_api::keys::WEBHOOK_CA as WEBHOOK_CA_KEY;
 use wa_api::{ApiError, ErrorCode, Meta};
 use wa_store::StoreError;
-
-const WEBHOOK_CA_RPC_PATH: &str = "/rpc/certificates/webhooks/ca";
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(WEBHOOK_CA_RPC_PATH, web::get().to(get_ca))
-        .route(WEBHOOK_CA_RPC_PATH, web::post().to(set_ca))
-        .route(WEBHOOK_CA_RPC_PATH, web::delete().to(delete_ca));
-}
 
 /// Publishes the stored bundle to the dispatcher (at start and after a restore).
 pub async fn load_webhook_ca(state: &CoreState) -> Result<(), StoreError> {
@@ -26,7 +19,7 @@ pub async fn load_webhook_ca(state: &CoreState) -> Result<(), StoreError> {
     Ok(())
 }
 
-async fn get_ca(state: web::Data<CoreState>) -> Result<HttpResponse, ApiError> {
+pub async fn get_ca(state: web::Data<CoreState>) -> Result<HttpResponse, ApiError> {
     match state
         .store
         .get_config_value(WEBHOOK_CA_KEY)
@@ -41,7 +34,10 @@ async fn get_ca(state: web::Data<CoreState>) -> Result<HttpResponse, ApiError> {
     }
 }
 
-async fn set_ca(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn set_ca(
+    state: web::Data<CoreState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let body = body_object(&body)?;
     let Some(Value::String(pem)) = body.get("pem") else {
         return Err(ApiError::new(
@@ -61,7 +57,7 @@ async fn set_ca(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpRes
     Ok(HttpResponse::Ok().json(meta_only(Meta::current_coreapp())))
 }
 
-async fn delete_ca(state: web::Data<CoreState>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_ca(state: web::Data<CoreState>) -> Result<HttpResponse, ApiError> {
     state
         .store
         .delete_config_value(WEBHOOK_CA_KEY)

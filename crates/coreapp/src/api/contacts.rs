@@ -2,14 +2,16 @@
 //! wa_id. Answers are cached for 7 days; `force_check` bypasses the cache; `no_wait` answers at
 //! once with `processing` for what is not cached and delivers the rest by webhook.
 
-use crate::messages::network_failure;
-use crate::rpc::{body_object, not_ready, store_failure};
-use crate::CoreState;
+use crate::state::CoreState;
+use crate::util::body::body_object;
+use crate::util::failure::not_ready;
+use crate::util::failure::store_failure;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 use wa_api::envelope::payload;
+use wa_api::webhooks::CallbackKind;
 use wa_api::{phone, webhooks, ApiError, Meta};
 use wa_netproto::{Request, Response};
 use wa_store::NewCallback;
@@ -111,7 +113,7 @@ async fn ask_network(
     let results = match session
         .request(Request::CheckContacts { wa_ids })
         .await
-        .map_err(network_failure)?
+        .map_err(ApiError::from)?
     {
         Response::Contacts { results } => results,
         other => {
@@ -163,8 +165,8 @@ async fn finish_in_background(state: Arc<CoreState>, lookups: Vec<Lookup>, unkno
         .map(|l| entry(l, &answers))
         .collect();
     let callback = NewCallback {
-        event_key: format!("contacts:{}", crate::conversations::random_hex_32()),
-        kind: "contacts".to_string(),
+        event_key: format!("contacts:{}", crate::domain::conversations::random_hex_32()),
+        kind: CallbackKind::Contacts.as_str().to_string(),
         body: webhooks::contacts_checked(Value::Array(resolved)).to_string(),
     };
     match state.store.enqueue_callback(callback).await {
@@ -174,5 +176,5 @@ async fn finish_in_background(state: Arc<CoreState>, lookups: Vec<Lookup>, unkno
 }
 
 fn now_secs() -> i64 {
-    crate::messages::now_ms() / 1000
+    crate::util::now_ms() / 1000
 }

@@ -4,8 +4,8 @@
 //! The original routed this path to a stub answering 200 with `meta` only (spec onprem-messaging
 //! §3.2) and no client relies on that; answering the message is a superset of it.
 
-use crate::rpc::store_failure;
-use crate::CoreState;
+use crate::state::CoreState;
+use crate::util::failure::store_failure;
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use wa_api::envelope::{payload, Meta};

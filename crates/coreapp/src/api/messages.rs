@@ -3,10 +3,11 @@
 //! until the network accepts it; after a crash it is sent again, and the network drops the
 //! duplicate by id (design.md §3, invariant 1).
 
-use crate::network::SessionError;
-use crate::outbound;
-use crate::rpc::{body_object, not_ready};
-use crate::CoreState;
+use crate::domain::outbound;
+use crate::state::CoreState;
+use crate::util::body::body_object;
+use crate::util::failure::not_ready;
+use crate::util::now_ms;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 use wa_api::envelope::{meta_only, payload};
@@ -14,7 +15,7 @@ use wa_api::{ids, ApiError, ErrorCode, Meta};
 use wa_netproto::Request;
 use wa_store::OutboundMessage;
 
-pub use crate::delivery::delivery_worker;
+pub use crate::engine::delivery::delivery_worker;
 
 pub async fn send(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let request = body_object(&body)?;
@@ -24,8 +25,8 @@ pub async fn send(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpR
     }
     state.stats.check_overload(&state.config)?;
     check_content(&state, &send).await?;
-    crate::identity::check_acknowledged(&state, &send.to).await?;
-    crate::media::resolve_media(&state, &mut send.network_message).await?;
+    crate::domain::identity::check_acknowledged(&state, &send.to).await?;
+    crate::domain::media::resolve_media(&state, &mut send.network_message).await?;
     let id = ids::outbound_message_id(&send.to);
     let created_ms = now_ms();
     let (network_message, expires_ms) = with_expiry(&state, &send, created_ms);
@@ -40,7 +41,7 @@ pub async fn send(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpR
         .store
         .insert_outbound_expiring(message, Some(expires_ms))
         .await
-        .map_err(crate::rpc::store_failure)?;
+        .map_err(crate::util::failure::store_failure)?;
     state.stats.outbound_persisted();
     state.send_wake.notify_one();
     let mut body = payload("messages", [json!({ "id": id })], Meta::current_coreapp());
@@ -52,12 +53,12 @@ pub async fn send(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpR
 /// shows its buttons, the catalog of a product message.
 async fn check_content(state: &CoreState, send: &outbound::ValidSend) -> Result<(), ApiError> {
     if let Some(template) = &send.template {
-        let hydrated = crate::templates::check(state, template).await?;
+        let hydrated = crate::domain::templates::check(state, template).await?;
         if hydrated.has_buttons {
-            crate::capabilities::require_template_buttons(state, &send.to).await?;
+            crate::domain::capabilities::require_template_buttons(state, &send.to).await?;
         }
     }
-    crate::catalogs::check(state, &send.network_message).await
+    crate::domain::catalogs::check(state, &send.network_message).await
 }
 
 /// When the message gives up: templates after their ttl (spec §2.7; the network is told too, as
@@ -99,7 +100,7 @@ pub async fn mark_read(
         .store
         .find_message(&id)
         .await
-        .map_err(crate::rpc::store_failure)?
+        .map_err(crate::util::failure::store_failure)?
         .filter(|m| !m.outbound)
         .ok_or_else(|| {
             ApiError::new(
@@ -115,22 +116,6 @@ pub async fn mark_read(
         message_id: id,
         to: message.peer,
     };
-    session.request(receipt).await.map_err(network_failure)?;
+    session.request(receipt).await.map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(meta_only(Meta::current_coreapp())))
-}
-
-pub fn network_failure(err: SessionError) -> ApiError {
-    match err {
-        SessionError::Net(e) => ApiError::new(
-            ErrorCode::from_code(e.code).unwrap_or(ErrorCode::InternalError),
-            e.details.unwrap_or(e.title),
-        ),
-        other => ApiError::new(ErrorCode::ServiceNotReady, other.to_string()),
-    }
-}
-
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

@@ -1,50 +1,103 @@
-//! The internal RPC the webapp calls. Public API calls are relayed on the same path and method
-//! (the webapp has checked the token, the role and the JSON syntax); the answer is the complete
-//! envelope. Coreapp-only commands live under `/rpc/`.
+//! The internal RPC the webapp calls: one handler per [`Endpoint`] of the shared route table.
+//! Public API calls are relayed on the same path and method (the webapp has checked the token,
+//! the role and the JSON syntax); the answer is the complete envelope. Coreapp-only commands live
+//! under `/rpc/`.
 
-use crate::{account, contacts, messages, stats, CoreState};
+pub mod account;
+pub mod backup;
+pub mod certificates;
+pub mod contacts;
+pub mod gc;
+pub mod identity;
+pub mod message_status;
+pub mod messages;
+pub mod profile;
+pub mod settings;
+pub mod stats;
+pub mod stickerpacks;
+pub mod support;
+pub mod templates;
+pub mod webhook_test;
+
+use crate::state::CoreState;
 use actix_web::{web, HttpResponse};
-use serde_json::{Map, Value};
-use wa_api::rpc::{GatewayStatusReply, GATEWAY_STATUS_PATH};
-use wa_api::{ApiError, ErrorCode};
+use wa_api::rpc::{paths, Endpoint, GatewayStatusReply, Method};
+use wa_api::ApiError;
 
+/// Registers every endpoint of the table, each path once with all its methods.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(GATEWAY_STATUS_PATH, web::get().to(gateway_status))
-        .route("/v1/account", web::post().to(account::request_code))
-        .route("/v1/account/verify", web::post().to(account::verify))
-        .route("/v1/contacts", web::post().to(contacts::check))
-        .route("/v1/messages", web::post().to(messages::send))
-        .route("/v1/messages/{id}", web::put().to(messages::mark_read))
-        .route(
-            "/v1/messages/{id}",
-            web::get().to(crate::message_status::get),
-        )
-        .route(
-            crate::webhook_test::WEBHOOK_TEST_PATH,
-            web::post().to(crate::webhook_test::run),
-        )
-        .route("/v1/stats/app", web::get().to(stats::app))
-        .route(
-            "/v1/services/message/gc",
-            web::put().to(crate::gc::message_gc),
-        )
-        .route("/v1/services/media/gc", web::put().to(crate::gc::media_gc))
-        .route(
-            "/v1/contacts/{wa_id}/identity",
-            web::get().to(crate::identity::get),
-        )
-        .route(
-            "/v1/contacts/{wa_id}/identity",
-            web::put().to(crate::identity::acknowledge),
-        )
-        .route("/v1/stats/db", web::get().to(stats::db))
-        .route("/v1/templates", web::get().to(crate::templates::list))
-        .route("/v1/support", web::get().to(crate::support::get))
-        .configure(crate::settings::configure)
-        .configure(crate::stickerpacks::configure)
-        .configure(crate::profile::configure)
-        .configure(crate::backup::configure)
-        .configure(crate::certificates::configure);
+    for (path, routes) in paths() {
+        let mut resource = web::resource(path);
+        for route in routes {
+            resource = resource.route(handler(route.endpoint).method(http_method(route.method)));
+        }
+        cfg.service(resource.default_service(web::to(method_not_allowed)));
+    }
+}
+
+/// The handler of each endpoint. The match is exhaustive: an endpoint added to the table without
+/// a handler here does not compile.
+fn handler(endpoint: Endpoint) -> actix_web::Route {
+    use Endpoint as E;
+    let route = web::route();
+    match endpoint {
+        E::GatewayStatus => route.to(gateway_status),
+        E::ProfilePhotoGet => route.to(profile::get_photo),
+        E::ProfilePhotoSet => route.to(profile::set_photo),
+        E::ProfilePhotoDelete => route.to(profile::delete_photo),
+        E::WebhookCaGet => route.to(certificates::get_ca),
+        E::WebhookCaSet => route.to(certificates::set_ca),
+        E::WebhookCaDelete => route.to(certificates::delete_ca),
+        E::AccountRequestCode => route.to(account::request_code),
+        E::AccountVerify => route.to(account::verify),
+        E::ApplicationSettingsGet => route.to(settings::get_settings),
+        E::ApplicationSettingsPatch => route.to(settings::patch_settings),
+        E::ApplicationSettingsReset => route.to(settings::delete_settings),
+        E::WebhookTest => route.to(webhook_test::run),
+        E::ProfileAboutGet => route.to(profile::get_about),
+        E::ProfileAboutSet => route.to(profile::set_about),
+        E::BusinessProfileGet => route.to(profile::get_business),
+        E::BusinessProfileSet => route.to(profile::set_business),
+        E::ComplianceGet => route.to(profile::get_compliance),
+        E::ComplianceSet => route.to(profile::set_compliance),
+        E::TwoStepEnable => route.to(profile::enable_two_step),
+        E::TwoStepDisable => route.to(profile::disable_two_step),
+        E::Backup => route.to(backup::backup),
+        E::Restore => route.to(backup::restore),
+        E::MessageGc => route.to(gc::message_gc),
+        E::MediaGc => route.to(gc::media_gc),
+        E::ContactsCheck => route.to(contacts::check),
+        E::IdentityGet => route.to(identity::get),
+        E::IdentityAcknowledge => route.to(identity::acknowledge),
+        E::MessageSend => route.to(messages::send),
+        E::MessageMarkRead => route.to(messages::mark_read),
+        E::MessageStatus => route.to(message_status::get),
+        E::Templates => route.to(templates::list),
+        E::StickerPacksList => route.to(stickerpacks::list_packs),
+        E::StickerPackCreate => route.to(stickerpacks::create_pack),
+        E::StickerPackGet => route.to(stickerpacks::get_pack),
+        E::StickerPackUpdate => route.to(stickerpacks::update_pack),
+        E::StickerPackDelete => route.to(stickerpacks::delete_pack),
+        E::StickersList => route.to(stickerpacks::list_stickers),
+        E::StickerAdd => route.to(stickerpacks::add_sticker),
+        E::StickerGet => route.to(stickerpacks::get_sticker),
+        E::StickerUpdate => route.to(stickerpacks::update_sticker),
+        E::StickerDelete => route.to(stickerpacks::delete_sticker),
+        E::StatsApp => route.to(stats::app),
+        E::StatsDb => route.to(stats::db),
+        E::Support => route.to(support::get),
+    }
+}
+
+fn http_method(method: Method) -> actix_web::http::Method {
+    use actix_web::http::Method as M;
+    match method {
+        Method::Get => M::GET,
+        Method::Post => M::POST,
+        Method::Put => M::PUT,
+        Method::Patch => M::PATCH,
+        Method::Delete => M::DELETE,
+    }
 }
 
 async fn gateway_status(state: web::Data<CoreState>) -> HttpResponse {
@@ -53,37 +106,11 @@ async fn gateway_status(state: web::Data<CoreState>) -> HttpResponse {
     })
 }
 
+/// A path outside the table: 404/1006 `URL path not found`.
 pub async fn unknown_command() -> Result<HttpResponse, ApiError> {
     Err(ApiError::not_found_path())
 }
 
-/// The relayed JSON body as an object; an empty body is an empty object, like the webapp's rule.
-pub fn body_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
-    }
-    match serde_json::from_slice(body).map_err(|_| ApiError::invalid_json())? {
-        Value::Object(map) => Ok(map),
-        _ => Ok(Map::new()),
-    }
-}
-
-/// 1011, and a log line saying why, as the original did while starting.
-pub fn not_ready(what: &str) -> ApiError {
-    tracing::warn!("{what} refused: service not ready (not connected, or still initializing)");
-    ApiError::new(ErrorCode::ServiceNotReady, "Service not ready")
-}
-
-pub fn store_failure(err: wa_store::StoreError) -> ApiError {
-    tracing::error!("database error: {err}");
-    ApiError::new(ErrorCode::DatabaseError, "Database operation failed")
-}
-
-/// A string field that must be present.
-pub fn required_str<'a>(body: &'a Map<String, Value>, name: &str) -> Result<&'a str, ApiError> {
-    match body.get(name) {
-        None | Some(Value::Null) => Err(ApiError::missing_parameter(name)),
-        Some(Value::String(s)) => Ok(s),
-        Some(other) => Err(ApiError::invalid_parameter(name, &other.to_string())),
-    }
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::method_not_allowed())
 }

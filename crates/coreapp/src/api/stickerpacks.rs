@@ -1,11 +1,12 @@
 //! `/v1/stickerpacks` (spec onprem-stickerpacks): WhatsApp's first-party packs, cached from the
-//! network (`?namespace=whatsapp`, see `crate::first_party_stickers`), and the business's
+//! network (`?namespace=whatsapp`, see `crate::domain::first_party_stickers`), and the business's
 //! third-party packs with their stickers, kept in the database. Writes only ever see the
 //! third-party packs: `namespace` is ignored on them (spec §9), so a write naming a first-party
 //! pack is 404/1006.
 
-use crate::rpc::{body_object, store_failure};
-use crate::CoreState;
+use crate::state::CoreState;
+use crate::util::body::body_object;
+use crate::util::failure::store_failure;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Map, Value};
 use wa_api::envelope::{meta_only, payload};
@@ -26,34 +27,6 @@ const MAX_ANIMATED_STICKER_BYTES: i64 = 500 * 1024;
 
 type Reply = Result<HttpResponse, ApiError>;
 type State = web::Data<CoreState>;
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/v1/stickerpacks", web::get().to(list_packs))
-        .route("/v1/stickerpacks", web::post().to(create_pack))
-        .route("/v1/stickerpacks/{pack}", web::get().to(get_pack))
-        .route("/v1/stickerpacks/{pack}", web::patch().to(update_pack))
-        .route("/v1/stickerpacks/{pack}", web::delete().to(delete_pack))
-        .route(
-            "/v1/stickerpacks/{pack}/stickers",
-            web::get().to(list_stickers),
-        )
-        .route(
-            "/v1/stickerpacks/{pack}/stickers",
-            web::post().to(add_sticker),
-        )
-        .route(
-            "/v1/stickerpacks/{pack}/stickers/{index}",
-            web::get().to(get_sticker),
-        )
-        .route(
-            "/v1/stickerpacks/{pack}/stickers/{index}",
-            web::patch().to(update_sticker),
-        )
-        .route(
-            "/v1/stickerpacks/{pack}/stickers/{index}",
-            web::delete().to(delete_sticker),
-        );
-}
 
 /// The query string as name/value pairs. A typed query would refuse a repeated key with a
 /// non-JSON 400; the original (PHP) kept the last value, and so does [`namespace`].
@@ -108,36 +81,19 @@ fn index_of(index: &str) -> Result<i32, ApiError> {
 
 // ---- first-party packs, from the cache ----
 
-async fn first_party_packs(state: &CoreState) -> Result<Vec<Value>, ApiError> {
-    crate::first_party_stickers::packs(state).await
-}
-
-/// Whether `sticker_id` names a sticker of one of the network's first-party packs.
-pub async fn is_first_party_sticker(state: &CoreState, sticker_id: &str) -> Result<bool, ApiError> {
-    Ok(first_party_packs(state)
-        .await?
-        .iter()
-        .flat_map(first_party_stickers)
-        .any(|sticker| sticker["id"] == sticker_id))
-}
-
 async fn first_party_pack(state: &CoreState, id: &str) -> Result<Value, ApiError> {
-    first_party_packs(state)
+    crate::domain::first_party_stickers::packs(state)
         .await?
         .into_iter()
         .find(|p| p["id"] == id)
         .ok_or_else(|| pack_not_found(id))
 }
 
-fn first_party_stickers(pack: &Value) -> Vec<Value> {
-    pack["stickers"].as_array().cloned().unwrap_or_default()
-}
-
 // ---- packs ----
 
-async fn list_packs(state: State, query: QueryPairs) -> Reply {
+pub async fn list_packs(state: State, query: QueryPairs) -> Reply {
     let ids: Vec<Value> = match namespace(&query)? {
-        Namespace::WhatsApp => first_party_packs(&state)
+        Namespace::WhatsApp => crate::domain::first_party_stickers::packs(&state)
             .await?
             .iter()
             .map(|p| json!({"id": p["id"]}))
@@ -154,7 +110,7 @@ async fn list_packs(state: State, query: QueryPairs) -> Reply {
     Ok(ok("stickerpacks", ids))
 }
 
-async fn create_pack(state: State, body: web::Bytes) -> Reply {
+pub async fn create_pack(state: State, body: web::Bytes) -> Reply {
     let body = body_object(&body)?;
     let pack = StickerPack {
         id: uuid::Uuid::new_v4().to_string(),
@@ -176,7 +132,7 @@ async fn create_pack(state: State, body: web::Bytes) -> Reply {
     )))
 }
 
-async fn get_pack(state: State, path: web::Path<String>, query: QueryPairs) -> Reply {
+pub async fn get_pack(state: State, path: web::Path<String>, query: QueryPairs) -> Reply {
     let id = path.into_inner();
     if namespace(&query)? == Namespace::WhatsApp {
         let pack = first_party_pack(&state, &id).await?;
@@ -199,7 +155,7 @@ async fn get_pack(state: State, path: web::Path<String>, query: QueryPairs) -> R
     Ok(ok("stickerpacks", vec![info]))
 }
 
-async fn update_pack(state: State, path: web::Path<String>, body: web::Bytes) -> Reply {
+pub async fn update_pack(state: State, path: web::Path<String>, body: web::Bytes) -> Reply {
     let body = body_object(&body)?;
     let changes = StickerPackChanges {
         publisher: optional_name(&body, "publisher")?,
@@ -226,7 +182,7 @@ async fn update_pack(state: State, path: web::Path<String>, body: web::Bytes) ->
     found.then(done).ok_or_else(|| pack_not_found(&id))
 }
 
-async fn delete_pack(state: State, path: web::Path<String>) -> Reply {
+pub async fn delete_pack(state: State, path: web::Path<String>) -> Reply {
     let id = path.into_inner();
     let found = state
         .store
@@ -238,11 +194,11 @@ async fn delete_pack(state: State, path: web::Path<String>) -> Reply {
 
 // ---- stickers ----
 
-async fn list_stickers(state: State, path: web::Path<String>, query: QueryPairs) -> Reply {
+pub async fn list_stickers(state: State, path: web::Path<String>, query: QueryPairs) -> Reply {
     let pack = path.into_inner();
     let indexes: Vec<Value> = if namespace(&query)? == Namespace::WhatsApp {
         let found = first_party_pack(&state, &pack).await?;
-        first_party_stickers(&found)
+        crate::domain::first_party_stickers::stickers_of(&found)
             .iter()
             .map(|s| json!({"index": s["index"]}))
             .collect()
@@ -260,7 +216,7 @@ async fn list_stickers(state: State, path: web::Path<String>, query: QueryPairs)
     Ok(ok("stickers", indexes))
 }
 
-async fn add_sticker(state: State, path: web::Path<String>, body: web::Bytes) -> Reply {
+pub async fn add_sticker(state: State, path: web::Path<String>, body: web::Bytes) -> Reply {
     let body = body_object(&body)?;
     let image = match body.get("image_data_id") {
         None | Some(Value::Null) => return Err(ApiError::missing_parameter("image_data_id")),
@@ -318,11 +274,15 @@ async fn existing_sticker(
     Ok((number, sticker))
 }
 
-async fn get_sticker(state: State, path: web::Path<(String, String)>, query: QueryPairs) -> Reply {
+pub async fn get_sticker(
+    state: State,
+    path: web::Path<(String, String)>,
+    query: QueryPairs,
+) -> Reply {
     let (pack, index) = path.into_inner();
     if namespace(&query)? == Namespace::WhatsApp {
         let found = first_party_pack(&state, &pack).await?;
-        let sticker = first_party_stickers(&found)
+        let sticker = crate::domain::first_party_stickers::stickers_of(&found)
             .into_iter()
             .find(|s| s["index"] == index.as_str())
             .ok_or_else(|| sticker_not_found(&index))?;
@@ -337,7 +297,7 @@ async fn get_sticker(state: State, path: web::Path<(String, String)>, query: Que
     Ok(ok("stickers", vec![shown]))
 }
 
-async fn update_sticker(
+pub async fn update_sticker(
     state: State,
     path: web::Path<(String, String)>,
     body: web::Bytes,
@@ -371,7 +331,7 @@ async fn update_sticker(
     found.then(done).ok_or_else(|| sticker_not_found(&index))
 }
 
-async fn delete_sticker(state: State, path: web::Path<(String, String)>) -> Reply {
+pub async fn delete_sticker(state: State, path: web::Path<(String, String)>) -> Reply {
     let (pack, index) = path.into_inner();
     let (number, _) = existing_sticker(&state, &pack, &index).await?;
     let found = state
@@ -457,12 +417,12 @@ async fn check_uploaded_image(state: &CoreState, id: &str) -> Result<(), ApiErro
     check_sticker_image(&record.mime_type, record.size_bytes, &header)
 }
 
-/// The first bytes of an uploaded file, enough for [`crate::webp::parse`].
+/// The first bytes of an uploaded file, enough for [`crate::domain::webp::parse`].
 async fn read_header(media_dir: &std::path::Path, id: &str) -> std::io::Result<Vec<u8>> {
     use tokio::io::AsyncReadExt;
     let file = tokio::fs::File::open(wa_common::media::file_path(media_dir, id)).await?;
-    let mut header = Vec::with_capacity(crate::webp::HEADER_BYTES);
-    file.take(crate::webp::HEADER_BYTES as u64)
+    let mut header = Vec::with_capacity(crate::domain::webp::HEADER_BYTES);
+    file.take(crate::domain::webp::HEADER_BYTES as u64)
         .read_to_end(&mut header)
         .await?;
     Ok(header)
@@ -473,7 +433,7 @@ fn image_rule(details: String) -> ApiError {
 }
 
 fn check_sticker_image(mime_type: &str, size_bytes: i64, header: &[u8]) -> Result<(), ApiError> {
-    let webp = crate::webp::parse(header)
+    let webp = crate::domain::webp::parse(header)
         .filter(|_| mime_type == "image/webp")
         .ok_or_else(|| {
             image_rule(format!(

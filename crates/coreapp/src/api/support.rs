@@ -1,6 +1,6 @@
 //! `GET /v1/support` (spec onprem-rest §9.5): the diagnostic bundle of this node.
 
-use crate::CoreState;
+use crate::state::CoreState;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -22,7 +22,7 @@ pub async fn get(state: web::Data<CoreState>) -> Result<HttpResponse, ApiError> 
         .store
         .registration()
         .await
-        .map_err(crate::rpc::store_failure)?;
+        .map_err(crate::util::failure::store_failure)?;
     let backend = state.store.backend();
     let free = free_space(Path::new("."));
     let support = json!({

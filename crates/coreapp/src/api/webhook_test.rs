@@ -3,8 +3,8 @@
 //! console) can check the URL without waiting for real traffic. Nothing is queued: the outbox and
 //! its retries are not involved.
 
-use crate::messages::now_ms;
-use crate::CoreState;
+use crate::state::CoreState;
+use crate::util::now_ms;
 use actix_web::{web, HttpResponse};
 use reqwest::header::CONTENT_TYPE;
 use serde::Serialize;

@@ -7,49 +7,9 @@
 //! network could not answer, is not refused here: the network checks again at delivery and
 //! reports a `failed` status with 2013.
 
-use crate::CoreState;
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use crate::state::CoreState;
 use wa_api::{ApiError, ErrorCode};
 use wa_netproto::{Request, Response};
-
-const CACHE_TTL: Duration = Duration::from_secs(300);
-/// Bound on cached recipients, so bulk sends to many numbers cannot grow memory without end.
-const MAX_ENTRIES: usize = 100_000;
-
-#[derive(Default)]
-pub struct CapabilityCache {
-    /// wa_id → (whether the app shows template buttons, when the network said so).
-    template_buttons: Mutex<HashMap<String, (bool, Instant)>>,
-}
-
-impl CapabilityCache {
-    fn get(&self, wa_id: &str) -> Option<bool> {
-        let cached = self
-            .template_buttons
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        cached
-            .get(wa_id)
-            .filter(|(_, at)| at.elapsed() < CACHE_TTL)
-            .map(|(shows, _)| *shows)
-    }
-
-    fn put(&self, wa_id: &str, shows: bool) {
-        let mut cached = self
-            .template_buttons
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if cached.len() >= MAX_ENTRIES {
-            cached.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
-        }
-        if cached.len() >= MAX_ENTRIES {
-            cached.clear();
-        }
-        cached.insert(wa_id.to_string(), (shows, Instant::now()));
-    }
-}
 
 /// Refuses a template with buttons to `wa_id` when the recipient's app cannot display them.
 pub async fn require_template_buttons(state: &CoreState, wa_id: &str) -> Result<(), ApiError> {
@@ -95,7 +55,7 @@ async fn ask(state: &CoreState, wa_id: &str) -> Result<bool, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::state::caches::CapabilityCache;
 
     #[test]
     fn answers_are_cached_per_recipient() {

@@ -10,9 +10,8 @@
 //! accepted as sent; the network delivers the sendable products and reports the others in a
 //! `warning` status (`inbound.rs`).
 
-use crate::messages::network_failure;
-use crate::rpc::not_ready;
-use crate::CoreState;
+use crate::state::CoreState;
+use crate::util::failure::not_ready;
 use serde_json::Value;
 use wa_api::{ApiError, ErrorCode};
 use wa_netproto::catalogs::{assess, product_request, CatalogIssue};
@@ -32,7 +31,7 @@ pub async fn check(state: &CoreState, network_message: &Value) -> Result<(), Api
         catalog_id: request.catalog_id,
         product_retailer_ids: request.product_retailer_ids,
     };
-    let lookup = match session.request(ask).await.map_err(network_failure)? {
+    let lookup = match session.request(ask).await.map_err(ApiError::from)? {
         Response::Products { lookup } => lookup,
         other => {
             return Err(ApiError::internal(format!(

@@ -4,51 +4,13 @@
 //! reads answer 1011, as the original client did while it had nothing to show.
 
 use crate::network::NetClient;
-use crate::rpc::not_ready;
-use crate::CoreState;
+use crate::state::CoreState;
+use crate::util::failure::not_ready;
 use serde_json::Value;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use wa_api::ApiError;
 use wa_netproto::{Request, Response};
 
-#[derive(Default)]
-pub struct FirstPartyPacks {
-    inner: RwLock<Option<Loaded>>,
-}
-
-struct Loaded {
-    packs: Vec<Value>,
-    at: Instant,
-}
-
-impl FirstPartyPacks {
-    /// Replaces the cached packs with what the network served.
-    pub fn replace(&self, packs: Vec<Value>) -> usize {
-        let count = packs.len();
-        let mut cached = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        *cached = Some(Loaded {
-            packs,
-            at: Instant::now(),
-        });
-        count
-    }
-
-    /// The cached packs, `None` before the first load.
-    pub fn snapshot(&self) -> Option<Vec<Value>> {
-        let cached = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        cached.as_ref().map(|loaded| loaded.packs.clone())
-    }
-
-    fn is_stale(&self, max_age: Duration) -> bool {
-        let cached = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        cached
-            .as_ref()
-            .is_none_or(|loaded| loaded.at.elapsed() >= max_age)
-    }
-}
-
-/// Asks the network for its packs over `client` (also used during initialization, before the
 /// coreapp counts as ready).
 pub async fn fetch(client: &NetClient) -> Result<Vec<Value>, String> {
     match client.request(Request::GetStickerPacks).await {
@@ -71,7 +33,7 @@ pub async fn load(state: &CoreState, client: &NetClient) {
     }
 }
 
-async fn refresh(state: &CoreState) -> Result<usize, String> {
+pub async fn refresh(state: &CoreState) -> Result<usize, String> {
     let session = state
         .session()
         .filter(|_| state.is_ready())
@@ -79,22 +41,8 @@ async fn refresh(state: &CoreState) -> Result<usize, String> {
     Ok(state.first_party_packs.replace(fetch(&session).await?))
 }
 
-fn max_age(state: &CoreState) -> Duration {
+pub fn max_age(state: &CoreState) -> Duration {
     Duration::from_secs(state.config.template_refresh_secs.max(1))
-}
-
-/// Keeps the packs fresh while connected, so reads rarely wait for the network.
-pub async fn refresh_periodically(state: Arc<CoreState>) {
-    let interval = max_age(&state);
-    loop {
-        tokio::time::sleep(interval).await;
-        if state.is_ready() && state.first_party_packs.is_stale(interval) {
-            match refresh(&state).await {
-                Ok(count) => tracing::debug!("{count} first-party sticker packs refreshed"),
-                Err(e) => tracing::warn!("refreshing first-party sticker packs failed: {e}"),
-            }
-        }
-    }
 }
 
 /// The packs to answer with: refreshed first when stale and connected, else the cached ones.
@@ -110,9 +58,24 @@ pub async fn packs(state: &CoreState) -> Result<Vec<Value>, ApiError> {
         .ok_or_else(|| not_ready("first-party sticker packs"))
 }
 
+/// Whether `sticker_id` names a sticker of one of the network's first-party packs.
+pub async fn is_first_party_sticker(state: &CoreState, sticker_id: &str) -> Result<bool, ApiError> {
+    Ok(packs(state)
+        .await?
+        .iter()
+        .flat_map(stickers_of)
+        .any(|sticker| sticker["id"] == sticker_id))
+}
+
+/// The stickers of one pack as served.
+pub fn stickers_of(pack: &Value) -> Vec<Value> {
+    pack["stickers"].as_array().cloned().unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::caches::FirstPartyPacks;
     use serde_json::json;
 
     #[test]

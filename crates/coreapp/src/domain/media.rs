@@ -7,11 +7,13 @@
 //! (docs/architecture.md); this side reads them from there.
 
 use crate::network::{NetClient, SessionError};
-use crate::rpc::{not_ready, store_failure};
-use crate::CoreState;
+use crate::state::CoreState;
+use crate::util::failure::not_ready;
+use crate::util::failure::store_failure;
 use base64::Engine;
 use serde_json::{Map, Value};
 use tokio::io::AsyncReadExt;
+use wa_api::keys::MEDIA_PROVIDERS;
 use wa_api::{ApiError, ErrorCode};
 use wa_common::media::{self, MediaKind, MediaWriter, MAX_UPLOAD_BYTES};
 use wa_netproto::{Request, Response, MEDIA_CHUNK_BYTES};
@@ -19,9 +21,6 @@ use wa_store::MediaRecord;
 
 /// Message types whose object is a media file (outbound and inbound; `voice` is inbound only).
 pub const MEDIA_TYPES: &[&str] = &["image", "audio", "voice", "video", "document", "sticker"];
-
-/// Config value holding the media providers of `/v1/settings/application/media/providers`.
-pub const PROVIDERS_CONFIG: &str = "media_providers";
 
 /// Makes the media of an outbound message available to the network: the message's own media
 /// object, the media of an interactive `button` header, and the media parameters of template
@@ -66,7 +65,7 @@ async fn resolve_object(
     };
     let session = ready_session(state)?;
     upload_to_network(state, &session, &record).await?;
-    let now = crate::messages::now_ms() / 1000;
+    let now = crate::util::now_ms() / 1000;
     state
         .store
         .touch_media(&record.id, now)
@@ -157,7 +156,7 @@ async fn find_sticker(state: &CoreState, id: &str) -> Result<Option<MediaRecord>
     if let Some(image_id) = image {
         return find_uploaded(state, &image_id).await.map(Some);
     }
-    if crate::stickerpacks::is_first_party_sticker(state, id).await? {
+    if crate::domain::first_party_stickers::is_first_party_sticker(state, id).await? {
         return Ok(None);
     }
     find_uploaded(state, id).await.map(Some)
@@ -241,7 +240,7 @@ async fn read_full(file: &mut tokio::fs::File, buffer: &mut [u8]) -> Result<usiz
 }
 
 fn upload_failure(err: SessionError) -> ApiError {
-    crate::messages::network_failure(err)
+    ApiError::from(err)
 }
 
 /// Longest a `link` download may take, body included.
@@ -321,7 +320,7 @@ async fn fetch_link(
         .finish()
         .await
         .map_err(|e| ApiError::internal(format!("Writing media failed: {e}")))?;
-    let now = crate::messages::now_ms() / 1000;
+    let now = crate::util::now_ms() / 1000;
     let record = MediaRecord {
         id,
         mime_type: mime,
@@ -370,7 +369,7 @@ async fn with_credentials(
 pub async fn stored_providers(state: &CoreState) -> Result<Vec<Value>, ApiError> {
     let stored = state
         .store
-        .get_config_value(PROVIDERS_CONFIG)
+        .get_config_value(MEDIA_PROVIDERS)
         .await
         .map_err(store_failure)?;
     Ok(stored
@@ -500,7 +499,7 @@ async fn download(
     let Ok(written) = writer.finish().await else {
         return Ok(None);
     };
-    let now = crate::messages::now_ms() / 1000;
+    let now = crate::util::now_ms() / 1000;
     let record = MediaRecord {
         id,
         mime_type,

@@ -10,10 +10,11 @@
 //! Nothing leaves the queue without a status, and nothing is retried faster than the network
 //! allows.
 
-use crate::expiry;
-use crate::messages::now_ms;
-use crate::network::{lock, SessionError};
-use crate::CoreState;
+use crate::engine::expiry;
+use crate::network::SessionError;
+use crate::state::CoreState;
+use crate::util::lock;
+use crate::util::now_ms;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -177,8 +178,14 @@ async fn deliver(
             return Delivery::Postponed;
         }
     };
-    let recorded =
-        crate::inbound::record_status(state, &message.id, &message.to, status, timestamp, error);
+    let recorded = crate::engine::status::record_status(
+        state,
+        &message.id,
+        &message.to,
+        status,
+        timestamp,
+        error,
+    );
     if let Err(e) = recorded.await {
         tracing::error!("recording '{status}' for {} failed: {e}", message.id);
     }

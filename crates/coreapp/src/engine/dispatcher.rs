@@ -9,6 +9,7 @@
 //!   back-off from `callback_backoff_delay_ms`, capped at `max_callback_backoff_delay_ms`, forever.
 //! - Settings changes (URL, concurrency, back-off) apply to the next POST, without a restart.
 
+use crate::state::CoreState;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -20,8 +21,8 @@ use tokio::task::{JoinError, JoinHandle, JoinSet};
 use wa_api::settings::ApplicationSettings;
 use wa_store::{PendingCallback, Store};
 
-use crate::settings::SettingsHandle;
-use crate::stats::{CallbackResult, CoreStats};
+use crate::state::settings::SettingsHandle;
+use crate::state::stats::{CallbackResult, CoreStats};
 
 /// A receiver's answer is read (so the connection can be reused) up to this size, then dropped.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024;
@@ -80,6 +81,26 @@ pub fn spawn_dispatcher_with_stats(
             }
         }
     })
+}
+
+/// The coreapp's dispatcher, run by the supervisor until shutdown: the state's store, settings,
+/// statistics and webhook CA bundle.
+pub async fn run_for(state: Arc<CoreState>) {
+    match Dispatcher::new(
+        state.store.clone(),
+        &state.settings,
+        state.webhook_wake.clone(),
+        DispatcherOptions::default(),
+    ) {
+        Ok(mut dispatcher) => {
+            dispatcher.stats = Some(state.stats.clone());
+            dispatcher.webhook_ca = Some(state.webhook_ca.subscribe());
+            dispatcher.run().await
+        }
+        Err(error) => {
+            tracing::error!("webhook dispatcher cannot start, no webhook will be sent: {error}")
+        }
+    }
 }
 
 /// Where and how the next POSTs go, taken from the settings each round.

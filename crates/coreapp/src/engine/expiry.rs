@@ -3,8 +3,8 @@
 //! `Message is not valid` (spec onprem-messaging §2.7). The delivery worker sweeps for them and
 //! checks each message again right before handing it over, so none goes out late.
 
-use crate::messages::now_ms;
-use crate::CoreState;
+use crate::state::CoreState;
+use crate::util::now_ms;
 use serde_json::Value;
 use wa_netproto::NetError;
 use wa_store::OutboundMessage;
@@ -57,7 +57,7 @@ pub async fn give_up(state: &CoreState, message: &OutboundMessage) {
         error.code,
         error.title
     );
-    let recorded = crate::inbound::record_status(
+    let recorded = crate::engine::status::record_status(
         state,
         &message.id,
         &message.to,

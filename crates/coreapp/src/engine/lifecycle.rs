@@ -2,8 +2,9 @@
 //! `unregistered → connecting → loading templates and sticker packs → draining offline messages → ready`,
 //! reconnecting with back-off whenever the connection drops.
 
+use crate::engine::inbound;
 use crate::network::{self, IncomingPush, NetClient, SessionError};
-use crate::{inbound, CoreState};
+use crate::state::CoreState;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -131,7 +132,7 @@ async fn business_session(
         pushes,
         drained_tx,
     ));
-    crate::profile::push_all(state, &client).await;
+    crate::domain::profile::push_all(state, &client).await;
     tracing::info!("connected to the network as +{business}; initializing: loading templates");
     match client.request(Request::GetTemplates).await {
         Ok(Response::Templates { templates }) => {
@@ -141,7 +142,7 @@ async fn business_session(
         Ok(other) => tracing::warn!("unexpected answer to the template request: {other:?}"),
         Err(e) => tracing::warn!("loading templates failed: {e}"),
     }
-    crate::first_party_stickers::load(state, &client).await;
+    crate::domain::first_party_stickers::load(state, &client).await;
     tracing::info!(
         "initializing: draining offline messages ({backlog} waiting); sends answer 1011 until this ends"
     );

@@ -1,6 +1,7 @@
 //! The coreapp's session with the network: one TLS connection carrying multiplexed requests,
 //! pushes from the server, and heartbeats (protocol in `wa-netproto`).
 
+use crate::util::lock;
 use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,6 +20,16 @@ pub enum SessionError {
     Timeout,
     #[error("network error {}: {}", .0.code, .0.title)]
     Net(NetError),
+}
+
+impl From<SessionError> for wa_api::ApiError {
+    /// The network's own code for an error it answered; 1011 when it could not answer.
+    fn from(err: SessionError) -> Self {
+        match err {
+            SessionError::Net(e) => crate::util::failure::net_error(e),
+            other => crate::util::failure::network_unreachable(other),
+        }
+    }
 }
 
 type Waiters = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<Response, NetError>>>>>;
@@ -87,11 +98,6 @@ impl NetClient {
         let mut closed = self.closed.clone();
         let _ = closed.wait_for(|c| *c).await;
     }
-}
-
-/// Locks `m`, recovering from poisoning: the guarded maps stay consistent even if a holder panicked.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Connects to `address` over TLS and starts the session's reader and writer tasks.

@@ -1,9 +1,16 @@
 //! The coreapp's live state, shared by the RPC handlers, the network lifecycle, the inbound
 //! processor, the delivery worker and the webhook dispatcher.
 
+pub mod caches;
+pub mod settings;
+pub mod stats;
+
 use crate::network::NetClient;
-use crate::settings::SettingsHandle;
-use crate::stats::CoreStats;
+use caches::{
+    CapabilityCache, ConversationCache, FirstPartyPacks, RegisteredNumberCache, TemplateCache,
+};
+use settings::SettingsHandle;
+use stats::CoreStats;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use tokio::sync::Notify;
@@ -27,15 +34,15 @@ pub struct CoreState {
     /// The in-memory statistics of `GET /v1/stats/app`.
     pub stats: Arc<CoreStats>,
     /// Open conversations, for the pricing block of status webhooks.
-    pub conversations: crate::conversations::ConversationCache,
+    pub conversations: ConversationCache,
     /// The registered number, read at most once a second (`account`).
-    pub registered_number: crate::account::RegisteredNumberCache,
+    pub registered_number: RegisteredNumberCache,
     /// The message templates known from the network.
-    pub templates: crate::templates::TemplateCache,
+    pub templates: TemplateCache,
     /// What recipients' apps can display, as the network last said.
-    pub capabilities: crate::capabilities::CapabilityCache,
+    pub capabilities: CapabilityCache,
     /// WhatsApp's sticker packs as last served by the network.
-    pub first_party_packs: crate::first_party_stickers::FirstPartyPacks,
+    pub first_party_packs: FirstPartyPacks,
     /// Serialises business-profile updates (read, merge, write) so partial updates never lose one.
     pub profile_writes: tokio::sync::Mutex<()>,
     /// One profile push, and one two-step push, at a time (read the database, then send).

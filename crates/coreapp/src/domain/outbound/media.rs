@@ -1,6 +1,6 @@
 //! `image`, `audio`, `video`, `document`, `sticker` by `id` or `link` (spec §2.4.2). Only the
 //! shape is checked here; the media bytes are resolved after validation by
-//! `crate::media::resolve_media` (an unknown `id` → 404, a `link` fetched through its provider).
+//! `crate::domain::media::resolve_media` (an unknown `id` → 404, a `link` fetched through its provider).
 
 use super::fields::{
     exactly_one, limited_str, optional_object, optional_str, reject, required_str, url, Object,

@@ -1,5 +1,5 @@
 //! `template` and the legacy `hsm` (spec §2.4.6, §2.4.7, §2.2 inner-field rules). The shape is
-//! checked here; hydration against the known templates happens in `crate::templates`.
+//! checked here; hydration against the known templates happens in `crate::domain::templates`.
 
 use super::fields::{
     display, element, exactly_one, mandatory_for, optional_array, optional_object, optional_str,
