@@ -2,15 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::{dialect, store::unix_now, Store, StoreError};
-
-diesel::table! {
-    blobs (name) {
-        name -> Text,
-        data -> Binary,
-        updated_at -> BigInt,
-    }
-}
+use crate::{dialect, schema::blobs, store::unix_now, Store, StoreError};
 
 /// MySQL's `max_allowed_packet` defaults to 16 MB (64 MB on recent servers); stay well under it.
 pub const MAX_BLOB_BYTES: usize = 8 * 1024 * 1024;

@@ -5,20 +5,8 @@
 use diesel::prelude::*;
 
 use crate::group_commit::{Write, Written};
+use crate::schema::callbacks;
 use crate::{connection::DbConnection, Store, StoreError};
-
-diesel::table! {
-    callbacks (id) {
-        id -> BigInt,
-        event_key -> Text,
-        kind -> Text,
-        body -> Text,
-        attempts -> Integer,
-        next_attempt_ms -> BigInt,
-        last_error -> Text,
-        created_ms -> BigInt,
-    }
-}
 
 /// A webhook to deliver. `event_key` identifies the event (e.g. `status:<id>:delivered`), so
 /// processing the same event twice queues it once.
@@ -29,7 +17,8 @@ pub struct NewCallback {
     pub body: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = callbacks)]
 pub struct PendingCallback {
     pub id: i64,
     pub kind: String,
@@ -80,13 +69,8 @@ impl Store {
                 .filter(callbacks::id.ne_all(exclude))
                 .order((callbacks::next_attempt_ms.asc(), callbacks::id.asc()))
                 .limit(limit)
-                .select((
-                    callbacks::id,
-                    callbacks::kind,
-                    callbacks::body,
-                    callbacks::attempts,
-                ))
-                .load::<PendingCallback>(conn)?)
+                .select(PendingCallback::as_select())
+                .load(conn)?)
         })
         .await
     }

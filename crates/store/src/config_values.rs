@@ -3,15 +3,7 @@
 
 use diesel::prelude::*;
 
-use crate::{connection::DbConnection, store::unix_now, Store, StoreError};
-
-diesel::table! {
-    config_values (name) {
-        name -> Text,
-        value -> Text,
-        updated_at -> BigInt,
-    }
-}
+use crate::{connection::DbConnection, schema::config_values, store::unix_now, Store, StoreError};
 
 /// MySQL's `TEXT` holds 65,535 bytes; the limit applies on every backend so they behave alike.
 pub const MAX_CONFIG_VALUE_BYTES: usize = 65_535;

@@ -3,14 +3,14 @@
 use diesel::prelude::*;
 use std::collections::HashMap;
 
-use crate::{Store, StoreError};
+use crate::{schema::contacts, Store, StoreError};
 
-diesel::table! {
-    contacts (wa_id) {
-        wa_id -> Text,
-        on_whatsapp -> Bool,
-        checked_at -> BigInt,
-    }
+/// One cached answer of a contact check.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = contacts)]
+struct CachedContact {
+    wa_id: String,
+    on_whatsapp: bool,
 }
 
 impl Store {
@@ -24,9 +24,12 @@ impl Store {
             let rows = contacts::table
                 .filter(contacts::wa_id.eq_any(wa_ids))
                 .filter(contacts::checked_at.ge(fresh_since))
-                .select((contacts::wa_id, contacts::on_whatsapp))
-                .load::<(String, bool)>(conn)?;
-            Ok(rows.into_iter().collect())
+                .select(CachedContact::as_select())
+                .load(conn)?;
+            Ok(rows
+                .into_iter()
+                .map(|row| (row.wa_id, row.on_whatsapp))
+                .collect())
         })
         .await
     }

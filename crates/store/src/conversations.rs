@@ -3,18 +3,10 @@
 
 use diesel::prelude::*;
 
-use crate::{Store, StoreError};
+use crate::{schema::conversations, Store, StoreError};
 
-diesel::table! {
-    conversations (recipient) {
-        recipient -> Text,
-        id -> Text,
-        origin -> Text,
-        expires_at -> BigInt,
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = conversations)]
 pub struct Conversation {
     pub id: String,
     /// `business_initiated` or `user_initiated`.
@@ -38,22 +30,11 @@ impl Store {
                 let open = conversations::table
                     .find(&recipient)
                     .filter(conversations::expires_at.gt(now))
-                    .select((
-                        conversations::id,
-                        conversations::origin,
-                        conversations::expires_at,
-                    ))
-                    .first::<(String, String, i64)>(conn)
+                    .select(Conversation::as_select())
+                    .first(conn)
                     .optional()?;
-                if let Some((id, origin, expires_at)) = open {
-                    return Ok((
-                        Conversation {
-                            id,
-                            origin,
-                            expires_at,
-                        },
-                        false,
-                    ));
+                if let Some(open) = open {
+                    return Ok((open, false));
                 }
                 diesel::delete(conversations::table.find(&recipient)).execute(conn)?;
                 diesel::insert_into(conversations::table)

@@ -397,7 +397,7 @@ pub(crate) fn insert_callback_unless_queued(
     callback: &crate::callbacks::NewCallback,
     now_ms: i64,
 ) -> Result<bool, StoreError> {
-    use crate::callbacks::callbacks::dsl::*;
+    use crate::schema::callbacks::dsl::*;
     let row = (
         event_key.eq(&callback.event_key),
         kind.eq(&callback.kind),
@@ -417,8 +417,8 @@ pub(crate) fn insert_inbound_unless_present(
     conn: &mut DbConnection,
     message: &crate::messages::InboundMessage,
 ) -> Result<bool, StoreError> {
-    use crate::messages::messages::dsl::*;
     use crate::messages::{INBOUND, RECEIVED};
+    use crate::schema::messages::dsl::*;
     let row = (
         id.eq(&message.id),
         direction.eq(INBOUND),

@@ -2,7 +2,8 @@
 
 use diesel::prelude::*;
 
-use crate::messages::{messages, PENDING};
+use crate::messages::PENDING;
+use crate::schema::messages;
 use crate::{Store, StoreError};
 
 impl Store {

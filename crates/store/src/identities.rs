@@ -3,16 +3,7 @@
 
 use diesel::prelude::*;
 
-use crate::{Store, StoreError};
-
-diesel::table! {
-    contact_identities (wa_id) {
-        wa_id -> Text,
-        hash -> Text,
-        created_ms -> BigInt,
-        acknowledged -> Bool,
-    }
-}
+use crate::{schema::contact_identities, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = contact_identities)]

@@ -4,18 +4,7 @@
 
 use diesel::prelude::*;
 
-use crate::{Store, StoreError};
-
-diesel::table! {
-    media (id) {
-        id -> Text,
-        mime_type -> Text,
-        sha256 -> Text,
-        size_bytes -> BigInt,
-        created_at -> BigInt,
-        last_used_at -> BigInt,
-    }
-}
+use crate::{schema::media, Store, StoreError};
 
 /// One stored media file. Times are unix seconds.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]

@@ -6,21 +6,8 @@ use diesel::prelude::*;
 use crate::callbacks::{insert_callback, now_ms, NewCallback};
 use crate::connection::DbConnection;
 use crate::group_commit::{Write, Written};
+use crate::schema::messages;
 use crate::{Store, StoreError};
-
-diesel::table! {
-    messages (id) {
-        id -> Text,
-        direction -> Text,
-        peer -> Text,
-        msg_type -> Text,
-        payload -> Text,
-        status -> Text,
-        created_ms -> BigInt,
-        updated_ms -> BigInt,
-        expires_ms -> Nullable<BigInt>,
-    }
-}
 
 pub(crate) const OUTBOUND: &str = "out";
 pub(crate) const INBOUND: &str = "in";
@@ -31,28 +18,15 @@ pub const PENDING: &str = "pending";
 pub const RECEIVED: &str = "received";
 
 /// A message the business sends; `payload` is the API's message object as JSON.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = messages)]
 pub struct OutboundMessage {
     pub id: String,
+    #[diesel(column_name = peer)]
     pub to: String,
     pub msg_type: String,
     pub payload: String,
     pub created_ms: i64,
-}
-
-impl OutboundMessage {
-    /// From the columns `id, peer, msg_type, payload, created_ms`.
-    fn from_row(
-        (id, to, msg_type, payload, created_ms): (String, String, String, String, i64),
-    ) -> Self {
-        OutboundMessage {
-            id,
-            to,
-            msg_type,
-            payload,
-            created_ms,
-        }
-    }
 }
 
 /// A message a consumer sent; `payload` is the message object as JSON.
@@ -75,6 +49,44 @@ pub struct StoredMessage {
     pub created_ms: i64,
     /// When the status last changed (the creation time until then).
     pub updated_ms: i64,
+}
+
+/// The stored columns [`StoredMessage`] is made of.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = messages)]
+struct MessageRow {
+    id: String,
+    direction: String,
+    peer: String,
+    msg_type: String,
+    status: String,
+    created_ms: i64,
+    updated_ms: i64,
+}
+
+impl MessageRow {
+    fn into_stored(self) -> StoredMessage {
+        StoredMessage {
+            id: self.id,
+            outbound: self.direction == OUTBOUND,
+            peer: self.peer,
+            msg_type: self.msg_type,
+            status: self.status,
+            created_ms: self.created_ms,
+            updated_ms: self.updated_ms,
+        }
+    }
+}
+
+/// How many messages have one direction and status.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = messages)]
+struct MessageCount {
+    direction: String,
+    status: String,
+    #[diesel(select_expression = diesel::dsl::count_star())]
+    #[diesel(select_expression_type = diesel::dsl::CountStar)]
+    count: i64,
 }
 
 /// What recording a status did.
@@ -136,15 +148,9 @@ impl Store {
                 .filter(messages::id.ne_all(exclude))
                 .order((messages::created_ms.asc(), messages::id.asc()))
                 .limit(limit)
-                .select((
-                    messages::id,
-                    messages::peer,
-                    messages::msg_type,
-                    messages::payload,
-                    messages::created_ms,
-                ))
-                .load::<(String, String, String, String, i64)>(conn)?;
-            Ok(rows.into_iter().map(OutboundMessage::from_row).collect())
+                .select(OutboundMessage::as_select())
+                .load(conn)?;
+            Ok(rows)
         })
         .await
     }
@@ -165,15 +171,9 @@ impl Store {
                 .filter(messages::id.ne_all(exclude))
                 .order((messages::created_ms.asc(), messages::id.asc()))
                 .limit(limit)
-                .select((
-                    messages::id,
-                    messages::peer,
-                    messages::msg_type,
-                    messages::payload,
-                    messages::created_ms,
-                ))
-                .load::<(String, String, String, String, i64)>(conn)?;
-            Ok(rows.into_iter().map(OutboundMessage::from_row).collect())
+                .select(OutboundMessage::as_select())
+                .load(conn)?;
+            Ok(rows)
         })
         .await
     }
@@ -260,28 +260,10 @@ impl Store {
         self.run(move |conn| {
             let row = messages::table
                 .find(&id)
-                .select((
-                    messages::id,
-                    messages::direction,
-                    messages::peer,
-                    messages::msg_type,
-                    messages::status,
-                    messages::created_ms,
-                    messages::updated_ms,
-                ))
-                .first::<(String, String, String, String, String, i64, i64)>(conn)
+                .select(MessageRow::as_select())
+                .first(conn)
                 .optional()?;
-            Ok(row.map(
-                |(id, direction, peer, msg_type, status, created_ms, updated_ms)| StoredMessage {
-                    id,
-                    outbound: direction == OUTBOUND,
-                    peer,
-                    msg_type,
-                    status,
-                    created_ms,
-                    updated_ms,
-                },
-            ))
+            Ok(row.map(MessageRow::into_stored))
         })
         .await
     }
@@ -304,15 +286,11 @@ impl Store {
         self.run(|conn| {
             let rows = messages::table
                 .group_by((messages::direction, messages::status))
-                .select((
-                    messages::direction,
-                    messages::status,
-                    diesel::dsl::count_star(),
-                ))
-                .load::<(String, String, i64)>(conn)?;
+                .select(MessageCount::as_select())
+                .load(conn)?;
             Ok(rows
                 .into_iter()
-                .map(|(direction, status, n)| (direction == OUTBOUND, status, n))
+                .map(|row| (row.direction == OUTBOUND, row.status, row.count))
                 .collect())
         })
         .await

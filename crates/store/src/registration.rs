@@ -2,22 +2,13 @@
 
 use diesel::prelude::*;
 
-use crate::{Store, StoreError};
-
-diesel::table! {
-    registration (id) {
-        id -> Text,
-        phone -> Text,
-        vname -> Text,
-        secret -> Text,
-        registered_at -> BigInt,
-    }
-}
+use crate::{schema::registration, Store, StoreError};
 
 /// The single row's key: one coreapp installation registers one number.
 const CURRENT: &str = "current";
 
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = registration)]
 pub struct Registration {
     /// The business's wa_id (country code + number, digits only).
     pub phone: String,
@@ -41,22 +32,10 @@ impl Store {
         self.run(|conn| {
             let row = registration::table
                 .find(CURRENT)
-                .select((
-                    registration::phone,
-                    registration::vname,
-                    registration::secret,
-                    registration::registered_at,
-                ))
-                .first::<(String, String, String, i64)>(conn)
+                .select(Registration::as_select())
+                .first(conn)
                 .optional()?;
-            Ok(
-                row.map(|(phone, vname, secret, registered_at)| Registration {
-                    phone,
-                    vname,
-                    secret,
-                    registered_at,
-                }),
-            )
+            Ok(row)
         })
         .await
     }

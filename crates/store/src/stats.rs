@@ -6,9 +6,8 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 
-use crate::callbacks::callbacks;
-use crate::contacts::contacts;
-use crate::messages::{messages, OUTBOUND, PENDING};
+use crate::messages::{OUTBOUND, PENDING};
+use crate::schema::{callbacks, contacts, messages};
 use crate::{Store, StoreError};
 
 /// What `GET /v1/stats/db` reports, read from the tables at the time of the call.
@@ -27,6 +26,26 @@ pub struct DbCounts {
     pub pending_messages: i64,
 }
 
+/// How many cached contact checks have one answer.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = contacts)]
+struct ContactCount {
+    on_whatsapp: bool,
+    #[diesel(select_expression = diesel::dsl::count_star())]
+    #[diesel(select_expression_type = diesel::dsl::CountStar)]
+    count: i64,
+}
+
+/// How many messages have one message type.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = messages)]
+struct TypeCount {
+    msg_type: String,
+    #[diesel(select_expression = diesel::dsl::count_star())]
+    #[diesel(select_expression_type = diesel::dsl::CountStar)]
+    count: i64,
+}
+
 /// Statuses that only a receipt from the recipient's phone can set.
 const RECEIPT_STATUSES: [&str; 2] = ["delivered", "read"];
 
@@ -37,19 +56,22 @@ impl Store {
         self.run(|conn| {
             let contact_rows = contacts::table
                 .group_by(contacts::on_whatsapp)
-                .select((contacts::on_whatsapp, diesel::dsl::count_star()))
-                .load::<(bool, i64)>(conn)?;
+                .select(ContactCount::as_select())
+                .load(conn)?;
             let count_contacts = |wanted: bool| {
                 contact_rows
                     .iter()
-                    .filter(|(on_whatsapp, _)| *on_whatsapp == wanted)
-                    .map(|(_, n)| n)
+                    .filter(|row| row.on_whatsapp == wanted)
+                    .map(|row| row.count)
                     .sum()
             };
-            let mut messages_by_type = messages::table
+            let mut messages_by_type: Vec<(String, i64)> = messages::table
                 .group_by(messages::msg_type)
-                .select((messages::msg_type, diesel::dsl::count_star()))
-                .load::<(String, i64)>(conn)?;
+                .select(TypeCount::as_select())
+                .load(conn)?
+                .into_iter()
+                .map(|row: TypeCount| (row.msg_type, row.count))
+                .collect();
             messages_by_type.sort();
             let message_receipts = messages::table
                 .filter(messages::direction.eq(OUTBOUND))

@@ -40,6 +40,15 @@ pub struct Sticker {
     pub emojis: Vec<String>,
 }
 
+/// The stored columns of one sticker a [`Sticker`] is made of (its index is the key).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = stickers)]
+struct StickerRow {
+    sticker_id: String,
+    image_data_id: String,
+    emojis: String,
+}
+
 /// Fields of a sticker update; a new image comes with a new sticker id.
 #[derive(Debug, Default, Clone)]
 pub struct StickerChanges {
@@ -213,18 +222,14 @@ impl Store {
         self.run(move |conn| {
             let row = stickers::table
                 .find((&pack_id, index))
-                .select((
-                    stickers::sticker_id,
-                    stickers::image_data_id,
-                    stickers::emojis,
-                ))
-                .first::<(String, String, String)>(conn)
+                .select(StickerRow::as_select())
+                .first(conn)
                 .optional()?;
-            Ok(row.map(|(id, image_data_id, emojis)| Sticker {
+            Ok(row.map(|row| Sticker {
                 index,
-                id,
-                image_data_id,
-                emojis: split_emojis(&emojis),
+                id: row.sticker_id,
+                image_data_id: row.image_data_id,
+                emojis: split_emojis(&row.emojis),
             }))
         })
         .await

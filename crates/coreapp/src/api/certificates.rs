@@ -6,6 +6,8 @@ use crate::state::CoreState;
 use crate::util::body::body_object;
 use crate::util::failure::store_failure;
 use actix_web::{web, HttpResponse};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 use serde_json::{json, Value};
 use wa_api::envelope::meta_only;
 use wa_api::keys::WEBHOOK_CA as WEBHOOK_CA_KEY;
@@ -70,7 +72,7 @@ pub async fn delete_ca(state: web::Data<CoreState>) -> Result<HttpResponse, ApiE
 /// One or more PEM certificates that parse as X.509, and nothing else.
 fn check_bundle(pem: &str) -> Result<(), ApiError> {
     let invalid = |details: String| ApiError::new(ErrorCode::ParameterValueInvalid, details);
-    let certs = rustls_pemfile::certs(&mut pem.as_bytes())
+    let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| invalid(format!("Invalid PEM: {e}")))?;
     if certs.is_empty() {
