@@ -1,40 +1,44 @@
 //! Conversation-based pricing info for status webhooks: a 24-hour conversation per recipient,
 //! `user_initiated` when the customer wrote within the last 24 hours, else `business_initiated`.
 
-use crate::state::caches::OpenConversation;
 use crate::state::CoreState;
 use wa_api::webhooks::ConversationInfo;
 use wa_store::{Conversation, StoreError};
 
 const DAY_SECS: i64 = 24 * 3600;
 
-/// The open conversation with `recipient` at `now` (unix seconds), opening one when none is.
-/// `expiration_timestamp` is set on the `sent` status that announces the opening (see
-/// `OpenConversation`), on no other.
+/// The open conversation with `recipient` for a status at `now` (unix seconds), opening one
+/// when none is.
+///
+/// `expiration_timestamp` goes on the `sent` status of the message that opened the conversation,
+/// on no other: a conversation opened at or after this `sent`'s time was opened for this message
+/// (by this status, or by a receipt of it that overtook the `sent`). Decided from the stored
+/// opening time, so it holds whichever status gets here first, and after a restart.
 pub async fn current(
     state: &CoreState,
     recipient: &str,
     now: i64,
     status: &str,
 ) -> Result<ConversationInfo, StoreError> {
-    let open = match state.conversations.get(recipient, now) {
-        Some(open) => open,
+    let conversation = match state.conversations.get(recipient, now) {
+        Some(conversation) => conversation,
         None => open_or_find(state, recipient, now).await?,
     };
-    let announce = status == "sent" && state.conversations.take_opening(recipient);
+    let opened_at = conversation.expires_at - DAY_SECS;
+    let announce = status == "sent" && opened_at >= now;
     Ok(ConversationInfo {
-        id: open.conversation.id,
-        origin: open.conversation.origin,
-        expiration_timestamp: announce.then_some(open.conversation.expires_at),
+        id: conversation.id,
+        origin: conversation.origin,
+        expiration_timestamp: announce.then_some(conversation.expires_at),
     })
 }
 
-/// Reads the open conversation from the database, opening one when none is, and caches it.
+/// The open conversation from the database, opening one when none is; cached.
 async fn open_or_find(
     state: &CoreState,
     recipient: &str,
     now: i64,
-) -> Result<OpenConversation, StoreError> {
+) -> Result<Conversation, StoreError> {
     let last_inbound = state.store.last_inbound_ms(recipient).await?;
     let user_initiated = last_inbound.is_some_and(|ms| now * 1000 - ms < DAY_SECS * 1000);
     let candidate = Conversation {
@@ -47,16 +51,14 @@ async fn open_or_find(
         .to_string(),
         expires_at: now + DAY_SECS,
     };
-    let (conversation, opened) = state
+    let (conversation, _opened) = state
         .store
         .open_conversation(recipient, now, candidate)
         .await?;
-    let open = OpenConversation {
-        conversation,
-        opening_unannounced: opened,
-    };
-    state.conversations.remember(recipient, open.clone(), now);
-    Ok(open)
+    state
+        .conversations
+        .remember(recipient, conversation.clone(), now);
+    Ok(conversation)
 }
 
 pub(crate) fn random_hex_32() -> String {

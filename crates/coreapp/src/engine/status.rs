@@ -181,7 +181,8 @@ pub async fn status_body(
             message_id, recipient, status, timestamp, None, errors,
         ));
     }
-    let conversation = crate::domain::conversations::current(state, recipient, timestamp, status).await?;
+    let conversation =
+        crate::domain::conversations::current(state, recipient, timestamp, status).await?;
     Ok(webhooks::status(
         message_id,
         recipient,

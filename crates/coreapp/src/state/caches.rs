@@ -151,43 +151,26 @@ const CACHE_CAPACITY: usize = 50_000;
 /// conversation never changes while open, and an expired entry is never used.
 #[derive(Default)]
 pub struct ConversationCache {
-    open: Mutex<HashMap<String, OpenConversation>>,
-}
-
-/// A conversation, and whether its opening still has to be announced: the `sent` status that
-/// opens a conversation carries its `expiration_timestamp`, and only that one. A receipt that
-/// overtakes the `sent` may open the conversation first; the `sent` still announces it.
-#[derive(Clone)]
-pub struct OpenConversation {
-    pub conversation: Conversation,
-    pub opening_unannounced: bool,
+    open: Mutex<HashMap<String, Conversation>>,
 }
 
 impl ConversationCache {
-    pub(crate) fn get(&self, recipient: &str, now: i64) -> Option<OpenConversation> {
+    pub(crate) fn get(&self, recipient: &str, now: i64) -> Option<Conversation> {
         lock(&self.open)
             .get(recipient)
-            .filter(|open| open.conversation.expires_at > now)
+            .filter(|conversation| conversation.expires_at > now)
             .cloned()
     }
 
-    /// Takes the announcement of `recipient`'s conversation opening: true once, for the caller
-    /// that reports it.
-    pub(crate) fn take_opening(&self, recipient: &str) -> bool {
-        lock(&self.open)
-            .get_mut(recipient)
-            .is_some_and(|open| std::mem::take(&mut open.opening_unannounced))
-    }
-
-    pub(crate) fn remember(&self, recipient: &str, open: OpenConversation, now: i64) {
-        let mut cached = lock(&self.open);
-        if cached.len() >= CACHE_CAPACITY {
-            cached.retain(|_, open| open.conversation.expires_at > now);
-            if cached.len() >= CACHE_CAPACITY {
-                cached.clear();
+    pub(crate) fn remember(&self, recipient: &str, conversation: Conversation, now: i64) {
+        let mut open = lock(&self.open);
+        if open.len() >= CACHE_CAPACITY {
+            open.retain(|_, conversation| conversation.expires_at > now);
+            if open.len() >= CACHE_CAPACITY {
+                open.clear();
             }
         }
-        cached.insert(recipient.to_string(), open);
+        open.insert(recipient.to_string(), conversation);
     }
 }
 
