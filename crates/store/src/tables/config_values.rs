@@ -3,47 +3,32 @@
 
 use diesel::prelude::*;
 
-use crate::{connection::DbConnection, schema::config_values, store::unix_now, Store, StoreError};
+use crate::{clock::unix_now, db::DbConnection, schema::config_values, StoreError};
 
 /// MySQL's `TEXT` holds 65,535 bytes; the limit applies on every backend so they behave alike.
 pub const MAX_CONFIG_VALUE_BYTES: usize = 65_535;
 /// The column is `VARCHAR(64)`.
 const MAX_NAME_CHARS: usize = 64;
 
-impl Store {
-    pub async fn get_config_value(&self, name: &str) -> Result<Option<String>, StoreError> {
-        let name = name.to_string();
-        self.run(move |conn| {
-            Ok(config_values::table
-                .find(&name)
-                .select(config_values::value)
-                .first(conn)
-                .optional()?)
-        })
-        .await
-    }
-
-    /// Stores `value` under `name`, replacing any previous value; the last writer wins.
-    pub async fn put_config_value(&self, name: &str, value: String) -> Result<(), StoreError> {
-        check_sizes(name, &value)?;
-        let name = name.to_string();
-        self.run(move |conn| upsert(conn, &name, &value)).await
-    }
-
-    /// Returns false when nothing was stored under `name`.
-    pub async fn delete_config_value(&self, name: &str) -> Result<bool, StoreError> {
-        let name = name.to_string();
-        self.run(move |conn| {
-            Ok(diesel::delete(config_values::table.find(&name)).execute(conn)? > 0)
-        })
-        .await
-    }
+pub(crate) fn get(conn: &mut DbConnection, name: &str) -> Result<Option<String>, StoreError> {
+    Ok(config_values::table
+        .find(name)
+        .select(config_values::value)
+        .first(conn)
+        .optional()?)
 }
 
+/// False when nothing was stored under `name`.
+pub(crate) fn delete(conn: &mut DbConnection, name: &str) -> Result<bool, StoreError> {
+    Ok(diesel::delete(config_values::table.find(name)).execute(conn)? > 0)
+}
+
+/// Stores `value` under `name`, replacing any previous value; the last writer wins.
+///
 /// Update first (the common case once a value exists), insert when no row matched. Portable: no
 /// per-backend upsert syntax. If another writer inserts between our update and our insert, the
 /// unique key refuses ours and one more round updates their row instead.
-fn upsert(conn: &mut DbConnection, name: &str, value: &str) -> Result<(), StoreError> {
+pub(crate) fn upsert(conn: &mut DbConnection, name: &str, value: &str) -> Result<(), StoreError> {
     for _round in 0..2 {
         let now = unix_now();
         // Diesel's MySQL client counts matched rows, so rewriting the same value still reports 1.
@@ -76,7 +61,7 @@ fn upsert(conn: &mut DbConnection, name: &str, value: &str) -> Result<(), StoreE
     Err(StoreError::Conflict)
 }
 
-fn check_sizes(name: &str, value: &str) -> Result<(), StoreError> {
+pub(crate) fn check_sizes(name: &str, value: &str) -> Result<(), StoreError> {
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(StoreError::Query(format!(
             "config value name must have 1 to {MAX_NAME_CHARS} characters"

@@ -1,24 +1,23 @@
-//! The `Store` handle: startup, and the one place where queries meet the pool.
+//! `Db`: the pool, the semaphore in front of it and the query clock; the one place where a query
+//! meets a connection. Everything above runs its SQL through [`Db::run`].
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::{fmt, sync::Arc, time::Duration};
 
 use r2d2::Pool;
 use tokio::sync::Semaphore;
 use tracing::info;
 
-use crate::group_commit::{CommitQueue, WriteClass};
-use crate::{
-    backend::DbTarget, connection::DbConnection, migrations, pool, pool::ConnectionManager,
-    startup, stats::QueryClock, stats::QueryTimings, Backend, StoreConfig, StoreError,
-};
+use super::{migrations, pool, pool::ConnectionManager, startup, DbConnection};
+use crate::{backend::DbTarget, Backend, StoreConfig, StoreError};
 
-/// Async access to the database. Cheap to clone; all clones share one pool.
+/// A connected, migrated database. Cheap to clone; all clones share one pool.
 #[derive(Clone)]
-pub struct Store {
-    inner: Arc<StoreInner>,
+pub(crate) struct Db {
+    inner: Arc<DbInner>,
 }
 
-struct StoreInner {
+struct DbInner {
     backend: Backend,
     pool: Pool<ConnectionManager>,
     /// Sized to the pool, so waiting for a connection happens here, without tying up a blocking thread.
@@ -27,54 +26,40 @@ struct StoreInner {
     migrations_applied: usize,
     /// Count and time of every query, for the coreapp's `db_request_*` statistics.
     query_clock: Arc<QueryClock>,
-    /// Hot writes waiting to share a commit (`group_commit`), one queue per [`WriteClass`].
-    commit_queues: [CommitQueue; 2],
 }
 
-impl Store {
+impl Db {
     /// Picks the backend from the URL scheme, waits for the database (creating it if missing),
     /// applies pending migrations under a cross-process lock, then opens the pool.
-    pub async fn connect(config: &StoreConfig) -> Result<Store, StoreError> {
+    pub(crate) async fn open(config: &StoreConfig) -> Result<Db, StoreError> {
         config.validate()?;
         let target = DbTarget::parse(&config.url)?;
         let conn = startup::open_when_reachable(&target, config.startup_timeout).await?;
         let migrations_applied = migrate(conn, target.clone()).await?;
         let pool = open_pool(target.clone(), config.clone()).await?;
         info!(database = %target.describe(), migrations_applied, pool_size = config.pool_size, "store ready");
-        Ok(Store {
-            inner: Arc::new(StoreInner {
+        Ok(Db {
+            inner: Arc::new(DbInner {
                 backend: target.backend(),
                 pool,
                 permits: Arc::new(Semaphore::new(pool_permits(config.pool_size))),
                 checkout_timeout: config.connection_timeout,
                 migrations_applied,
                 query_clock: Arc::default(),
-                commit_queues: Default::default(),
             }),
         })
     }
 
-    pub fn backend(&self) -> Backend {
+    pub(crate) fn backend(&self) -> Backend {
         self.inner.backend
     }
 
-    /// How many migrations this `connect` applied; 0 when the schema was already current.
-    pub fn migrations_applied(&self) -> usize {
+    pub(crate) fn migrations_applied(&self) -> usize {
         self.inner.migrations_applied
     }
 
-    pub(crate) fn commit_queue(&self, class: WriteClass) -> &CommitQueue {
-        &self.inner.commit_queues[class as usize]
-    }
-
-    /// How many queries ran through this store (and its clones) and how long they took.
-    pub fn query_timings(&self) -> QueryTimings {
+    pub(crate) fn query_timings(&self) -> QueryTimings {
         self.inner.query_clock.totals()
-    }
-
-    /// Checks that a pooled connection answers (r2d2 pings it on checkout).
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        self.run(|_conn| Ok(())).await
     }
 
     /// Runs `query` on a pooled connection on tokio's blocking threads.
@@ -111,7 +96,7 @@ impl Store {
     }
 }
 
-impl fmt::Debug for Store {
+impl fmt::Debug for Db {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.inner.pool.state();
         f.debug_struct("Store")
@@ -156,11 +141,43 @@ fn no_connection_within(timeout: Duration) -> StoreError {
     StoreError::Unavailable(format!("no free database connection within {timeout:?}"))
 }
 
-/// Unix seconds now; timestamps are stored as BIGINT seconds on every backend.
-pub(crate) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since_epoch| {
-            i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX)
-        })
+/// Running totals of the queries run through one [`Db`] (and its clones), split by outcome,
+/// for the `db_request_duration_us_*` and `db_request_error_duration_us_*` statistics.
+#[derive(Debug, Default)]
+struct QueryClock {
+    ok_count: AtomicU64,
+    ok_micros: AtomicU64,
+    error_count: AtomicU64,
+    error_micros: AtomicU64,
+}
+
+/// A copy of the totals at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueryTimings {
+    pub ok_count: u64,
+    pub ok_micros: u64,
+    pub error_count: u64,
+    pub error_micros: u64,
+}
+
+impl QueryClock {
+    fn record(&self, succeeded: bool, elapsed: Duration) {
+        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        let (count, total) = if succeeded {
+            (&self.ok_count, &self.ok_micros)
+        } else {
+            (&self.error_count, &self.error_micros)
+        };
+        count.fetch_add(1, Ordering::Relaxed);
+        total.fetch_add(micros, Ordering::Relaxed);
+    }
+
+    fn totals(&self) -> QueryTimings {
+        QueryTimings {
+            ok_count: self.ok_count.load(Ordering::Relaxed),
+            ok_micros: self.ok_micros.load(Ordering::Relaxed),
+            error_count: self.error_count.load(Ordering::Relaxed),
+            error_micros: self.error_micros.load(Ordering::Relaxed),
+        }
+    }
 }

@@ -5,11 +5,11 @@ use std::{path::Path, time::Duration};
 use tokio::time::{sleep, timeout_at, Instant};
 use tracing::warn;
 
-use crate::{
-    backend::DbTarget,
+use super::{
     connection::{self, DbConnection},
-    dialect, StoreError,
+    database,
 };
+use crate::{backend::DbTarget, StoreError};
 
 const RETRY_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -61,7 +61,7 @@ fn open_creating_database(target: &DbTarget) -> Result<DbConnection, StoreError>
     match connection::open(target) {
         Ok(conn) => Ok(conn),
         Err(StoreError::Unavailable(_)) => {
-            dialect::create_database_if_missing(target)?;
+            database::create_database_if_missing(target)?;
             connection::open(target)
         }
         Err(other) => Err(other),

@@ -5,11 +5,8 @@ use std::time::{Duration, Instant};
 use diesel::r2d2::R2D2Connection;
 use r2d2::{ManageConnection, Pool};
 
-use crate::{
-    backend::DbTarget,
-    connection::{self, DbConnection},
-    StoreConfig, StoreError,
-};
+use super::connection::{self, DbConnection};
+use crate::{backend::DbTarget, StoreConfig, StoreError};
 
 /// A connection that was used successfully this recently is handed out without a ping. Pinging on
 /// every checkout cost one extra round trip per query (measured by the benchmark); a connection
