@@ -6,6 +6,8 @@ use crate::backup::WEBHOOK_CA_KEY;
 use crate::rpc::{body_object, store_failure};
 use crate::CoreState;
 use actix_web::{web, HttpResponse};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 use serde_json::{json, Value};
 use wa_api::envelope::meta_only;
 use wa_api::{ApiError, ErrorCode, Meta};
@@ -74,7 +76,7 @@ async fn delete_ca(state: web::Data<CoreState>) -> Result<HttpResponse, ApiError
 /// One or more PEM certificates that parse as X.509, and nothing else.
 fn check_bundle(pem: &str) -> Result<(), ApiError> {
     let invalid = |details: String| ApiError::new(ErrorCode::ParameterValueInvalid, details);
-    let certs = rustls_pemfile::certs(&mut pem.as_bytes())
+    let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| invalid(format!("Invalid PEM: {e}")))?;
     if certs.is_empty() {
