@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::{InboundMessage, INBOUND, RECEIVED};
+use super::types::{InboundMessage, INBOUND, RECEIVED};
 use crate::db::{insert_unless_duplicate, DbConnection};
 use crate::tables::callbacks::{self, NewCallback};
 use crate::StoreError;

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::{OutboundMessage, StoredMessage, INBOUND, OUTBOUND, PENDING};
+use super::types::{OutboundMessage, StoredMessage, INBOUND, OUTBOUND, PENDING};
 use crate::db::{write_transaction, DbConnection};
 use crate::{schema::messages, StoreError};
 

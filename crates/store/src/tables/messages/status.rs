@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::{rank, StatusOutcome, OUTBOUND, PENDING, STATUS_ORDER};
+use super::types::{rank, StatusOutcome, OUTBOUND, PENDING, STATUS_ORDER};
 use crate::clock::now_ms;
 use crate::db::DbConnection;
 use crate::tables::callbacks::{self, NewCallback};
@@ -89,7 +89,7 @@ mod status_update {
     use diesel::sql_types::{BigInt, Integer, Text};
     use diesel::{QueryResult, RunQueryDsl};
 
-    use super::super::{OUTBOUND, STATUS_ORDER};
+    use super::super::types::{OUTBOUND, STATUS_ORDER};
 
     pub(super) struct AdvanceStatus<'a> {
         pub(super) id: &'a str,
