@@ -15,6 +15,7 @@ use crate::network::SessionError;
 use crate::state::CoreState;
 use crate::util::lock;
 use crate::util::now_ms;
+use wa_api::status::MessageStatus;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -161,7 +162,7 @@ async fn deliver(
             state
                 .stats
                 .outbound_accepted(&message.msg_type, retry, elapsed);
-            ("sent", timestamp, None)
+            (MessageStatus::Sent, timestamp, None)
         }
         Ok(other) => {
             tracing::warn!("unexpected answer to a send: {other:?}");
@@ -172,7 +173,7 @@ async fn deliver(
             tracing::info!("send of {} throttled, retrying in {cooldown:?}", message.id);
             return Delivery::Throttled(cooldown);
         }
-        Err(SessionError::Net(e)) => ("failed", now_ms() / 1000, Some(e)),
+        Err(SessionError::Net(e)) => (MessageStatus::Failed, now_ms() / 1000, Some(e)),
         Err(e) => {
             tracing::debug!("send of {} postponed: {e}", message.id);
             return Delivery::Postponed;
@@ -193,14 +194,13 @@ async fn deliver(
     Delivery::Done
 }
 
-/// The cooldown a throttling error names (`... retry after 1500 ms ...`), within sane bounds.
+/// The cooldown a throttling error names (`retry_after_ms`), within sane bounds.
 fn retry_after(error: &NetError) -> Duration {
-    let named = error.details.as_deref().and_then(|details| {
-        let rest = details.split("retry after ").nth(1)?;
-        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        digits.parse::<u64>().ok().map(Duration::from_millis)
-    });
-    named.unwrap_or(DEFAULT_COOLDOWN).min(MAX_COOLDOWN)
+    error
+        .retry_after_ms
+        .map(Duration::from_millis)
+        .unwrap_or(DEFAULT_COOLDOWN)
+        .min(MAX_COOLDOWN)
 }
 
 #[cfg(test)]
@@ -208,15 +208,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_cooldown_comes_from_the_details() {
-        let e = NetError::new(429, "Rate limit hit")
-            .with_details("Too many messages (light throttling); retry after 1500 ms.");
+    fn the_cooldown_comes_from_the_typed_field() {
+        let e = NetError::new(429, "Rate limit hit").with_retry_after(Duration::from_millis(1500));
         assert_eq!(retry_after(&e), Duration::from_millis(1500));
-        assert_eq!(
-            retry_after(&NetError::new(429, "Rate limit hit")),
-            DEFAULT_COOLDOWN
-        );
-        let huge = NetError::new(429, "x").with_details("retry after 99999999999 ms");
+        // Words alone name no cooldown: only the field counts.
+        let words = NetError::new(429, "x").with_details("retry after 1500 ms");
+        assert_eq!(retry_after(&words), DEFAULT_COOLDOWN);
+        let huge = NetError::new(429, "x").with_retry_after(Duration::from_secs(99_999_999));
         assert_eq!(retry_after(&huge), MAX_COOLDOWN);
     }
 

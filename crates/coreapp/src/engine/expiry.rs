@@ -3,6 +3,7 @@
 //! `Message is not valid` (spec onprem-messaging §2.7). The delivery worker sweeps for them and
 //! checks each message again right before handing it over, so none goes out late.
 
+use wa_api::status::MessageStatus;
 use crate::state::CoreState;
 use crate::util::now_ms;
 use serde_json::Value;
@@ -61,7 +62,7 @@ pub async fn give_up(state: &CoreState, message: &OutboundMessage) {
         state,
         &message.id,
         &message.to,
-        "failed",
+        MessageStatus::Failed,
         now_ms() / 1000,
         Some(error),
     );
