@@ -182,7 +182,14 @@ mod tests {
     #[test]
     fn failed_status_carries_errors_only() {
         let errors = json!([{"code": 470, "title": "Re-engagement message"}]);
-        let body = status("gBGG", "1", MessageStatus::Failed, 1, None, Some(errors.clone()));
+        let body = status(
+            "gBGG",
+            "1",
+            MessageStatus::Failed,
+            1,
+            None,
+            Some(errors.clone()),
+        );
         assert_eq!(body["statuses"][0]["errors"], errors);
         assert!(body["statuses"][0].get("pricing").is_none());
     }

@@ -15,12 +15,12 @@ use crate::network::SessionError;
 use crate::state::CoreState;
 use crate::util::lock;
 use crate::util::now_ms;
-use wa_api::status::MessageStatus;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use wa_api::status::MessageStatus;
 use wa_netproto::{NetError, Request, Response};
 use wa_store::OutboundMessage;
 
@@ -67,6 +67,7 @@ pub async fn delivery_worker(state: Arc<CoreState>) {
     let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
     // Earlier attempts of messages whose send was postponed (the `retry` label of the send
     // statistics); an entry lives until its message is sent or failed.
+    // Bounded: a message failed by expiry leaves its entry behind (see `note_retry`).
     let retries: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
     let cooldown = Arc::new(Cooldown::default());
     let mut last_sweep = Instant::now();
@@ -102,14 +103,10 @@ pub async fn delivery_worker(state: Arc<CoreState>) {
                                 Delivery::Done => {
                                     lock(&retries).remove(&message.id);
                                 }
-                                Delivery::Postponed => {
-                                    lock(&retries)
-                                        .insert(message.id.clone(), retry.saturating_add(1));
-                                }
+                                Delivery::Postponed => note_retry(&retries, &message.id, retry),
                                 Delivery::Throttled(length) => {
                                     cooldown.extend(length);
-                                    lock(&retries)
-                                        .insert(message.id.clone(), retry.saturating_add(1));
+                                    note_retry(&retries, &message.id, retry);
                                 }
                             }
                             lock(&in_flight).remove(&message.id);
@@ -127,6 +124,18 @@ pub async fn delivery_worker(state: Arc<CoreState>) {
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
     }
+}
+
+/// Most messages whose attempts are counted at once. The count only labels the send statistics,
+/// so when a backlog of postponed messages exceeds it, forgetting the counts is harmless.
+const MAX_COUNTED_RETRIES: usize = 100_000;
+
+fn note_retry(retries: &Mutex<HashMap<String, u32>>, id: &str, retry: u32) {
+    let mut retries = lock(retries);
+    if retries.len() >= MAX_COUNTED_RETRIES {
+        retries.clear();
+    }
+    retries.insert(id.to_string(), retry.saturating_add(1));
 }
 
 /// One send. `retry` counts the earlier attempts, for the statistics. `permit` is one of the

@@ -3,10 +3,10 @@
 //! `Message is not valid` (spec onprem-messaging §2.7). The delivery worker sweeps for them and
 //! checks each message again right before handing it over, so none goes out late.
 
-use wa_api::status::MessageStatus;
 use crate::state::CoreState;
 use crate::util::now_ms;
 use serde_json::Value;
+use wa_api::status::MessageStatus;
 use wa_netproto::NetError;
 use wa_store::OutboundMessage;
 

@@ -41,7 +41,15 @@ pub async fn store_receipt(
         // an acceptance) proves the network accepted the message, but its `sent` is not recorded
         // yet: the coreapp stopped before it recorded that answer, or the receipt overtook the
         // answer's commit. Record `sent` first, or its webhook would never come.
-        record_status(state, message_id, recipient, MessageStatus::Sent, timestamp, None).await?;
+        record_status(
+            state,
+            message_id,
+            recipient,
+            MessageStatus::Sent,
+            timestamp,
+            None,
+        )
+        .await?;
         outcome = record_status(state, message_id, recipient, status, timestamp, error).await?;
     }
     warn_if_unknown(outcome, status, message_id);
@@ -143,12 +151,23 @@ async fn record_warning(
     if state.store.find_message(message_id).await?.is_none() {
         return Ok(StatusOutcome::UnknownMessage);
     }
-    if !state.settings.current().status_webhook_enabled(MessageStatus::Warning) {
+    if !state
+        .settings
+        .current()
+        .status_webhook_enabled(MessageStatus::Warning)
+    {
         return Ok(StatusOutcome::NotNewer);
     }
     let code = error.as_ref().map_or(0, |e| e.code);
     let errors = error.map(webhook_errors);
-    let body = webhooks::status(message_id, recipient, MessageStatus::Warning, timestamp, None, errors);
+    let body = webhooks::status(
+        message_id,
+        recipient,
+        MessageStatus::Warning,
+        timestamp,
+        None,
+        errors,
+    );
     let callback = NewCallback {
         event_key: format!("status:{message_id}:warning:{code}"),
         kind: CallbackKind::StatusChange.as_str().to_string(),
@@ -158,7 +177,11 @@ async fn record_warning(
     Ok(StatusOutcome::Advanced)
 }
 
-pub fn status_callback(message_id: &str, status: MessageStatus, body: serde_json::Value) -> NewCallback {
+pub fn status_callback(
+    message_id: &str,
+    status: MessageStatus,
+    body: serde_json::Value,
+) -> NewCallback {
     NewCallback {
         event_key: format!("status:{message_id}:{status}"),
         kind: CallbackKind::StatusChange.as_str().to_string(),
