@@ -7,6 +7,7 @@ pub mod envelope;
 pub mod error;
 pub mod health;
 pub mod ids;
+pub mod keys;
 pub mod phone;
 pub mod rpc;
 pub mod settings;

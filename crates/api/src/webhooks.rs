@@ -186,3 +186,42 @@ mod tests {
         assert!(body["statuses"][0].get("pricing").is_none());
     }
 }
+
+/// What a queued webhook reports. Stored with the callback and used as the `type` label of the
+/// callback statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CallbackKind {
+    /// A consumer's message (`messages[]`).
+    InboundMessage,
+    /// A status of an outbound message (`statuses[]`).
+    StatusChange,
+    /// The result of a contacts check finished in the background (`contacts[]`).
+    Contacts,
+    /// The result of a requested garbage collection (`services[]`).
+    Services,
+}
+
+impl CallbackKind {
+    pub const ALL: [CallbackKind; 4] = [
+        CallbackKind::InboundMessage,
+        CallbackKind::StatusChange,
+        CallbackKind::Contacts,
+        CallbackKind::Services,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallbackKind::InboundMessage => "inbound_message",
+            CallbackKind::StatusChange => "status_change",
+            CallbackKind::Contacts => "contacts",
+            CallbackKind::Services => "services",
+        }
+    }
+
+    /// The kind a stored row names; `None` for a name this version does not know.
+    pub fn parse(name: &str) -> Option<CallbackKind> {
+        CallbackKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
+    }
+}

@@ -71,6 +71,7 @@ async fn run(mut settings: wa_common::Settings, cli: &Cli) -> Result<(), String>
         .map(|w| format!("http://{}", w.control_addr));
     print_banner(&store, port, control_url.as_deref()).await;
     let (web_result, core_result) = tokio::join!(web.server, core.server);
+    core.supervisor.shutdown().await;
     web_result.and(core_result).map_err(|e| e.to_string())
 }
 

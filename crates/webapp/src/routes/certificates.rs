@@ -11,10 +11,9 @@ use actix_web::{web, HttpResponse};
 use rustls::pki_types::pem::SectionKind;
 use serde_json::json;
 use wa_api::envelope::meta_only;
+use wa_api::rpc::Endpoint;
 use wa_api::{ApiError, ErrorCode, Meta};
 use wa_store::StoredCert;
-
-const WEBHOOK_CA_RPC_PATH: &str = "/rpc/certificates/webhooks/ca";
 
 /// `POST /v1/certificates/external`: private key, certificate, then at least one CA certificate.
 pub async fn set_external(
@@ -71,10 +70,7 @@ pub async fn get_webhook_ca(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let answer = state
-        .coreapp
-        .forward(reqwest::Method::GET, WEBHOOK_CA_RPC_PATH, None)
-        .await?;
+    let answer = state.coreapp.call(Endpoint::WebhookCaGet, None).await?;
     match answer.body.get("pem").and_then(serde_json::Value::as_str) {
         Some(pem) if answer.status == 200 => Ok(pem_response(pem.to_string())),
         _ => Ok(relay(answer)),
@@ -90,11 +86,7 @@ pub async fn set_webhook_ca(
     let text = read_text(body, state.settings.webapp.max_body_bytes).await?;
     let answer = state
         .coreapp
-        .forward(
-            reqwest::Method::POST,
-            WEBHOOK_CA_RPC_PATH,
-            Some(&json!({ "pem": text })),
-        )
+        .call(Endpoint::WebhookCaSet, Some(&json!({ "pem": text })))
         .await?;
     Ok(relay(answer))
 }
@@ -104,10 +96,7 @@ pub async fn delete_webhook_ca(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let answer = state
-        .coreapp
-        .forward(reqwest::Method::DELETE, WEBHOOK_CA_RPC_PATH, None)
-        .await?;
+    let answer = state.coreapp.call(Endpoint::WebhookCaDelete, None).await?;
     Ok(relay(answer))
 }
 
