@@ -33,6 +33,9 @@ pub use store::Store;
 pub use tables::blobs::MAX_BLOB_BYTES;
 pub use tables::callbacks::{NewCallback, PendingCallback};
 pub use tables::certs::StoredCert;
+pub use tables::cluster::{
+    ClusterNode, Lease, NodeHeartbeat, NodeRole, NodeStatus, ShardAssignment,
+};
 pub use tables::config_values::MAX_CONFIG_VALUE_BYTES;
 pub use tables::conversations::Conversation;
 pub use tables::identities::ContactIdentity;

@@ -151,3 +151,34 @@ diesel::table! {
         last_used_at -> BigInt,
     }
 }
+
+diesel::table! {
+    cluster_nodes (node_id) {
+        node_id -> Text,
+        role -> Text,
+        address -> Text,
+        heartbeat_ms -> BigInt,
+        status -> Text,
+    }
+}
+
+diesel::table! {
+    cluster_lease (id) {
+        id -> Integer,
+        holder -> Text,
+        epoch -> BigInt,
+        expires_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    shard_assignments (shard_index) {
+        shard_index -> Integer,
+        shard_count -> Integer,
+        holder_node -> Text,
+        lease_epoch -> BigInt,
+    }
+}
+
+// The fencing statements read the lease inside statements on the shard table.
+diesel::allow_tables_to_appear_in_same_query!(cluster_lease, shard_assignments);

@@ -2,14 +2,11 @@
 //! packs, recipients' capabilities), open conversations and the registered number. Plain data
 //! with their freshness rules; the lookups that fill them are in `domain`.
 
-use crate::state::CoreState;
-use crate::util::failure::store_failure;
 use crate::util::lock;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
-use wa_api::ApiError;
 use wa_netproto::templates::Template;
 use wa_store::Conversation;
 
@@ -176,7 +173,7 @@ impl ConversationCache {
 
 /// How long a read of the registered number is reused. A registration made through this coreapp
 /// clears it at once; one made through another coreapp on the same database is seen after this.
-const REGISTERED_NUMBER_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+pub(crate) const REGISTERED_NUMBER_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The registered number as last read, and when. Every send needs it, and reading it from the
 /// database per message was one of the few queries left on the API's path.
@@ -185,30 +182,6 @@ pub struct RegisteredNumberCache(
     pub(crate) std::sync::Mutex<Option<(std::time::Instant, Option<String>)>>,
 );
 
-impl CoreState {
-    /// The registered business number (wa_id), if any.
-    pub async fn registered_number(&self) -> Result<Option<String>, ApiError> {
-        if let Some((read_at, number)) = lock(&self.registered_number.0).as_ref() {
-            if read_at.elapsed() < REGISTERED_NUMBER_TTL {
-                return Ok(number.clone());
-            }
-        }
-        let number = self
-            .store
-            .registration()
-            .await
-            .map_err(store_failure)?
-            .map(|r| r.phone);
-        *lock(&self.registered_number.0) = Some((std::time::Instant::now(), number.clone()));
-        Ok(number)
-    }
-
-    /// The registration was replaced: read it again next time, and reconnect with it.
-    pub fn registration_replaced(&self) {
-        *lock(&self.registered_number.0) = None;
-        self.registration_changed.notify_one();
-    }
-}
 
 #[cfg(test)]
 mod tests {

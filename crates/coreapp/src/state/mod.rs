@@ -128,3 +128,28 @@ impl CoreState {
         }
     }
 }
+
+impl CoreState {
+    /// The registered business number (wa_id), if any.
+    pub async fn registered_number(&self) -> Result<Option<String>, wa_api::ApiError> {
+        if let Some((read_at, number)) = crate::util::lock(&self.registered_number.0).as_ref() {
+            if read_at.elapsed() < caches::REGISTERED_NUMBER_TTL {
+                return Ok(number.clone());
+            }
+        }
+        let number = self
+            .store
+            .registration()
+            .await
+            .map_err(crate::util::failure::store_failure)?
+            .map(|r| r.phone);
+        *crate::util::lock(&self.registered_number.0) = Some((std::time::Instant::now(), number.clone()));
+        Ok(number)
+    }
+
+    /// The registration was replaced: read it again next time, and reconnect with it.
+    pub fn registration_replaced(&self) {
+        *crate::util::lock(&self.registered_number.0) = None;
+        self.registration_changed.notify_one();
+    }
+}

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod callbacks;
+mod cluster;
 mod contacts;
 mod media;
 mod messages;

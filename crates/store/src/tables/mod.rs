@@ -7,6 +7,7 @@
 pub(crate) mod blobs;
 pub(crate) mod callbacks;
 pub(crate) mod certs;
+pub(crate) mod cluster;
 pub(crate) mod config_values;
 pub(crate) mod contacts;
 pub(crate) mod conversations;
