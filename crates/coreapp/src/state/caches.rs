@@ -182,7 +182,6 @@ pub struct RegisteredNumberCache(
     pub(crate) std::sync::Mutex<Option<(std::time::Instant, Option<String>)>>,
 );
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -143,7 +143,8 @@ impl CoreState {
             .await
             .map_err(crate::util::failure::store_failure)?
             .map(|r| r.phone);
-        *crate::util::lock(&self.registered_number.0) = Some((std::time::Instant::now(), number.clone()));
+        *crate::util::lock(&self.registered_number.0) =
+            Some((std::time::Instant::now(), number.clone()));
         Ok(number)
     }
 
