@@ -11,6 +11,7 @@ pub mod keys;
 pub mod phone;
 pub mod rpc;
 pub mod settings;
+pub mod status;
 pub mod users;
 pub mod webhooks;
 

@@ -1,5 +1,6 @@
 //! Webhook bodies exactly as On-Prem posted them (spec onprem-messaging §7.3–7.5).
 
+use crate::status::MessageStatus;
 use serde_json::{json, Value};
 
 /// The conversation a status belongs to.
@@ -81,7 +82,7 @@ pub fn supported_inbound(message: Value) -> Value {
 pub fn status(
     id: &str,
     recipient_id: &str,
-    status: &str,
+    status: MessageStatus,
     timestamp_secs: i64,
     conversation: Option<&ConversationInfo>,
     errors: Option<Value>,
@@ -89,7 +90,7 @@ pub fn status(
     let mut entry = json!({
         "id": id,
         "recipient_id": recipient_id,
-        "status": status,
+        "status": status.as_str(),
         "timestamp": timestamp_secs.to_string(),
     });
     if let Some(conversation) = conversation {
@@ -164,7 +165,7 @@ mod tests {
         let body = status(
             "gBGG",
             "16315551234",
-            "sent",
+            MessageStatus::Sent,
             1_518_694_700,
             Some(&conv),
             None,
@@ -181,7 +182,14 @@ mod tests {
     #[test]
     fn failed_status_carries_errors_only() {
         let errors = json!([{"code": 470, "title": "Re-engagement message"}]);
-        let body = status("gBGG", "1", "failed", 1, None, Some(errors.clone()));
+        let body = status(
+            "gBGG",
+            "1",
+            MessageStatus::Failed,
+            1,
+            None,
+            Some(errors.clone()),
+        );
         assert_eq!(body["statuses"][0]["errors"], errors);
         assert!(body["statuses"][0].get("pricing").is_none());
     }

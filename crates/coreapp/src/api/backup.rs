@@ -67,7 +67,7 @@ pub async fn backup(
     let content = collect(&state).await?;
     let plain = serde_json::to_vec(&content)
         .map_err(|e| ApiError::internal(format!("Unable to encode the backup: {e}")))?;
-    let data = encrypt(password, &plain)?;
+    let data = off_the_async_threads(password, move |password| encrypt(&password, &plain)).await?;
     tracing::info!("backup exported ({} bytes)", data.len());
     Ok(HttpResponse::Ok().json(payload(
         "settings",
@@ -84,7 +84,8 @@ pub async fn restore(
     let body = body_object(&body)?;
     let password = required_str(&body, "password")?;
     let data = required_str(&body, "data")?;
-    let plain = decrypt(password, data)?;
+    let data = data.to_string();
+    let plain = off_the_async_threads(password, move |password| decrypt(&password, &data)).await?;
     let content: BackupContent = serde_json::from_slice(&plain).map_err(|_| damaged())?;
     apply(&state, content).await?;
     settings.reload(&state.store).await.map_err(store_failure)?;
@@ -175,6 +176,19 @@ async fn apply(state: &CoreState, content: BackupContent) -> Result<(), ApiError
         })
         .await
         .map_err(store_failure)
+}
+
+/// Runs `work` (Argon2 key derivation: deliberately slow, tens of milliseconds of CPU) on the
+/// blocking pool, so it never holds up the async threads serving other calls.
+async fn off_the_async_threads<T, F>(password: &str, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(String) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || work(password))
+        .await
+        .map_err(|e| ApiError::internal(format!("The backup task failed: {e}")))?
 }
 
 fn derive_key(password: &str, salt: &[u8]) -> Result<Aes256Gcm, ApiError> {

@@ -2,6 +2,7 @@
 //! `user_initiated` when the customer wrote within the last 24 hours, else `business_initiated`.
 
 use crate::state::CoreState;
+use wa_api::status::MessageStatus;
 use wa_api::webhooks::ConversationInfo;
 use wa_store::{Conversation, StoreError};
 
@@ -18,14 +19,14 @@ pub async fn current(
     state: &CoreState,
     recipient: &str,
     now: i64,
-    status: &str,
+    status: MessageStatus,
 ) -> Result<ConversationInfo, StoreError> {
     let conversation = match state.conversations.get(recipient, now) {
         Some(conversation) => conversation,
         None => open_or_find(state, recipient, now).await?,
     };
     let opened_at = conversation.expires_at - DAY_SECS;
-    let announce = status == "sent" && opened_at >= now;
+    let announce = status == MessageStatus::Sent && opened_at >= now;
     Ok(ConversationInfo {
         id: conversation.id,
         origin: conversation.origin,

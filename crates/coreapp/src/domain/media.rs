@@ -243,9 +243,6 @@ fn upload_failure(err: SessionError) -> ApiError {
     ApiError::from(err)
 }
 
-/// Longest a `link` download may take, body included.
-const LINK_DOWNLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
-
 /// Downloads `link` (spec §2.4.2) into the media volume with the provider's credentials.
 async fn fetch_link(
     state: &CoreState,
@@ -256,13 +253,7 @@ async fn fetch_link(
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .ok_or_else(|| ApiError::invalid_parameter("link", link))?;
-    // Bounded, so a link that never answers cannot hold the API call (and its sender) forever.
-    let client = reqwest::Client::builder()
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .timeout(LINK_DOWNLOAD_TIMEOUT)
-        .build()
-        .map_err(|e| ApiError::internal(format!("HTTP client: {e}")))?;
-    let mut request = client.get(url);
+    let mut request = state.media_client.get(url);
     if let Some(name) = provider {
         request = with_credentials(state, request, &name).await?;
     }

@@ -20,6 +20,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use wa_api::status::MessageStatus;
 use wa_netproto::{NetError, Request, Response};
 use wa_store::OutboundMessage;
 
@@ -66,6 +67,7 @@ pub async fn delivery_worker(state: Arc<CoreState>) {
     let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
     // Earlier attempts of messages whose send was postponed (the `retry` label of the send
     // statistics); an entry lives until its message is sent or failed.
+    // Bounded: a message failed by expiry leaves its entry behind (see `note_retry`).
     let retries: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
     let cooldown = Arc::new(Cooldown::default());
     let mut last_sweep = Instant::now();
@@ -101,14 +103,10 @@ pub async fn delivery_worker(state: Arc<CoreState>) {
                                 Delivery::Done => {
                                     lock(&retries).remove(&message.id);
                                 }
-                                Delivery::Postponed => {
-                                    lock(&retries)
-                                        .insert(message.id.clone(), retry.saturating_add(1));
-                                }
+                                Delivery::Postponed => note_retry(&retries, &message.id, retry),
                                 Delivery::Throttled(length) => {
                                     cooldown.extend(length);
-                                    lock(&retries)
-                                        .insert(message.id.clone(), retry.saturating_add(1));
+                                    note_retry(&retries, &message.id, retry);
                                 }
                             }
                             lock(&in_flight).remove(&message.id);
@@ -126,6 +124,18 @@ pub async fn delivery_worker(state: Arc<CoreState>) {
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
     }
+}
+
+/// Most messages whose attempts are counted at once. The count only labels the send statistics,
+/// so when a backlog of postponed messages exceeds it, forgetting the counts is harmless.
+const MAX_COUNTED_RETRIES: usize = 100_000;
+
+fn note_retry(retries: &Mutex<HashMap<String, u32>>, id: &str, retry: u32) {
+    let mut retries = lock(retries);
+    if retries.len() >= MAX_COUNTED_RETRIES {
+        retries.clear();
+    }
+    retries.insert(id.to_string(), retry.saturating_add(1));
 }
 
 /// One send. `retry` counts the earlier attempts, for the statistics. `permit` is one of the
@@ -161,7 +171,7 @@ async fn deliver(
             state
                 .stats
                 .outbound_accepted(&message.msg_type, retry, elapsed);
-            ("sent", timestamp, None)
+            (MessageStatus::Sent, timestamp, None)
         }
         Ok(other) => {
             tracing::warn!("unexpected answer to a send: {other:?}");
@@ -172,7 +182,7 @@ async fn deliver(
             tracing::info!("send of {} throttled, retrying in {cooldown:?}", message.id);
             return Delivery::Throttled(cooldown);
         }
-        Err(SessionError::Net(e)) => ("failed", now_ms() / 1000, Some(e)),
+        Err(SessionError::Net(e)) => (MessageStatus::Failed, now_ms() / 1000, Some(e)),
         Err(e) => {
             tracing::debug!("send of {} postponed: {e}", message.id);
             return Delivery::Postponed;
@@ -193,14 +203,13 @@ async fn deliver(
     Delivery::Done
 }
 
-/// The cooldown a throttling error names (`... retry after 1500 ms ...`), within sane bounds.
+/// The cooldown a throttling error names (`retry_after_ms`), within sane bounds.
 fn retry_after(error: &NetError) -> Duration {
-    let named = error.details.as_deref().and_then(|details| {
-        let rest = details.split("retry after ").nth(1)?;
-        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        digits.parse::<u64>().ok().map(Duration::from_millis)
-    });
-    named.unwrap_or(DEFAULT_COOLDOWN).min(MAX_COOLDOWN)
+    error
+        .retry_after_ms
+        .map(Duration::from_millis)
+        .unwrap_or(DEFAULT_COOLDOWN)
+        .min(MAX_COOLDOWN)
 }
 
 #[cfg(test)]
@@ -208,15 +217,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_cooldown_comes_from_the_details() {
-        let e = NetError::new(429, "Rate limit hit")
-            .with_details("Too many messages (light throttling); retry after 1500 ms.");
+    fn the_cooldown_comes_from_the_typed_field() {
+        let e = NetError::new(429, "Rate limit hit").with_retry_after(Duration::from_millis(1500));
         assert_eq!(retry_after(&e), Duration::from_millis(1500));
-        assert_eq!(
-            retry_after(&NetError::new(429, "Rate limit hit")),
-            DEFAULT_COOLDOWN
-        );
-        let huge = NetError::new(429, "x").with_details("retry after 99999999999 ms");
+        // Words alone name no cooldown: only the field counts.
+        let words = NetError::new(429, "x").with_details("retry after 1500 ms");
+        assert_eq!(retry_after(&words), DEFAULT_COOLDOWN);
+        let huge = NetError::new(429, "x").with_retry_after(Duration::from_secs(99_999_999));
         assert_eq!(retry_after(&huge), MAX_COOLDOWN);
     }
 

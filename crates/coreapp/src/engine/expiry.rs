@@ -6,6 +6,7 @@
 use crate::state::CoreState;
 use crate::util::now_ms;
 use serde_json::Value;
+use wa_api::status::MessageStatus;
 use wa_netproto::NetError;
 use wa_store::OutboundMessage;
 
@@ -61,7 +62,7 @@ pub async fn give_up(state: &CoreState, message: &OutboundMessage) {
         state,
         &message.id,
         &message.to,
-        "failed",
+        MessageStatus::Failed,
         now_ms() / 1000,
         Some(error),
     );

@@ -4,6 +4,7 @@
 //! (`engine::expiry`) all come here.
 
 use crate::state::CoreState;
+use wa_api::status::MessageStatus;
 use wa_api::webhooks::{self, CallbackKind};
 use wa_netproto::{NetError, ReceiptStatus};
 use wa_store::{NewCallback, StatusOutcome, StoreError};
@@ -17,12 +18,12 @@ pub async fn store_receipt(
     error: Option<NetError>,
 ) -> Result<(), StoreError> {
     let status = match status {
-        ReceiptStatus::Delivered => "delivered",
-        ReceiptStatus::Read => "read",
-        ReceiptStatus::Failed => "failed",
-        ReceiptStatus::Warning => "warning",
+        ReceiptStatus::Delivered => MessageStatus::Delivered,
+        ReceiptStatus::Read => MessageStatus::Read,
+        ReceiptStatus::Failed => MessageStatus::Failed,
+        ReceiptStatus::Warning => MessageStatus::Warning,
     };
-    if status == "warning" {
+    if status == MessageStatus::Warning {
         let outcome = record_warning(state, message_id, recipient, timestamp, error).await?;
         warn_if_unknown(outcome, status, message_id);
         return Ok(());
@@ -40,14 +41,22 @@ pub async fn store_receipt(
         // an acceptance) proves the network accepted the message, but its `sent` is not recorded
         // yet: the coreapp stopped before it recorded that answer, or the receipt overtook the
         // answer's commit. Record `sent` first, or its webhook would never come.
-        record_status(state, message_id, recipient, "sent", timestamp, None).await?;
+        record_status(
+            state,
+            message_id,
+            recipient,
+            MessageStatus::Sent,
+            timestamp,
+            None,
+        )
+        .await?;
         outcome = record_status(state, message_id, recipient, status, timestamp, error).await?;
     }
     warn_if_unknown(outcome, status, message_id);
     Ok(())
 }
 
-fn warn_if_unknown(outcome: StatusOutcome, status: &str, message_id: &str) {
+fn warn_if_unknown(outcome: StatusOutcome, status: MessageStatus, message_id: &str) {
     if outcome == StatusOutcome::UnknownMessage {
         tracing::warn!("receipt '{status}' for unknown message {message_id} ignored");
     }
@@ -58,7 +67,7 @@ pub async fn record_status(
     state: &CoreState,
     message_id: &str,
     recipient: &str,
-    status: &str,
+    status: MessageStatus,
     timestamp: i64,
     error: Option<NetError>,
 ) -> Result<StatusOutcome, StoreError> {
@@ -75,7 +84,7 @@ pub async fn record_status(
 struct Step<'a> {
     message_id: &'a str,
     recipient: &'a str,
-    status: &'a str,
+    status: MessageStatus,
     timestamp: i64,
 }
 
@@ -95,12 +104,12 @@ async fn record(
     let outcome = if receipt {
         state
             .store
-            .record_receipt(message_id, status, callback)
+            .record_receipt(message_id, status.as_str(), callback)
             .await?
     } else {
         state
             .store
-            .record_status(message_id, status, callback)
+            .record_status(message_id, status.as_str(), callback)
             .await?
     };
     count_advance(state, outcome, status);
@@ -111,7 +120,7 @@ async fn status_webhook(
     state: &CoreState,
     message_id: &str,
     recipient: &str,
-    status: &str,
+    status: MessageStatus,
     timestamp: i64,
     error: Option<NetError>,
 ) -> Result<Option<NewCallback>, StoreError> {
@@ -122,9 +131,9 @@ async fn status_webhook(
     Ok(Some(status_callback(message_id, status, body)))
 }
 
-fn count_advance(state: &CoreState, outcome: StatusOutcome, status: &str) {
+fn count_advance(state: &CoreState, outcome: StatusOutcome, status: MessageStatus) {
     if outcome == StatusOutcome::Advanced {
-        state.stats.status_recorded(status);
+        state.stats.status_recorded(status.as_str());
     }
 }
 
@@ -142,12 +151,23 @@ async fn record_warning(
     if state.store.find_message(message_id).await?.is_none() {
         return Ok(StatusOutcome::UnknownMessage);
     }
-    if !state.settings.current().status_webhook_enabled("warning") {
+    if !state
+        .settings
+        .current()
+        .status_webhook_enabled(MessageStatus::Warning)
+    {
         return Ok(StatusOutcome::NotNewer);
     }
     let code = error.as_ref().map_or(0, |e| e.code);
-    let errors = error.map(|e| serde_json::json!([e]));
-    let body = webhooks::status(message_id, recipient, "warning", timestamp, None, errors);
+    let errors = error.map(webhook_errors);
+    let body = webhooks::status(
+        message_id,
+        recipient,
+        MessageStatus::Warning,
+        timestamp,
+        None,
+        errors,
+    );
     let callback = NewCallback {
         event_key: format!("status:{message_id}:warning:{code}"),
         kind: CallbackKind::StatusChange.as_str().to_string(),
@@ -157,7 +177,11 @@ async fn record_warning(
     Ok(StatusOutcome::Advanced)
 }
 
-pub fn status_callback(message_id: &str, status: &str, body: serde_json::Value) -> NewCallback {
+pub fn status_callback(
+    message_id: &str,
+    status: MessageStatus,
+    body: serde_json::Value,
+) -> NewCallback {
     NewCallback {
         event_key: format!("status:{message_id}:{status}"),
         kind: CallbackKind::StatusChange.as_str().to_string(),
@@ -171,12 +195,12 @@ pub async fn status_body(
     state: &CoreState,
     message_id: &str,
     recipient: &str,
-    status: &str,
+    status: MessageStatus,
     timestamp: i64,
     error: Option<NetError>,
 ) -> Result<serde_json::Value, StoreError> {
-    if status == "failed" {
-        let errors = error.map(|e| serde_json::json!([e]));
+    if status == MessageStatus::Failed {
+        let errors = error.map(webhook_errors);
         return Ok(webhooks::status(
             message_id, recipient, status, timestamp, None, errors,
         ));
@@ -191,4 +215,14 @@ pub async fn status_body(
         Some(&conversation),
         None,
     ))
+}
+
+/// The `errors` of a status webhook: the network's code, title and details, as the original
+/// reported them (nothing else of the network's error, such as its retry hint).
+fn webhook_errors(error: NetError) -> serde_json::Value {
+    let mut entry = serde_json::json!({ "code": error.code, "title": error.title });
+    if let Some(details) = error.details {
+        entry["details"] = details.into();
+    }
+    serde_json::json!([entry])
 }

@@ -52,6 +52,21 @@ pub struct CoreState {
     pub webhook_ca: tokio::sync::watch::Sender<Option<String>>,
     /// The shared media volume (`settings.media_dir`).
     pub media_dir: std::path::PathBuf,
+    /// The one HTTP client fetching media `link`s (its connections are reused between sends).
+    pub media_client: reqwest::Client,
+}
+
+/// Time limit of a whole media link download: a link that never answers cannot hold the API call
+/// (and its sender) forever.
+const LINK_DOWNLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+fn media_link_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(LINK_DOWNLOAD_TIMEOUT)
+        .build()
+        // Only a TLS backend that cannot start fails here; the default client then still works.
+        .unwrap_or_default()
 }
 
 impl CoreState {
@@ -82,6 +97,7 @@ impl CoreState {
             two_step_push: tokio::sync::Mutex::new(()),
             webhook_ca: tokio::sync::watch::Sender::new(None),
             media_dir: std::path::PathBuf::from("/usr/local/wamedia"),
+            media_client: media_link_client(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! answers with the code and `details` text the original used.
 
 use serde_json::{Map, Value};
+use wa_api::error::echoed;
 use wa_api::{ApiError, ErrorCode};
 
 pub type Object = Map<String, Value>;
@@ -22,7 +23,10 @@ fn is_absent(value: Option<&Value>) -> bool {
 pub fn mandatory_for(name: &str, dep: &str, value: &str) -> ApiError {
     ApiError::new(
         ErrorCode::RequiredParameterMissing,
-        format!("Parameter '{name}' is mandatory for {dep} '{value}'"),
+        format!(
+            "Parameter '{name}' is mandatory for {dep} '{}'",
+            echoed(value)
+        ),
     )
 }
 
@@ -30,7 +34,10 @@ pub fn mandatory_for(name: &str, dep: &str, value: &str) -> ApiError {
 pub fn not_required_for(name: &str, dep: &str, value: &str) -> ApiError {
     ApiError::new(
         ErrorCode::ParameterNotRequired,
-        format!("Parameter '{name}' is not required for {dep} '{value}'"),
+        format!(
+            "Parameter '{name}' is not required for {dep} '{}'",
+            echoed(value)
+        ),
     )
 }
 
