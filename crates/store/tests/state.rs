@@ -65,10 +65,7 @@ async fn large_documents_survive(backend: Backend) {
     let db = TestDb::new(backend);
     let store = connect(&db).await;
     let big = "x".repeat(2 * 1024 * 1024);
-    store
-        .apply(vec![put("media", "m1", &big)])
-        .await
-        .unwrap();
+    store.apply(vec![put("media", "m1", &big)]).await.unwrap();
     let rows = store.load_all().await.unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].value.len(), big.len());

@@ -44,7 +44,11 @@ mod tests {
     fn instants_round_trip_through_epoch_ms() {
         let past = Instant::now() - Duration::from_secs(5);
         let back = from_epoch_ms(to_epoch_ms(past)).unwrap();
-        let drift = if back > past { back - past } else { past - back };
+        let drift = if back > past {
+            back - past
+        } else {
+            past - back
+        };
         assert!(drift < Duration::from_secs(1), "{drift:?}");
         let future = Instant::now() + Duration::from_secs(60);
         assert!(from_epoch_ms(to_epoch_ms(future)).unwrap() > Instant::now());

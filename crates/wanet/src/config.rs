@@ -45,9 +45,7 @@ pub struct WanetConfig {
 }
 
 /// The per-number throughput rules (design.md §5).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RateLimitPreset {
     /// 80 messages/s per business number, tier 1K unique users per 24 h.

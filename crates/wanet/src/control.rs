@@ -38,7 +38,9 @@ pub fn bind(
             .app_data(json_config())
             .configure(routes)
             .configure(crate::control_config::routes)
-            .wrap(actix_web::middleware::from_fn(crate::control_config::durable))
+            .wrap(actix_web::middleware::from_fn(
+                crate::control_config::durable,
+            ))
     })
     .workers(1)
     // The embedding process (the bin or the launcher) decides what a signal stops.

@@ -1,7 +1,7 @@
 //! `GET/PATCH /control/config`: the behaviour options of the running network, and the control
 //! API's promise that a change it answered is durable.
 
-use crate::config::{RuntimeConfig, Rules};
+use crate::config::{Rules, RuntimeConfig};
 use crate::errors::ControlError;
 use crate::network::Network;
 use actix_web::body::MessageBody;

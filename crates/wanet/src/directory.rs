@@ -148,7 +148,10 @@ impl Consumer {
             self.received_ids.remove(&gone.id);
         }
         // The business's reads are as unbounded as its messages; keep the same number.
-        let excess = self.read_receipts.len().saturating_sub(self.received.len().max(100));
+        let excess = self
+            .read_receipts
+            .len()
+            .saturating_sub(self.received.len().max(100));
         self.read_receipts.drain(..excess);
     }
 

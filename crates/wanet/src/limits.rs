@@ -9,10 +9,10 @@
 //! - 471 `Spam rate limit hit`: the number's tier (unique users reached by business-initiated
 //!   messages in a rolling 24 h) is used up; users already reached stay reachable.
 
+use crate::clock;
 use crate::config::{RateLimitPreset, Rules};
 use crate::network::Network;
 use crate::phone;
-use crate::clock;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};

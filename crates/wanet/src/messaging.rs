@@ -49,7 +49,9 @@ impl Network {
         }
         b.sent.insert(id, now);
         b.accepted_messages += 1;
-        world.dirty.insert((Kind::Sent, crate::persist::pair_key(business, id)));
+        world
+            .dirty
+            .insert((Kind::Sent, crate::persist::pair_key(business, id)));
         let recipient = phone::wa_id(to).unwrap_or_else(|| to.to_string());
         let (outcome, message, rendered) = match prepare(&world, business, &message) {
             Ok(prepared) => {

@@ -23,7 +23,12 @@ pub struct WanetOptions {
     #[arg(long, env = "WANET_SEED")]
     pub seed: Option<u64>,
     /// Per-number throughput rules: realistic (80/s), strict (5/min, escalating), or off.
-    #[arg(long, env = "WANET_RATE_LIMITS", value_enum, default_value = "realistic")]
+    #[arg(
+        long,
+        env = "WANET_RATE_LIMITS",
+        value_enum,
+        default_value = "realistic"
+    )]
     pub rate_limits: RateLimitPreset,
     /// Multiplies rate-limit periods, cooldowns and the tier window (0.01 = 100x faster).
     #[arg(long, env = "WANET_TIME_SCALE", default_value_t = RuntimeConfig::default().time_scale)]

@@ -159,7 +159,10 @@ impl Session {
             Frame::Request { id, request } => {
                 // The client stores the credentials it is given: they must outlive a restart
                 // of the network before it has them.
-                let durable = matches!(request, Request::Register { .. } | Request::SetTwoStep { .. });
+                let durable = matches!(
+                    request,
+                    Request::Register { .. } | Request::SetTwoStep { .. }
+                );
                 let result = self.dispatch(request);
                 if durable && result.is_ok() {
                     self.network.persist.flushed().await;

@@ -173,11 +173,17 @@ async fn config_is_shown_and_changed_at_run_time() {
     // Untouched fields keep their value; bad values and unknown fields are refused.
     assert_eq!(config["read_probability"], 1.0);
     let (status, _) = net
-        .patch("/control/config", serde_json::json!({ "read_probability": 2.0 }))
+        .patch(
+            "/control/config",
+            serde_json::json!({ "read_probability": 2.0 }),
+        )
         .await;
     assert_eq!(status, 400);
     let (status, _) = net
-        .patch("/control/config", serde_json::json!({ "no_such_option": 1 }))
+        .patch(
+            "/control/config",
+            serde_json::json!({ "no_such_option": 1 }),
+        )
         .await;
     assert_eq!(status, 400);
     let (_, config) = net.get("/control/config").await;

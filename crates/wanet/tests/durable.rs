@@ -63,7 +63,13 @@ async fn state_survives_a_restart(config: WanetConfig) {
     net.consumer_says(CONSUMER, "open the window").await;
     session.next_push_acked().await;
     let sent = session.send_text("gBGGbefore", CONSUMER, "hi").await;
-    assert!(matches!(sent, Ok(Response::Accepted { duplicate: false, .. })));
+    assert!(matches!(
+        sent,
+        Ok(Response::Accepted {
+            duplicate: false,
+            ..
+        })
+    ));
     wait_received(&net, CONSUMER, 1).await;
     drop(session);
     let limits = json!({ "upgraded": true, "tier": 10000 });
@@ -78,7 +84,16 @@ async fn state_survives_a_restart(config: WanetConfig) {
     let net = Net::start_with(config).await;
     let mut session = net.connect().await;
     let welcome = session.hello(Some(credentials.clone())).await;
-    assert!(matches!(welcome, Ok(Response::Welcome { business: Some(_), .. })), "{welcome:?}");
+    assert!(
+        matches!(
+            welcome,
+            Ok(Response::Welcome {
+                business: Some(_),
+                ..
+            })
+        ),
+        "{welcome:?}"
+    );
     let backlog = session.drain_backlog().await;
     assert!(
         backlog
@@ -88,12 +103,26 @@ async fn state_survives_a_restart(config: WanetConfig) {
     );
     // The accepted id is still known: a coreapp's re-send after the restart is a duplicate.
     let again = session.send_text("gBGGbefore", CONSUMER, "hi").await;
-    assert!(matches!(again, Ok(Response::Accepted { duplicate: true, .. })), "{again:?}");
+    assert!(
+        matches!(
+            again,
+            Ok(Response::Accepted {
+                duplicate: true,
+                ..
+            })
+        ),
+        "{again:?}"
+    );
     // The window is still open: a free-form message reaches the phone.
-    session.send_text("gBGGafter", CONSUMER, "still here").await.unwrap();
+    session
+        .send_text("gBGGafter", CONSUMER, "still here")
+        .await
+        .unwrap();
     let consumer = wait_received(&net, CONSUMER, 2).await;
     assert_eq!(consumer["received"][0]["id"], "gBGGbefore");
-    let (_, limits) = net.get(&format!("/control/businesses/{BUSINESS}/limits")).await;
+    let (_, limits) = net
+        .get(&format!("/control/businesses/{BUSINESS}/limits"))
+        .await;
     assert_eq!(limits["upgraded"], true, "{limits}");
     assert_eq!(limits["tier"], 10000, "{limits}");
     // A certificate minted before the restart still registers a number.
@@ -108,6 +137,9 @@ async fn state_survives_a_restart(config: WanetConfig) {
             pin: None,
         })
         .await;
-    assert!(matches!(code_sent, Ok(Response::CodeSent { .. })), "{code_sent:?}");
+    assert!(
+        matches!(code_sent, Ok(Response::CodeSent { .. })),
+        "{code_sent:?}"
+    );
     net.wanet.handle().stop().await;
 }

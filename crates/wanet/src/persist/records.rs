@@ -327,7 +327,10 @@ pub fn sweep(network: &Network) {
     let mut world = network.world();
     let world = &mut *world;
     for business in world.businesses.values_mut() {
-        for id in business.sent.expire(now.saturating_sub(secs(rules.dedupe_retention))) {
+        for id in business
+            .sent
+            .expire(now.saturating_sub(secs(rules.dedupe_retention)))
+        {
             let key = pair_key(&business.wa_id, &id);
             world.dirty.insert((Kind::Sent, key));
         }
@@ -347,7 +350,9 @@ pub fn sweep(network: &Network) {
         .collect();
     for pair in closed {
         world.windows.remove(&pair);
-        world.dirty.insert((Kind::Window, pair_key(&pair.0, &pair.1)));
+        world
+            .dirty
+            .insert((Kind::Window, pair_key(&pair.0, &pair.1)));
     }
     let oldest_media = now_ms.saturating_sub(secs(rules.media_retention).saturating_mul(1000));
     network.media.expire(oldest_media);
