@@ -46,15 +46,25 @@ fn wait_connected(stack: &Running, admin: &str) {
         if r.body["health"]["gateway_status"] == "connected" {
             return;
         }
-        assert!(Instant::now() < deadline, "{}\n{}", r.body, stack.service.log());
+        assert!(
+            Instant::now() < deadline,
+            "{}\n{}",
+            r.body,
+            stack.service.log()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
 
 fn register_launcher(stack: &Running, admin: &str) {
     let control = control(stack.wanet_control_port);
-    let (_, cert) = control("POST", "/control/certs", Some(json!({"vname": "Demo Shop"})));
-    let body = json!({"cc": "44", "phone_number": "7700900123", "method": "sms", "cert": cert["cert"]});
+    let (_, cert) = control(
+        "POST",
+        "/control/certs",
+        Some(json!({"vname": "Demo Shop"})),
+    );
+    let body =
+        json!({"cc": "44", "phone_number": "7700900123", "method": "sms", "cert": cert["cert"]});
     let api = &stack.client;
     api.call("POST", "/v1/account", Some(admin), Some(body))
         .expect_status(202);
@@ -93,14 +103,22 @@ fn send_text(stack: &Running, admin: &str) {
 fn wa_dev_stopped_with_ctrl_c_resumes_where_it_was() {
     let data = tempfile::tempdir().unwrap();
     // The simulator's options reach it through wa-dev's environment (issue 16, point 2).
-    let fast = [("WANET_DELIVERY_LATENCY_MS", "20"), ("WANET_READ_LATENCY_MS", "20")];
+    let fast = [
+        ("WANET_DELIVERY_LATENCY_MS", "20"),
+        ("WANET_READ_LATENCY_MS", "20"),
+    ];
     let mut stack = launcher(data.path(), &fast);
     let admin = stack.client.first_login(ADMIN_PASSWORD);
     let receiver = Receiver::start();
     let settings = json!({"webhooks": {"url": receiver.url()}});
     stack
         .client
-        .call("PATCH", "/v1/settings/application", Some(&admin), Some(settings))
+        .call(
+            "PATCH",
+            "/v1/settings/application",
+            Some(&admin),
+            Some(settings),
+        )
         .expect_status(200);
     register_launcher(&stack, &admin);
     let (_, config) = control(stack.wanet_control_port)("GET", "/control/config", None);
@@ -117,7 +135,9 @@ fn wa_dev_stopped_with_ctrl_c_resumes_where_it_was() {
     // The window the message opened survived too: a free-form answer is delivered.
     send_text(&stack, &admin);
     receiver.wait_until(WAIT, "delivered", |bodies| {
-        bodies.iter().any(|b| b["statuses"][0]["status"] == "delivered")
+        bodies
+            .iter()
+            .any(|b| b["statuses"][0]["status"] == "delivered")
     });
 }
 
@@ -167,6 +187,8 @@ fn restart_separately(backend: Backend) {
             b["statuses"][0]["id"] == id.as_str() && b["statuses"][0]["status"] == "delivered"
         })
     });
-    let (_, business) = stack.wanet.get(&format!("/control/businesses/{BUSINESS_WA_ID}"));
+    let (_, business) = stack
+        .wanet
+        .get(&format!("/control/businesses/{BUSINESS_WA_ID}"));
     assert_eq!(business["connected"], true, "{business}");
 }
