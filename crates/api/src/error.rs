@@ -164,10 +164,11 @@ impl ApiError {
         )
     }
 
+    /// 1009 naming the parameter and echoing its value, cut by [`echoed`].
     pub fn invalid_parameter(name: &str, value: &str) -> Self {
         Self::new(
             ErrorCode::ParameterValueInvalid,
-            format!("Parameter '{name}' has invalid value '{value}'"),
+            format!("Parameter '{name}' has invalid value '{}'", echoed(value)),
         )
     }
 
@@ -232,9 +233,34 @@ mod actix {
     }
 }
 
+/// At most this many characters of a client's value are echoed in an error's details: enough to
+/// recognise it, and a megabyte-long `to` is not sent back whole.
+pub const MAX_ECHOED_CHARS: usize = 128;
+
+/// `value` as error details quote it: whole when short, else its first [`MAX_ECHOED_CHARS`]
+/// characters followed by `...`.
+pub fn echoed(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.char_indices().nth(MAX_ECHOED_CHARS) {
+        None => std::borrow::Cow::Borrowed(value),
+        Some((cut, _)) => std::borrow::Cow::Owned(format!("{}...", &value[..cut])),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_echoed_value_is_cut_at_128_characters() {
+        assert_eq!(echoed("short"), "short");
+        let exact = "é".repeat(MAX_ECHOED_CHARS);
+        assert_eq!(echoed(&exact), exact);
+        let long = "x".repeat(900_000);
+        let error = ApiError::invalid_parameter("to", &long);
+        let details = error.to_string();
+        assert!(details.len() < 300, "{} bytes", details.len());
+        assert!(details.contains(&format!("'{}...'", "x".repeat(MAX_ECHOED_CHARS))));
+    }
 
     #[test]
     fn codes_are_unique_and_round_trip() {

@@ -7,9 +7,11 @@ pub mod envelope;
 pub mod error;
 pub mod health;
 pub mod ids;
+pub mod keys;
 pub mod phone;
 pub mod rpc;
 pub mod settings;
+pub mod status;
 pub mod users;
 pub mod webhooks;
 

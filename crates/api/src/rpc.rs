@@ -1,13 +1,209 @@
 //! The internal RPC between webapp and coreapp: HTTP/JSON on the coreapp's port (6250 by
-//! default). Paths and bodies live here so both sides agree at compile time.
+//! default). Every endpoint the coreapp answers is one row of [`ROUTES`]: its method, its path,
+//! and how the webapp exposes it. The coreapp's router matches every [`Endpoint`] exhaustively
+//! and the webapp registers its relays from the same rows, so a route missing on either side is a
+//! compile error or a failing route-table test, never a 404 at run time.
 
 use crate::health::GatewayStatus;
 use serde::{Deserialize, Serialize};
 
-/// `GET` — the coreapp's connection state.
-pub const GATEWAY_STATUS_PATH: &str = "/rpc/gateway_status";
+/// An HTTP method of the table (the subset the API uses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
 
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// Who may call a relayed endpoint through the public API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Any signed-in user.
+    User,
+    /// Administrators only.
+    Admin,
+}
+
+/// How the webapp exposes an endpoint of the coreapp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exposure {
+    /// The same public path and method, relayed as is after checking the caller's role and, when
+    /// `json_body`, the body's JSON syntax.
+    Relayed { access: Access, json_body: bool },
+    /// The same public path, served by a webapp handler of its own that does some work first
+    /// (a larger body, a reply turned into Prometheus text, ...) and then calls the coreapp.
+    WebappHandler,
+    /// Not public: the webapp calls it from handlers of other paths (`/rpc/...`).
+    Internal,
+}
+
+const fn user(json_body: bool) -> Exposure {
+    Exposure::Relayed {
+        access: Access::User,
+        json_body,
+    }
+}
+
+const fn admin(json_body: bool) -> Exposure {
+    Exposure::Relayed {
+        access: Access::Admin,
+        json_body,
+    }
+}
+
+/// One endpoint of the coreapp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub endpoint: Endpoint,
+    pub method: Method,
+    /// The path with actix-style `{parameters}`.
+    pub path: &'static str,
+    pub exposure: Exposure,
+}
+
+macro_rules! routes {
+    ($( $endpoint:ident = $method:ident $path:literal, $exposure:expr; )*) => {
+        /// Every endpoint the coreapp answers.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Endpoint { $( $endpoint, )* }
+
+        /// The table, one row per endpoint, in the order the coreapp registers them.
+        pub const ROUTES: &[Route] = &[
+            $( Route {
+                endpoint: Endpoint::$endpoint,
+                method: Method::$method,
+                path: $path,
+                exposure: $exposure,
+            }, )*
+        ];
+    };
+}
+
+routes! {
+    GatewayStatus = Get "/rpc/gateway_status", Exposure::Internal;
+    ProfilePhotoGet = Get "/rpc/profile/photo", Exposure::Internal;
+    ProfilePhotoSet = Post "/rpc/profile/photo", Exposure::Internal;
+    ProfilePhotoDelete = Delete "/rpc/profile/photo", Exposure::Internal;
+    WebhookCaGet = Get "/rpc/certificates/webhooks/ca", Exposure::Internal;
+    WebhookCaSet = Post "/rpc/certificates/webhooks/ca", Exposure::Internal;
+    WebhookCaDelete = Delete "/rpc/certificates/webhooks/ca", Exposure::Internal;
+
+    AccountRequestCode = Post "/v1/account", admin(true);
+    AccountVerify = Post "/v1/account/verify", admin(true);
+    ApplicationSettingsGet = Get "/v1/settings/application", admin(false);
+    ApplicationSettingsPatch = Patch "/v1/settings/application", admin(true);
+    ApplicationSettingsReset = Delete "/v1/settings/application", admin(false);
+    WebhookTest = Post "/v1/settings/application/webhooks/test", admin(false);
+    ProfileAboutGet = Get "/v1/settings/profile/about", admin(false);
+    ProfileAboutSet = Patch "/v1/settings/profile/about", admin(true);
+    BusinessProfileGet = Get "/v1/settings/business/profile", admin(false);
+    BusinessProfileSet = Post "/v1/settings/business/profile", admin(true);
+    ComplianceGet = Get "/v1/settings/business/compliance_info", admin(false);
+    ComplianceSet = Post "/v1/settings/business/compliance_info", admin(true);
+    TwoStepEnable = Post "/v1/settings/account/two-step", admin(true);
+    TwoStepDisable = Delete "/v1/settings/account/two-step", admin(false);
+    Backup = Post "/v1/settings/backup", admin(true);
+    Restore = Post "/v1/settings/restore", Exposure::WebappHandler;
+    MessageGc = Put "/v1/services/message/gc", admin(false);
+    MediaGc = Put "/v1/services/media/gc", admin(false);
+
+    ContactsCheck = Post "/v1/contacts", user(true);
+    IdentityGet = Get "/v1/contacts/{wa_id}/identity", user(false);
+    IdentityAcknowledge = Put "/v1/contacts/{wa_id}/identity", user(true);
+    MessageSend = Post "/v1/messages", user(true);
+    MessageMarkRead = Put "/v1/messages/{id}", user(true);
+    MessageStatus = Get "/v1/messages/{id}", user(false);
+    Templates = Get "/v1/templates", user(false);
+    StickerPacksList = Get "/v1/stickerpacks", user(false);
+    StickerPackCreate = Post "/v1/stickerpacks", user(true);
+    StickerPackGet = Get "/v1/stickerpacks/{pack}", user(false);
+    StickerPackUpdate = Patch "/v1/stickerpacks/{pack}", user(true);
+    StickerPackDelete = Delete "/v1/stickerpacks/{pack}", user(false);
+    StickersList = Get "/v1/stickerpacks/{pack}/stickers", user(false);
+    StickerAdd = Post "/v1/stickerpacks/{pack}/stickers", user(true);
+    StickerGet = Get "/v1/stickerpacks/{pack}/stickers/{index}", user(false);
+    StickerUpdate = Patch "/v1/stickerpacks/{pack}/stickers/{index}", user(true);
+    // The collection sends an empty raw body; it is ignored (spec §6.5).
+    StickerDelete = Delete "/v1/stickerpacks/{pack}/stickers/{index}", user(false);
+
+    StatsApp = Get "/v1/stats/app", Exposure::WebappHandler;
+    StatsDb = Get "/v1/stats/db", Exposure::WebappHandler;
+    Support = Get "/v1/support", Exposure::WebappHandler;
+}
+
+impl Endpoint {
+    /// This endpoint's row of [`ROUTES`].
+    pub fn route(self) -> &'static Route {
+        // Every variant has exactly one row: the macro generates both from the same list.
+        ROUTES
+            .iter()
+            .find(|route| route.endpoint == self)
+            .unwrap_or(&ROUTES[0])
+    }
+
+    pub fn path(self) -> &'static str {
+        self.route().path
+    }
+
+    pub fn method(self) -> Method {
+        self.route().method
+    }
+}
+
+/// The routes sharing one path, so a server can register a path once with all its methods.
+pub fn paths() -> Vec<(&'static str, Vec<&'static Route>)> {
+    let mut paths: Vec<(&'static str, Vec<&'static Route>)> = Vec::new();
+    for route in ROUTES {
+        match paths.iter_mut().find(|(path, _)| *path == route.path) {
+            Some((_, routes)) => routes.push(route),
+            None => paths.push((route.path, vec![route])),
+        }
+    }
+    paths
+}
+
+/// The answer of [`Endpoint::GatewayStatus`]: the coreapp's connection state.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GatewayStatusReply {
     pub gateway_status: GatewayStatus,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_endpoint_has_one_row_and_every_row_is_unique() {
+        for route in ROUTES {
+            assert_eq!(route.endpoint.route(), route, "{:?}", route.endpoint);
+            let same = ROUTES
+                .iter()
+                .filter(|r| r.path == route.path && r.method == route.method)
+                .count();
+            assert_eq!(same, 1, "{} {} twice", route.method.as_str(), route.path);
+        }
+    }
+
+    #[test]
+    fn internal_paths_are_under_rpc_and_public_ones_under_v1() {
+        for route in ROUTES {
+            let internal = route.exposure == Exposure::Internal;
+            assert_eq!(route.path.starts_with("/rpc/"), internal, "{}", route.path);
+            assert_eq!(route.path.starts_with("/v1/"), !internal, "{}", route.path);
+        }
+    }
 }

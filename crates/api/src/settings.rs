@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 
 use crate::error::{ApiError, ErrorCode};
+use crate::status::MessageStatus;
 
 pub const DEFAULT_CALLBACK_BACKOFF_DELAY_MS: u64 = 3_000;
 pub const DEFAULT_MAX_CALLBACK_BACKOFF_DELAY_MS: u64 = 900_000;
@@ -349,13 +350,15 @@ impl ApplicationSettings {
 
     /// Whether a status webhook of this kind is emitted. `failed` (and anything unknown) always is:
     /// no switch exists for it, and a business must learn about failures.
-    pub fn status_webhook_enabled(&self, status: &str) -> bool {
+    pub fn status_webhook_enabled(&self, status: MessageStatus) -> bool {
         let switches = &self.webhooks.message;
         match status {
-            "sent" => switches.sent.unwrap_or(self.sent_status),
-            "delivered" => switches.delivered,
-            "read" => switches.read,
-            _ => true,
+            MessageStatus::Sent => switches.sent.unwrap_or(self.sent_status),
+            MessageStatus::Delivered => switches.delivered,
+            MessageStatus::Read => switches.read,
+            // No switch turns these off; a pending message has no webhook at all.
+            MessageStatus::Failed | MessageStatus::Warning | MessageStatus::Deleted => true,
+            MessageStatus::Pending => false,
         }
     }
 
@@ -760,7 +763,13 @@ mod tests {
             settings.callback_backoff(),
             (Duration::from_millis(3000), Duration::from_millis(900_000))
         );
-        for status in ["sent", "delivered", "read", "failed", "deleted"] {
+        for status in [
+            MessageStatus::Sent,
+            MessageStatus::Delivered,
+            MessageStatus::Read,
+            MessageStatus::Failed,
+            MessageStatus::Deleted,
+        ] {
             assert!(settings.status_webhook_enabled(status), "{status}");
         }
         assert!(settings.auto_downloads("voice"));
@@ -820,7 +829,7 @@ mod tests {
             settings.media.auto_download,
             vec![MediaType::Image, MediaType::Document, MediaType::Audio]
         );
-        assert!(!settings.status_webhook_enabled("sent"));
+        assert!(!settings.status_webhook_enabled(MessageStatus::Sent));
         assert!(!settings.garbagecollector_enable.messages);
         assert_eq!(settings.to_json()["callback_backoff_delay_ms"], json!(3000));
     }
@@ -828,18 +837,18 @@ mod tests {
     #[test]
     fn sent_switch_wins_over_the_legacy_flag() {
         let mut settings = patched(json!({ "sent_status": false }));
-        assert!(!settings.status_webhook_enabled("sent"));
+        assert!(!settings.status_webhook_enabled(MessageStatus::Sent));
         settings
             .apply_patch(&json!({ "webhooks": { "message": { "sent": true } } }))
             .unwrap();
-        assert!(settings.status_webhook_enabled("sent"));
+        assert!(settings.status_webhook_enabled(MessageStatus::Sent));
         assert_eq!(
             settings.to_json()["webhooks"]["message"]["sent"],
             json!(true)
         );
         let settings = patched(json!({ "webhooks": { "message": { "delivered": false } } }));
-        assert!(!settings.status_webhook_enabled("delivered"));
-        assert!(settings.status_webhook_enabled("failed"));
+        assert!(!settings.status_webhook_enabled(MessageStatus::Delivered));
+        assert!(settings.status_webhook_enabled(MessageStatus::Failed));
     }
 
     #[test]

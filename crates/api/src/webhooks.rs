@@ -1,5 +1,6 @@
 //! Webhook bodies exactly as On-Prem posted them (spec onprem-messaging §7.3–7.5).
 
+use crate::status::MessageStatus;
 use serde_json::{json, Value};
 
 /// The conversation a status belongs to.
@@ -81,7 +82,7 @@ pub fn supported_inbound(message: Value) -> Value {
 pub fn status(
     id: &str,
     recipient_id: &str,
-    status: &str,
+    status: MessageStatus,
     timestamp_secs: i64,
     conversation: Option<&ConversationInfo>,
     errors: Option<Value>,
@@ -89,7 +90,7 @@ pub fn status(
     let mut entry = json!({
         "id": id,
         "recipient_id": recipient_id,
-        "status": status,
+        "status": status.as_str(),
         "timestamp": timestamp_secs.to_string(),
     });
     if let Some(conversation) = conversation {
@@ -164,7 +165,7 @@ mod tests {
         let body = status(
             "gBGG",
             "16315551234",
-            "sent",
+            MessageStatus::Sent,
             1_518_694_700,
             Some(&conv),
             None,
@@ -181,8 +182,54 @@ mod tests {
     #[test]
     fn failed_status_carries_errors_only() {
         let errors = json!([{"code": 470, "title": "Re-engagement message"}]);
-        let body = status("gBGG", "1", "failed", 1, None, Some(errors.clone()));
+        let body = status(
+            "gBGG",
+            "1",
+            MessageStatus::Failed,
+            1,
+            None,
+            Some(errors.clone()),
+        );
         assert_eq!(body["statuses"][0]["errors"], errors);
         assert!(body["statuses"][0].get("pricing").is_none());
+    }
+}
+
+/// What a queued webhook reports. Stored with the callback and used as the `type` label of the
+/// callback statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CallbackKind {
+    /// A consumer's message (`messages[]`).
+    InboundMessage,
+    /// A status of an outbound message (`statuses[]`).
+    StatusChange,
+    /// The result of a contacts check finished in the background (`contacts[]`).
+    Contacts,
+    /// The result of a requested garbage collection (`services[]`).
+    Services,
+}
+
+impl CallbackKind {
+    pub const ALL: [CallbackKind; 4] = [
+        CallbackKind::InboundMessage,
+        CallbackKind::StatusChange,
+        CallbackKind::Contacts,
+        CallbackKind::Services,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallbackKind::InboundMessage => "inbound_message",
+            CallbackKind::StatusChange => "status_change",
+            CallbackKind::Contacts => "contacts",
+            CallbackKind::Services => "services",
+        }
+    }
+
+    /// The kind a stored row names; `None` for a name this version does not know.
+    pub fn parse(name: &str) -> Option<CallbackKind> {
+        CallbackKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
     }
 }

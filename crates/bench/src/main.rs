@@ -21,13 +21,15 @@ use anyhow::{bail, Context, Result};
 use api::{Api, Wanet, BUSINESS_WA_ID};
 use clap::{Parser, ValueEnum};
 use load::{LoadResult, Recipients};
-use procs::{free_port, Launcher, Memory, Proc};
+use procs::{Launcher, START_TIMEOUT, STOP_TIMEOUT};
 use receiver::Receiver;
 use report::{ms, Percentiles, Report, Target};
 use serde_json::json;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use wa_harness::procfs;
+use wa_harness::{Memory, Process};
 use wa_store::testing::TestDb;
 use wa_store::Backend;
 
@@ -228,7 +230,6 @@ async fn main() -> Result<()> {
     let mut bench = Bench {
         plan,
         report: &mut report,
-        ticks: cpu::ticks_per_second(),
     };
     // On Ctrl-C or SIGTERM the run is dropped, which kills the child processes and drops the
     // databases (their `Drop`s); a plain exit would leave both behind.
@@ -289,9 +290,9 @@ fn progress(text: &str) {
 /// The three processes on one database, and the clients that drive them.
 struct Stack {
     launcher: Launcher,
-    wanet_proc: Proc,
-    core: Proc,
-    web: Proc,
+    wanet_proc: Process,
+    core: Process,
+    web: Process,
     core_port: u16,
     core_env: HashMap<String, String>,
     restarts: usize,
@@ -306,7 +307,7 @@ impl Stack {
         plan: &Plan,
         report: &mut Report,
     ) -> Result<Stack> {
-        let (net_port, control_port) = (free_port()?, free_port()?);
+        let (net_port, control_port) = (wa_harness::free_port()?, wa_harness::free_port()?);
         let delivery = if plan.silent_phones {
             // Receipts an hour away never arrive during the run.
             3_600_000
@@ -335,10 +336,14 @@ impl Stack {
         .map(|s| s.to_string())
         .collect();
         let mut wanet_proc = launcher.start("wanet", "wanet", &args, &HashMap::new())?;
-        wanet_proc.wait_for_port(control_port).await?;
-        wanet_proc.wait_for_port(net_port).await?;
+        wanet_proc
+            .wait_for_port_async(control_port, START_TIMEOUT)
+            .await?;
+        wanet_proc
+            .wait_for_port_async(net_port, START_TIMEOUT)
+            .await?;
 
-        let core_port = free_port()?;
+        let core_port = wa_harness::free_port()?;
         let core_env: HashMap<String, String> = [
             ("ONPREM__DATABASE__URL", db_url.to_string()),
             ("ONPREM__COREAPP__LISTEN", format!("127.0.0.1:{core_port}")),
@@ -351,7 +356,7 @@ impl Stack {
         .map(|(k, v)| (k.to_string(), v))
         .collect();
         let mut core = launcher.start("coreapp", "coreapp", &[], &core_env)?;
-        let core_first = core.wait_for_port(core_port).await?;
+        let core_first = core.wait_for_port_async(core_port, START_TIMEOUT).await?;
         report.number(
             "coreapp first start (new database, migrations) to listening",
             ms(core_first),
@@ -359,7 +364,7 @@ impl Stack {
             None,
         );
 
-        let web_port = free_port()?;
+        let web_port = wa_harness::free_port()?;
         let web_env: HashMap<String, String> = [
             ("ONPREM__DATABASE__URL", db_url.to_string()),
             ("WA_API_KEY", "bench-monitoring-key-0123".to_string()),
@@ -375,7 +380,7 @@ impl Stack {
         .map(|(k, v)| (k.to_string(), v))
         .collect();
         let mut web = launcher.start("webapp", "webapp", &[], &web_env)?;
-        let web_start = web.wait_for_port(web_port).await?;
+        let web_start = web.wait_for_port_async(web_port, START_TIMEOUT).await?;
         report.number("webapp start to listening", ms(web_start), "ms", None);
 
         let api = Api::first_login(Api::http_client()?, web_port).await?;
@@ -395,7 +400,7 @@ impl Stack {
 
     /// Stops the coreapp and waits until the network has noticed (so pushes queue there).
     async fn stop_coreapp(&mut self) -> Result<()> {
-        self.core.stop().await?;
+        self.core.stop_async(STOP_TIMEOUT).await?;
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let business = self.wanet.business(BUSINESS_WA_ID).await?;
@@ -415,7 +420,10 @@ impl Stack {
         let name = format!("coreapp.{}", self.restarts);
         let core = self.launcher.start("coreapp", &name, &[], &self.core_env)?;
         self.core = core;
-        self.core.wait_for_port(self.core_port).await
+        Ok(self
+            .core
+            .wait_for_port_async(self.core_port, START_TIMEOUT)
+            .await?)
     }
 
     fn memory(&self) -> Result<[(&'static str, Memory); 3]> {
@@ -426,25 +434,23 @@ impl Stack {
         ])
     }
 
-    fn cpu(&self, ticks: f64) -> Result<cpu::CpuSnapshot> {
+    fn cpu(&self) -> Result<cpu::CpuSnapshot> {
         let mut snapshot = cpu::CpuSnapshot::default();
         for (name, proc) in [
             ("webapp", &self.web),
             ("coreapp", &self.core),
             ("wanet", &self.wanet_proc),
         ] {
-            snapshot
-                .0
-                .insert(name.to_string(), cpu::cpu_seconds(proc.pid(), ticks)?);
+            snapshot.0.insert(name.to_string(), proc.cpu_seconds()?);
         }
         snapshot.0.insert(
             "bench".to_string(),
-            cpu::cpu_seconds(std::process::id(), ticks)?,
+            procfs::cpu_seconds(std::process::id())?,
         );
         // Database processes come and go (PostgreSQL backends); the live ones are what we have.
-        let db: f64 = cpu::pids_named(DB_PROCESS_NAMES)
+        let db: f64 = procfs::pids_named(DB_PROCESS_NAMES)
             .into_iter()
-            .filter_map(|pid| cpu::cpu_seconds(pid, ticks).ok())
+            .filter_map(|pid| procfs::cpu_seconds(pid).ok())
             .sum();
         snapshot.0.insert("db".to_string(), db);
         Ok(snapshot)
@@ -454,7 +460,6 @@ impl Stack {
 struct Bench<'a> {
     plan: Plan,
     report: &'a mut Report,
-    ticks: f64,
 }
 
 impl Bench<'_> {
@@ -579,12 +584,12 @@ impl Bench<'_> {
         self.settle(receiver, &warm, "warm-up").await;
         receiver.clear_sent_times();
 
-        let cpu_before = stack.cpu(self.ticks)?;
+        let cpu_before = stack.cpu()?;
         let result = load::closed_loop(&stack.api, to, clients, self.plan.closed).await;
         let all_sent = wait_for_statuses(receiver, &result, self.plan.settle_limit).await;
         let e2e = end_to_end(receiver, &result);
         receiver.wait_quiet(QUIET, self.plan.settle_limit).await;
-        let cpu_used = stack.cpu(self.ticks)?.since(&cpu_before);
+        let cpu_used = stack.cpu()?.since(&cpu_before);
 
         let label = format!("closed loop ({clients} clients)");
         self.report.number(
@@ -695,7 +700,7 @@ impl Bench<'_> {
     async fn inbound(&mut self, stack: &Stack, receiver: &Receiver) -> Result<()> {
         let count = self.plan.inbound;
         progress(&format!("inbound: a burst of {count} consumer messages"));
-        let cpu_before = stack.cpu(self.ticks)?;
+        let cpu_before = stack.cpu()?;
         let before = receiver.count(|c| &c.inbound);
         let start = Instant::now();
         stack
@@ -714,7 +719,7 @@ impl Bench<'_> {
         } else {
             0.0
         };
-        let cpu_used = stack.cpu(self.ticks)?.since(&cpu_before);
+        let cpu_used = stack.cpu()?.since(&cpu_before);
         self.report.number(
             &format!("inbound burst of {count}: webhooks"),
             rate,
@@ -747,7 +752,7 @@ impl Bench<'_> {
             .wait_for_gateway("connected", Duration::from_secs(120))
             .await
             .context("after restarting the coreapp")?;
-        let ready = connected.duration_since(stack.core.started);
+        let ready = connected.duration_since(stack.core.started());
         self.report
             .number("coreapp cold start to listening", ms(listening), "ms", None);
         self.report.number(
@@ -794,7 +799,7 @@ impl Bench<'_> {
         let before = receiver.count(|c| &c.inbound);
         progress("offline drain: starting the coreapp");
         stack.start_coreapp().await?;
-        let start = stack.core.started;
+        let start = stack.core.started();
         let connected = stack
             .api
             .wait_for_gateway("connected", self.plan.settle_limit)

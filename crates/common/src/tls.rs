@@ -4,6 +4,8 @@
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyPair, KeyUsagePurpose,
 };
+use rustls::pki_types::pem::{self, PemObject};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -85,15 +87,16 @@ pub fn install_crypto_provider() {
 
 /// A rustls server configuration from a PEM chain (leaf first, then CA) and a PEM private key.
 pub fn server_config(chain_pem: &str, key_pem: &str) -> Result<rustls::ServerConfig, TlsError> {
-    let chain = rustls_pemfile::certs(&mut chain_pem.as_bytes())
+    let chain = CertificateDer::pem_slice_iter(chain_pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| TlsError::Pem(e.to_string()))?;
     if chain.is_empty() {
         return Err(TlsError::Pem("no certificate found".into()));
     }
-    let key = rustls_pemfile::private_key(&mut key_pem.as_bytes())
-        .map_err(|e| TlsError::Pem(e.to_string()))?
-        .ok_or_else(|| TlsError::Pem("no private key found".into()))?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| match e {
+        pem::Error::NoItemsFound => TlsError::Pem("no private key found".into()),
+        e => TlsError::Pem(e.to_string()),
+    })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?

@@ -1,49 +1,28 @@
 //! The coreapp (container `wacore`): the only process that talks to the network.
 //!
-//! - [`rpc`]: the internal API the webapp relays public calls to (account, contacts, messages,
-//!   settings, gateway status).
-//! - [`lifecycle`]: the network session and the initialization sequence; [`network`] the
-//!   session's transport.
-//! - [`messages`]: sending, with the delivery worker; [`inbound`]: what the network pushes.
-//! - [`webhooks`]: the dispatcher of the durable callback outbox; [`settings`]: the application
-//!   settings; [`stats`]: `/v1/stats/app` and `/v1/stats/db`.
+//! Layers, each using only those below it (checked by `scripts/check-layout`):
+//! - [`api`]: the internal RPC the webapp relays public calls to, one handler per
+//!   [`wa_api::rpc::Endpoint`];
+//! - [`engine`]: the background work (network session, inbound pushes, status recording,
+//!   delivery, expiry, webhook dispatcher, schedules), started by its supervisor;
+//! - [`domain`]: the rules and lookups both use (outbound validation, templates, media, ...);
+//! - [`state`]: the shared live state (settings, statistics, caches, the session handle);
+//! - [`network`]: the session's transport; [`util`]: failures mapped to On-Prem codes, helpers.
+//!
+//! This file wires them together: [`start`] opens the database, serves the RPC and starts the
+//! background tasks.
 
-pub mod account;
-pub mod backup;
-pub mod business;
-pub mod capabilities;
-pub mod catalogs;
-pub mod certificates;
-pub mod contacts;
-pub mod conversations;
-pub mod delivery;
-pub mod expiry;
-pub mod first_party_stickers;
-pub mod gc;
-pub mod identity;
-pub mod inbound;
-pub mod lifecycle;
-pub mod log_settings;
-pub mod media;
-pub mod message_status;
-pub mod messages;
+pub mod api;
+pub mod domain;
+pub mod engine;
 pub mod network;
-pub mod outbound;
-pub mod profile;
-pub mod rpc;
-pub mod settings;
 pub mod state;
-pub mod stats;
-pub mod stickerpacks;
-pub mod support;
-pub mod templates;
-pub mod webhook_test;
-pub mod webhooks;
-pub mod webp;
+pub mod util;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
+use engine::supervisor::Supervisor;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use wa_common::Settings;
@@ -51,11 +30,12 @@ use wa_store::Store;
 
 pub use state::CoreState;
 
-/// A coreapp that is listening; await `server` to run it.
+/// A coreapp that is listening; await `server` to run it, then `supervisor.shutdown()`.
 pub struct RunningCoreapp {
     pub server: Server,
     pub addresses: Vec<SocketAddr>,
     pub state: web::Data<CoreState>,
+    pub supervisor: Supervisor,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,41 +54,56 @@ pub async fn start(settings: Settings) -> Result<RunningCoreapp, StartError> {
     start_with_store(settings, store).await
 }
 
-/// Starts on an already opened store (the one-process launcher shares one): the internal RPC,
-/// the network lifecycle, the delivery worker and the webhook dispatcher.
+/// Starts on an already opened store (the one-process launcher shares one): the internal RPC
+/// and the background tasks.
 pub async fn start_with_store(
     settings: Settings,
     store: Store,
 ) -> Result<RunningCoreapp, StartError> {
     wa_api::envelope::set_version(&settings.version);
     wa_common::tls::install_crypto_provider();
-    let app_settings = settings::SettingsHandle::load(&store).await?;
-    let stats = Arc::new(stats::CoreStats::new()?);
-    let state = web::Data::new(
-        CoreState::new(
-            store.clone(),
-            app_settings.clone(),
-            settings.coreapp.clone(),
-            stats.clone(),
-        )
-        .with_media_dir(settings.media_dir.clone()),
-    );
-    let pending = web::Data::new(account::PendingRegistration::default());
-    let app_state = state.clone();
-    let (store_data, settings_data) = (
-        web::Data::new(store.clone()),
-        web::Data::new(app_settings.clone()),
-    );
+    let state = web::Data::new(load_state(&settings, store).await?);
+    let (server, addresses) = serve(&settings, state.clone())?;
+    let shared = state.clone().into_inner();
+    api::certificates::load_webhook_ca(&shared).await?;
+    let supervisor = start_background_tasks(shared);
+    Ok(RunningCoreapp {
+        server,
+        addresses,
+        state,
+        supervisor,
+    })
+}
+
+/// The state of a coreapp starting with `settings` on `store`: the application settings as
+/// stored, fresh statistics, empty caches.
+async fn load_state(settings: &Settings, store: Store) -> Result<CoreState, StartError> {
+    let app_settings = state::settings::SettingsHandle::load(&store).await?;
+    let stats = Arc::new(state::stats::CoreStats::new()?);
+    Ok(
+        CoreState::new(store, app_settings, settings.coreapp.clone(), stats)
+            .with_media_dir(settings.media_dir.clone()),
+    )
+}
+
+/// The internal RPC server on `coreapp.listen`, bound but not running yet.
+fn serve(
+    settings: &Settings,
+    state: web::Data<CoreState>,
+) -> std::io::Result<(Server, Vec<SocketAddr>)> {
+    let pending = web::Data::new(api::account::PendingRegistration::default());
+    let store = web::Data::new(state.store.clone());
+    let app_settings = web::Data::new(state.settings.clone());
     let server = HttpServer::new(move || {
         App::new()
-            .app_data(app_state.clone())
+            .app_data(state.clone())
             .app_data(pending.clone())
-            .app_data(store_data.clone())
-            .app_data(settings_data.clone())
+            .app_data(store.clone())
+            .app_data(app_settings.clone())
             .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
-            .configure(rpc::configure)
-            .default_service(web::to(rpc::unknown_command))
-            .wrap(from_fn(stats::count_endpoint_requests))
+            .configure(api::configure)
+            .default_service(web::to(api::unknown_command))
+            .wrap(from_fn(api::stats::count_endpoint_requests))
     })
     .workers(2)
     .bind(settings.coreapp.listen.as_str())?;
@@ -121,26 +116,29 @@ pub async fn start_with_store(
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let shared = state.clone().into_inner();
-    certificates::load_webhook_ca(&shared).await?;
-    tokio::spawn(lifecycle::run(shared.clone()));
-    tokio::spawn(messages::delivery_worker(shared.clone()));
-    tokio::spawn(stats::sample_queues(shared.clone()));
-    tokio::spawn(templates::refresh_periodically(shared.clone()));
-    tokio::spawn(first_party_stickers::refresh_periodically(shared.clone()));
-    tokio::spawn(gc::collect_periodically(shared.clone()));
-    tokio::spawn(log_settings::follow(app_settings.subscribe()));
-    webhooks::spawn_dispatcher_with_stats(
-        store,
-        app_settings,
-        shared.webhook_wake.clone(),
-        webhooks::DispatcherOptions::default(),
-        Some(stats),
-        Some(shared.webhook_ca.subscribe()),
-    );
-    Ok(RunningCoreapp {
-        server: server.run(),
-        addresses,
-        state,
-    })
+    Ok((server.run(), addresses))
+}
+
+/// Every long-running task, under one supervisor.
+fn start_background_tasks(state: Arc<CoreState>) -> Supervisor {
+    use engine::{delivery, dispatcher, lifecycle, log_settings, schedules};
+    let mut supervisor = Supervisor::default();
+    macro_rules! keep {
+        ($name:literal, $task:path) => {{
+            let state = state.clone();
+            supervisor.keep_running($name, move || $task(state.clone()));
+        }};
+    }
+    keep!("network session", lifecycle::run);
+    keep!("delivery", delivery::delivery_worker);
+    keep!("webhook dispatcher", dispatcher::run_for);
+    keep!("queue sampling", schedules::sample_queues);
+    keep!("template refresh", schedules::refresh_templates);
+    keep!("sticker pack refresh", schedules::refresh_sticker_packs);
+    keep!("garbage collection", schedules::collect_garbage);
+    let settings = state.settings.clone();
+    supervisor.keep_running("log level", move || {
+        log_settings::follow(settings.subscribe())
+    });
+    supervisor
 }

@@ -19,7 +19,9 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match running.server.await {
+    let stopped = running.server.await;
+    running.supervisor.shutdown().await;
+    match stopped {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("coreapp stopped: {e}");

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{unused_addr, wait_until, Receiver, Reply};
-use coreapp::settings::SettingsHandle;
-use coreapp::webhooks::{spawn_dispatcher, DispatcherOptions};
+use coreapp::engine::dispatcher::{spawn_dispatcher, DispatcherOptions};
+use coreapp::state::settings::SettingsHandle;
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;

@@ -77,6 +77,18 @@ impl Client {
         }
     }
 
+    /// A client of a plain-HTTP server at `base` (the coreapp's internal port).
+    pub fn plain(base: &str) -> Client {
+        let http = HttpClient::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
+        Client {
+            http,
+            base: base.to_string(),
+        }
+    }
+
     pub fn request(&self, method: &str, path: &str) -> RequestBuilder {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         self.http.request(method, format!("{}{}", self.base, path))

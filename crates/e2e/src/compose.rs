@@ -4,7 +4,7 @@
 //! only what cannot be the same on one machine (see [`Localizer`]).
 
 use crate::free_port;
-use serde_yaml::{Mapping, Value};
+use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -30,21 +30,21 @@ impl Compose {
         let path = repo_root().join(path);
         let doc = Self::interpolated(&path, vars).unwrap_or_else(|e| panic!("{e}"));
         assert!(
-            doc["services"].is_mapping(),
+            doc["services"].is_object(),
             "{}: no services",
             path.display()
         );
         Compose { path, doc }
     }
 
-    /// The file as a YAML value after merge keys and interpolation (or the interpolation error).
+    /// The file as a value after merge keys and interpolation (or the interpolation error). The
+    /// YAML parser (serde-saphyr) expands anchors and `<<` merge keys as compose does; the
+    /// document is held as a JSON value because compose files only use JSON's data types.
     pub fn interpolated(path: &Path, vars: &HashMap<String, String>) -> Result<Value, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let mut doc: Value =
-            serde_yaml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        doc.apply_merge()
-            .map_err(|e| format!("{}: merge keys: {e}", path.display()))?;
+        let doc: Value =
+            serde_saphyr::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         interpolate_value(doc, vars).map_err(|e| format!("{}: {e}", path.display()))
     }
 
@@ -54,16 +54,16 @@ impl Compose {
 
     pub fn services(&self) -> Vec<String> {
         self.doc["services"]
-            .as_mapping()
+            .as_object()
             .unwrap()
             .keys()
-            .filter_map(|k| k.as_str().map(str::to_string))
+            .cloned()
             .collect()
     }
 
-    pub fn service(&self, name: &str) -> &Mapping {
+    pub fn service(&self, name: &str) -> &Map<String, Value> {
         self.doc["services"][name]
-            .as_mapping()
+            .as_object()
             .unwrap_or_else(|| panic!("{}: no service {name}", self.path.display()))
     }
 
@@ -98,7 +98,7 @@ impl Compose {
         }
         let files = match spec.get("env_file") {
             None => vec![],
-            Some(Value::Sequence(items)) => items.clone(),
+            Some(Value::Array(items)) => items.clone(),
             Some(one) => vec![one.clone()],
         };
         for file in files {
@@ -112,9 +112,9 @@ impl Compose {
             env.extend(parse_env_file(&text));
         }
         match spec.get("environment") {
-            Some(Value::Mapping(map)) => {
+            Some(Value::Object(map)) => {
                 for (key, value) in map {
-                    let key = key.as_str().unwrap().to_string();
+                    let key = key.clone();
                     match value {
                         // `KEY:` with no value passes the host's variable through: not ours.
                         Value::Null => {}
@@ -128,7 +128,7 @@ impl Compose {
                     }
                 }
             }
-            Some(Value::Sequence(items)) => {
+            Some(Value::Array(items)) => {
                 for item in items {
                     let (key, value) = item.as_str().unwrap().split_once('=').unwrap();
                     env.insert(key.to_string(), value.to_string());
@@ -217,13 +217,13 @@ fn expand(inner: &str, vars: &HashMap<String, String>) -> Result<String, String>
 fn interpolate_value(value: Value, vars: &HashMap<String, String>) -> Result<Value, String> {
     Ok(match value {
         Value::String(s) => Value::String(interpolate(&s, vars)?),
-        Value::Sequence(items) => Value::Sequence(
+        Value::Array(items) => Value::Array(
             items
                 .into_iter()
                 .map(|v| interpolate_value(v, vars))
                 .collect::<Result<_, _>>()?,
         ),
-        Value::Mapping(map) => Value::Mapping(
+        Value::Object(map) => Value::Object(
             map.into_iter()
                 .map(|(k, v)| Ok((k, interpolate_value(v, vars)?)))
                 .collect::<Result<_, String>>()?,

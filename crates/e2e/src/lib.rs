@@ -14,6 +14,7 @@ pub mod stack;
 pub use client::{basic, Client, Reply};
 pub use process::{free_port, Service};
 pub use receiver::Receiver;
+pub use wa_harness::Signal;
 
 /// The password every suite sets for `admin` on first login.
 pub const ADMIN_PASSWORD: &str = "Str0ng!Pass";

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use e2e::stack::{env, Messaging, FAST_PHONES};
-use e2e::Receiver;
+use e2e::{Receiver, Signal};
 use serde_json::{json, Value};
 use std::time::Duration;
 use wa_store::testing::TestDb;
@@ -466,21 +466,12 @@ fn a_template_that_cannot_be_fetched_is_2002() {
         .as_str()
         .unwrap()
         .to_string();
-    let pid = stack.wanet.service.pid().to_string();
-    assert!(std::process::Command::new("kill")
-        .args(["-STOP", &pid])
-        .status()
-        .unwrap()
-        .success());
+    stack.wanet.service.signal(Signal::STOP);
     let r = send(
         &stack,
         template(&ns, "unknown_yet", "en", "deterministic", json!([])),
     );
-    assert!(std::process::Command::new("kill")
-        .args(["-CONT", &pid])
-        .status()
-        .unwrap()
-        .success());
+    stack.wanet.service.signal(Signal::CONT);
     r.expect_error(404, 2002);
 }
 
@@ -548,15 +539,6 @@ fn template_ttl_expires_on_postgres() {
     ttl_expiry(Backend::Postgres);
 }
 
-fn signal(stack: &Messaging, which: &str) {
-    let pid = stack.wanet.service.pid().to_string();
-    let status = std::process::Command::new("kill")
-        .args([which, &pid])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
 /// Messages that cannot reach the network in time fail in the coreapp: templates past their
 /// ttl with 410, other messages past the longest wait with 408; neither is ever `sent`.
 fn expiry_while_the_network_hangs(backend: Backend) {
@@ -576,7 +558,7 @@ fn expiry_while_the_network_hangs(backend: Backend) {
         .unwrap()
         .to_string();
     stack.wanet.consumer_says(CONSUMER, "Hello");
-    signal(&stack, "-STOP");
+    stack.wanet.service.signal(Signal::STOP);
     let mut expiring = template(&ns, "hello_world", "en_US", "deterministic", json!([]));
     expiring["ttl"] = json!(1);
     let template_id = sent_id(&send(&stack, expiring));
@@ -585,7 +567,7 @@ fn expiry_while_the_network_hangs(backend: Backend) {
     let bodies = receiver.wait_until(WAIT, "410 and 408", |b| {
         status_of(b, &template_id, "failed").is_some() && status_of(b, &text_id, "failed").is_some()
     });
-    signal(&stack, "-CONT");
+    stack.wanet.service.signal(Signal::CONT);
     assert_eq!(
         status_of(&bodies, &template_id, "failed").unwrap()["errors"][0]["code"],
         410

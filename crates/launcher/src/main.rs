@@ -80,6 +80,7 @@ async fn run(mut settings: wa_common::Settings, cli: &Cli) -> Result<(), String>
         .map(|w| format!("http://{}", w.control_addr));
     print_banner(&store, port, control_url.as_deref()).await;
     let (web_result, core_result) = tokio::join!(web.server, core.server);
+    core.supervisor.shutdown().await;
     // The servers stopped (Ctrl-C): the simulator writes its last changes before exiting.
     if let Some(simulator) = simulator {
         if let Err(e) = simulator.stop().await {

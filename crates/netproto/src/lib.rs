@@ -254,6 +254,10 @@ pub struct NetError {
     pub title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
+    /// For a refusal that passes (a rate limit, 429): the milliseconds after which the same request
+    /// may succeed. A field, so the client never parses it out of the text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 impl NetError {
@@ -262,11 +266,17 @@ impl NetError {
             code,
             title: title.into(),
             details: None,
+            retry_after_ms: None,
         }
     }
 
     pub fn with_details(mut self, details: impl Into<String>) -> Self {
         self.details = Some(details.into());
+        self
+    }
+
+    pub fn with_retry_after(mut self, retry: std::time::Duration) -> Self {
+        self.retry_after_ms = Some(u64::try_from(retry.as_millis()).unwrap_or(u64::MAX));
         self
     }
 }

@@ -1,154 +1,110 @@
-//! Group commit for the hot writes of the message pipeline.
+//! Layer 2: group commit, for writes that must each be durable before their caller goes on.
 //!
-//! Each of these writes must be durable before its caller goes on (a message is stored before the
-//! API answers 201, a status and its webhook before the network's receipt is acknowledged, ...),
-//! and on MariaDB or PostgreSQL every commit waits for a log flush. Committed one by one, the
-//! flushes, not the statements, cap the message rate (docs/performance.md). So concurrent callers
-//! queue their write here and one flusher commits everything queued in a single transaction,
-//! then answers each caller. A lone write is committed at once; under load, writes that arrive
-//! while a commit is in progress share the next one.
+//! A message is stored before the API answers 201, a status and its webhook before the network's
+//! receipt is acknowledged, ...; on MariaDB or PostgreSQL every commit waits for a log flush.
+//! Committed one by one, the flushes, not the statements, cap the message rate
+//! (docs/performance.md). So concurrent callers queue their write here and one flusher commits
+//! everything queued in a single transaction, then answers each caller. A lone write is committed
+//! at once; under load, writes that arrive while a commit is in progress share the next one.
 //!
 //! There is no long-lived task: the first writer that finds no flush in progress spawns one, which
 //! runs until the queue is empty. If a batch fails as a whole (a deadlock, or one bad write
 //! aborting the transaction), each of its writes is retried in a transaction of its own, so a
 //! failure is reported to the caller whose write caused it and nobody else.
+//!
+//! What a write is and does is the table layer's business ([`GroupWrite`]); this module only
+//! queues, batches and commits.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::oneshot;
 
-use crate::callbacks::{
-    delete_callback_on, delete_callbacks_on, insert_callback, now_ms, NewCallback,
-};
-use crate::connection::DbConnection;
-use crate::messages::{insert_inbound_on, insert_outbound_on, record_status_on};
-use crate::messages::{InboundMessage, OutboundMessage, StatusOutcome};
-use crate::{dialect, Store, StoreError};
+use crate::db::{write_transaction, Db, DbConnection};
+use crate::StoreError;
 
 /// Upper bound on the writes of one transaction, so a backlog is committed in steady steps.
 const MAX_BATCH: usize = 256;
 
-/// One write that may share a transaction with others.
-pub(crate) enum Write {
-    /// A message to send, and when it gives up if still pending.
-    InsertOutbound(OutboundMessage, Option<i64>),
-    RecordStatus {
-        message_id: String,
-        status: String,
-        callback: Option<NewCallback>,
-        /// A receipt: not over `pending` (see `Store::record_receipt`).
-        after_sent_only: bool,
-    },
-    InsertInbound(InboundMessage, NewCallback),
-    EnqueueCallback(NewCallback),
-    DeleteCallback(i64),
-}
+/// A write that may share a transaction with others.
+pub(crate) trait GroupWrite: Send + Sized + 'static {
+    /// What the write did, for its caller.
+    type Outcome: Send + 'static;
 
-/// Which commit queue a write waits in. Each queue has its own flusher on its own connection, so
-/// a message the API is waiting to store never waits behind a large batch of the pipeline's
-/// statuses and webhook rows (that wait was most of the API's p99 under load).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum WriteClass {
-    /// A message an API call is waiting to store.
-    Accept = 0,
-    /// Everything the message pipeline writes.
-    Pipeline = 1,
-}
+    /// Applies this write inside the caller's transaction.
+    fn apply(&self, conn: &mut DbConnection) -> Result<Self::Outcome, StoreError>;
 
-/// What a write did, for the caller's typed answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Written {
-    Done,
-    Status(StatusOutcome),
-    /// Whether a row was added (false: it was there already).
-    Inserted(bool),
-}
-
-impl Write {
-    fn class(&self) -> WriteClass {
-        match self {
-            Write::InsertOutbound(..) => WriteClass::Accept,
-            _ => WriteClass::Pipeline,
-        }
-    }
-
-    fn apply(&self, conn: &mut DbConnection) -> Result<Written, StoreError> {
-        match self {
-            Write::InsertOutbound(message, expires_ms) => {
-                insert_outbound_on(conn, message, *expires_ms).map(|()| Written::Done)
-            }
-            Write::RecordStatus {
-                message_id,
-                status,
-                callback,
-                after_sent_only,
-            } => record_status_on(
-                conn,
-                message_id,
-                status,
-                callback.as_ref(),
-                *after_sent_only,
-            )
-            .map(Written::Status),
-            Write::InsertInbound(message, callback) => {
-                insert_inbound_on(conn, message, callback).map(Written::Inserted)
-            }
-            Write::EnqueueCallback(callback) => {
-                insert_callback(conn, callback, now_ms()).map(Written::Inserted)
-            }
-            Write::DeleteCallback(id) => delete_callback_on(conn, *id).map(|()| Written::Done),
-        }
+    /// Applies `writes` inside one transaction, answering in their order. Each in turn unless a
+    /// kind of write can fold several into one statement.
+    fn apply_together(
+        conn: &mut DbConnection,
+        writes: &[Self],
+    ) -> Result<Vec<Self::Outcome>, StoreError> {
+        writes.iter().map(|write| write.apply(conn)).collect()
     }
 }
 
-type Reply = oneshot::Sender<Result<Written, StoreError>>;
+type Reply<W> = oneshot::Sender<Result<<W as GroupWrite>::Outcome, StoreError>>;
 
-/// The writes waiting for the next commit, and whether a flusher is running.
-#[derive(Default)]
-pub(crate) struct CommitQueue {
-    state: Mutex<QueueState>,
+/// The writes waiting for the next commit, and whether a flusher is running. Cheap to clone;
+/// clones share the queue.
+pub(crate) struct CommitQueue<W: GroupWrite> {
+    db: Db,
+    state: Arc<Mutex<QueueState<W>>>,
 }
 
-#[derive(Default)]
-struct QueueState {
-    waiting: Vec<(Write, Reply)>,
+struct QueueState<W: GroupWrite> {
+    waiting: Vec<(W, Reply<W>)>,
     flushing: bool,
 }
 
-impl CommitQueue {
-    fn lock(&self) -> MutexGuard<'_, QueueState> {
-        // The state is a plain list and a flag; a panic elsewhere cannot leave it half-changed.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+impl<W: GroupWrite> Clone for CommitQueue<W> {
+    fn clone(&self) -> Self {
+        CommitQueue {
+            db: self.db.clone(),
+            state: Arc::clone(&self.state),
+        }
     }
 }
 
-impl Store {
+impl<W: GroupWrite> CommitQueue<W> {
+    /// A queue whose flusher commits on `db`.
+    pub(crate) fn new(db: Db) -> Self {
+        CommitQueue {
+            db,
+            state: Arc::new(Mutex::new(QueueState {
+                waiting: Vec::new(),
+                flushing: false,
+            })),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, QueueState<W>> {
+        // The state is a plain list and a flag; a panic elsewhere cannot leave it half-changed.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Commits `write`, possibly together with other callers' writes, and returns what it did.
-    pub(crate) async fn write(&self, write: Write) -> Result<Written, StoreError> {
+    pub(crate) async fn write(&self, write: W) -> Result<W::Outcome, StoreError> {
         let mut outcomes = self.write_all(vec![write]).await;
         outcomes.pop().unwrap_or_else(|| Err(abandoned()))
     }
 
     /// Commits `writes` in the order given, queued together so they share as few commits as
-    /// possible, and returns what each did. They go to the queue of the first one's class, so
-    /// their order holds.
-    pub(crate) async fn write_all(&self, writes: Vec<Write>) -> Vec<Result<Written, StoreError>> {
-        let Some(class) = writes.first().map(Write::class) else {
-            return Vec::new();
-        };
+    /// possible, and returns what each did.
+    pub(crate) async fn write_all(&self, writes: Vec<W>) -> Vec<Result<W::Outcome, StoreError>> {
         let mut answers = Vec::with_capacity(writes.len());
         let start_flusher = {
-            let mut queue = self.commit_queue(class).lock();
+            let mut queue = self.lock();
             for write in writes {
                 let (reply, answer) = oneshot::channel();
                 queue.waiting.push((write, reply));
                 answers.push(answer);
             }
-            !std::mem::replace(&mut queue.flushing, true)
+            !answers.is_empty() && !std::mem::replace(&mut queue.flushing, true)
         };
         if start_flusher {
             // Spawned, so the flush finishes even if this caller stops waiting for it.
-            tokio::spawn(self.clone().flush_until_empty(class));
+            tokio::spawn(self.clone().flush_until_empty());
         }
         let mut outcomes = Vec::with_capacity(answers.len());
         for answer in answers {
@@ -157,10 +113,10 @@ impl Store {
         outcomes
     }
 
-    async fn flush_until_empty(self, class: WriteClass) {
+    async fn flush_until_empty(self) {
         loop {
             let batch = {
-                let mut queue = self.commit_queue(class).lock();
+                let mut queue = self.lock();
                 if queue.waiting.is_empty() {
                     queue.flushing = false;
                     return;
@@ -172,9 +128,10 @@ impl Store {
         }
     }
 
-    async fn commit_batch(&self, batch: Vec<(Write, Reply)>) {
-        let (writes, mut replies): (Vec<Write>, Vec<Reply>) = batch.into_iter().unzip();
+    async fn commit_batch(&self, batch: Vec<(W, Reply<W>)>) {
+        let (writes, mut replies): (Vec<W>, Vec<Reply<W>>) = batch.into_iter().unzip();
         let outcomes = self
+            .db
             .run(move |conn| {
                 let mut outcomes = apply_all(conn, &writes);
                 // A lone write's failure is the query's failure (so the query statistics count
@@ -213,39 +170,19 @@ impl Store {
 }
 
 /// All writes in one transaction; if that fails, each in its own.
-fn apply_all(conn: &mut DbConnection, writes: &[Write]) -> Vec<Result<Written, StoreError>> {
+fn apply_all<W: GroupWrite>(
+    conn: &mut DbConnection,
+    writes: &[W],
+) -> Vec<Result<W::Outcome, StoreError>> {
     if writes.len() > 1 {
-        let together: Result<Vec<Written>, StoreError> =
-            dialect::write_transaction(conn, |conn| apply_together(conn, writes));
+        let together = write_transaction(conn, |conn| W::apply_together(conn, writes));
         if let Ok(outcomes) = together {
             return outcomes.into_iter().map(Ok).collect();
         }
     }
     writes
         .iter()
-        .map(|write| dialect::write_transaction(conn, |conn| write.apply(conn)))
-        .collect()
-}
-
-/// The writes of one transaction, with every webhook delete folded into one statement (a burst of
-/// delivered webhooks is otherwise one `DELETE` each).
-fn apply_together(conn: &mut DbConnection, writes: &[Write]) -> Result<Vec<Written>, StoreError> {
-    let deleted: Vec<i64> = writes
-        .iter()
-        .filter_map(|write| match write {
-            Write::DeleteCallback(id) => Some(*id),
-            _ => None,
-        })
-        .collect();
-    if deleted.len() > 1 {
-        delete_callbacks_on(conn, &deleted)?;
-    }
-    writes
-        .iter()
-        .map(|write| match write {
-            Write::DeleteCallback(_) if deleted.len() > 1 => Ok(Written::Done),
-            other => other.apply(conn),
-        })
+        .map(|write| write_transaction(conn, |conn| write.apply(conn)))
         .collect()
 }
 

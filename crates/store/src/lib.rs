@@ -1,57 +1,51 @@
-//! Storage for the webapp on MySQL/MariaDB, PostgreSQL or SQLite.
+//! Storage for the webapp and the coreapp on MySQL/MariaDB, PostgreSQL or SQLite.
 //!
 //! Queries are written once with the diesel DSL against one `MultiConnection`; the few statements
-//! that differ per backend live in `dialect`. The API is async and speaks domain types: every query
-//! runs on tokio's blocking threads behind a semaphore sized to the connection pool.
+//! that differ per backend sit beside the table they concern. The API is async and speaks domain
+//! types: every query runs on tokio's blocking threads behind a semaphore sized to the pool.
+//!
+//! Layers, each using only the ones below it (no import cycle):
+//! 4. `store` (the [`Store`] facade, the async API), `state` (wanet's generic key-value
+//!    [`StateStore`], its own migrations), `admin`, `testing`: the public surface.
+//! 3. `tables`: per table (or area), its rows as named structs and its queries as functions of a
+//!    connection, backend-specific branches included; `tables::pipeline` defines the hot writes.
+//! 2. `group_commit`: queues writes and commits them in shared transactions, whatever they are.
+//! 1. `db`: connections, transactions, migrations, the pool and `Db::run`; knows no table.
+//! 0. `error`, `config`, `backend`, `clock`, `schema` (every table's diesel definition).
 
 mod backend;
-mod blobs;
-mod callbacks;
-mod certs;
+mod clock;
 mod config;
-mod config_values;
-mod connection;
-mod contacts;
-mod conversations;
-mod dialect;
+mod db;
 mod error;
-mod first_writer;
-mod gc;
 mod group_commit;
-mod identities;
-mod media;
-mod messages;
-mod migrations;
-mod pool;
-mod registration;
 mod schema;
-mod secrets;
-mod startup;
 mod state;
-mod stats;
-mod stickerpacks;
 mod store;
-mod tokens;
-mod users;
+mod tables;
 
 pub mod admin;
 pub mod testing;
 
 pub use backend::Backend;
-pub use blobs::MAX_BLOB_BYTES;
-pub use callbacks::{NewCallback, PendingCallback};
-pub use certs::StoredCert;
 pub use config::StoreConfig;
-pub use config_values::MAX_CONFIG_VALUE_BYTES;
-pub use conversations::Conversation;
+pub use db::QueryTimings;
 pub use error::StoreError;
-pub use identities::ContactIdentity;
-pub use media::MediaRecord;
-pub use messages::{InboundMessage, OutboundMessage, StatusOutcome, StoredMessage};
-pub use registration::Registration;
 pub use state::{StateChange, StateRow, StateStore};
-pub use stats::{DbCounts, QueryTimings};
-pub use stickerpacks::{Sticker, StickerChanges, StickerPack, StickerPackChanges};
 pub use store::Store;
-pub use tokens::StoredToken;
-pub use users::{NewUser, User};
+pub use tables::blobs::MAX_BLOB_BYTES;
+pub use tables::callbacks::{NewCallback, PendingCallback};
+pub use tables::certs::StoredCert;
+pub use tables::cluster::{
+    ClusterNode, Lease, NodeHeartbeat, NodeRole, NodeStatus, ShardAssignment,
+};
+pub use tables::config_values::MAX_CONFIG_VALUE_BYTES;
+pub use tables::conversations::Conversation;
+pub use tables::identities::ContactIdentity;
+pub use tables::media::MediaRecord;
+pub use tables::messages::{InboundMessage, OutboundMessage, StatusOutcome, StoredMessage};
+pub use tables::registration::Registration;
+pub use tables::stats::DbCounts;
+pub use tables::stickerpacks::{Sticker, StickerChanges, StickerPack, StickerPackChanges};
+pub use tables::tokens::StoredToken;
+pub use tables::users::{NewUser, User};

@@ -12,7 +12,8 @@ use std::time::Duration;
 use diesel::prelude::*;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-use crate::{backend::DbTarget, connection::DbConnection, dialect, startup, Backend, StoreError};
+use crate::db::{open_when_reachable, with_migration_lock, write_transaction, DbConnection};
+use crate::{backend::DbTarget, Backend, StoreError};
 
 const MYSQL: EmbeddedMigrations = embed_migrations!("../../sql/wanet/mysql");
 const POSTGRES: EmbeddedMigrations = embed_migrations!("../../sql/wanet/postgres");
@@ -60,11 +61,11 @@ impl StateStore {
     /// `startup_timeout`) and applies wanet's migrations.
     pub async fn connect(url: &str, startup_timeout: Duration) -> Result<StateStore, StoreError> {
         let target = DbTarget::parse(url)?;
-        let conn = startup::open_when_reachable(&target, startup_timeout).await?;
+        let conn = open_when_reachable(&target, startup_timeout).await?;
         let backend = target.backend();
         let conn = blocking(move || {
             let mut conn = conn;
-            dialect::with_migration_lock(&mut conn, &target, migrate)?;
+            with_migration_lock(&mut conn, &target, migrate)?;
             Ok(conn)
         })
         .await?;
@@ -96,7 +97,7 @@ impl StateStore {
             return Ok(());
         }
         self.run(move |conn| {
-            dialect::write_transaction(conn, |conn| {
+            write_transaction(conn, |conn| {
                 for change in &changes {
                     apply_one(conn, change)?;
                 }

@@ -127,10 +127,12 @@ impl NumberLimits {
         let oldest = self.reached.values().min().copied().unwrap_or(now);
         let retry = window.saturating_sub(now.duration_since(oldest));
         Err(
-            NetError::new(471, "Spam rate limit hit").with_details(format!(
-            "The messaging limit of {tier} unique users in 24 hours is reached; retry after {} ms.",
-            retry.as_millis()
-        )),
+            NetError::new(471, "Spam rate limit hit")
+                .with_details(format!(
+                    "The messaging limit of {tier} unique users in 24 hours is reached; retry after {} ms.",
+                    retry.as_millis()
+                ))
+                .with_retry_after(retry),
         )
     }
 
@@ -228,13 +230,16 @@ fn level_name(level: usize) -> &'static str {
         .unwrap_or("light")
 }
 
-/// 429 with the time after which a send may succeed; clients parse `retry after N ms`.
+/// 429 with the time after which a send may succeed, as a field (`retry_after_ms`) and in words.
 fn rate_limit_hit(retry: Duration, level: usize) -> NetError {
-    let ms = retry.as_millis().max(1);
-    NetError::new(429, "Rate limit hit").with_details(format!(
-        "Too many messages sent from this phone number in a short period ({} throttling); retry after {ms} ms.",
-        level_name(level)
-    ))
+    let retry = retry.max(Duration::from_millis(1));
+    NetError::new(429, "Rate limit hit")
+        .with_details(format!(
+            "Too many messages sent from this phone number in a short period ({} throttling); retry after {} ms.",
+            level_name(level),
+            retry.as_millis()
+        ))
+        .with_retry_after(retry)
 }
 
 /// What survives a restart of one number's limits: the recent-send window is dropped (it

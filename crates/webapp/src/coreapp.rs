@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use wa_api::health::GatewayStatus;
-use wa_api::rpc::{GatewayStatusReply, GATEWAY_STATUS_PATH};
+use wa_api::rpc::{Endpoint, GatewayStatusReply, Method};
 use wa_api::ApiError;
 use wa_common::config::WebappSettings;
 
@@ -53,7 +53,7 @@ impl CoreappClient {
     }
 
     pub async fn gateway_status(&self) -> Result<GatewayStatus, ApiError> {
-        let reply: GatewayStatusReply = self.get_json(GATEWAY_STATUS_PATH).await?;
+        let reply: GatewayStatusReply = self.get_json(Endpoint::GatewayStatus.path()).await?;
         Ok(reply.gateway_status)
     }
 
@@ -122,6 +122,16 @@ impl CoreappClient {
         answer
     }
 
+    /// Calls an internal endpoint of the coreapp (`/rpc/...`) with its method from the table.
+    pub async fn call(
+        &self,
+        endpoint: Endpoint,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Forwarded, ApiError> {
+        self.forward(http_method(endpoint.method()), endpoint.path(), body)
+            .await
+    }
+
     async fn forward_untimed(
         &self,
         method: reqwest::Method,
@@ -140,5 +150,16 @@ impl CoreappClient {
             .await
             .map_err(|e| self.unreachable(&e))?;
         Ok(Forwarded { status, body })
+    }
+}
+
+/// The HTTP method of a row of the route table.
+pub fn http_method(method: Method) -> reqwest::Method {
+    match method {
+        Method::Get => reqwest::Method::GET,
+        Method::Post => reqwest::Method::POST,
+        Method::Put => reqwest::Method::PUT,
+        Method::Patch => reqwest::Method::PATCH,
+        Method::Delete => reqwest::Method::DELETE,
     }
 }

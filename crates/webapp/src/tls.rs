@@ -6,6 +6,9 @@
 
 use std::sync::{Arc, RwLock};
 
+use base64::Engine;
+use rustls::pki_types::pem::{self, PemObject, SectionKind};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use wa_common::tls::generate_self_signed;
@@ -62,15 +65,16 @@ pub async fn load_serving(store: &Store, server_name: &str) -> Result<StoredCert
 /// The leaf, then its CA chain, with the private key; fails when the key does not match.
 pub fn certified_key(cert: &StoredCert) -> Result<CertifiedKey, CertError> {
     let chain_pem = format!("{}\n{}", cert.cert_pem.trim_end(), cert.ca_pem);
-    let chain = rustls_pemfile::certs(&mut chain_pem.as_bytes())
+    let chain = CertificateDer::pem_slice_iter(chain_pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| CertError::Invalid(format!("unreadable certificate: {e}")))?;
     if chain.is_empty() {
         return Err(CertError::Invalid("no certificate found".into()));
     }
-    let key = rustls_pemfile::private_key(&mut cert.key_pem.as_bytes())
-        .map_err(|e| CertError::Invalid(format!("unreadable private key: {e}")))?
-        .ok_or_else(|| CertError::Invalid("no private key found".into()))?;
+    let key = PrivateKeyDer::from_pem_slice(cert.key_pem.as_bytes()).map_err(|e| match e {
+        pem::Error::NoItemsFound => CertError::Invalid("no private key found".into()),
+        e => CertError::Invalid(format!("unreadable private key: {e}")),
+    })?;
     let signing_key = rustls::crypto::ring::sign::any_supported_type(&key)
         .map_err(|e| CertError::Invalid(format!("unsupported private key: {e}")))?;
     let certified = CertifiedKey::new(chain, signing_key);
@@ -122,26 +126,37 @@ pub fn rustls_config(resolver: Arc<CertResolver>) -> Result<rustls::ServerConfig
         .with_cert_resolver(resolver))
 }
 
-/// The PEM blocks of `text` in order, each with its label (`PRIVATE KEY`, `CERTIFICATE`, ...).
-pub fn pem_sections(text: &str) -> Vec<(String, String)> {
-    let mut sections = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("-----BEGIN ") {
-        let block = &rest[start..];
-        let label_end = block["-----BEGIN ".len()..]
-            .find("-----")
-            .map(|i| i + "-----BEGIN ".len());
-        let Some(label_end) = label_end else { break };
-        let label = block["-----BEGIN ".len()..label_end].to_string();
-        let end_marker = format!("-----END {label}-----");
-        let Some(end) = block.find(&end_marker) else {
-            break;
-        };
-        let end = end + end_marker.len();
-        sections.push((label, format!("{}\n", &block[..end])));
-        rest = &block[end..];
+/// The PEM sections of `text` in order, decoded. Sections of a kind rustls does not know are
+/// skipped; a known section that does not decode fails the whole text.
+pub fn pem_sections(text: &str) -> Result<Vec<(SectionKind, Vec<u8>)>, CertError> {
+    <(SectionKind, Vec<u8>)>::pem_slice_iter(text.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CertError::Invalid(format!("unreadable PEM: {e}")))
+}
+
+/// The label a private key of `kind` carries in PEM; `None` when `kind` is not a private key.
+pub fn private_key_label(kind: SectionKind) -> Option<&'static str> {
+    match kind {
+        SectionKind::PrivateKey => Some("PRIVATE KEY"),
+        SectionKind::RsaPrivateKey => Some("RSA PRIVATE KEY"),
+        SectionKind::EcPrivateKey => Some("EC PRIVATE KEY"),
+        _ => None,
     }
-    sections
+}
+
+/// `der` as PEM text under `label`, base64 in lines of 64 characters (RFC 7468). The stored
+/// certificate is kept in this canonical form rather than as the uploaded text.
+pub fn to_pem(label: &str, der: &[u8]) -> String {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut pem = format!("-----BEGIN {label}-----\n");
+    for (i, c) in encoded.chars().enumerate() {
+        if i > 0 && i % 64 == 0 {
+            pem.push('\n');
+        }
+        pem.push(c);
+    }
+    pem.push_str(&format!("\n-----END {label}-----\n"));
+    pem
 }
 
 #[cfg(test)]
@@ -163,8 +178,24 @@ mod tests {
             ..stored
         };
         assert!(certified_key(&mismatched).is_err());
-        let text = format!("{}{}{}", g.key_pem, g.cert_pem, g.ca_pem);
-        let labels: Vec<String> = pem_sections(&text).into_iter().map(|(l, _)| l).collect();
-        assert_eq!(labels, ["PRIVATE KEY", "CERTIFICATE", "CERTIFICATE"]);
+        let text = format!(
+            "{}junk between sections\n{}{}",
+            g.key_pem, g.cert_pem, g.ca_pem
+        );
+        let sections = pem_sections(&text).unwrap();
+        let kinds: Vec<SectionKind> = sections.iter().map(|(kind, _)| *kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                SectionKind::PrivateKey,
+                SectionKind::Certificate,
+                SectionKind::Certificate
+            ]
+        );
+        // Re-encoding gives back what rcgen wrote (the same canonical form).
+        assert_eq!(to_pem("CERTIFICATE", &sections[1].1), g.cert_pem);
+        assert!(
+            pem_sections("-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n").is_err()
+        );
     }
 }

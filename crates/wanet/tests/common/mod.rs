@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 use futures_util::{SinkExt, StreamExt};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -200,7 +202,7 @@ impl Drop for Client {
 impl Client {
     pub async fn connect(wanet: &RunningWanet) -> Client {
         let mut roots = rustls::RootCertStore::empty();
-        for cert in rustls_pemfile::certs(&mut wanet.ca_pem.as_bytes()) {
+        for cert in CertificateDer::pem_slice_iter(wanet.ca_pem.as_bytes()) {
             roots.add(cert.unwrap()).unwrap();
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());

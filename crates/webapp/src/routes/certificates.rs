@@ -8,12 +8,12 @@ use crate::state::AppState;
 use crate::tls::{self, CertResolver};
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
+use rustls::pki_types::pem::SectionKind;
 use serde_json::json;
 use wa_api::envelope::meta_only;
+use wa_api::rpc::Endpoint;
 use wa_api::{ApiError, ErrorCode, Meta};
 use wa_store::StoredCert;
-
-const WEBHOOK_CA_RPC_PATH: &str = "/rpc/certificates/webhooks/ca";
 
 /// `POST /v1/certificates/external`: private key, certificate, then at least one CA certificate.
 pub async fn set_external(
@@ -70,10 +70,7 @@ pub async fn get_webhook_ca(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let answer = state
-        .coreapp
-        .forward(reqwest::Method::GET, WEBHOOK_CA_RPC_PATH, None)
-        .await?;
+    let answer = state.coreapp.call(Endpoint::WebhookCaGet, None).await?;
     match answer.body.get("pem").and_then(serde_json::Value::as_str) {
         Some(pem) if answer.status == 200 => Ok(pem_response(pem.to_string())),
         _ => Ok(relay(answer)),
@@ -89,11 +86,7 @@ pub async fn set_webhook_ca(
     let text = read_text(body, state.settings.webapp.max_body_bytes).await?;
     let answer = state
         .coreapp
-        .forward(
-            reqwest::Method::POST,
-            WEBHOOK_CA_RPC_PATH,
-            Some(&json!({ "pem": text })),
-        )
+        .call(Endpoint::WebhookCaSet, Some(&json!({ "pem": text })))
         .await?;
     Ok(relay(answer))
 }
@@ -103,10 +96,7 @@ pub async fn delete_webhook_ca(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let answer = state
-        .coreapp
-        .forward(reqwest::Method::DELETE, WEBHOOK_CA_RPC_PATH, None)
-        .await?;
+    let answer = state.coreapp.call(Endpoint::WebhookCaDelete, None).await?;
     Ok(relay(answer))
 }
 
@@ -140,26 +130,34 @@ async fn read_text(mut body: web::Payload, limit: usize) -> Result<String, ApiEr
 
 /// Sections in the documented order: private key, certificate, then one or more CA certificates.
 fn parse_upload(text: &str) -> Result<StoredCert, ApiError> {
-    let sections = tls::pem_sections(text);
+    let sections = tls::pem_sections(text).map_err(|e| {
+        ApiError::new(
+            ErrorCode::ParameterValueInvalid,
+            format!("Invalid certificate: {e}"),
+        )
+    })?;
     let wrong = || {
         ApiError::new(
             ErrorCode::ParameterValueInvalid,
             "Certificate must contain private key, cert and at least one CA certificate sections",
         )
     };
-    let [(key_label, key_pem), (cert_label, cert_pem), cas @ ..] = sections.as_slice() else {
+    let [(key_kind, key_der), (cert_kind, cert_der), cas @ ..] = sections.as_slice() else {
         return Err(wrong());
     };
-    if !key_label.ends_with("PRIVATE KEY")
-        || cert_label != "CERTIFICATE"
-        || cas.is_empty()
-        || cas.iter().any(|(label, _)| label != "CERTIFICATE")
-    {
+    let Some(key_label) = tls::private_key_label(*key_kind) else {
+        return Err(wrong());
+    };
+    let certificate = |kind: &SectionKind| *kind == SectionKind::Certificate;
+    if !certificate(cert_kind) || cas.is_empty() || !cas.iter().all(|(kind, _)| certificate(kind)) {
         return Err(wrong());
     }
     Ok(StoredCert {
-        cert_pem: cert_pem.clone(),
-        key_pem: key_pem.clone(),
-        ca_pem: cas.iter().map(|(_, pem)| pem.as_str()).collect(),
+        cert_pem: tls::to_pem("CERTIFICATE", cert_der),
+        key_pem: tls::to_pem(key_label, key_der),
+        ca_pem: cas
+            .iter()
+            .map(|(_, der)| tls::to_pem("CERTIFICATE", der))
+            .collect(),
     })
 }

@@ -9,6 +9,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde_json::json;
 use wa_api::envelope::{meta_only, payload};
+use wa_api::keys::MEDIA_PROVIDERS;
 use wa_api::{ApiError, ErrorCode, Meta};
 use wa_common::media::{self, MediaKind, MediaWriter, MAX_UPLOAD_BYTES};
 use wa_store::{MediaRecord, StoreError};
@@ -206,9 +207,6 @@ fn database_failure(err: StoreError) -> ApiError {
     ApiError::new(ErrorCode::DatabaseError, "Database operation failed")
 }
 
-/// Config value holding the media providers (read by the coreapp when it fetches a `link`).
-const PROVIDERS_CONFIG: &str = "media_providers";
-
 /// `GET /v1/settings/application/media/providers` (administrators).
 pub async fn providers(
     caller: AuthUser,
@@ -305,7 +303,7 @@ fn valid_provider(value: &serde_json::Value) -> Result<serde_json::Value, ApiErr
 async fn stored_providers(state: &AppState) -> Result<Vec<serde_json::Value>, ApiError> {
     let stored = state
         .store
-        .get_config_value(PROVIDERS_CONFIG)
+        .get_config_value(MEDIA_PROVIDERS)
         .await
         .map_err(database_failure)?;
     Ok(stored
@@ -317,7 +315,7 @@ async fn save_providers(state: &AppState, providers: &[serde_json::Value]) -> Re
     let value = serde_json::Value::from(providers.to_vec()).to_string();
     state
         .store
-        .put_config_value(PROVIDERS_CONFIG, value)
+        .put_config_value(MEDIA_PROVIDERS, value)
         .await
         .map_err(database_failure)
 }

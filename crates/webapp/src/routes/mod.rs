@@ -10,9 +10,12 @@ mod profile;
 mod relayed;
 mod users;
 
-use actix_web::{web, HttpResponse, Route};
+use actix_web::{web, HttpResponse};
+use wa_api::rpc::{paths, Access, Endpoint, Exposure, Method, Route};
 use wa_api::ApiError;
 
+/// Every public path: the webapp's own endpoints here, then every endpoint the coreapp answers,
+/// registered from the shared route table (`wa_api::rpc::ROUTES`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/v1/users/login").route(web::post().to(users::login)))
         .service(resource("/v1/users/logout").route(web::post().to(users::logout)))
@@ -24,71 +27,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::delete().to(users::delete)),
         )
         .service(resource("/v1/health").route(web::get().to(health::get)))
-        .service(resource("/v1/stats/app").route(web::get().to(monitoring::stats_app)))
-        .service(resource("/v1/stats/db").route(web::get().to(monitoring::stats_db)))
         .service(resource("/metrics").route(web::get().to(monitoring::metrics)))
-        .service(resource("/v1/account").route(web::post().to(relayed::admin_with_body)))
-        .service(resource("/v1/account/verify").route(web::post().to(relayed::admin_with_body)))
-        .service(
-            resource("/v1/settings/application")
-                .route(web::get().to(relayed::admin_without_body))
-                .route(web::patch().to(relayed::admin_with_body))
-                .route(web::delete().to(relayed::admin_without_body)),
-        )
-        .service(resource("/v1/contacts").route(web::post().to(relayed::user_with_body)))
-        .service(resource("/v1/messages").route(web::post().to(relayed::user_with_body)))
-        .service(
-            resource("/v1/stickerpacks")
-                .route(web::get().to(relayed::user_without_body))
-                .route(web::post().to(relayed::user_with_body)),
-        )
-        .service(
-            resource("/v1/stickerpacks/{pack}")
-                .route(web::get().to(relayed::user_without_body))
-                .route(web::patch().to(relayed::user_with_body))
-                .route(web::delete().to(relayed::user_without_body)),
-        )
-        .service(
-            resource("/v1/stickerpacks/{pack}/stickers")
-                .route(web::get().to(relayed::user_without_body))
-                .route(web::post().to(relayed::user_with_body)),
-        )
-        .service(
-            resource("/v1/stickerpacks/{pack}/stickers/{index}")
-                .route(web::get().to(relayed::user_without_body))
-                .route(web::patch().to(relayed::user_with_body))
-                // The collection sends an empty raw body; it is ignored (spec §6.5).
-                .route(web::delete().to(relayed::user_without_body)),
-        )
-        .service(resource("/v1/templates").route(web::get().to(relayed::user_without_body)))
-        .service(
-            resource("/v1/settings/profile/about")
-                .route(web::get().to(relayed::admin_without_body))
-                .route(web::patch().to(relayed::admin_with_body)),
-        )
         .service(
             resource("/v1/settings/profile/photo")
                 .route(web::get().to(profile::get_photo))
                 .route(web::post().to(profile::set_photo))
                 .route(web::delete().to(profile::delete_photo)),
         )
-        .service(
-            resource("/v1/settings/business/profile")
-                .route(web::get().to(relayed::admin_without_body))
-                .route(web::post().to(relayed::admin_with_body)),
-        )
-        .service(
-            resource("/v1/settings/business/compliance_info")
-                .route(web::get().to(relayed::admin_without_body))
-                .route(web::post().to(relayed::admin_with_body)),
-        )
-        .service(
-            resource("/v1/settings/account/two-step")
-                .route(web::post().to(relayed::admin_with_body))
-                .route(web::delete().to(relayed::admin_without_body)),
-        )
-        .service(resource("/v1/settings/backup").route(web::post().to(relayed::admin_with_body)))
-        .service(resource("/v1/settings/restore").route(web::post().to(profile::restore)))
         .service(
             resource("/v1/certificates/external").route(web::post().to(certificates::set_external)),
         )
@@ -102,7 +47,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(certificates::set_webhook_ca))
                 .route(web::delete().to(certificates::delete_webhook_ca)),
         )
-        .service(resource("/v1/support").route(web::get().to(monitoring::support)))
         .service(resource("/v1/media").route(web::post().to(media::upload)))
         .service(
             resource("/v1/settings/application/media/providers")
@@ -114,31 +58,65 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::delete().to(media::delete_provider)),
         )
         .service(
-            resource("/v1/services/message/gc").route(web::put().to(relayed::admin_without_body)),
-        )
-        .service(
-            resource("/v1/services/media/gc").route(web::put().to(relayed::admin_without_body)),
-        )
-        .service(
-            resource("/v1/contacts/{wa_id}/identity")
-                .route(web::get().to(relayed::user_without_body))
-                .route(web::put().to(relayed::user_with_body)),
-        )
-        .service(
             resource("/v1/media/{id}")
                 .route(web::get().to(media::download))
                 .route(web::delete().to(media::delete)),
         )
-        .service(
-            resource("/v1/messages/{id}")
-                .route(web::put().to(relayed::user_with_body))
-                .route(web::get().to(relayed::user_without_body)),
-        )
-        .service(
-            resource("/v1/settings/application/webhooks/test")
-                .route(web::post().to(relayed::admin_without_body)),
-        )
+        .configure(coreapp_endpoints)
         .configure(console::configure);
+}
+
+/// The coreapp's public endpoints, each path once with all its methods: relayed as they are, or
+/// through the webapp handler that prepares the call.
+fn coreapp_endpoints(cfg: &mut web::ServiceConfig) {
+    for (path, routes) in paths() {
+        let public: Vec<&Route> = routes
+            .into_iter()
+            .filter(|route| route.exposure != Exposure::Internal)
+            .collect();
+        if public.is_empty() {
+            continue;
+        }
+        let mut resource = resource(path);
+        for route in public {
+            let method = actix_method(route.method);
+            resource = resource.route(handler(route).method(method));
+        }
+        cfg.service(resource);
+    }
+}
+
+/// The webapp's handler of a coreapp endpoint.
+fn handler(route: &Route) -> actix_web::Route {
+    let handler = web::route();
+    match route.exposure {
+        Exposure::Relayed { access, json_body } => match (access, json_body) {
+            (Access::Admin, true) => handler.to(relayed::admin_with_body),
+            (Access::Admin, false) => handler.to(relayed::admin_without_body),
+            (Access::User, true) => handler.to(relayed::user_with_body),
+            (Access::User, false) => handler.to(relayed::user_without_body),
+        },
+        Exposure::WebappHandler | Exposure::Internal => match route.endpoint {
+            Endpoint::Restore => handler.to(profile::restore),
+            Endpoint::StatsApp => handler.to(monitoring::stats_app),
+            Endpoint::StatsDb => handler.to(monitoring::stats_db),
+            Endpoint::Support => handler.to(monitoring::support),
+            // Internal endpoints are filtered out above; any other is a table error the
+            // route-table test reports.
+            _ => handler.to(unknown_path),
+        },
+    }
+}
+
+fn actix_method(method: Method) -> actix_web::http::Method {
+    use actix_web::http::Method as M;
+    match method {
+        Method::Get => M::GET,
+        Method::Post => M::POST,
+        Method::Put => M::PUT,
+        Method::Patch => M::PATCH,
+        Method::Delete => M::DELETE,
+    }
 }
 
 /// A resource whose other methods answer 405 in the API's JSON error shape.
@@ -146,7 +124,7 @@ fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(method_not_allowed())
 }
 
-fn method_not_allowed() -> Route {
+fn method_not_allowed() -> actix_web::Route {
     web::to(|| async { Err::<HttpResponse, _>(ApiError::method_not_allowed()) })
 }
 

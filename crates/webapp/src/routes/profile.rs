@@ -11,11 +11,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine;
 use serde_json::json;
 use wa_api::envelope::payload;
+use wa_api::rpc::Endpoint;
 use wa_api::{ApiError, ErrorCode, Meta};
 
 /// `MAX_PROFILE_PHOTO_SIZE_BYTES`: the documented 5 MB.
 pub const MAX_PROFILE_PHOTO_SIZE_BYTES: usize = 5 * 1024 * 1024;
-const PHOTO_RPC_PATH: &str = "/rpc/profile/photo";
 
 pub async fn get_photo(
     req: HttpRequest,
@@ -23,10 +23,7 @@ pub async fn get_photo(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let answer = state
-        .coreapp
-        .forward(reqwest::Method::GET, PHOTO_RPC_PATH, None)
-        .await?;
+    let answer = state.coreapp.call(Endpoint::ProfilePhotoGet, None).await?;
     if answer.status != 200 {
         return Ok(relay(answer));
     }
@@ -75,11 +72,7 @@ pub async fn set_photo(
     let photo = base64::engine::general_purpose::STANDARD.encode(&bytes);
     let answer = state
         .coreapp
-        .forward(
-            reqwest::Method::POST,
-            PHOTO_RPC_PATH,
-            Some(&json!({ "photo": photo })),
-        )
+        .call(Endpoint::ProfilePhotoSet, Some(&json!({ "photo": photo })))
         .await?;
     Ok(relay(answer))
 }
@@ -91,7 +84,7 @@ pub async fn delete_photo(
     caller.require_admin()?;
     let answer = state
         .coreapp
-        .forward(reqwest::Method::DELETE, PHOTO_RPC_PATH, None)
+        .call(Endpoint::ProfilePhotoDelete, None)
         .await?;
     Ok(relay(answer))
 }

@@ -1,0 +1,116 @@
+//! The internal RPC the webapp calls: one handler per [`Endpoint`] of the shared route table.
+//! Public API calls are relayed on the same path and method (the webapp has checked the token,
+//! the role and the JSON syntax); the answer is the complete envelope. Coreapp-only commands live
+//! under `/rpc/`.
+
+pub mod account;
+pub mod backup;
+pub mod certificates;
+pub mod contacts;
+pub mod gc;
+pub mod identity;
+pub mod message_status;
+pub mod messages;
+pub mod profile;
+pub mod settings;
+pub mod stats;
+pub mod stickerpacks;
+pub mod support;
+pub mod templates;
+pub mod webhook_test;
+
+use crate::state::CoreState;
+use actix_web::{web, HttpResponse};
+use wa_api::rpc::{paths, Endpoint, GatewayStatusReply, Method};
+use wa_api::ApiError;
+
+/// Registers every endpoint of the table, each path once with all its methods.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    for (path, routes) in paths() {
+        let mut resource = web::resource(path);
+        for route in routes {
+            resource = resource.route(handler(route.endpoint).method(http_method(route.method)));
+        }
+        cfg.service(resource.default_service(web::to(method_not_allowed)));
+    }
+}
+
+/// The handler of each endpoint. The match is exhaustive: an endpoint added to the table without
+/// a handler here does not compile.
+fn handler(endpoint: Endpoint) -> actix_web::Route {
+    use Endpoint as E;
+    let route = web::route();
+    match endpoint {
+        E::GatewayStatus => route.to(gateway_status),
+        E::ProfilePhotoGet => route.to(profile::get_photo),
+        E::ProfilePhotoSet => route.to(profile::set_photo),
+        E::ProfilePhotoDelete => route.to(profile::delete_photo),
+        E::WebhookCaGet => route.to(certificates::get_ca),
+        E::WebhookCaSet => route.to(certificates::set_ca),
+        E::WebhookCaDelete => route.to(certificates::delete_ca),
+        E::AccountRequestCode => route.to(account::request_code),
+        E::AccountVerify => route.to(account::verify),
+        E::ApplicationSettingsGet => route.to(settings::get_settings),
+        E::ApplicationSettingsPatch => route.to(settings::patch_settings),
+        E::ApplicationSettingsReset => route.to(settings::delete_settings),
+        E::WebhookTest => route.to(webhook_test::run),
+        E::ProfileAboutGet => route.to(profile::get_about),
+        E::ProfileAboutSet => route.to(profile::set_about),
+        E::BusinessProfileGet => route.to(profile::get_business),
+        E::BusinessProfileSet => route.to(profile::set_business),
+        E::ComplianceGet => route.to(profile::get_compliance),
+        E::ComplianceSet => route.to(profile::set_compliance),
+        E::TwoStepEnable => route.to(profile::enable_two_step),
+        E::TwoStepDisable => route.to(profile::disable_two_step),
+        E::Backup => route.to(backup::backup),
+        E::Restore => route.to(backup::restore),
+        E::MessageGc => route.to(gc::message_gc),
+        E::MediaGc => route.to(gc::media_gc),
+        E::ContactsCheck => route.to(contacts::check),
+        E::IdentityGet => route.to(identity::get),
+        E::IdentityAcknowledge => route.to(identity::acknowledge),
+        E::MessageSend => route.to(messages::send),
+        E::MessageMarkRead => route.to(messages::mark_read),
+        E::MessageStatus => route.to(message_status::get),
+        E::Templates => route.to(templates::list),
+        E::StickerPacksList => route.to(stickerpacks::list_packs),
+        E::StickerPackCreate => route.to(stickerpacks::create_pack),
+        E::StickerPackGet => route.to(stickerpacks::get_pack),
+        E::StickerPackUpdate => route.to(stickerpacks::update_pack),
+        E::StickerPackDelete => route.to(stickerpacks::delete_pack),
+        E::StickersList => route.to(stickerpacks::list_stickers),
+        E::StickerAdd => route.to(stickerpacks::add_sticker),
+        E::StickerGet => route.to(stickerpacks::get_sticker),
+        E::StickerUpdate => route.to(stickerpacks::update_sticker),
+        E::StickerDelete => route.to(stickerpacks::delete_sticker),
+        E::StatsApp => route.to(stats::app),
+        E::StatsDb => route.to(stats::db),
+        E::Support => route.to(support::get),
+    }
+}
+
+fn http_method(method: Method) -> actix_web::http::Method {
+    use actix_web::http::Method as M;
+    match method {
+        Method::Get => M::GET,
+        Method::Post => M::POST,
+        Method::Put => M::PUT,
+        Method::Patch => M::PATCH,
+        Method::Delete => M::DELETE,
+    }
+}
+
+async fn gateway_status(state: web::Data<CoreState>) -> HttpResponse {
+    HttpResponse::Ok().json(GatewayStatusReply {
+        gateway_status: state.gateway(),
+    })
+}
+
+/// A path outside the table: 404/1006 `URL path not found`.
+pub async fn unknown_command() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found_path())
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::method_not_allowed())
+}

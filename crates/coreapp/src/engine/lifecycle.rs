@@ -1,0 +1,171 @@
+//! The network lifecycle (design.md §3): on every connection
+//! `unregistered → connecting → loading templates and sticker packs → draining offline messages → ready`,
+//! reconnecting with back-off whenever the connection drops.
+
+use crate::engine::inbound;
+use crate::network::{self, IncomingPush, NetClient, SessionError};
+use crate::state::CoreState;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use wa_api::health::GatewayStatus;
+use wa_netproto::{Credentials, Request, Response};
+
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+
+pub async fn run(state: Arc<CoreState>) {
+    let tls = match network::tls_config(state.config.network_ca_file.as_deref()) {
+        Ok(tls) => tls,
+        Err(e) => {
+            tracing::error!("network TLS configuration: {e}; the coreapp cannot connect");
+            return;
+        }
+    };
+    let max_backoff = Duration::from_secs(state.config.reconnect_max_backoff_secs);
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        let outcome = connect_once(&state, tls.clone()).await;
+        if outcome.is_err() {
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(max_backoff);
+        } else {
+            backoff = FIRST_BACKOFF;
+        }
+    }
+}
+
+/// One connection from start to end. `Err` when it could not be established.
+async fn connect_once(state: &Arc<CoreState>, tls: Arc<rustls::ClientConfig>) -> Result<(), ()> {
+    let registration = state.store.registration().await.map_err(|e| {
+        tracing::error!("reading the registration failed: {e}");
+    })?;
+    let registered = registration.is_some();
+    state.set_gateway(if registered {
+        GatewayStatus::Connecting
+    } else {
+        GatewayStatus::Unregistered
+    });
+    let timeout = Duration::from_secs(state.config.network_request_timeout_secs);
+    let (client, pushes) = network::connect(&state.config.network_address, tls, timeout)
+        .await
+        .map_err(|e| {
+            tracing::warn!(
+                "cannot reach the network at {}: {e}",
+                state.config.network_address
+            );
+            if registered {
+                state.set_gateway(GatewayStatus::Disconnected);
+            }
+        })?;
+    let credentials = registration.map(|r| Credentials {
+        phone: r.phone,
+        secret: r.secret,
+    });
+    let hello = Request::Hello {
+        client_version: state.settings_version(),
+        credentials,
+    };
+    match client.request(hello).await {
+        Ok(Response::Welcome {
+            business: Some(business),
+            backlog,
+        }) => {
+            business_session(state, client, pushes, &business, backlog).await;
+            Ok(())
+        }
+        Ok(Response::Welcome { business: None, .. }) => {
+            anonymous_session(state, client).await;
+            Ok(())
+        }
+        Ok(other) => {
+            tracing::warn!("unexpected answer to hello: {other:?}");
+            Err(())
+        }
+        Err(SessionError::Net(e)) if e.code == 1005 => {
+            tracing::error!(
+                "the network refused this number's credentials ({}); register again with POST /v1/account",
+                e.details.as_deref().unwrap_or(&e.title)
+            );
+            state.set_gateway(GatewayStatus::Unregistered);
+            wait_for_new_registration(state, &client).await;
+            Ok(())
+        }
+        Err(e) => {
+            tracing::warn!("hello failed: {e}");
+            Err(())
+        }
+    }
+}
+
+/// Before registration: keep the session for `/v1/account` calls until a number is registered.
+async fn anonymous_session(state: &Arc<CoreState>, client: NetClient) {
+    state.set_gateway(GatewayStatus::Unregistered);
+    state.set_session(Some(client.clone()));
+    wait_for_new_registration(state, &client).await;
+    state.set_session(None);
+}
+
+/// Returns when the session ends or a (new) registration was stored; the session is then closed
+/// so the next one presents the new credentials.
+async fn wait_for_new_registration(state: &Arc<CoreState>, client: &NetClient) {
+    tokio::select! {
+        _ = client.closed() => {}
+        _ = state.registration_changed.notified() => client.close(),
+    }
+}
+
+async fn business_session(
+    state: &Arc<CoreState>,
+    client: NetClient,
+    pushes: mpsc::Receiver<IncomingPush>,
+    business: &str,
+    backlog: u64,
+) {
+    state.set_gateway(GatewayStatus::Connecting);
+    state.set_session(Some(client.clone()));
+    // The push processor starts first: the backlog arrives right after the welcome and must keep
+    // flowing while templates load.
+    let (drained_tx, drained_rx) = oneshot::channel();
+    tokio::spawn(inbound::process(
+        state.clone(),
+        client.clone(),
+        pushes,
+        drained_tx,
+    ));
+    crate::domain::profile::push_all(state, &client).await;
+    tracing::info!("connected to the network as +{business}; initializing: loading templates");
+    match client.request(Request::GetTemplates).await {
+        Ok(Response::Templates { templates }) => {
+            let count = state.templates.replace(templates);
+            tracing::info!("initializing: {count} message templates loaded")
+        }
+        Ok(other) => tracing::warn!("unexpected answer to the template request: {other:?}"),
+        Err(e) => tracing::warn!("loading templates failed: {e}"),
+    }
+    crate::domain::first_party_stickers::load(state, &client).await;
+    tracing::info!(
+        "initializing: draining offline messages ({backlog} waiting); sends answer 1011 until this ends"
+    );
+    let limit = Duration::from_secs(state.config.offline_drain_timeout_secs);
+    if tokio::time::timeout(limit, drained_rx).await.is_err() {
+        tracing::warn!(
+            "the offline backlog did not finish draining within {limit:?}; serving anyway"
+        );
+    }
+    if !client.is_closed() {
+        state.set_gateway(GatewayStatus::Connected);
+        state.set_ready(true);
+        tracing::info!("ready: the coreapp accepts messages");
+        wait_for_new_registration(state, &client).await;
+    }
+    state.set_ready(false);
+    state.set_session(None);
+    state.set_gateway(GatewayStatus::Disconnected);
+    tracing::warn!("disconnected from the network; reconnecting");
+}
+
+impl CoreState {
+    fn settings_version(&self) -> String {
+        format!("onprem-rs/{}", env!("CARGO_PKG_VERSION"))
+    }
+}

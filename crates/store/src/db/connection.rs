@@ -1,0 +1,75 @@
+//! One connection type over all three backends, opened for exactly the backend the URL names, with
+//! the per-connection session settings applied.
+
+use std::path::Path;
+
+use diesel::{
+    connection::SimpleConnection, Connection, MysqlConnection, PgConnection, SqliteConnection,
+};
+
+use crate::{backend::DbTarget, StoreError};
+
+/// Queries are written once against this type; the few backend-specific statements match on the
+/// variant, next to the table they concern.
+#[derive(diesel::MultiConnection)]
+pub(crate) enum DbConnection {
+    Mysql(MysqlConnection),
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Opens a connection to `target` and applies the per-connection session settings.
+///
+/// Deliberately not the derived `DbConnection::establish`, which tries each backend in turn.
+pub(crate) fn open(target: &DbTarget) -> Result<DbConnection, StoreError> {
+    let mut conn = match target {
+        DbTarget::Mysql { url, .. } => {
+            DbConnection::Mysql(MysqlConnection::establish(url.as_str())?)
+        }
+        DbTarget::Postgres { url, .. } => {
+            DbConnection::Postgresql(PgConnection::establish(url.as_str())?)
+        }
+        DbTarget::Sqlite { path } => DbConnection::Sqlite(open_sqlite_file(path)?),
+    };
+    configure_session(&mut conn)?;
+    Ok(conn)
+}
+
+fn open_sqlite_file(path: &Path) -> Result<SqliteConnection, StoreError> {
+    let path = path.to_str().ok_or_else(|| {
+        StoreError::Config(format!("SQLite path {} is not UTF-8", path.display()))
+    })?;
+    Ok(SqliteConnection::establish(path)?)
+}
+
+/// Per-connection settings. busy_timeout comes first so that switching to WAL waits for another
+/// process holding the file instead of failing at once.
+fn configure_session(conn: &mut DbConnection) -> Result<(), StoreError> {
+    if let DbConnection::Sqlite(conn) = conn {
+        conn.batch_execute("PRAGMA busy_timeout = 30000;")?;
+        switch_to_wal(conn)?;
+        conn.batch_execute("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
+    }
+    Ok(())
+}
+
+/// Attempts at switching a SQLite file to WAL, 50 ms apart.
+const WAL_SWITCH_ATTEMPTS: u32 = 100;
+
+/// Switching a new file to WAL needs it to itself, and SQLite answers "database is locked" at
+/// once instead of waiting (no busy handler for this lock): two processes opening the same fresh
+/// file together hit it (seen in `concurrent_connects_on_a_fresh_database_both_succeed`). Once the
+/// file is in WAL mode the statement needs no lock, so a short retry settles the race.
+fn switch_to_wal(conn: &mut SqliteConnection) -> Result<(), StoreError> {
+    let mut attempt = 1;
+    loop {
+        match conn.batch_execute("PRAGMA journal_mode = WAL;") {
+            Ok(()) => return Ok(()),
+            Err(error) if attempt < WAL_SWITCH_ATTEMPTS && error.to_string().contains("locked") => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Layer 4: the `Store` facade, the crate's async API in domain types. Each method runs one of the
+//! table layer's functions on the pool (`Db::run`) or hands a hot write to a commit queue; the
+//! methods are grouped by area in the files of this folder.
+
+mod accounts;
+mod callbacks;
+mod cluster;
+mod contacts;
+mod media;
+mod messages;
+mod settings;
+mod stats;
+
+use std::{fmt, sync::Arc};
+
+use crate::db::{Db, DbConnection, QueryTimings};
+use crate::group_commit::CommitQueue;
+use crate::tables::pipeline::{PipelineWrite, WriteClass, Written};
+use crate::{Backend, StoreConfig, StoreError};
+
+/// Async access to the database. Cheap to clone; all clones share one pool.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<StoreInner>,
+}
+
+struct StoreInner {
+    db: Db,
+    /// The messages API calls are waiting to store ([`WriteClass::Accept`]).
+    accept_queue: CommitQueue<PipelineWrite>,
+    /// Everything else the message pipeline writes ([`WriteClass::Pipeline`]).
+    pipeline_queue: CommitQueue<PipelineWrite>,
+}
+
+impl Store {
+    /// Picks the backend from the URL scheme, waits for the database (creating it if missing),
+    /// applies pending migrations under a cross-process lock, then opens the pool.
+    pub async fn connect(config: &StoreConfig) -> Result<Store, StoreError> {
+        let db = Db::open(config).await?;
+        Ok(Store {
+            inner: Arc::new(StoreInner {
+                accept_queue: CommitQueue::new(db.clone()),
+                pipeline_queue: CommitQueue::new(db.clone()),
+                db,
+            }),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.inner.db.backend()
+    }
+
+    /// How many migrations this `connect` applied; 0 when the schema was already current.
+    pub fn migrations_applied(&self) -> usize {
+        self.inner.db.migrations_applied()
+    }
+
+    /// How many queries ran through this store (and its clones) and how long they took.
+    pub fn query_timings(&self) -> QueryTimings {
+        self.inner.db.query_timings()
+    }
+
+    /// Checks that a pooled connection answers (r2d2 pings it on checkout).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.run(|_conn| Ok(())).await
+    }
+
+    /// Runs `query` on a pooled connection on tokio's blocking threads.
+    async fn run<T>(
+        &self,
+        query: impl FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+    {
+        self.inner.db.run(query).await
+    }
+
+    fn commit_queue(&self, class: WriteClass) -> &CommitQueue<PipelineWrite> {
+        match class {
+            WriteClass::Accept => &self.inner.accept_queue,
+            WriteClass::Pipeline => &self.inner.pipeline_queue,
+        }
+    }
+
+    /// Commits `write`, possibly together with other callers' writes, and returns what it did.
+    async fn write(&self, write: PipelineWrite) -> Result<Written, StoreError> {
+        self.commit_queue(write.class()).write(write).await
+    }
+
+    /// Commits `writes` in the order given, sharing as few commits as possible. They all go to
+    /// the queue of the first one's class, so their order holds.
+    async fn write_all(&self, writes: Vec<PipelineWrite>) -> Vec<Result<Written, StoreError>> {
+        let Some(class) = writes.first().map(PipelineWrite::class) else {
+            return Vec::new();
+        };
+        self.commit_queue(class).write_all(writes).await
+    }
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.db.fmt(f)
+    }
+}

@@ -1,0 +1,55 @@
+//! Configuration values, named blobs and the registration: what every process must see alike.
+
+use super::Store;
+use crate::tables::registration::{self, Registration};
+use crate::tables::{blobs, config_values};
+use crate::StoreError;
+
+impl Store {
+    pub async fn get_config_value(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let name = name.to_string();
+        self.run(move |conn| config_values::get(conn, &name)).await
+    }
+
+    /// Stores `value` under `name`, replacing any previous value; the last writer wins.
+    pub async fn put_config_value(&self, name: &str, value: String) -> Result<(), StoreError> {
+        config_values::check_sizes(name, &value)?;
+        let name = name.to_string();
+        self.run(move |conn| config_values::upsert(conn, &name, &value))
+            .await
+    }
+
+    /// Returns false when nothing was stored under `name`.
+    pub async fn delete_config_value(&self, name: &str) -> Result<bool, StoreError> {
+        let name = name.to_string();
+        self.run(move |conn| config_values::delete(conn, &name))
+            .await
+    }
+
+    pub async fn get_blob(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let name = name.to_string();
+        self.run(move |conn| blobs::get(conn, &name)).await
+    }
+
+    /// Stores `data` under `name`, replacing any previous value.
+    pub async fn put_blob(&self, name: &str, data: Vec<u8>) -> Result<(), StoreError> {
+        blobs::check_size(name, &data)?;
+        let name = name.to_string();
+        self.run(move |conn| blobs::put(conn, &name, &data)).await
+    }
+
+    /// Returns false when nothing was stored under `name`.
+    pub async fn delete_blob(&self, name: &str) -> Result<bool, StoreError> {
+        let name = name.to_string();
+        self.run(move |conn| blobs::delete(conn, &name)).await
+    }
+
+    pub async fn registration(&self) -> Result<Option<Registration>, StoreError> {
+        self.run(registration::find).await
+    }
+
+    /// Replaces the registration (a re-registration issues new credentials).
+    pub async fn save_registration(&self, reg: Registration) -> Result<(), StoreError> {
+        self.run(move |conn| registration::save(conn, &reg)).await
+    }
+}

@@ -1,0 +1,110 @@
+//! The durable webhook outbox (`callback_persist`): every event the business must hear about is a
+//! row here until the receiver answers 200. Rows are written in the same transaction as the event
+//! itself (see `messages`), so an event is never recorded without its webhook.
+
+use diesel::prelude::*;
+
+use crate::db::{insert_unless_duplicate, DbConnection};
+use crate::{schema::callbacks, StoreError};
+
+/// A webhook to deliver. `event_key` identifies the event (e.g. `status:<id>:delivered`), so
+/// processing the same event twice queues it once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCallback {
+    pub event_key: String,
+    pub kind: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = callbacks)]
+pub struct PendingCallback {
+    pub id: i64,
+    pub kind: String,
+    pub body: String,
+    pub attempts: i32,
+}
+
+/// Queues `callback` (inside the caller's transaction); false when its event was already queued.
+/// One statement that skips a duplicate key, rather than a check then an insert: the check's
+/// range lock made concurrent MariaDB transactions deadlock (found by the benchmark).
+pub(crate) fn insert(
+    conn: &mut DbConnection,
+    callback: &NewCallback,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    use crate::schema::callbacks::dsl::*;
+    let row = (
+        event_key.eq(&callback.event_key),
+        kind.eq(&callback.kind),
+        body.eq(&callback.body),
+        attempts.eq(0),
+        next_attempt_ms.eq(now_ms),
+        last_error.eq(""),
+        created_ms.eq(now_ms),
+    );
+    let inserted: usize = insert_unless_duplicate!(conn, callbacks, row, event_key)?;
+    Ok(inserted > 0)
+}
+
+pub(crate) fn delete(conn: &mut DbConnection, id: i64) -> Result<(), StoreError> {
+    diesel::delete(callbacks::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+/// Several deliveries in one statement (a burst of delivered webhooks is otherwise one each).
+pub(crate) fn delete_all(conn: &mut DbConnection, ids: &[i64]) -> Result<(), StoreError> {
+    diesel::delete(callbacks::table.filter(callbacks::id.eq_any(ids))).execute(conn)?;
+    Ok(())
+}
+
+/// Callbacks due at `now_ms`, oldest first, skipping the ids in `exclude`.
+pub(crate) fn due(
+    conn: &mut DbConnection,
+    now_ms: i64,
+    limit: i64,
+    exclude: Vec<i64>,
+) -> Result<Vec<PendingCallback>, StoreError> {
+    Ok(callbacks::table
+        .filter(callbacks::next_attempt_ms.le(now_ms))
+        .filter(callbacks::id.ne_all(exclude))
+        .order((callbacks::next_attempt_ms.asc(), callbacks::id.asc()))
+        .limit(limit)
+        .select(PendingCallback::as_select())
+        .load(conn)?)
+}
+
+/// Records a failed attempt and when to try again.
+pub(crate) fn reschedule(
+    conn: &mut DbConnection,
+    id: i64,
+    attempts: i32,
+    next_attempt_ms: i64,
+    last_error: String,
+) -> Result<(), StoreError> {
+    diesel::update(callbacks::table.find(id))
+        .set((
+            callbacks::attempts.eq(attempts),
+            callbacks::next_attempt_ms.eq(next_attempt_ms),
+            callbacks::last_error.eq(last_error),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Rows of the outbox.
+pub(crate) fn count(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(callbacks::table.count().get_result(conn)?)
+}
+
+/// Every queued body of `kind`, oldest first.
+pub(crate) fn bodies_of_kind(
+    conn: &mut DbConnection,
+    kind: &str,
+) -> Result<Vec<String>, StoreError> {
+    Ok(callbacks::table
+        .filter(callbacks::kind.eq(kind))
+        .order(callbacks::id.asc())
+        .select(callbacks::body)
+        .load(conn)?)
+}
