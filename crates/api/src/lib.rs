@@ -3,6 +3,7 @@
 //!
 //! This crate knows nothing about databases or HTTP servers, so every service can share it.
 
+pub mod cluster;
 pub mod envelope;
 pub mod error;
 pub mod health;

@@ -12,24 +12,27 @@
 mod api;
 mod cpu;
 mod load;
+mod outcome;
+mod plan;
 mod procs;
 mod receiver;
 mod report;
+mod stack;
 mod storage;
 
 use anyhow::{bail, Context, Result};
-use api::{Api, Wanet, BUSINESS_WA_ID};
-use clap::{Parser, ValueEnum};
+use api::BUSINESS_WA_ID;
+use clap::Parser;
 use load::{LoadResult, Recipients};
-use procs::{Launcher, START_TIMEOUT, STOP_TIMEOUT};
+use outcome::{end_to_end, wait_for_count, wait_for_statuses};
+use plan::{Cli, Phase, Plan};
+use procs::Launcher;
 use receiver::Receiver;
-use report::{ms, Percentiles, Report, Target};
+use report::{ms, Report, Target};
 use serde_json::json;
-use std::collections::HashMap;
+use stack::Stack;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use wa_harness::procfs;
-use wa_harness::{Memory, Process};
 use wa_store::testing::TestDb;
 use wa_store::Backend;
 
@@ -41,156 +44,6 @@ const TARGET_OFFLINE: usize = 100_000;
 const TARGET_OFFLINE_SECS: f64 = 60.0;
 const TARGET_IDLE_MIB: f64 = 64.0;
 
-/// Processes whose CPU time is charged to "db" in the per-phase CPU breakdown.
-const DB_PROCESS_NAMES: &[&str] = &["mariadbd", "mysqld", "postgres"];
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Db {
-    Mysql,
-    Postgres,
-    Sqlite,
-}
-
-impl Db {
-    fn backend(self) -> Backend {
-        match self {
-            Db::Mysql => Backend::Mysql,
-            Db::Postgres => Backend::Postgres,
-            Db::Sqlite => Backend::Sqlite,
-        }
-    }
-}
-
-/// Benchmark of the whole stack (wanet + coreapp + webapp) against design.md §7.
-///
-/// Server databases come from WA_TEST_MYSQL_URL / WA_TEST_POSTGRES_URL (defaults
-/// mysql://wa_test:wa_test@127.0.0.1:3306 and postgres://wa_test:wa_test@127.0.0.1:5432); the
-/// account must be allowed to create and drop databases. Every size below has a full-run default
-/// and a smaller `--quick` one.
-#[derive(Parser)]
-#[command(version, about)]
-struct Cli {
-    /// A short run (well under a minute of load) for CI: smaller counts, shorter phases.
-    #[arg(long)]
-    quick: bool,
-    /// The database the stack and the storage ceiling run on.
-    #[arg(long, value_enum, default_value = "mysql")]
-    db: Db,
-    /// Where the webapp, coreapp and wanet binaries are (default: next to this one).
-    #[arg(long)]
-    bin_dir: Option<PathBuf>,
-    /// Where results.json and the processes' logs go (default: target/bench).
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Concurrent clients of the closed loop.
-    #[arg(long, default_value_t = 64)]
-    clients: usize,
-    /// Seconds of closed-loop load (full 10, quick 2).
-    #[arg(long)]
-    closed_secs: Option<f64>,
-    /// Arrival rates of the open loop, per second.
-    #[arg(long, value_delimiter = ',', default_value = "100,500,1000")]
-    rates: Vec<u32>,
-    /// Seconds per open-loop rate (full 5, quick 1).
-    #[arg(long)]
-    rate_secs: Option<f64>,
-    /// Messages in the inbound burst (full 20000, quick 500).
-    #[arg(long)]
-    inbound: Option<usize>,
-    /// Messages queued while the coreapp is down (full 100000, quick 1000).
-    #[arg(long)]
-    offline: Option<usize>,
-    /// Seconds per storage-ceiling measurement (full 5, quick 1).
-    #[arg(long)]
-    storage_secs: Option<f64>,
-    /// Consumers with an open window that outbound messages go to, round-robin.
-    #[arg(long, default_value_t = 50)]
-    consumers: usize,
-    /// Phones that never acknowledge (no delivered/read receipts): measures the send path alone.
-    #[arg(long)]
-    silent_phones: bool,
-    /// Run only these phases (for profiling one of them); the stack is always started.
-    #[arg(long, value_enum, value_delimiter = ',')]
-    only: Vec<Phase>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-enum Phase {
-    Storage,
-    Closed,
-    Open,
-    Inbound,
-    Restart,
-    Drain,
-}
-
-/// The sizes of one run.
-#[derive(serde::Serialize)]
-struct Plan {
-    quick: bool,
-    clients: usize,
-    closed: Duration,
-    warmup: Duration,
-    rates: Vec<u32>,
-    rate: Duration,
-    inbound: usize,
-    offline: usize,
-    storage: Duration,
-    consumers: usize,
-    /// Longest wait for a phase's webhooks before the bench moves on (and says so).
-    settle_limit: Duration,
-    /// Open-loop requests in flight at most; beyond it they are skipped and counted as errors,
-    /// which bounds how long an overloaded phase takes (small in `--quick`, for CI time).
-    max_in_flight: usize,
-    silent_phones: bool,
-    phases: Vec<Phase>,
-}
-
-impl Plan {
-    fn runs(&self, phase: Phase) -> bool {
-        self.phases.contains(&phase)
-    }
-
-    fn of(cli: &Cli) -> Plan {
-        let (closed, rate, inbound, offline, storage, limit, in_flight) = if cli.quick {
-            (2.0, 1.0, 500, 1_000, 1.0, 30, 64)
-        } else {
-            (10.0, 5.0, 20_000, TARGET_OFFLINE, 5.0, 600, 4096)
-        };
-        Plan {
-            quick: cli.quick,
-            clients: cli.clients.max(1),
-            closed: Duration::from_secs_f64(cli.closed_secs.unwrap_or(closed)),
-            warmup: Duration::from_secs_f64(if cli.quick { 0.5 } else { 2.0 }),
-            rates: cli.rates.iter().copied().filter(|r| *r > 0).collect(),
-            rate: Duration::from_secs_f64(cli.rate_secs.unwrap_or(rate)),
-            inbound: cli.inbound.unwrap_or(inbound).max(1),
-            offline: cli.offline.unwrap_or(offline).max(1),
-            storage: Duration::from_secs_f64(cli.storage_secs.unwrap_or(storage)),
-            consumers: cli.consumers.clamp(1, 9000),
-            settle_limit: Duration::from_secs(limit),
-            max_in_flight: in_flight,
-            silent_phones: cli.silent_phones,
-            phases: if cli.only.is_empty() {
-                vec![
-                    Phase::Storage,
-                    Phase::Closed,
-                    Phase::Open,
-                    Phase::Inbound,
-                    Phase::Restart,
-                    Phase::Drain,
-                ]
-            } else {
-                cli.only.clone()
-            },
-        }
-    }
-}
-
-/// wanet's phones: quick receipts so phases settle fast, a fixed seed so runs compare.
-const DELIVERY_LATENCY_MS: u64 = 100;
-const READ_LATENCY_MS: u64 = 200;
 /// No webhook for this long after the expected `sent` ones means the phase's receipts are in.
 const QUIET: Duration = Duration::from_millis(1000);
 
@@ -285,176 +138,6 @@ fn progress(text: &str) {
     static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
     let elapsed = START.get_or_init(Instant::now).elapsed().as_secs_f64();
     eprintln!("wa-bench [{elapsed:6.1}s] {text}");
-}
-
-/// The three processes on one database, and the clients that drive them.
-struct Stack {
-    launcher: Launcher,
-    wanet_proc: Process,
-    core: Process,
-    web: Process,
-    core_port: u16,
-    core_env: HashMap<String, String>,
-    restarts: usize,
-    api: Api,
-    wanet: Wanet,
-}
-
-impl Stack {
-    async fn start(
-        launcher: &Launcher,
-        db_url: &str,
-        plan: &Plan,
-        report: &mut Report,
-    ) -> Result<Stack> {
-        let (net_port, control_port) = (wa_harness::free_port()?, wa_harness::free_port()?);
-        let delivery = if plan.silent_phones {
-            // Receipts an hour away never arrive during the run.
-            3_600_000
-        } else {
-            DELIVERY_LATENCY_MS
-        };
-        let read_probability = if plan.silent_phones { "0" } else { "0.92" };
-        let args: Vec<String> = [
-            "--listen",
-            &format!("127.0.0.1:{net_port}"),
-            "--control-listen",
-            &format!("127.0.0.1:{control_port}"),
-            "--delivery-latency-ms",
-            &delivery.to_string(),
-            "--read-latency-ms",
-            &READ_LATENCY_MS.to_string(),
-            "--read-probability",
-            read_probability,
-            "--seed",
-            "7",
-            // The benchmark measures this stack, not the network's per-number limit.
-            "--rate-limits",
-            "off",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let mut wanet_proc = launcher.start("wanet", "wanet", &args, &HashMap::new())?;
-        wanet_proc
-            .wait_for_port_async(control_port, START_TIMEOUT)
-            .await?;
-        wanet_proc
-            .wait_for_port_async(net_port, START_TIMEOUT)
-            .await?;
-
-        let core_port = wa_harness::free_port()?;
-        let core_env: HashMap<String, String> = [
-            ("ONPREM__DATABASE__URL", db_url.to_string()),
-            ("ONPREM__COREAPP__LISTEN", format!("127.0.0.1:{core_port}")),
-            (
-                "ONPREM__COREAPP__NETWORK_ADDRESS",
-                format!("127.0.0.1:{net_port}"),
-            ),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-        let mut core = launcher.start("coreapp", "coreapp", &[], &core_env)?;
-        let core_first = core.wait_for_port_async(core_port, START_TIMEOUT).await?;
-        report.number(
-            "coreapp first start (new database, migrations) to listening",
-            ms(core_first),
-            "ms",
-            None,
-        );
-
-        let web_port = wa_harness::free_port()?;
-        let web_env: HashMap<String, String> = [
-            ("ONPREM__DATABASE__URL", db_url.to_string()),
-            ("WA_API_KEY", "bench-monitoring-key-0123".to_string()),
-            ("WACORE_HOSTNAME", "127.0.0.1".to_string()),
-            ("ONPREM__WEBAPP__COREAPP_PORT", core_port.to_string()),
-            ("ONPREM__WEBAPP__LISTEN", format!("127.0.0.1:{web_port}")),
-            // The per-process request-rate limits of spec §10 (50 sends/s by default) cap the
-            // rate by design; the targets are about capacity, so the bench turns them off.
-            ("ONPREM__WEBAPP__MESSAGES_RATE_PER_SEC", "0".to_string()),
-            ("ONPREM__WEBAPP__ENDPOINT_RATE_PER_SEC", "0".to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-        let mut web = launcher.start("webapp", "webapp", &[], &web_env)?;
-        let web_start = web.wait_for_port_async(web_port, START_TIMEOUT).await?;
-        report.number("webapp start to listening", ms(web_start), "ms", None);
-
-        let api = Api::first_login(Api::http_client()?, web_port).await?;
-        let wanet = Wanet::new(control_port)?;
-        Ok(Stack {
-            launcher: launcher.clone(),
-            wanet_proc,
-            core,
-            web,
-            core_port,
-            core_env,
-            restarts: 0,
-            api,
-            wanet,
-        })
-    }
-
-    /// Stops the coreapp and waits until the network has noticed (so pushes queue there).
-    async fn stop_coreapp(&mut self) -> Result<()> {
-        self.core.stop_async(STOP_TIMEOUT).await?;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let business = self.wanet.business(BUSINESS_WA_ID).await?;
-            if business["connected"] == false {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                bail!("wanet still sees the business connected 30 s after the coreapp stopped");
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// A new coreapp on the same port and database; returns the time from spawn to listening.
-    async fn start_coreapp(&mut self) -> Result<Duration> {
-        self.restarts += 1;
-        let name = format!("coreapp.{}", self.restarts);
-        let core = self.launcher.start("coreapp", &name, &[], &self.core_env)?;
-        self.core = core;
-        Ok(self
-            .core
-            .wait_for_port_async(self.core_port, START_TIMEOUT)
-            .await?)
-    }
-
-    fn memory(&self) -> Result<[(&'static str, Memory); 3]> {
-        Ok([
-            ("webapp", self.web.memory()?),
-            ("coreapp", self.core.memory()?),
-            ("wanet", self.wanet_proc.memory()?),
-        ])
-    }
-
-    fn cpu(&self) -> Result<cpu::CpuSnapshot> {
-        let mut snapshot = cpu::CpuSnapshot::default();
-        for (name, proc) in [
-            ("webapp", &self.web),
-            ("coreapp", &self.core),
-            ("wanet", &self.wanet_proc),
-        ] {
-            snapshot.0.insert(name.to_string(), proc.cpu_seconds()?);
-        }
-        snapshot.0.insert(
-            "bench".to_string(),
-            procfs::cpu_seconds(std::process::id())?,
-        );
-        // Database processes come and go (PostgreSQL backends); the live ones are what we have.
-        let db: f64 = procfs::pids_named(DB_PROCESS_NAMES)
-            .into_iter()
-            .filter_map(|pid| procfs::cpu_seconds(pid).ok())
-            .sum();
-        snapshot.0.insert("db".to_string(), db);
-        Ok(snapshot)
-    }
 }
 
 struct Bench<'a> {
@@ -871,73 +554,4 @@ impl Bench<'_> {
             progress(&format!("{phase}: webhooks still arriving; moving on"));
         }
     }
-}
-
-/// Accepted → `sent` webhook, for the messages of one phase.
-#[derive(serde::Serialize)]
-struct EndToEnd {
-    sent: usize,
-    /// Sent webhooks per second from the first request to the last sent webhook.
-    rate: f64,
-    latency: Percentiles,
-}
-
-fn end_to_end(receiver: &Receiver, result: &LoadResult) -> EndToEnd {
-    let mut latencies = Vec::with_capacity(result.accepted_at.len());
-    let mut last: Option<Instant> = None;
-    for (id, accepted) in &result.accepted_at {
-        if let Some(at) = receiver.sent_at(id) {
-            latencies.push(at.saturating_duration_since(*accepted));
-            last = Some(last.map_or(at, |l| l.max(at)));
-        }
-    }
-    let sent = latencies.len();
-    let rate = match (result.started, last) {
-        (Some(start), Some(last)) => {
-            sent as f64
-                / last
-                    .saturating_duration_since(start)
-                    .as_secs_f64()
-                    .max(1e-9)
-        }
-        _ => 0.0,
-    };
-    EndToEnd {
-        sent,
-        rate,
-        latency: Percentiles::of(latencies),
-    }
-}
-
-async fn wait_for_count(
-    receiver: &Receiver,
-    counter: fn(&receiver::Counters) -> &std::sync::atomic::AtomicU64,
-    wanted: u64,
-    limit: Duration,
-) -> Result<()> {
-    let deadline = Instant::now() + limit;
-    loop {
-        let now = receiver.count(counter);
-        if now >= wanted {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            bail!("{now} of {wanted} webhooks within {limit:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-/// Waits until every message the phase got accepted has its `sent` (or `failed`) webhook; false
-/// when `limit` passed first.
-async fn wait_for_statuses(receiver: &Receiver, result: &LoadResult, limit: Duration) -> bool {
-    let deadline = Instant::now() + limit;
-    let ids = || result.accepted_at.iter().map(|(id, _)| id.as_str());
-    while receiver.resolved(ids()) < result.accepted {
-        if Instant::now() > deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    true
 }

@@ -27,8 +27,15 @@ pub struct Receiver {
 
 impl Receiver {
     pub fn start() -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
+        // A harness port rather than `bind(0)`: `resume` binds the same port again after `stop`,
+        // and a port of the ephemeral range may meanwhile be the local end of some connection.
+        // Another process may take a port between the check and this bind: then the next one.
+        let (port, listener) = loop {
+            let port = crate::free_port();
+            if let Ok(listener) = TcpListener::bind(("127.0.0.1", port)) {
+                break (port, listener);
+            }
+        };
         let receiver = Receiver {
             port,
             status: Arc::new(AtomicU16::new(200)),

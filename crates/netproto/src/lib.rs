@@ -51,6 +51,25 @@ pub enum Frame {
     },
 }
 
+/// What a business session carries. A single coreapp, and the one coreapp of High
+/// Availability, carries the whole number; in Multiconnect each coreapp carries the recipients of
+/// one shard (`wa_api::cluster::shard_of`). `epoch` is the cluster lease epoch under which the
+/// shard was assigned: the network keeps the newest session of each shard and refuses an older
+/// epoch with [`STALE_SHARD_EPOCH`], so two coreapps never carry one shard (fencing).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SessionScope {
+    /// Every recipient of the number (single node; High Availability with one shard).
+    #[default]
+    Whole,
+    /// The recipients of shard `index` of `count`, assigned under lease `epoch`.
+    Shard { index: u32, count: u32, epoch: i64 },
+}
+
+/// Code of the refusal of a session whose shard was assigned again under a newer epoch (the
+/// On-Prem "not a primary coreapp" code).
+pub const STALE_SHARD_EPOCH: u32 = 1018;
+
 /// Requests a coreapp makes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -60,6 +79,10 @@ pub enum Request {
     Hello {
         client_version: String,
         credentials: Option<Credentials>,
+        /// Which of the business's traffic this session carries (High Availability and
+        /// Multiconnect); absent from older clients, which means the whole number.
+        #[serde(default)]
+        scope: SessionScope,
     },
     /// Ask for a registration code by `sms` or `voice` for `cc` + `phone_number`.
     RequestCode {

@@ -197,9 +197,12 @@ impl Session {
     fn dispatch(&mut self, request: Request) -> Result<Response, NetError> {
         let network = &self.network;
         match request {
+            // Sessions are per number until Multiconnect's shard sessions arrive: the scope is
+            // accepted and not yet used.
             Request::Hello {
                 client_version,
                 credentials,
+                scope: _,
             } => self.hello(&client_version, credentials),
             Request::RequestCode {
                 cc,

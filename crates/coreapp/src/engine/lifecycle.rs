@@ -64,6 +64,7 @@ async fn connect_once(state: &Arc<CoreState>, tls: Arc<rustls::ClientConfig>) ->
     let hello = Request::Hello {
         client_version: state.settings_version(),
         credentials,
+        scope: wa_netproto::SessionScope::Whole,
     };
     match client.request(hello).await {
         Ok(Response::Welcome {

@@ -287,6 +287,7 @@ impl Client {
         self.request(Request::Hello {
             client_version: "test".into(),
             credentials,
+            scope: Default::default(),
         })
         .await
     }
