@@ -12,6 +12,7 @@ mod control;
 mod control_config;
 mod dedupe;
 mod directory;
+mod durability;
 mod errors;
 mod ids;
 mod limits;

@@ -2,10 +2,10 @@
 //! receipts) and the consumers' messages to the business.
 
 use crate::directory::Received;
+use crate::durability::Kind;
 use crate::errors::{invalid_parameter, re_engagement, user_not_valid, ControlError};
 use crate::network::{Network, World};
 use crate::outbox::Outbox;
-use crate::persist::Kind;
 use crate::profiles::Outcome;
 use crate::{ids, phone};
 use std::sync::Arc;
@@ -51,7 +51,7 @@ impl Network {
         b.accepted_messages += 1;
         world
             .dirty
-            .insert((Kind::Sent, crate::persist::pair_key(business, id)));
+            .insert((Kind::Sent, crate::durability::pair_key(business, id)));
         let recipient = phone::wa_id(to).unwrap_or_else(|| to.to_string());
         let (outcome, message, rendered) = match prepare(&world, business, &message) {
             Ok(prepared) => {
@@ -169,7 +169,7 @@ impl Network {
         world
             .windows
             .insert((business.clone(), from.clone()), Instant::now());
-        let window_key = crate::persist::pair_key(&business, &from);
+        let window_key = crate::durability::pair_key(&business, &from);
         world.dirty.insert((Kind::Window, window_key));
         let outbox = match world.businesses.get_mut(&business) {
             Some(b) => &mut b.outbox,

@@ -8,9 +8,9 @@
 use crate::certs::CertAuthority;
 use crate::config::Rules;
 use crate::directory::{Consumer, ConsumerView, Profile};
+use crate::durability::Kind;
 use crate::errors::access_denied;
 use crate::outbox::{Outbox, SessionLink};
-use crate::persist::Kind;
 use crate::registration::CodeRequest;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -28,7 +28,7 @@ pub struct Network {
     /// Media files in transit (uploads of businesses and consumers).
     pub media: crate::media::MediaStore,
     /// Write-through of the state to the state store (`persist`).
-    pub persist: crate::persist::Persist,
+    pub persist: crate::durability::Persist,
 }
 
 pub struct World {

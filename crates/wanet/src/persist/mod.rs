@@ -11,17 +11,16 @@
 //!   to them can be missed by a forgotten mark.
 //!
 //! Where an answer promises durability (a control API change, a registration's credentials)
-//! the caller awaits [`Persist::flushed`], which returns once a flush that started after the
+//! the caller awaits [`crate::durability::Persist::flushed`], which returns once a flush that started after the
 //! call has committed.
 
 mod records;
 
+use crate::durability::Kind;
 use crate::network::Network;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use wa_store::{StateChange, StateStore};
@@ -36,107 +35,6 @@ const SWEEP_INTERVAL: Duration = Duration::from_secs(10);
 const RETRY_INTERVAL: Duration = Duration::from_secs(1);
 /// How long a start waits for the state database to come up.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The kinds of stored records (the `kind` column).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
-    Meta,
-    Business,
-    Limits,
-    Catalogs,
-    PrefixRules,
-    Code,
-    Consumer,
-    Window,
-    Sent,
-    Push,
-    Media,
-}
-
-impl Kind {
-    const ALL: [Kind; 11] = [
-        Kind::Meta,
-        Kind::Business,
-        Kind::Limits,
-        Kind::Catalogs,
-        Kind::PrefixRules,
-        Kind::Code,
-        Kind::Consumer,
-        Kind::Window,
-        Kind::Sent,
-        Kind::Push,
-        Kind::Media,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Meta => "meta",
-            Kind::Business => "business",
-            Kind::Limits => "limits",
-            Kind::Catalogs => "catalogs",
-            Kind::PrefixRules => "prefix_rules",
-            Kind::Code => "code",
-            Kind::Consumer => "consumer",
-            Kind::Window => "window",
-            Kind::Sent => "sent",
-            Kind::Push => "push",
-            Kind::Media => "media",
-        }
-    }
-
-    /// The small kinds, compared whole at each flush instead of marked.
-    pub fn compared(self) -> bool {
-        matches!(
-            self,
-            Kind::Meta
-                | Kind::Business
-                | Kind::Limits
-                | Kind::Catalogs
-                | Kind::PrefixRules
-                | Kind::Code
-        )
-    }
-
-    pub fn from_name(name: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.name() == name)
-    }
-}
-
-/// The key of a record that belongs to a pair (business and consumer, business and message).
-pub fn pair_key(first: &str, second: &str) -> String {
-    format!("{first}|{second}")
-}
-
-/// Waiting for durability.
-pub struct Persist {
-    /// Number of the last flush that started collecting changes.
-    started: AtomicU64,
-    /// Number of the last flush that finished writing.
-    done: watch::Sender<u64>,
-    wake: Notify,
-}
-
-impl Default for Persist {
-    fn default() -> Self {
-        Persist {
-            started: AtomicU64::new(0),
-            done: watch::Sender::new(0),
-            wake: Notify::new(),
-        }
-    }
-}
-
-impl Persist {
-    /// Returns once every change made before the call is written (at once in memory-only mode
-    /// is not promised: the flusher runs there too and simply discards).
-    pub async fn flushed(&self) {
-        let wanted = self.started.load(Ordering::SeqCst) + 1;
-        let mut done = self.done.subscribe();
-        self.wake.notify_one();
-        // The sender lives as long as the network; an error means it is being dropped.
-        let _ = done.wait_for(|finished| *finished >= wanted).await;
-    }
-}
 
 /// Opens the state store the configuration names, if any, and reads what it holds into
 /// `network` (before anything else can see the network).
@@ -188,7 +86,7 @@ pub fn spawn_flusher(
         loop {
             let stopping = tokio::select! {
                 () = tokio::time::sleep(FLUSH_INTERVAL) => false,
-                () = flusher.network.persist.wake.notified() => false,
+                () = flusher.network.persist.wake_requested() => false,
                 () = stop.cancelled() => true,
             };
             flusher.flush(&stop).await;
@@ -214,13 +112,13 @@ impl Flusher {
             records::sweep(&self.network);
         }
         let persist = &self.network.persist;
-        let generation = persist.started.fetch_add(1, Ordering::SeqCst) + 1;
+        let generation = persist.start_flush();
         let keep = self.store.is_some();
         let changes = records::collect(&self.network, keep, &mut self.written);
         if let Some(store) = &self.store {
             write(store, changes, stop).await;
         }
-        persist.done.send_replace(generation);
+        persist.finish_flush(generation);
     }
 }
 

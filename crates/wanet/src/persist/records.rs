@@ -1,9 +1,9 @@
 //! The stored form of each kind of state, and the three passes over it: collecting what
 //! changed, restoring at start, and the retention sweep.
 
-use super::{pair_key, Kind};
 use crate::certs::CertAuthority;
 use crate::directory::{Consumer, ConsumerRecord};
+use crate::durability::{pair_key, Kind};
 use crate::limits::LimitsRecord;
 use crate::network::{Business, Network, World};
 use crate::registration::CodeRequest;
