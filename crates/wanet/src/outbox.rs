@@ -5,7 +5,7 @@
 //! session goes away its unacked pushes become pending again; because ids increase with every
 //! push, keeping both sets ordered by id puts them back at the front in their original order.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -34,6 +34,8 @@ pub struct Outbox {
     pending: BTreeMap<u64, Push>,
     unacked: BTreeMap<u64, Push>,
     session: Option<SessionLink>,
+    /// Ids queued or acknowledged since the state store last took them.
+    dirty: BTreeSet<u64>,
 }
 
 impl Outbox {
@@ -41,6 +43,7 @@ impl Outbox {
     pub fn push(&mut self, push: Push) -> u64 {
         let id = self.next_id();
         self.pending.insert(id, push);
+        self.dirty.insert(id);
         if let Some(session) = &self.session {
             session.wake.notify_one();
         }
@@ -106,6 +109,28 @@ impl Outbox {
         if self.unacked.remove(&id).is_none() {
             self.pending.remove(&id);
         }
+        self.dirty.insert(id);
+    }
+
+    /// The push ids changed since the last call, each with the push when it is still waiting.
+    pub fn take_dirty(&mut self) -> Vec<(u64, Option<&Push>)> {
+        let dirty = std::mem::take(&mut self.dirty);
+        dirty
+            .into_iter()
+            .map(|id| (id, self.pending.get(&id).or_else(|| self.unacked.get(&id))))
+            .collect()
+    }
+
+    /// The last id handed out, stored so ids keep increasing across restarts.
+    pub fn last_id(&self) -> u64 {
+        self.last_id
+    }
+
+    /// Puts back stored pushes (all pending: no session exists yet) and the id sequence.
+    pub fn restore(&mut self, last_id: u64, pushes: Vec<(u64, Push)>) {
+        self.pending.extend(pushes);
+        let highest = self.pending.last_key_value().map_or(0, |(id, _)| *id);
+        self.last_id = last_id.max(highest);
     }
 
     pub fn is_attached(&self, session_id: u64) -> bool {
