@@ -4,7 +4,7 @@
 use crate::ratelimit::RequestRateLimits;
 use crate::routes::monitoring::WebMetrics;
 use crate::state::{AppState, JwtKeys};
-use crate::{middleware, ratelimit, routes, tls};
+use crate::{middleware, proxy_protocol, ratelimit, routes, tls};
 use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, NormalizePath};
 use actix_web::{web, App, HttpServer};
@@ -67,7 +67,7 @@ pub async fn start_with_store(
     let rate_limits = web::Data::new(RequestRateLimits::new(&settings.webapp));
 
     let app_state = state.clone();
-    let mut server = HttpServer::new(move || {
+    let app = move || {
         App::new()
             .app_data(app_state.clone())
             .app_data(metrics.clone())
@@ -80,15 +80,26 @@ pub async fn start_with_store(
             .wrap(from_fn(ratelimit::enforce))
             .wrap(NormalizePath::trim())
             .wrap(from_fn(middleware::request_context))
-    })
-    .bind_rustls_0_23(settings.webapp.listen.as_str(), tls_config)?;
-    if settings.webapp.workers > 0 {
-        server = server.workers(settings.webapp.workers);
-    }
-    let addresses = server.addrs();
+    };
+    let (server, addresses) = if settings.webapp.proxy_protocol {
+        let listener = std::net::TcpListener::bind(settings.webapp.listen.as_str())?;
+        let addresses = vec![listener.local_addr()?];
+        let workers = settings.webapp.workers;
+        tracing::info!("webapp expects a PROXY protocol v2 header on every connection");
+        let server = proxy_protocol::serve(listener, tls_config, workers, app)?;
+        (server, addresses)
+    } else {
+        let mut server =
+            HttpServer::new(app).bind_rustls_0_23(settings.webapp.listen.as_str(), tls_config)?;
+        if settings.webapp.workers > 0 {
+            server = server.workers(settings.webapp.workers);
+        }
+        let addresses = server.addrs();
+        (server.run(), addresses)
+    };
     tracing::info!("webapp listening on https://{}", display_addrs(&addresses));
     Ok(RunningWebapp {
-        server: server.run(),
+        server,
         addresses,
         state,
     })
