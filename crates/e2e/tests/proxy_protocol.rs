@@ -128,5 +128,8 @@ fn lockout_and_access_log_use_the_proxied_client_address() {
     let answer = direct
         .get(format!("https://localhost:{}/v1/health", web.port))
         .send();
-    assert!(answer.is_err(), "answered without a PROXY header: {answer:?}");
+    assert!(
+        answer.is_err(),
+        "answered without a PROXY header: {answer:?}"
+    );
 }

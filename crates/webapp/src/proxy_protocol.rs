@@ -110,16 +110,22 @@ async fn serve_connection<H>(
     http: Rc<H>,
 ) -> Result<(), ()>
 where
-    H: Service<(tokio_rustls::server::TlsStream<TcpStream>, Protocol, Option<SocketAddr>)>,
+    H: Service<(
+        tokio_rustls::server::TlsStream<TcpStream>,
+        Protocol,
+        Option<SocketAddr>,
+    )>,
     H::Error: std::fmt::Debug,
 {
     let socket_peer = tcp.peer_addr().ok();
-    let client = match tokio::time::timeout(HEADER_TIMEOUT, read_client_address(&mut tcp)).await {
-        Ok(Ok(client)) => client.or(socket_peer),
-        Ok(Err(e)) => return Err(tracing::info!(peer = ?socket_peer, "connection closed: {e}")),
-        Err(_) => {
-            let e = ProxyError::Timeout;
-            return Err(tracing::info!(peer = ?socket_peer, "connection closed: {e}"));
+    let header = tokio::time::timeout(HEADER_TIMEOUT, read_client_address(&mut tcp))
+        .await
+        .unwrap_or(Err(ProxyError::Timeout));
+    let client = match header {
+        Ok(client) => client.or(socket_peer),
+        Err(e) => {
+            tracing::info!(peer = ?socket_peer, "connection closed: {e}");
+            return Err(());
         }
     };
     let tls = acceptor
@@ -149,8 +155,8 @@ pub async fn read_client_address(tcp: &mut TcpStream) -> Result<Option<SocketAdd
     }
     header.resize(total, 0);
     tcp.read_exact(&mut header[FIXED_PART..]).await?;
-    let parsed = v2::Header::try_from(header.as_slice())
-        .map_err(|e| ProxyError::Invalid(e.to_string()))?;
+    let parsed =
+        v2::Header::try_from(header.as_slice()).map_err(|e| ProxyError::Invalid(e.to_string()))?;
     Ok(client_address(&parsed))
 }
 
