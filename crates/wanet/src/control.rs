@@ -29,12 +29,18 @@ pub fn bind(
     network: Arc<Network>,
     ca_pem: String,
 ) -> std::io::Result<(Server, SocketAddr)> {
+    let network_data = web::Data::new(network.clone());
     let state = web::Data::new(ControlState { network, ca_pem });
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .app_data(network_data.clone())
             .app_data(json_config())
             .configure(routes)
+            .configure(crate::control_config::routes)
+            .wrap(actix_web::middleware::from_fn(
+                crate::control_config::durable,
+            ))
     })
     .workers(1)
     // The embedding process (the bin or the launcher) decides what a signal stops.

@@ -6,7 +6,7 @@
 //! push, keeping both sets ordered by id puts them back at the front in their original order.
 
 use crate::shards::{consumer_of, covers, Sessions};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -39,6 +39,8 @@ pub struct Outbox {
     taken_by: HashMap<u64, u64>,
     /// The sessions carrying the business, one per shard (shards.rs).
     sessions: Sessions,
+    /// Ids queued or acknowledged since the state store last took them.
+    dirty: BTreeSet<u64>,
 }
 
 impl Outbox {
@@ -49,6 +51,7 @@ impl Outbox {
             session.wake.notify_one();
         }
         self.pending.insert(id, push);
+        self.dirty.insert(id);
         id
     }
 
@@ -130,6 +133,28 @@ impl Outbox {
             self.pending.remove(&id);
         }
         self.taken_by.remove(&id);
+        self.dirty.insert(id);
+    }
+
+    /// The push ids changed since the last call, each with the push when it is still waiting.
+    pub fn take_dirty(&mut self) -> Vec<(u64, Option<&Push>)> {
+        let dirty = std::mem::take(&mut self.dirty);
+        dirty
+            .into_iter()
+            .map(|id| (id, self.pending.get(&id).or_else(|| self.unacked.get(&id))))
+            .collect()
+    }
+
+    /// The last id handed out, stored so ids keep increasing across restarts.
+    pub fn last_id(&self) -> u64 {
+        self.last_id
+    }
+
+    /// Puts back stored pushes (all pending: no session exists yet) and the id sequence.
+    pub fn restore(&mut self, last_id: u64, pushes: Vec<(u64, Push)>) {
+        self.pending.extend(pushes);
+        let highest = self.pending.last_key_value().map_or(0, |(id, _)| *id);
+        self.last_id = last_id.max(highest);
     }
 
     pub fn connected(&self) -> bool {

@@ -158,7 +158,16 @@ impl Session {
     async fn handle(&mut self, frame: Frame) -> bool {
         match frame {
             Frame::Request { id, request } => {
+                // The client stores the credentials it is given: they must outlive a restart
+                // of the network before it has them.
+                let durable = matches!(
+                    request,
+                    Request::Register { .. } | Request::SetTwoStep { .. }
+                );
                 let result = self.dispatch(request);
+                if durable && result.is_ok() {
+                    self.network.persist.flushed().await;
+                }
                 if !self.send(Frame::Response { id, result }).await {
                     return false;
                 }
