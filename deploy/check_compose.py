@@ -268,7 +268,7 @@ def stage_chain(stages: dict[str, Stage], name: str) -> list[Stage]:
 
 def target_facts(stages: dict[str, Stage], name: str) -> dict:
     facts = {"user": None, "healthcheck": None, "stopsignal": None, "expose": set(), "entrypoint": None,
-             "env": {}, "runs": [], "base": None}
+             "env": {}, "runs": [], "base": None, "copies": []}
     chain = stage_chain(stages, name)
     if chain:
         facts["base"] = chain[0].base
@@ -289,7 +289,38 @@ def target_facts(stages: dict[str, Stage], name: str) -> dict:
                 facts["env"].update(dict(zip(values[0::2], values[1::2])))
             elif c.cmd == "RUN":
                 facts["runs"].append(" ".join(c.value))
+            elif c.cmd == "COPY" and any(flag.startswith("--from=") for flag in c.flags):
+                facts["copies"].append(c.value[0])
     return facts
+
+
+def check_build_hygiene(stages: dict[str, Stage], facts: dict[str, dict], problems: Problems) -> None:
+    """What an offline build and small images need (issue 15)."""
+    where = rel(DOCKERFILE)
+    # A `# syntax=` directive makes BuildKit pull a frontend image from Docker Hub on every build.
+    for line in DOCKERFILE.read_text().splitlines():
+        if not line.startswith("#"):
+            break
+        if re.match(r"#\s*syntax\s*=", line, re.I):
+            problems.add(where, "has a `# syntax=` directive: the build would need Docker Hub")
+    # Each binary in exactly one layer: copied once, never modified afterwards in the runtime stage
+    # (a RUN that touches it, e.g. setcap, stores a second copy).
+    for target, f in facts.items():
+        binary = f"/usr/local/bin/{target}"
+        if f["copies"] != [f"/out/{target}"]:
+            problems.add(where, f"{target}: expected one COPY --from of /out/{target}, got {f['copies']}")
+        if any(binary in run for run in f["runs"]):
+            problems.add(where, f"{target}: a RUN modifies {binary}, which stores the binary twice")
+    builder_runs = " ".join(" ".join(c.value) for s in stage_chain(stages, "builder")
+                            for c in s.commands if c.cmd == "RUN")
+    if "setcap cap_net_bind_service=+ep /out/webapp" not in builder_runs:
+        problems.add(where, "webapp: binds 443 as non-root without cap_net_bind_service (set in the builder)")
+    args = {c.value[0].partition("=")[0]: c.value[0].partition("=")[2]
+            for s in stages.values() for c in s.commands if c.cmd == "ARG"}
+    if not re.fullmatch(r"\d+\.\d+\.\d+", args.get("CARGO_CHEF_VERSION", "")):
+        problems.add(where, "CARGO_CHEF_VERSION must pin an exact crates.io release (x.y.z)")
+    if "--version \"${CARGO_CHEF_VERSION}\"" not in builder_runs:
+        problems.add(where, "cargo-chef is not installed at the pinned CARGO_CHEF_VERSION")
 
 
 def check_dockerfile(problems: Problems) -> dict[str, dict]:
@@ -327,8 +358,7 @@ def check_dockerfile(problems: Problems) -> dict[str, dict]:
         for package in ("libmariadb-dev", "libmariadb-dev-compat", "libpq-dev", "pkg-config"):
             if package not in runs:
                 problems.add(where, f"builder does not install {package}")
-    if "webapp" in facts and "setcap cap_net_bind_service" not in " ".join(facts["webapp"]["runs"]):
-        problems.add(where, "webapp: binds 443 as non-root without cap_net_bind_service")
+    check_build_hygiene(stages, facts, problems)
     ignore = ROOT / ".dockerignore"
     if not ignore.exists() or not re.search(r"^/?target/?$", ignore.read_text(), re.M):
         problems.add(".dockerignore", "must exist and exclude target/")

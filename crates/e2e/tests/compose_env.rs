@@ -73,6 +73,8 @@ struct Stack {
     _web: Service,
     core: Service,
     _wanet: Service,
+    /// Stands in for the wanetData volume.
+    _wanet_data: tempfile::TempDir,
     api: Client,
     control: Control,
     _db: TestDb,
@@ -133,6 +135,11 @@ fn start_compose_stack(file: &str, backend: Backend) -> Stack {
         "ONPREM__COREAPP__LISTEN",
         format!("127.0.0.1:{core_port}"),
     );
+    // The network's volume: a temporary folder instead of /usr/local/wanet.
+    let wanet_data = tempfile::tempdir().unwrap();
+    let wanet_env = envs.get_mut("wanet").unwrap();
+    let data_dir = wanet_data.path().to_str().unwrap();
+    local.set("wanet", wanet_env, "WANET_DATA_DIR", data_dir);
     println!(
         "{file} on {backend:?}: the compose environment with these variables changed:\n{}",
         local.report()
@@ -160,6 +167,7 @@ fn start_compose_stack(file: &str, backend: Backend) -> Stack {
         _web: web,
         core,
         _wanet: wanet,
+        _wanet_data: wanet_data,
         api: Client::new(web_port),
         control: Control::new(control_port),
         _db: db,

@@ -1,5 +1,5 @@
-//! `wa-dev`: webapp and coreapp in one process on an embedded SQLite database under a data
-//! directory. The zero-setup way to try the product (the README's first command).
+//! `wa-dev`: webapp, coreapp and the network simulator in one process, each on an embedded
+//! SQLite database under a data directory (the simulator's in `wanet.sqlite`). The zero-setup way to try the product (the README's first command).
 
 use clap::Parser;
 use std::path::PathBuf;
@@ -27,6 +27,15 @@ struct Cli {
     /// Connect to this network instead of starting the bundled simulator.
     #[arg(long)]
     network_address: Option<String>,
+
+    /// Keep the bundled simulator's state in this database (mysql://, postgres:// or
+    /// sqlite://) instead of `wanet.sqlite` under the data folder.
+    #[arg(long, env = "WANET_DATABASE_URL")]
+    wanet_database_url: Option<String>,
+
+    /// The bundled simulator's behaviour: the same flags and `WANET_*` variables as `wanet`.
+    #[command(flatten)]
+    wanet: wanet::WanetOptions,
 }
 
 #[actix_web::main]
@@ -72,6 +81,12 @@ async fn run(mut settings: wa_common::Settings, cli: &Cli) -> Result<(), String>
     print_banner(&store, port, control_url.as_deref()).await;
     let (web_result, core_result) = tokio::join!(web.server, core.server);
     core.supervisor.shutdown().await;
+    // The servers stopped (Ctrl-C): the simulator writes its last changes before exiting.
+    if let Some(simulator) = simulator {
+        if let Err(e) = simulator.stop().await {
+            tracing::warn!("wanet: {e}");
+        }
+    }
     web_result.and(core_result).map_err(|e| e.to_string())
 }
 
@@ -84,11 +99,14 @@ async fn start_simulator(
         settings.coreapp.network_address = address.clone();
         return Ok(None);
     }
-    let config = wanet::WanetConfig {
+    let mut config = wanet::WanetConfig {
         listen: "127.0.0.1:0".into(),
         control_listen: cli.wanet_control_listen.clone(),
+        data_dir: Some(settings.data_dir.clone()),
+        database_url: cli.wanet_database_url.clone(),
         ..wanet::WanetConfig::default()
     };
+    cli.wanet.clone().apply(&mut config);
     let running = wanet::start(config)
         .await
         .map_err(|e| format!("wanet: {e}"))?;

@@ -5,7 +5,8 @@
 //! types: every query runs on tokio's blocking threads behind a semaphore sized to the pool.
 //!
 //! Layers, each using only the ones below it (no import cycle):
-//! 4. `store` (the [`Store`] facade, the async API), `admin`, `testing`: the public surface.
+//! 4. `store` (the [`Store`] facade, the async API), `state` (wanet's generic key-value
+//!    [`StateStore`], its own migrations), `admin`, `testing`: the public surface.
 //! 3. `tables`: per table (or area), its rows as named structs and its queries as functions of a
 //!    connection, backend-specific branches included; `tables::pipeline` defines the hot writes.
 //! 2. `group_commit`: queues writes and commits them in shared transactions, whatever they are.
@@ -19,6 +20,7 @@ mod db;
 mod error;
 mod group_commit;
 mod schema;
+mod state;
 mod store;
 mod tables;
 
@@ -29,6 +31,7 @@ pub use backend::Backend;
 pub use config::StoreConfig;
 pub use db::QueryTimings;
 pub use error::StoreError;
+pub use state::{StateChange, StateRow, StateStore};
 pub use store::Store;
 pub use tables::blobs::MAX_BLOB_BYTES;
 pub use tables::callbacks::{NewCallback, PendingCallback};

@@ -21,7 +21,7 @@ const DEFAULT_PRODUCTS: usize = 30;
 /// Longest catalog or retailer id (the API's limit for both).
 const MAX_ID_CHARS: usize = 200;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Catalog {
     pub catalog_id: String,
     pub name: String,
@@ -80,6 +80,19 @@ impl Default for Catalogs {
 }
 
 impl Catalogs {
+    /// Every catalog, as stored.
+    pub fn record(&self) -> Vec<Catalog> {
+        self.by_id.values().cloned().collect()
+    }
+
+    /// The stored catalogs replace the seeded ones.
+    pub fn restore(&mut self, catalogs: Vec<Catalog>) {
+        self.by_id = catalogs
+            .into_iter()
+            .map(|c| (c.catalog_id.clone(), c))
+            .collect();
+    }
+
     /// A newly registered business is linked to the seeded catalog (if it still exists).
     pub fn link_default(&mut self, business: &str) {
         if let Some(catalog) = self.by_id.get_mut(DEFAULT_CATALOG_ID) {

@@ -1,9 +1,9 @@
 //! Verified-name certificates: what `POST /control/certs` mints and `RequestCode` presents.
 //!
 //! The certificate is opaque to clients. Here it is base64 of `{"vname","nonce","hmac"}`, the
-//! HMAC keyed with a secret drawn when the process starts: only this wanet can mint one, and a
-//! restart invalidates certificates that were minted but not yet used (registrations persist in
-//! the client's credentials, not in the certificate).
+//! HMAC keyed with a secret drawn the first time the network starts: only this wanet can mint
+//! one. The secret is part of the network's stored state, so a certificate minted before a
+//! restart still registers after it; a network started on empty state has a new one.
 
 use crate::ids::hex;
 use base64::engine::general_purpose::STANDARD;
@@ -21,14 +21,30 @@ struct CertBody {
 
 pub struct CertAuthority {
     key: hmac::Key,
+    secret: [u8; 32],
 }
 
 impl CertAuthority {
     pub fn new() -> Self {
-        let secret: [u8; 32] = rand::rngs::OsRng.gen();
+        Self::from_secret(rand::rngs::OsRng.gen())
+    }
+
+    pub fn from_secret(secret: [u8; 32]) -> Self {
         CertAuthority {
             key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
+            secret,
         }
+    }
+
+    /// The signing secret in hex, as stored.
+    pub fn secret_hex(&self) -> String {
+        hex(&self.secret)
+    }
+
+    /// The authority of a stored secret; `None` when it is not 32 bytes of hex.
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let secret: [u8; 32] = decode_hex(text)?.try_into().ok()?;
+        Some(Self::from_secret(secret))
     }
 
     /// A certificate for the display name `vname`.

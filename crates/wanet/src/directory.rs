@@ -40,7 +40,7 @@ impl Profile {
 }
 
 /// A message a phone received from a business.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Received {
     pub id: String,
     #[serde(rename = "type")]
@@ -64,7 +64,7 @@ pub struct Consumer {
 }
 
 /// A consumer's identity as the network announces it with each of their messages.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
     pub hash: String,
     /// When this identity was created, epoch milliseconds.
@@ -79,6 +79,17 @@ impl Identity {
             created_timestamp: crate::ids::now_epoch().saturating_mul(1000),
         }
     }
+}
+
+/// What is stored of a consumer.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ConsumerRecord {
+    name: String,
+    profile: Profile,
+    profile_set: bool,
+    identity: Identity,
+    received: Vec<Received>,
+    read_receipts: Vec<String>,
 }
 
 /// What the control API shows of a consumer.
@@ -111,10 +122,60 @@ impl Consumer {
         self.profile != Profile::NotOnWhatsapp
     }
 
-    /// Records a delivered message; an id the phone already has is not counted again.
-    pub fn receive(&mut self, message: Received) {
+    /// Records a delivered message; an id the phone already has is not counted again. The
+    /// list keeps the newest `max` messages.
+    pub fn receive(&mut self, message: Received, max: usize) {
         if self.received_ids.insert(message.id.clone()) {
             self.received.push(message);
+        }
+        let excess = self.received.len().saturating_sub(max);
+        self.forget_oldest(excess);
+    }
+
+    /// Forgets received messages older than `oldest` (epoch seconds); true when any went.
+    pub fn expire_received(&mut self, oldest: i64) -> bool {
+        let old = self
+            .received
+            .iter()
+            .take_while(|m| m.timestamp < oldest)
+            .count();
+        self.forget_oldest(old);
+        old > 0
+    }
+
+    fn forget_oldest(&mut self, count: usize) {
+        for gone in self.received.drain(..count) {
+            self.received_ids.remove(&gone.id);
+        }
+        // The business's reads are as unbounded as its messages; keep the same number.
+        let excess = self
+            .read_receipts
+            .len()
+            .saturating_sub(self.received.len().max(100));
+        self.read_receipts.drain(..excess);
+    }
+
+    pub fn record(&self) -> ConsumerRecord {
+        ConsumerRecord {
+            name: self.name.clone(),
+            profile: self.profile,
+            profile_set: self.profile_set,
+            identity: self.identity.clone(),
+            received: self.received.clone(),
+            read_receipts: self.read_receipts.clone(),
+        }
+    }
+
+    pub fn from_record(wa_id: &str, record: ConsumerRecord) -> Self {
+        Consumer {
+            wa_id: wa_id.to_string(),
+            name: record.name,
+            profile: record.profile,
+            profile_set: record.profile_set,
+            identity: record.identity,
+            received_ids: record.received.iter().map(|m| m.id.clone()).collect(),
+            received: record.received,
+            read_receipts: record.read_receipts,
         }
     }
 
@@ -161,10 +222,14 @@ mod tests {
     #[test]
     fn a_message_id_is_counted_once() {
         let mut c = Consumer::implicit("16315551234");
-        c.receive(text("a"));
-        c.receive(text("a"));
-        c.receive(text("b"));
+        c.receive(text("a"), 10);
+        c.receive(text("a"), 10);
+        c.receive(text("b"), 10);
         assert_eq!(c.view().received_count, 2);
+        c.receive(text("c"), 2);
+        assert_eq!(c.view().received[0].id, "b");
+        assert!(c.expire_received(2));
+        assert_eq!(c.view().received_count, 0);
     }
 
     #[test]

@@ -6,29 +6,37 @@
 
 mod catalogs;
 mod certs;
+mod clock;
 mod config;
 mod control;
+mod control_config;
+mod dedupe;
 mod directory;
+mod durability;
 mod errors;
 mod ids;
 mod limits;
 mod media;
 mod messaging;
 mod network;
+mod options;
 mod outage;
 mod outbox;
+mod persist;
 mod phone;
 mod profile;
 mod profiles;
 mod registration;
 mod server;
 mod session;
+mod shards;
 mod stickers;
 mod templates;
 mod tls;
 mod traffic;
 
-pub use config::{RateLimitPreset, WanetConfig};
+pub use config::{RateLimitPreset, RuntimeConfig, WanetConfig};
+pub use options::WanetOptions;
 pub use tls::SERVER_NAME;
 
 use actix_web::dev::ServerHandle;
@@ -52,6 +60,9 @@ pub struct RunningWanet {
     handle: WanetHandle,
     protocol_task: JoinHandle<()>,
     control_task: JoinHandle<io::Result<()>>,
+    /// Writes the state; stopped (after a last write) once both servers are.
+    flusher: JoinHandle<()>,
+    flusher_stop: CancellationToken,
 }
 
 /// Stops a running wanet from anywhere (a signal handler, a test).
@@ -59,21 +70,35 @@ pub struct RunningWanet {
 pub struct WanetHandle {
     shutdown: CancellationToken,
     control: ServerHandle,
+    /// Cancelled once the state's last changes are written.
+    flushed_out: CancellationToken,
 }
 
 /// Binds both listeners and spawns their tasks on the current tokio runtime (an actix System is
 /// one too).
 pub async fn start(config: WanetConfig) -> io::Result<RunningWanet> {
     let tls = tls::generate()?;
-    let network = Arc::new(Network::new(Rules::from_config(&config), config.seed));
+    let mut network = Network::new(Rules::from_config(&config), config.seed);
+    let state_store = persist::open(config.state_url(), &mut network).await?;
+    let network = Arc::new(network);
+    let shutdown = CancellationToken::new();
+    // Stopping the servers stops the flusher too, after a last write.
+    let flusher_stop = shutdown.child_token();
+    let flushed_out = CancellationToken::new();
+    let flusher = persist::spawn_flusher(
+        network.clone(),
+        state_store,
+        flusher_stop.clone(),
+        flushed_out.clone(),
+    );
     let listener = TcpListener::bind(&config.listen).await?;
     let protocol_addr = listener.local_addr()?;
     let (control_server, control_addr) =
         control::bind(&config.control_listen, network.clone(), tls.ca_pem.clone())?;
-    let shutdown = CancellationToken::new();
     let handle = WanetHandle {
         shutdown: shutdown.clone(),
         control: control_server.handle(),
+        flushed_out,
     };
     let control_task = tokio::spawn(control_server);
     let protocol_task = tokio::spawn(server::accept_loop(
@@ -92,6 +117,8 @@ pub async fn start(config: WanetConfig) -> io::Result<RunningWanet> {
         handle,
         protocol_task,
         control_task,
+        flusher,
+        flusher_stop,
     })
 }
 
@@ -115,6 +142,8 @@ impl RunningWanet {
                 control.map_err(io::Error::other).and_then(|r| r)
             }
         };
+        self.flusher_stop.cancel();
+        let _ = self.flusher.await;
         tracing::info!("wanet stopped");
         result
     }
@@ -128,10 +157,16 @@ impl RunningWanet {
 
 impl WanetHandle {
     /// Starts stopping at once (closing the listener and every session); the returned future
-    /// completes when the control API has finished its in-flight requests. Not being `async fn`
+    /// completes when the control API has finished its in-flight requests and the state's last
+    /// changes are written. Not being `async fn`
     /// lets a `Drop` impl or a sync signal handler trigger it without awaiting.
     pub fn stop(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
         self.shutdown.cancel();
-        self.control.stop(true)
+        let control = self.control.stop(true);
+        let flushed_out = self.flushed_out.clone();
+        async move {
+            control.await;
+            flushed_out.cancelled().await;
+        }
     }
 }

@@ -9,11 +9,12 @@
 //! - 471 `Spam rate limit hit`: the number's tier (unique users reached by business-initiated
 //!   messages in a rolling 24 h) is used up; users already reached stay reachable.
 
+use crate::clock;
 use crate::config::{RateLimitPreset, Rules};
 use crate::network::Network;
 use crate::phone;
-use serde::Serialize;
-use std::collections::{HashMap, VecDeque};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 use wa_netproto::NetError;
 
@@ -241,7 +242,69 @@ fn rate_limit_hit(retry: Duration, level: usize) -> NetError {
         .with_retry_after(retry)
 }
 
+/// What survives a restart of one number's limits: the recent-send window is dropped (it
+/// is seconds long), the rest kept, moments as epoch seconds.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LimitsRecord {
+    tier: Option<usize>,
+    upgraded: bool,
+    cooldown_until: Option<i64>,
+    level: usize,
+    reached: BTreeMap<String, i64>,
+    throttled: u64,
+    tier_refusals: u64,
+}
+
+fn epoch_secs(at: Instant) -> i64 {
+    clock::to_epoch_ms(at).div_euclid(1000)
+}
+
+fn instant_of(secs: i64) -> Option<Instant> {
+    clock::from_epoch_ms(secs.saturating_mul(1000))
+}
+
 impl Limits {
+    /// Every number's limits as stored records.
+    pub fn records(&self) -> Vec<(String, LimitsRecord)> {
+        self.numbers
+            .iter()
+            .map(|(number, n)| {
+                let record = LimitsRecord {
+                    tier: n.tier,
+                    upgraded: n.upgraded,
+                    cooldown_until: n.cooldown_until.map(epoch_secs),
+                    level: n.level,
+                    reached: n
+                        .reached
+                        .iter()
+                        .map(|(user, at)| (user.clone(), epoch_secs(*at)))
+                        .collect(),
+                    throttled: n.throttled,
+                    tier_refusals: n.tier_refusals,
+                };
+                (number.clone(), record)
+            })
+            .collect()
+    }
+
+    pub fn restore(&mut self, number: &str, record: LimitsRecord) {
+        let limits = NumberLimits {
+            tier: record.tier,
+            upgraded: record.upgraded,
+            recent: VecDeque::new(),
+            cooldown_until: record.cooldown_until.and_then(instant_of),
+            level: record.level,
+            reached: record
+                .reached
+                .into_iter()
+                .filter_map(|(user, at)| Some((user, instant_of(at)?)))
+                .collect(),
+            throttled: record.throttled,
+            tier_refusals: record.tier_refusals,
+        };
+        self.numbers.insert(number.to_string(), limits);
+    }
+
     fn number(&mut self, business: &str, preset: RateLimitPreset) -> &mut NumberLimits {
         self.numbers
             .entry(business.to_string())
@@ -263,14 +326,14 @@ impl Network {
         let Some(b) = world.businesses.get(business) else {
             return Ok(());
         };
-        if b.sent.contains_key(id) {
+        if b.sent.contains(id) {
             return Ok(());
         }
         let recipient = phone::wa_id(to).unwrap_or_else(|| to.to_string());
         let window_open = world
             .windows
             .get(&(business.to_string(), recipient.clone()))
-            .is_some_and(|opened| opened.elapsed() < self.rules.window);
+            .is_some_and(|opened| opened.elapsed() < self.rules().window);
         let message_type = message
             .get("type")
             .and_then(serde_json::Value::as_str)
@@ -281,7 +344,7 @@ impl Network {
             business_initiated: !window_open && matches!(message_type, "template" | "hsm"),
             message_type,
         };
-        let rules = self.rules;
+        let rules = self.rules();
         world
             .limits
             .number(business, rules.rate_limits)
@@ -296,7 +359,7 @@ impl Network {
         tier: Option<Option<usize>>,
         upgraded: Option<bool>,
     ) -> LimitsView {
-        let preset = self.rules.rate_limits;
+        let preset = self.rules().rate_limits;
         let mut world = self.world();
         let number = world.limits.number(business, preset);
         if let Some(tier) = tier {
@@ -309,7 +372,7 @@ impl Network {
     }
 
     pub fn limits_view(&self, business: &str) -> LimitsView {
-        let preset = self.rules.rate_limits;
+        let preset = self.rules().rate_limits;
         self.world()
             .limits
             .number(business, preset)

@@ -1,14 +1,14 @@
 //! Media held by the network: files businesses upload before sending them (the phones fetch
 //! them from here) and files consumers attach to their messages (the business downloads them).
-//! Kept in memory: the simulator's files are test-sized, and a restart forgets them as the real
-//! network forgets media after its retention period.
+//! Kept in memory and written through to the state store (`persist`); files older than the
+//! media retention are forgotten, as the real network forgets media after about 30 days.
 
 use crate::errors::invalid_parameter;
 use base64::Engine;
 use rand::Rng;
 use ring::digest::{digest, SHA256};
-use serde::Serialize;
-use std::collections::HashMap;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use wa_netproto::{NetError, Response};
 
@@ -18,6 +18,17 @@ pub struct StoredMedia {
     pub mime_type: String,
     pub sha256: String,
     pub bytes: Vec<u8>,
+    /// When it was stored, epoch milliseconds.
+    pub created_ms: i64,
+}
+
+/// A file as the state store keeps it.
+#[derive(Serialize, Deserialize)]
+pub struct MediaRecord {
+    mime_type: String,
+    sha256: String,
+    bytes_b64: String,
+    created_ms: i64,
 }
 
 /// What the control API shows about a file.
@@ -34,6 +45,8 @@ pub struct MediaStore {
     files: Mutex<HashMap<String, StoredMedia>>,
     /// Uploads whose last chunk has not come yet.
     partial: Mutex<HashMap<String, Vec<u8>>>,
+    /// Ids stored or forgotten since the state store last took them.
+    dirty: Mutex<BTreeSet<String>>,
 }
 
 impl MediaStore {
@@ -125,14 +138,67 @@ impl MediaStore {
 
     fn insert(&self, id: String, mime_type: String, bytes: Vec<u8>) {
         let sha256 = sha256_hex(&bytes);
+        self.mark(&id);
         self.files().insert(
             id,
             StoredMedia {
                 mime_type,
                 sha256,
                 bytes,
+                created_ms: crate::clock::now_epoch_ms(),
             },
         );
+    }
+
+    fn mark(&self, id: &str) {
+        self.dirty
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id.to_string());
+    }
+
+    /// The ids changed since the last call.
+    pub fn take_dirty(&self) -> BTreeSet<String> {
+        std::mem::take(&mut *self.dirty.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The stored form of file `id`; `None` once it is gone.
+    pub fn record(&self, id: &str) -> Option<MediaRecord> {
+        self.files().get(id).map(|m| MediaRecord {
+            mime_type: m.mime_type.clone(),
+            sha256: m.sha256.clone(),
+            bytes_b64: base64::engine::general_purpose::STANDARD.encode(&m.bytes),
+            created_ms: m.created_ms,
+        })
+    }
+
+    /// Puts back a stored file; false when its bytes do not decode.
+    pub fn restore(&self, id: &str, record: MediaRecord) -> bool {
+        let Ok(bytes) = decode(&record.bytes_b64) else {
+            return false;
+        };
+        let media = StoredMedia {
+            mime_type: record.mime_type,
+            sha256: record.sha256,
+            bytes,
+            created_ms: record.created_ms,
+        };
+        self.files().insert(id.to_string(), media);
+        true
+    }
+
+    /// Forgets the files stored before `oldest_ms`.
+    pub fn expire(&self, oldest_ms: i64) {
+        let mut files = self.files();
+        let old: Vec<String> = files
+            .iter()
+            .filter(|(_, m)| m.created_ms < oldest_ms)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in old {
+            files.remove(&id);
+            self.mark(&id);
+        }
     }
 
     pub fn view(&self, id: &str) -> Option<MediaView> {

@@ -2,6 +2,7 @@
 //! receipts) and the consumers' messages to the business.
 
 use crate::directory::Received;
+use crate::durability::Kind;
 use crate::errors::{invalid_parameter, re_engagement, user_not_valid, ControlError};
 use crate::network::{Network, World};
 use crate::outbox::Outbox;
@@ -42,12 +43,15 @@ impl Network {
             // The session's business always exists; answer sanely all the same.
             return (accepted(id, now, false), None);
         };
-        if let Some(&first) = b.sent.get(id) {
+        if let Some(first) = b.sent.get(id) {
             b.duplicate_sends += 1;
             return (accepted(id, first, true), None);
         }
-        b.sent.insert(id.to_string(), now);
+        b.sent.insert(id, now);
         b.accepted_messages += 1;
+        world
+            .dirty
+            .insert((Kind::Sent, crate::durability::pair_key(business, id)));
         let recipient = phone::wa_id(to).unwrap_or_else(|| to.to_string());
         let (outcome, message, rendered) = match prepare(&world, business, &message) {
             Ok(prepared) => {
@@ -96,7 +100,7 @@ impl Network {
         world
             .windows
             .get(&(business.to_string(), consumer.to_string()))
-            .is_some_and(|opened| opened.elapsed() < self.rules.window)
+            .is_some_and(|opened| opened.elapsed() < self.rules().window)
     }
 
     pub fn check_contacts(&self, wa_ids: &[String]) -> Response {
@@ -165,6 +169,8 @@ impl Network {
         world
             .windows
             .insert((business.clone(), from.clone()), Instant::now());
+        let window_key = crate::durability::pair_key(&business, &from);
+        world.dirty.insert((Kind::Window, window_key));
         let outbox = match world.businesses.get_mut(&business) {
             Some(b) => &mut b.outbox,
             None => return Err(unknown_business(&business)),
@@ -190,12 +196,14 @@ impl Network {
             if let Some(text) = &d.rendered {
                 message["rendered"] = text.clone().into();
             }
-            world.consumer(&d.recipient).receive(Received {
+            let received = Received {
                 id: d.message_id.clone(),
                 kind: message_type(&d.message).to_string(),
                 message,
                 timestamp: d.timestamp,
-            });
+            };
+            let max = self.rules().received_max;
+            world.consumer(&d.recipient).receive(received, max);
         }
         if let Some(b) = world.businesses.get_mut(&d.business) {
             b.outbox.push(Push::Receipt {

@@ -8,23 +8,27 @@
 use crate::certs::CertAuthority;
 use crate::config::Rules;
 use crate::directory::{Consumer, ConsumerView, Profile};
+use crate::durability::Kind;
 use crate::errors::access_denied;
 use crate::outbox::{Outbox, SessionLink};
 use crate::registration::CodeRequest;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
-use wa_netproto::{Credentials, NetError, Push};
+use wa_netproto::{Credentials, NetError, Push, SessionScope};
 
 pub struct Network {
     world: Mutex<World>,
-    pub rules: Rules,
+    /// The behaviour options; `PATCH /control/config` replaces them at run time.
+    rules: Mutex<Rules>,
     pub certs: CertAuthority,
     /// Media files in transit (uploads of businesses and consumers).
     pub media: crate::media::MediaStore,
+    /// Write-through of the state to the state store (`persist`).
+    pub persist: crate::durability::Persist,
 }
 
 pub struct World {
@@ -46,6 +50,9 @@ pub struct World {
     pub outage_until: Option<Instant>,
     /// Product catalogs and the numbers linked to them (catalogs.rs).
     pub catalogs: crate::catalogs::Catalogs,
+    /// Records of the marked kinds (consumers, windows, dedupe ids) changed since the state
+    /// store last took them; the small kinds are compared whole instead (persist.rs).
+    pub dirty: BTreeSet<(Kind, String)>,
 }
 
 /// A registered business number.
@@ -56,7 +63,7 @@ pub struct Business {
     pub outbox: Outbox,
     /// Timestamps of accepted message ids: the network-side dedupe that makes re-sends after a
     /// coreapp crash harmless.
-    pub sent: HashMap<String, i64>,
+    pub sent: crate::dedupe::Dedupe,
     pub accepted_messages: u64,
     pub duplicate_sends: u64,
     /// The business's message templates (see `templates.rs`), served at initialization.
@@ -91,7 +98,7 @@ impl Business {
             vname,
             secret,
             outbox: Outbox::default(),
-            sent: HashMap::new(),
+            sent: Default::default(),
             accepted_messages: 0,
             duplicate_sends: 0,
             templates: crate::templates::seed(&wa_id),
@@ -116,7 +123,9 @@ impl Business {
 
 impl World {
     /// The consumer behind `wa_id` (already normalized), created on first use.
+    /// Every caller may change it, so it is marked for the state store.
     pub fn consumer(&mut self, wa_id: &str) -> &mut Consumer {
+        self.dirty.insert((Kind::Consumer, wa_id.to_string()));
         self.consumers
             .entry(wa_id.to_string())
             .or_insert_with(|| Consumer::implicit(wa_id))
@@ -144,11 +153,22 @@ impl Network {
                 limits: Default::default(),
                 outage_until: None,
                 catalogs: Default::default(),
+                dirty: BTreeSet::new(),
             }),
-            rules,
+            rules: Mutex::new(rules),
             certs: CertAuthority::new(),
             media: crate::media::MediaStore::default(),
+            persist: Default::default(),
         }
+    }
+
+    /// The behaviour options in force now.
+    pub fn rules(&self) -> Rules {
+        *self.rules.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn set_rules(&self, rules: Rules) {
+        *self.rules.lock().unwrap_or_else(PoisonError::into_inner) = rules;
     }
 
     /// The state. A panic while it was held cannot leave it half-updated in a way that matters
@@ -157,12 +177,13 @@ impl Network {
         self.world.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Authenticates `credentials` and makes `session` the business's session, closing the one
-    /// it replaces. Returns the business wa_id and its backlog.
+    /// Authenticates `credentials` and makes `session` the business's session for `scope`,
+    /// closing the ones it replaces (shards.rs). Returns the business wa_id and its backlog.
     pub fn hello(
         &self,
         credentials: &Credentials,
         session: SessionLink,
+        scope: SessionScope,
     ) -> Result<(String, Backlog), NetError> {
         let mut world = self.world();
         let business = world
@@ -170,8 +191,8 @@ impl Network {
             .get_mut(&credentials.phone)
             .filter(|b| constant_time_eq(b.secret.as_bytes(), credentials.secret.as_bytes()))
             .ok_or_else(|| access_denied("invalid credentials"))?;
-        let attached = business.outbox.attach(session);
-        if let Some(old) = attached.replaced {
+        let attached = business.outbox.attach(session, scope)?;
+        for old in attached.replaced {
             tracing::info!(business = %business.wa_id, "a new session replaces session {}", old.id);
             old.close.cancel();
         }

@@ -6,7 +6,7 @@ use crate::errors::user_not_valid;
 use crate::messaging::Delivery;
 use crate::network::{Network, World};
 use rand::Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use wa_netproto::{NetError, ReceiptStatus};
@@ -29,7 +29,7 @@ pub enum Outcome {
 
 /// Profiles by number prefix; the longest matching prefix wins, an explicitly set consumer
 /// profile beats every rule.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PrefixRules {
     rules: BTreeMap<String, Profile>,
 }
@@ -86,7 +86,7 @@ impl Network {
     pub(crate) fn phone_outcome(&self, world: &mut World, recipient: &str) -> Outcome {
         match world.profile_of(recipient) {
             Profile::Normal | Profile::NoTemplateButtons => Outcome::Deliver {
-                read: world.rng.gen_bool(self.rules.read_probability),
+                read: world.rng.gen_bool(self.rules().read_probability),
             },
             Profile::NoReadReceipts => Outcome::Deliver { read: false },
             Profile::Offline | Profile::BlockedBusiness | Profile::Sanctioned => Outcome::StaySent,
@@ -101,7 +101,7 @@ impl Network {
 /// Plays the phone's side of an accepted message: after the delivery latency it fails, is
 /// delivered (and recorded on the phone), then possibly read; or nothing happens at all.
 pub async fn play(network: Arc<Network>, delivery: Delivery) {
-    let rules = network.rules;
+    let rules = network.rules();
     tokio::time::sleep(rules.delivery_latency).await;
     match &delivery.outcome {
         Outcome::Fail(error) => {

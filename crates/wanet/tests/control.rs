@@ -157,3 +157,35 @@ async fn with_several_businesses_the_consumer_must_say_which() {
     );
     assert_eq!(net.business("447700900000").await["queued_pushes"], 0);
 }
+
+#[tokio::test]
+async fn config_is_shown_and_changed_at_run_time() {
+    let net = Net::start().await;
+    let (status, config) = net.get("/control/config").await;
+    assert_eq!(status, 200, "{config}");
+    assert_eq!(config["read_probability"], 1.0);
+    assert_eq!(config["rate_limits"], "realistic");
+    let change = serde_json::json!({ "rate_limits": "strict", "received_max_per_consumer": 3 });
+    let (status, config) = net.patch("/control/config", change).await;
+    assert_eq!(status, 200, "{config}");
+    assert_eq!(config["rate_limits"], "strict");
+    assert_eq!(config["received_max_per_consumer"], 3);
+    // Untouched fields keep their value; bad values and unknown fields are refused.
+    assert_eq!(config["read_probability"], 1.0);
+    let (status, _) = net
+        .patch(
+            "/control/config",
+            serde_json::json!({ "read_probability": 2.0 }),
+        )
+        .await;
+    assert_eq!(status, 400);
+    let (status, _) = net
+        .patch(
+            "/control/config",
+            serde_json::json!({ "no_such_option": 1 }),
+        )
+        .await;
+    assert_eq!(status, 400);
+    let (_, config) = net.get("/control/config").await;
+    assert_eq!(config["rate_limits"], "strict");
+}

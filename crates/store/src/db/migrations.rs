@@ -48,8 +48,8 @@ fn apply_pending(conn: &mut DbConnection) -> Result<usize, StoreError> {
 
 /// Runs `migrate` while holding the cross-process migration lock, so that of several processes
 /// starting together exactly one applies each migration and the others wait and then find nothing
-/// to do.
-fn with_migration_lock<T>(
+/// to do. wanet's state store takes the same lock for its own migrations.
+pub(crate) fn with_migration_lock<T>(
     conn: &mut DbConnection,
     target: &DbTarget,
     migrate: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,

@@ -1,0 +1,177 @@
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn defaults_are_valid_and_use_sqlite() {
+    let s = Settings::load_from(None, env(&[])).unwrap();
+    s.validate().unwrap();
+    assert_eq!(
+        s.database_url().unwrap(),
+        "sqlite:///usr/local/waent/data/waent.db"
+    );
+    assert_eq!(s.webapp.token_lifetime_secs, 604_800);
+}
+
+#[test]
+fn onprem_db_variables_build_a_mysql_url() {
+    let s = Settings::load_from(
+        None,
+        env(&[
+            ("WA_DB_ENGINE", "mysql"),
+            ("WA_DB_HOSTNAME", "db"),
+            ("WA_DB_PORT", "3306"),
+            ("WA_DB_USERNAME", "root"),
+            ("WA_DB_PASSWORD", "test pass@1"),
+            ("WA_DB_NAME_PREFIX", "prod_"),
+            ("WA_DB_CONNECTION_IDLE_TIMEOUT", "180000"),
+            ("WACORE_HOSTNAME", "wacore"),
+        ]),
+    )
+    .unwrap();
+    s.validate().unwrap();
+    assert_eq!(
+        s.database_url().unwrap(),
+        "mysql://root:test%20pass%401@db:3306/prod_waent"
+    );
+    assert_eq!(s.database.connection_idle_timeout_ms, Some(180_000));
+    assert_eq!(s.webapp.coreapp_base_url(), "http://wacore:6250");
+}
+
+#[test]
+fn pgsql_engine_and_ipv6_host() {
+    let s = Settings::load_from(
+        None,
+        env(&[
+            ("WA_DB_ENGINE", "PGSQL"),
+            ("WA_DB_HOSTNAME", "::1"),
+            ("WA_DB_USERNAME", "postgres"),
+            ("WA_DB_PASSWORD", "pw"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        s.database_url().unwrap(),
+        "postgres://postgres:pw@[::1]:5432/waent"
+    );
+}
+
+#[test]
+fn file_then_environment_layering() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("onprem.toml");
+    std::fs::write(
+        &path,
+        "[webapp]\nlisten = \"127.0.0.1:9443\"\nserver_name = \"from-file\"\n[log]\nlevel = \"debug\"\n",
+    )
+    .unwrap();
+    let s = Settings::load_from(
+        Some(&path),
+        env(&[
+            ("WA_WEB_SERVERNAME", "from-onprem-env"),
+            ("ONPREM__LOG__LEVEL", "warn"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(s.webapp.listen, "127.0.0.1:9443");
+    assert_eq!(s.webapp.server_name, "from-onprem-env");
+    assert_eq!(s.log.level, "warn");
+}
+
+#[test]
+fn prefixed_variable_wins_over_onprem_name() {
+    let s = Settings::load_from(
+        None,
+        env(&[
+            ("WA_API_KEY", "onprem-key-123456"),
+            ("ONPREM__WEBAPP__API_KEY", "prefixed-key-123456"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(s.webapp.api_key.as_deref(), Some("prefixed-key-123456"));
+}
+
+#[test]
+fn bad_values_are_all_reported() {
+    let s = Settings::load_from(
+        None,
+        env(&[
+            ("WA_DB_ENGINE", "oracle"),
+            ("WA_API_KEY", "short"),
+            ("ONPREM__WEBAPP__LISTEN", "nowhere"),
+            ("ONPREM__LOG__FORMAT", "xml"),
+        ]),
+    )
+    .unwrap();
+    let Err(ConfigError::Invalid(problems)) = s.validate() else {
+        panic!("expected invalid settings");
+    };
+    let all = problems.join("\n");
+    for needle in ["WA_DB_ENGINE", "WA_API_KEY", "webapp.listen", "log.format"] {
+        assert!(all.contains(needle), "{needle} missing from {all}");
+    }
+}
+
+#[test]
+fn rate_limits_default_to_the_spec_and_need_a_burst() {
+    let s = Settings::load_from(None, env(&[])).unwrap();
+    assert_eq!(
+        (s.webapp.messages_rate_per_sec, s.webapp.messages_rate_burst),
+        (50, 150)
+    );
+    assert_eq!(
+        (s.webapp.endpoint_rate_per_sec, s.webapp.endpoint_rate_burst),
+        (20, 60)
+    );
+    assert_eq!(s.coreapp.max_callback_queue_size, 100_000);
+    let s = Settings::load_from(
+        None,
+        env(&[
+            ("ONPREM__WEBAPP__ENDPOINT_RATE_PER_SEC", "5"),
+            ("ONPREM__WEBAPP__ENDPOINT_RATE_BURST", "0"),
+        ]),
+    )
+    .unwrap();
+    let Err(ConfigError::Invalid(problems)) = s.validate() else {
+        panic!("expected invalid settings");
+    };
+    assert!(
+        problems[0].contains("webapp.endpoint_rate_burst"),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn engine_without_credentials_is_refused() {
+    let s = Settings::load_from(None, env(&[("WA_DB_ENGINE", "MYSQL")])).unwrap();
+    assert!(s.validate().is_err());
+}
+
+#[test]
+fn unparsable_number_is_a_load_error() {
+    let r = Settings::load_from(None, env(&[("WA_DB_PORT", "not-a-port")]));
+    assert!(r.is_err());
+}
+
+#[test]
+fn redaction_hides_secrets() {
+    let s = Settings::load_from(
+        None,
+        env(&[
+            ("WA_DB_PASSWORD", "hunter2"),
+            ("WA_API_KEY", "supersecretkey1"),
+            ("ONPREM__DATABASE__URL", "mysql://u:hunter3@h/db"),
+        ]),
+    )
+    .unwrap();
+    let printed = s.redacted_toml();
+    assert!(!printed.contains("hunter2"));
+    assert!(!printed.contains("hunter3"));
+    assert!(!printed.contains("supersecretkey1"));
+    assert!(printed.contains("<redacted>"));
+}

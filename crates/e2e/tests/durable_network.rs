@@ -1,0 +1,194 @@
+//! The simulated network remembers (issue 16): `wa-dev` stopped with Ctrl-C and started again,
+//! or a standalone `wanet` and the coreapp restarted separately on MariaDB and PostgreSQL, come
+//! back connected with the registration, and what a consumer wrote while the business was cut
+//! off arrives as a webhook.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use e2e::stack::{env, launcher, Messaging, Running, BUSINESS_WA_ID, FAST_PHONES};
+use e2e::{Receiver, Service, ADMIN_PASSWORD};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+use wa_store::testing::TestDb;
+use wa_store::Backend;
+
+const WAIT: Duration = Duration::from_secs(60);
+const CONSUMER: &str = "447700900999";
+
+/// Ctrl-C: SIGINT, then the process must exit by itself.
+fn interrupt(service: &mut Service) {
+    let pid = service.pid().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    service.wait_exit(WAIT);
+}
+
+fn control(port: u16) -> impl Fn(&str, &str, Option<Value>) -> (u16, Value) {
+    let http = reqwest::blocking::Client::new();
+    move |method: &str, path: &str, body: Option<Value>| {
+        let url = format!("http://127.0.0.1:{port}{path}");
+        let mut request = http.request(method.parse().unwrap(), url);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().unwrap_or(Value::Null))
+    }
+}
+
+fn wait_connected(stack: &Running, admin: &str) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let r = stack.client.call("GET", "/v1/health", Some(admin), None);
+        if r.body["health"]["gateway_status"] == "connected" {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{}\n{}",
+            r.body,
+            stack.service.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn register_launcher(stack: &Running, admin: &str) {
+    let control = control(stack.wanet_control_port);
+    let (_, cert) = control(
+        "POST",
+        "/control/certs",
+        Some(json!({"vname": "Demo Shop"})),
+    );
+    let body =
+        json!({"cc": "44", "phone_number": "7700900123", "method": "sms", "cert": cert["cert"]});
+    let api = &stack.client;
+    api.call("POST", "/v1/account", Some(admin), Some(body))
+        .expect_status(202);
+    let (_, code) = control("GET", "/control/codes/447700900123", None);
+    let verify = json!({"code": code["code"]});
+    api.call("POST", "/v1/account/verify", Some(admin), Some(verify))
+        .expect_status(201);
+    wait_connected(stack, admin);
+}
+
+/// The consumer writes while the business is cut off (an outage drops its session and keeps
+/// it out); returns the message id.
+fn written_while_cut_off(control_port: u16) -> String {
+    let control = control(control_port);
+    let (status, _) = control("POST", "/control/outage", Some(json!({"seconds": 300})));
+    assert_eq!(status, 201);
+    let said = json!({"type": "text", "text": {"body": "Are you still open?"}});
+    let (status, reply) = control(
+        "POST",
+        &format!("/control/consumers/{CONSUMER}/messages"),
+        Some(said),
+    );
+    assert_eq!(status, 201, "{reply}");
+    reply["id"].as_str().unwrap().to_string()
+}
+
+fn send_text(stack: &Running, admin: &str) {
+    let send = json!({"to": CONSUMER, "type": "text", "text": {"body": "We are!"}});
+    stack
+        .client
+        .call("POST", "/v1/messages", Some(admin), Some(send))
+        .expect_status(201);
+}
+
+#[test]
+fn wa_dev_stopped_with_ctrl_c_resumes_where_it_was() {
+    let data = tempfile::tempdir().unwrap();
+    // The simulator's options reach it through wa-dev's environment (issue 16, point 2).
+    let fast = [
+        ("WANET_DELIVERY_LATENCY_MS", "20"),
+        ("WANET_READ_LATENCY_MS", "20"),
+    ];
+    let mut stack = launcher(data.path(), &fast);
+    let admin = stack.client.first_login(ADMIN_PASSWORD);
+    let receiver = Receiver::start();
+    let settings = json!({"webhooks": {"url": receiver.url()}});
+    stack
+        .client
+        .call(
+            "PATCH",
+            "/v1/settings/application",
+            Some(&admin),
+            Some(settings),
+        )
+        .expect_status(200);
+    register_launcher(&stack, &admin);
+    let (_, config) = control(stack.wanet_control_port)("GET", "/control/config", None);
+    assert_eq!(config["delivery_latency_ms"], 20, "{config}");
+    let waiting = written_while_cut_off(stack.wanet_control_port);
+    interrupt(&mut stack.service);
+    assert!(data.path().join("wanet.sqlite").exists());
+
+    let stack = launcher(data.path(), &fast);
+    let admin = stack.client.bearer("admin", ADMIN_PASSWORD);
+    wait_connected(&stack, &admin);
+    let inbound = receiver.wait_for_inbound(WAIT, &waiting);
+    assert_eq!(inbound["text"]["body"], "Are you still open?");
+    // The window the message opened survived too: a free-form answer is delivered.
+    send_text(&stack, &admin);
+    receiver.wait_until(WAIT, "delivered", |bodies| {
+        bodies
+            .iter()
+            .any(|b| b["statuses"][0]["status"] == "delivered")
+    });
+}
+
+#[test]
+fn standalone_wanet_and_coreapp_restart_separately_on_mariadb() {
+    restart_separately(Backend::Mysql);
+}
+
+#[test]
+fn standalone_wanet_and_coreapp_restart_separately_on_postgresql() {
+    restart_separately(Backend::Postgres);
+}
+
+fn restart_separately(backend: Backend) {
+    let product_db = TestDb::new(backend);
+    let network_db = TestDb::new(backend);
+    let receiver = Receiver::start();
+    let mut args: Vec<&str> = FAST_PHONES.to_vec();
+    args.extend(["--database-url", &network_db.url]);
+    let db_env = env(&[("ONPREM__DATABASE__URL", &product_db.url)]);
+    let mut stack = Messaging::start(&db_env, &args, &receiver.url());
+    stack.register();
+    let waiting = written_while_cut_off(stack.wanet.control_port);
+
+    // The network restarts on its database (SIGINT, as `docker stop` sends SIGTERM).
+    interrupt(&mut stack.wanet.service);
+    let listen = format!("127.0.0.1:{}", stack.wanet.port);
+    let control_listen = format!("127.0.0.1:{}", stack.wanet.control_port);
+    let mut all = vec!["--listen", &listen, "--control-listen", &control_listen];
+    all.extend(&args);
+    let mut wanet = Service::start("wanet", &all, &Default::default());
+    wanet.wait_for_port(stack.wanet.control_port);
+    stack.wanet.service = wanet;
+    stack.wait_for_gateway("connected");
+    receiver.wait_for_inbound(WAIT, &waiting);
+    let r = stack.send_text(CONSUMER, "first answer");
+    r.expect_status(201);
+
+    // Then the coreapp alone: it reconnects with the same credentials.
+    stack.restart_coreapp();
+    stack.wait_for_gateway("connected");
+    let r = stack.send_text(CONSUMER, "second answer");
+    r.expect_status(201);
+    let id = r.body["messages"][0]["id"].as_str().unwrap().to_string();
+    receiver.wait_until(WAIT, "delivered after both restarts", |bodies| {
+        bodies.iter().any(|b| {
+            b["statuses"][0]["id"] == id.as_str() && b["statuses"][0]["status"] == "delivered"
+        })
+    });
+    let (_, business) = stack
+        .wanet
+        .get(&format!("/control/businesses/{BUSINESS_WA_ID}"));
+    assert_eq!(business["connected"], true, "{business}");
+}

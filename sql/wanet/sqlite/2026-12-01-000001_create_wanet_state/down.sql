@@ -1,0 +1,1 @@
+DROP TABLE wanet_state;

@@ -1,0 +1,7 @@
+-- The simulated network's state: one JSON document per (kind, key), e.g. ('business', '16315551234').
+CREATE TABLE wanet_state (
+    kind VARCHAR(32) NOT NULL,
+    skey VARCHAR(255) NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (kind, skey)
+);
