@@ -19,7 +19,8 @@ pub mod network;
 pub mod state;
 pub mod util;
 
-use actix_web::dev::Server;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use engine::supervisor::Supervisor;
@@ -76,8 +77,8 @@ pub async fn start_with_store(
 }
 
 /// The state of a coreapp starting with `settings` on `store`: the application settings as
-/// stored, fresh statistics, empty caches.
-async fn load_state(settings: &Settings, store: Store) -> Result<CoreState, StartError> {
+/// stored, fresh statistics, empty caches (public for the in-process tests).
+pub async fn load_state(settings: &Settings, store: Store) -> Result<CoreState, StartError> {
     let app_settings = state::settings::SettingsHandle::load(&store).await?;
     let stats = Arc::new(state::stats::CoreStats::new()?);
     Ok(
@@ -92,21 +93,9 @@ fn serve(
     state: web::Data<CoreState>,
 ) -> std::io::Result<(Server, Vec<SocketAddr>)> {
     let pending = web::Data::new(api::account::PendingRegistration::default());
-    let store = web::Data::new(state.store.clone());
-    let app_settings = web::Data::new(state.settings.clone());
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            .app_data(pending.clone())
-            .app_data(store.clone())
-            .app_data(app_settings.clone())
-            .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
-            .configure(api::configure)
-            .default_service(web::to(api::unknown_command))
-            .wrap(from_fn(api::stats::count_endpoint_requests))
-    })
-    .workers(2)
-    .bind(settings.coreapp.listen.as_str())?;
+    let server = HttpServer::new(move || rpc_app(state.clone(), pending.clone()))
+        .workers(2)
+        .bind(settings.coreapp.listen.as_str())?;
     let addresses = server.addrs();
     tracing::info!(
         "coreapp internal RPC listening on {}",
@@ -117,6 +106,34 @@ fn serve(
             .join(", ")
     );
     Ok((server.run(), addresses))
+}
+
+/// The internal RPC as one actix `App`: every worker of [`start`] runs one, and the in-process
+/// tests (`tests/common/test_app.rs`) run the same without a listener or background tasks.
+/// `pending` is the registration waiting for its code, shared by all workers.
+pub fn rpc_app(
+    state: web::Data<CoreState>,
+    pending: web::Data<api::account::PendingRegistration>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let store = web::Data::new(state.store.clone());
+    let app_settings = web::Data::new(state.settings.clone());
+    App::new()
+        .app_data(state)
+        .app_data(pending)
+        .app_data(store)
+        .app_data(app_settings)
+        .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
+        .configure(api::configure)
+        .default_service(web::to(api::unknown_command))
+        .wrap(from_fn(api::stats::count_endpoint_requests))
 }
 
 /// Every long-running task, under one supervisor.

@@ -821,7 +821,11 @@ fn interactive_button_and_product_cases() -> Vec<Case> {
         bad(
             buttons(four.clone()),
             1009,
-            &format!("Parameter 'buttons' has invalid value '{four}'"),
+            // Echoed values are cut at 128 characters (`wa_api::error::echoed`).
+            &format!(
+                "Parameter 'buttons' has invalid value '{}'",
+                wa_api::error::echoed(&four.to_string())
+            ),
         ),
         bad(
             buttons(reply_buttons(&["Yes", "Yes"])),

@@ -5,7 +5,8 @@ use crate::ratelimit::RequestRateLimits;
 use crate::routes::monitoring::WebMetrics;
 use crate::state::{AppState, JwtKeys};
 use crate::{middleware, ratelimit, routes, tls};
-use actix_web::dev::Server;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, NormalizePath};
 use actix_web::{web, App, HttpServer};
 use std::net::SocketAddr;
@@ -50,38 +51,11 @@ pub async fn start_with_store(
     settings: Settings,
     store: Store,
 ) -> Result<RunningWebapp, StartError> {
-    wa_api::envelope::set_version(&settings.version);
-    wa_common::tls::install_crypto_provider();
-    seed_admin(&store, settings.webapp.bcrypt_cost).await?;
-    let jwt = jwt_keys(&store, &settings).await?;
-    let cert = tls::load_serving(&store, &settings.webapp.server_name).await?;
-    let resolver = std::sync::Arc::new(tls::CertResolver::new(tls::certified_key(&cert)?));
-    let tls_config = tls::rustls_config(resolver.clone())?;
-    let resolver = web::Data::from(resolver);
-    let state = web::Data::new(
-        AppState::new(store, settings.clone(), jwt)
-            .map_err(|e| StartError::Other(e.to_string()))?,
-    );
-    spawn_token_sweeper(state.clone());
-    let metrics = web::Data::new(WebMetrics::new().map_err(|e| StartError::Other(e.to_string()))?);
-    let rate_limits = web::Data::new(RequestRateLimits::new(&settings.webapp));
-
-    let app_state = state.clone();
-    let mut server = HttpServer::new(move || {
-        App::new()
-            .app_data(app_state.clone())
-            .app_data(metrics.clone())
-            .app_data(rate_limits.clone())
-            .app_data(resolver.clone())
-            .configure(routes::configure)
-            .default_service(web::to(routes::unknown_path))
-            // Innermost of the three: sees the normalised path, and its 429s still get a
-            // request id, an access-log line and a place in the metrics.
-            .wrap(from_fn(ratelimit::enforce))
-            .wrap(NormalizePath::trim())
-            .wrap(from_fn(middleware::request_context))
-    })
-    .bind_rustls_0_23(settings.webapp.listen.as_str(), tls_config)?;
+    let (data, tls_config) = prepare(&settings, store).await?;
+    spawn_token_sweeper(data.state.clone());
+    let app_data = data.clone();
+    let mut server = HttpServer::new(move || app_data.app())
+        .bind_rustls_0_23(settings.webapp.listen.as_str(), tls_config)?;
     if settings.webapp.workers > 0 {
         server = server.workers(settings.webapp.workers);
     }
@@ -90,8 +64,72 @@ pub async fn start_with_store(
     Ok(RunningWebapp {
         server: server.run(),
         addresses,
-        state,
+        state: data.state,
     })
+}
+
+/// What every worker's `App` shares, built once by [`prepare`].
+#[derive(Clone)]
+pub struct AppData {
+    pub state: web::Data<AppState>,
+    metrics: web::Data<WebMetrics>,
+    rate_limits: web::Data<RequestRateLimits>,
+    resolver: web::Data<tls::CertResolver>,
+}
+
+/// Everything before listening: the admin account, the token key, the serving certificate and
+/// the shared state; also the TLS configuration to listen with. The in-process tests
+/// (`tests/common/test_app.rs`) call it on a fresh database and skip the listener.
+pub async fn prepare(
+    settings: &Settings,
+    store: Store,
+) -> Result<(AppData, rustls::ServerConfig), StartError> {
+    wa_api::envelope::set_version(&settings.version);
+    wa_common::tls::install_crypto_provider();
+    seed_admin(&store, settings.webapp.bcrypt_cost).await?;
+    let jwt = jwt_keys(&store, settings).await?;
+    let cert = tls::load_serving(&store, &settings.webapp.server_name).await?;
+    let resolver = std::sync::Arc::new(tls::CertResolver::new(tls::certified_key(&cert)?));
+    let tls_config = tls::rustls_config(resolver.clone())?;
+    let state = AppState::new(store, settings.clone(), jwt)
+        .map_err(|e| StartError::Other(e.to_string()))?;
+    let metrics = WebMetrics::new().map_err(|e| StartError::Other(e.to_string()))?;
+    let data = AppData {
+        state: web::Data::new(state),
+        metrics: web::Data::new(metrics),
+        rate_limits: web::Data::new(RequestRateLimits::new(&settings.webapp)),
+        resolver: web::Data::from(resolver),
+    };
+    Ok((data, tls_config))
+}
+
+impl AppData {
+    /// The webapp as one actix `App`: the route table behind its middleware. Each worker of
+    /// [`start_with_store`] runs one; the in-process tests run the same.
+    pub fn app(
+        &self,
+    ) -> App<
+        impl ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<impl MessageBody>,
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+    > {
+        App::new()
+            .app_data(self.state.clone())
+            .app_data(self.metrics.clone())
+            .app_data(self.rate_limits.clone())
+            .app_data(self.resolver.clone())
+            .configure(routes::configure)
+            .default_service(web::to(routes::unknown_path))
+            // Innermost of the three: sees the normalised path, and its 429s still get a
+            // request id, an access-log line and a place in the metrics.
+            .wrap(from_fn(ratelimit::enforce))
+            .wrap(NormalizePath::trim())
+            .wrap(from_fn(middleware::request_context))
+    }
 }
 
 fn display_addrs(addresses: &[SocketAddr]) -> String {

@@ -240,3 +240,5 @@ pub async fn wait_until(limit: Duration, what: &str, mut condition: impl FnMut()
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+pub mod test_app;
