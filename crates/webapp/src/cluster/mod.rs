@@ -18,12 +18,36 @@ use crate::coreapp::{CoreappClient, Forwarded};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use wa_api::error::ErrorCode;
+use wa_api::rpc::{Endpoint, NodeKind};
 use wa_api::ApiError;
 use wa_store::Store;
 
 /// How long a read of the directory is reused. Short: a failover must show within a second,
 /// and a stale answer costs at most the one retry.
 const CACHE_FOR: Duration = Duration::from_millis(500);
+
+/// The node a public call must reach: the route table says which calls only the primary
+/// master answers; a send goes by its recipient (`to` of the body).
+pub fn target_of<'a>(
+    method: wa_api::rpc::Method,
+    path_pattern: &str,
+    body: Option<&'a serde_json::Value>,
+) -> Target<'a> {
+    let route = wa_api::rpc::ROUTES
+        .iter()
+        .find(|r| r.method == method && r.path == path_pattern);
+    match route {
+        Some(r) if r.node == NodeKind::PrimaryMaster => Target::PrimaryMaster,
+        Some(r) if r.endpoint == Endpoint::MessageSend => {
+            match body.and_then(|b| b["to"].as_str()) {
+                Some(to) => Target::Recipient(to),
+                // No recipient: any coreapp answers the validation error.
+                None => Target::Any,
+            }
+        }
+        _ => Target::Any,
+    }
+}
 
 /// Which node a call must reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +67,22 @@ pub struct Cluster {
     cache: Mutex<Option<(Instant, Arc<Directory>)>>,
 }
 
+/// `unhealthy_interval` when the settings do not override it (spec §8.3 default).
+const DEFAULT_UNHEALTHY: Duration = Duration::from_secs(30);
+
 impl Cluster {
+    /// The cluster in cluster mode (`WA_APP_MULTICONNECT`, `WA_MASTER_NODE` or
+    /// `COREAPP_HOSTNAME` set, as for the coreapp); `None` for a single coreapp.
+    pub fn from_settings(store: &Store, settings: &wa_common::Settings) -> Option<Cluster> {
+        let cluster = &settings.cluster;
+        let unhealthy = cluster
+            .unhealthy_interval_ms
+            .map_or(DEFAULT_UNHEALTHY, Duration::from_millis);
+        cluster
+            .enabled()
+            .then(|| Cluster::new(store.clone(), unhealthy))
+    }
+
     pub fn new(store: Store, unhealthy: Duration) -> Self {
         Cluster {
             store,
