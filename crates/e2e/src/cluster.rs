@@ -3,8 +3,8 @@
 //! cluster mode. Heartbeats are fast and `unhealthy_interval` short so failovers take seconds;
 //! every wait polls a condition with a generous deadline and prints the cluster's state.
 
-use crate::stack::{wanet, Wanet, BUSINESS_CC, BUSINESS_NUMBER, BUSINESS_WA_ID, FAST_PHONES};
 use crate::stack::Running;
+use crate::stack::{wanet, Wanet, BUSINESS_CC, BUSINESS_NUMBER, BUSINESS_WA_ID, FAST_PHONES};
 use crate::{free_port, Client, Service, API_KEY};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -52,12 +52,18 @@ fn cluster_env(db_url: &str) -> HashMap<String, String> {
 fn start_node(env: &HashMap<String, String>, wanet_port: u16, master: bool) -> Node {
     let port = free_port();
     let mut vars = env.clone();
-    vars.insert("ONPREM__COREAPP__LISTEN".into(), format!("127.0.0.1:{port}"));
+    vars.insert(
+        "ONPREM__COREAPP__LISTEN".into(),
+        format!("127.0.0.1:{port}"),
+    );
     vars.insert(
         "ONPREM__COREAPP__NETWORK_ADDRESS".into(),
         format!("127.0.0.1:{wanet_port}"),
     );
-    vars.insert("WA_MASTER_NODE".into(), if master { "1" } else { "0" }.into());
+    vars.insert(
+        "WA_MASTER_NODE".into(),
+        if master { "1" } else { "0" }.into(),
+    );
     let mut service = Service::start("coreapp", &[], &vars);
     service.wait_for_port(port);
     Node {
@@ -113,7 +119,12 @@ impl ClusterStack {
         });
         stack
             .api()
-            .call("PATCH", "/v1/settings/application", Some(&stack.admin), Some(settings))
+            .call(
+                "PATCH",
+                "/v1/settings/application",
+                Some(&stack.admin),
+                Some(settings),
+            )
             .expect_status(200);
         stack
     }
@@ -198,9 +209,7 @@ impl ClusterStack {
         self.api()
             .call("POST", "/v1/account", Some(&self.admin), Some(body))
             .expect_status(202);
-        let (status, code) = self
-            .wanet
-            .get(&format!("/control/codes/{BUSINESS_WA_ID}"));
+        let (status, code) = self.wanet.get(&format!("/control/codes/{BUSINESS_WA_ID}"));
         assert_eq!(status, 200, "{code}");
         let code = code["code"].as_str().unwrap();
         let dashed = format!("{}-{}", &code[..3], &code[3..]);

@@ -94,7 +94,11 @@ fn assert_all_delivered_once(
         accepted.iter().all(|id| got.contains(id))
     });
     let unique: HashSet<&String> = received.iter().collect();
-    assert_eq!(unique.len(), received.len(), "a message reached a phone twice");
+    assert_eq!(
+        unique.len(),
+        received.len(),
+        "a message reached a phone twice"
+    );
     wait_for("sent, delivered and read for every message", stack, || {
         let statuses = delivered_statuses(receiver);
         accepted.iter().all(|id| {
@@ -119,7 +123,8 @@ fn send_burst(
     std::thread::spawn(move || {
         let mut accepted = Vec::new();
         for i in 0..count {
-            let body = json!({"to": phones[i % phones.len()], "text": {"body": format!("burst {i}")}});
+            let body =
+                json!({"to": phones[i % phones.len()], "text": {"body": format!("burst {i}")}});
             let deadline = Instant::now() + CLUSTER_WAIT;
             loop {
                 let r = client.call("POST", "/v1/messages", Some(&admin), Some(body.clone()));
@@ -135,7 +140,11 @@ fn send_burst(
                     r.status,
                     r.body
                 );
-                assert!(Instant::now() < deadline, "sends never recovered: {}", r.body);
+                assert!(
+                    Instant::now() < deadline,
+                    "sends never recovered: {}",
+                    r.body
+                );
                 std::thread::sleep(Duration::from_millis(50));
             }
             progress.fetch_add(1, Ordering::SeqCst);
@@ -168,7 +177,9 @@ fn coreapp_killed_mid_burst(backend: Backend) {
         .map(|v| v.as_str().unwrap().to_string())
         .collect();
 
-    wait_for("300 sends", &stack, || progress.load(Ordering::SeqCst) >= 300);
+    wait_for("300 sends", &stack, || {
+        progress.load(Ordering::SeqCst) >= 300
+    });
     let holder = stack.connected_coreapps()[0];
     let killed_at = Instant::now();
     stack.kill(holder);
@@ -227,7 +238,9 @@ fn two_shards(backend: Backend) {
 
     let mut per_shard: HashMap<u32, u64> = HashMap::new();
     for i in 0..100 {
-        *per_shard.entry(shard_of(&phones[i % phones.len()], 2)).or_default() += 1;
+        *per_shard
+            .entry(shard_of(&phones[i % phones.len()], 2))
+            .or_default() += 1;
     }
     let sessions = stack.shard_sessions();
     assert_eq!(sessions.len(), 2, "{}", stack.state());
@@ -247,7 +260,11 @@ fn two_shards(backend: Backend) {
     let roles: Vec<&str> = health.values().filter_map(|n| n["role"].as_str()).collect();
     let count = |role: &str| roles.iter().filter(|r| **r == role).count();
     assert_eq!(
-        (count("primary_master"), count("secondary_master"), count("coreapp")),
+        (
+            count("primary_master"),
+            count("secondary_master"),
+            count("coreapp")
+        ),
         (1, 1, 3),
         "{}",
         Value::Object(health.clone())

@@ -59,7 +59,9 @@ impl Directory {
 
     /// The primary master, if one holds an unexpired lease.
     pub fn primary(&self) -> Option<&Node> {
-        self.nodes.iter().find(|n| n.role == NodeRole::PrimaryMaster)
+        self.nodes
+            .iter()
+            .find(|n| n.role == NodeRole::PrimaryMaster)
     }
 
     /// The coreapp holding the shard of recipient `to`.

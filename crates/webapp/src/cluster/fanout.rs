@@ -45,13 +45,7 @@ pub async fn nested(
     report: Report,
 ) -> Result<Map<String, Value>, ApiError> {
     let directory = cluster.directory().await?;
-    let answers = join_all(
-        directory
-            .nodes
-            .iter()
-            .map(|node| ask(client, node, report)),
-    )
-    .await;
+    let answers = join_all(directory.nodes.iter().map(|node| ask(client, node, report))).await;
     Ok(directory
         .nodes
         .iter()

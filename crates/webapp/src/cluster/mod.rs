@@ -146,7 +146,10 @@ impl Cluster {
 fn pick<'d>(directory: &'d Directory, target: Target<'_>) -> Result<&'d Node, ApiError> {
     match target {
         Target::PrimaryMaster => directory.primary().ok_or_else(|| {
-            ApiError::new(ErrorCode::NotPrimaryMaster, "no master holds the cluster lease")
+            ApiError::new(
+                ErrorCode::NotPrimaryMaster,
+                "no master holds the cluster lease",
+            )
         }),
         Target::Recipient(to) => directory.holder_of(to).ok_or_else(|| {
             ApiError::new(

@@ -84,7 +84,8 @@ pub async fn set_webhook_ca(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let text = read_text(body, state.settings.webapp.max_body_bytes).await?;
-    let answer = state.call(Endpoint::WebhookCaSet, Some(&json!({ "pem": text })))
+    let answer = state
+        .call(Endpoint::WebhookCaSet, Some(&json!({ "pem": text })))
         .await?;
     Ok(relay(answer))
 }

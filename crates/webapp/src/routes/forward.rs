@@ -29,10 +29,18 @@ pub async fn to_coreapp(
                 .await?
         }
         Some(cluster) => {
-            let pattern = req.match_pattern().unwrap_or_else(|| req.path().to_string());
+            let pattern = req
+                .match_pattern()
+                .unwrap_or_else(|| req.path().to_string());
             let target = crate::cluster::target_of(route_method(req), &pattern, body.as_ref());
             cluster
-                .forward(&state.coreapp, target, method, &path_and_query, body.as_ref())
+                .forward(
+                    &state.coreapp,
+                    target,
+                    method,
+                    &path_and_query,
+                    body.as_ref(),
+                )
                 .await?
         }
     };

@@ -70,7 +70,8 @@ pub async fn set_photo(
         ));
     }
     let photo = base64::engine::general_purpose::STANDARD.encode(&bytes);
-    let answer = state.call(Endpoint::ProfilePhotoSet, Some(&json!({ "photo": photo })))
+    let answer = state
+        .call(Endpoint::ProfilePhotoSet, Some(&json!({ "photo": photo })))
         .await?;
     Ok(relay(answer))
 }
@@ -80,8 +81,7 @@ pub async fn delete_photo(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let answer = state.call(Endpoint::ProfilePhotoDelete, None)
-        .await?;
+    let answer = state.call(Endpoint::ProfilePhotoDelete, None).await?;
     Ok(relay(answer))
 }
 
