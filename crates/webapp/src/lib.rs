@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod coreapp;
 pub mod limiter;
 pub mod middleware;
+pub mod proxy_protocol;
 pub mod ratelimit;
 pub mod routes;
 pub mod server;

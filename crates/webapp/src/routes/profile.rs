@@ -69,6 +69,7 @@ pub async fn set_photo(
             "No data found",
         ));
     }
+    check_photo(&bytes)?;
     let photo = base64::engine::general_purpose::STANDARD.encode(&bytes);
     let answer = state
         .call(Endpoint::ProfilePhotoSet, Some(&json!({ "photo": photo })))
@@ -85,16 +86,38 @@ pub async fn delete_photo(
     Ok(relay(answer))
 }
 
+/// A photo must be a JPEG or PNG image with a size (WhatsApp shows nothing else); its header is
+/// read, whatever `Content-Type` the upload claimed.
+fn check_photo(bytes: &[u8]) -> Result<(), ApiError> {
+    let not_an_image = || {
+        ApiError::new(
+            ErrorCode::ParameterValueInvalid,
+            "The photo must be a JPEG or PNG image",
+        )
+    };
+    match imagesize::image_type(bytes).map_err(|_| not_an_image())? {
+        imagesize::ImageType::Jpeg | imagesize::ImageType::Png => {}
+        _ => return Err(not_an_image()),
+    }
+    let size = imagesize::blob_size(bytes).map_err(|_| not_an_image())?;
+    if size.width == 0 || size.height == 0 {
+        return Err(not_an_image());
+    }
+    Ok(())
+}
+
 fn wants_link(req: &HttpRequest) -> bool {
     web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
         .is_ok_and(|q| q.get("format").is_some_and(|f| f == "link"))
 }
 
 /// The link is this endpoint itself (the original pointed at WhatsApp's CDN, which a
-/// self-contained installation does not have); fetching it needs the same token.
+/// self-contained installation does not have); fetching it needs the same token. Always https:
+/// the webapp serves nothing else, and behind the PROXY protocol actix's idea of the scheme is
+/// its default.
 fn own_link(req: &HttpRequest) -> String {
     let info = req.connection_info();
-    format!("{}://{}{}", info.scheme(), info.host(), req.path())
+    format!("https://{}{}", info.host(), req.path())
 }
 
 /// JPEG unless the bytes say PNG (uploads may be either).
