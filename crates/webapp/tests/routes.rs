@@ -19,6 +19,7 @@ on_every_backend!(
     unknown_paths_are_404,
     relayed_calls_answer_1014_without_a_coreapp,
     first_login_must_change_the_password,
+    other_content_types_are_empty_parameters,
 );
 
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -139,6 +140,30 @@ async fn relayed_calls_answer_1014_without_a_coreapp(backend: Backend) {
     // Bad JSON is refused by the webapp before any relay.
     let reply = app.json_post(&admin, "/v1/messages", "{\"to\": ").await;
     reply.expect_error(400, 1025);
+    // Health says which coreapp it could not reach; what needs no coreapp keeps working.
+    let reply = app.call("GET", "/v1/health", Some(&admin), None).await;
+    reply.expect_error(500, 1014);
+    let details = "Connection refused. Please check if wacore is running: 127.0.0.1:";
+    assert!(reply.details().starts_with(details), "{}", reply.body);
+    app.call("GET", "/v1/users/admin", Some(&admin), None)
+        .await
+        .expect_status(200);
+}
+
+/// JSON sent as another content type is an empty parameter set, as in the original.
+async fn other_content_types_are_empty_parameters(backend: Backend) {
+    let app = TestApp::on(backend).await;
+    let admin = app.first_login().await;
+    for content_type in ["text/plain", "application/x-www-form-urlencoded"] {
+        let request = app
+            .request("POST", "/v1/users")
+            .insert_header(("Authorization", admin.as_str()))
+            .insert_header(("Content-Type", content_type))
+            .set_payload(r#"{"username": "jdoe", "password": "S3cure!pass"}"#);
+        let reply = app.send(request).await;
+        reply.expect_error(400, 1008);
+        assert_eq!(reply.details(), "Missing mandatory parameter 'username'");
+    }
 }
 
 async fn first_login_must_change_the_password(backend: Backend) {
