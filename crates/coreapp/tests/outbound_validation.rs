@@ -560,9 +560,10 @@ fn interactive_button_and_product_cases() -> Vec<Case> {
         bad(
             buttons(four.clone()),
             1009,
+            // Echoed values are cut at 128 characters (`wa_api::error::echoed`).
             &format!(
-                "Parameter 'buttons' has invalid value '{}...'",
-                four.to_string().chars().take(128).collect::<String>()
+                "Parameter 'buttons' has invalid value '{}'",
+                wa_api::error::echoed(&four.to_string())
             ),
         ),
         bad(

@@ -262,7 +262,11 @@ fn validation_cases(stack: &Messaging, pack: &str) -> Vec<Case> {
             Some(pack_named(json!("p"), json!("n".repeat(129)))),
             400,
             1009,
-            &format!("Parameter 'name' has invalid value '{}'", "n".repeat(129)),
+            // Echoed values are cut at 128 characters.
+            &format!(
+                "Parameter 'name' has invalid value '{}...'",
+                "n".repeat(128)
+            ),
         ),
         case(
             "POST",

@@ -71,6 +71,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/control/businesses/{wa_id}", web::get().to(business))
         .route("/control/businesses/{wa_id}/limits", web::get().to(limits))
+        .route("/control/businesses/{wa_id}/shards", web::get().to(shards))
         .route(
             "/control/businesses/{wa_id}/limits",
             web::post().to(set_limits),
@@ -240,6 +241,17 @@ async fn business(state: State, path: web::Path<String>) -> Reply {
         .business_view(&wa_id)
         .map(|view| HttpResponse::Ok().json(view))
         .ok_or_else(|| ControlError::NotFound(format!("no business is registered as '{wa_id}'")))
+}
+
+/// The business's sessions by shard: which session holds which shard under which epoch, and
+/// how many sends each accepted or refused (Multiconnect, shards.rs).
+async fn shards(state: State, path: web::Path<String>) -> Reply {
+    let wa_id = phone::wa_id(&path).unwrap_or_else(|| path.into_inner());
+    let sessions = state
+        .network
+        .shard_sessions(&wa_id)
+        .ok_or_else(|| ControlError::NotFound(format!("no business is registered as '{wa_id}'")))?;
+    Ok(HttpResponse::Ok().json(json!({ "wa_id": wa_id, "sessions": sessions })))
 }
 
 /// What consumers see of a business (about, photo, business profile) and whether two-step

@@ -29,6 +29,7 @@ mod profiles;
 mod registration;
 mod server;
 mod session;
+mod shards;
 mod stickers;
 mod templates;
 mod tls;

@@ -18,7 +18,7 @@ use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
-use wa_netproto::{Credentials, NetError, Push};
+use wa_netproto::{Credentials, NetError, Push, SessionScope};
 
 pub struct Network {
     world: Mutex<World>,
@@ -177,12 +177,13 @@ impl Network {
         self.world.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Authenticates `credentials` and makes `session` the business's session, closing the one
-    /// it replaces. Returns the business wa_id and its backlog.
+    /// Authenticates `credentials` and makes `session` the business's session for `scope`,
+    /// closing the ones it replaces (shards.rs). Returns the business wa_id and its backlog.
     pub fn hello(
         &self,
         credentials: &Credentials,
         session: SessionLink,
+        scope: SessionScope,
     ) -> Result<(String, Backlog), NetError> {
         let mut world = self.world();
         let business = world
@@ -190,8 +191,8 @@ impl Network {
             .get_mut(&credentials.phone)
             .filter(|b| constant_time_eq(b.secret.as_bytes(), credentials.secret.as_bytes()))
             .ok_or_else(|| access_denied("invalid credentials"))?;
-        let attached = business.outbox.attach(session);
-        if let Some(old) = attached.replaced {
+        let attached = business.outbox.attach(session, scope)?;
+        for old in attached.replaced {
             tracing::info!(business = %business.wa_id, "a new session replaces session {}", old.id);
             old.close.cancel();
         }

@@ -17,7 +17,7 @@ impl Network {
         world.outage_until = Some(world.outage_until.map_or(until, |u| u.max(until)));
         let mut dropped = 0;
         for business in world.businesses.values_mut() {
-            if let Some(link) = business.outbox.detach_any() {
+            for link in business.outbox.detach_any() {
                 link.close.cancel();
                 dropped += 1;
             }

@@ -5,14 +5,15 @@
 //! session goes away its unacked pushes become pending again; because ids increase with every
 //! push, keeping both sets ordered by id puts them back at the front in their original order.
 
-use std::collections::{BTreeMap, BTreeSet};
+use crate::shards::{consumer_of, covers, Sessions};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use wa_netproto::Push;
+use wa_netproto::{NetError, Push, SessionScope};
 
 /// The session a business is connected through.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct SessionLink {
     pub id: u64,
     /// Woken when a push is queued, so the session's writer takes it.
@@ -25,7 +26,7 @@ pub struct Attached {
     pub backlog: usize,
     /// Id of the last backlog push (0 when there is none): pushes with a higher id are news.
     pub backlog_last_id: u64,
-    pub replaced: Option<SessionLink>,
+    pub replaced: Vec<SessionLink>,
 }
 
 #[derive(Default)]
@@ -33,7 +34,11 @@ pub struct Outbox {
     last_id: u64,
     pending: BTreeMap<u64, Push>,
     unacked: BTreeMap<u64, Push>,
-    session: Option<SessionLink>,
+    /// The session that took each unacked push, so a session that goes away gives back only
+    /// its own (the other shards' sessions keep theirs).
+    taken_by: HashMap<u64, u64>,
+    /// The sessions carrying the business, one per shard (shards.rs).
+    sessions: Sessions,
     /// Ids queued or acknowledged since the state store last took them.
     dirty: BTreeSet<u64>,
 }
@@ -42,11 +47,11 @@ impl Outbox {
     /// Queues a push and wakes the connected session, if any. Returns its id.
     pub fn push(&mut self, push: Push) -> u64 {
         let id = self.next_id();
-        self.pending.insert(id, push);
-        self.dirty.insert(id);
-        if let Some(session) = &self.session {
+        if let Some(session) = self.sessions.carrier(consumer_of(&push)) {
             session.wake.notify_one();
         }
+        self.pending.insert(id, push);
+        self.dirty.insert(id);
         id
     }
 
@@ -56,49 +61,67 @@ impl Outbox {
         self.last_id
     }
 
-    /// Makes `session` the business's session. The pushes pending at this moment are its
-    /// backlog; the session it replaced is returned for the caller to close.
-    pub fn attach(&mut self, session: SessionLink) -> Attached {
-        let replaced = self.session.take();
-        self.requeue_unacked();
-        session.wake.notify_one();
-        self.session = Some(session);
-        Attached {
-            backlog: self.pending.len(),
-            backlog_last_id: self.pending.last_key_value().map_or(0, |(id, _)| *id),
+    /// Makes `session` a session of the business for `scope`. The pushes of its scope pending at
+    /// this moment are its backlog; the sessions it replaced are returned for the caller to
+    /// close. Refused (1018) when a newer epoch holds the shard.
+    pub fn attach(
+        &mut self,
+        session: SessionLink,
+        scope: SessionScope,
+    ) -> Result<Attached, NetError> {
+        let wake = session.wake.clone();
+        let replaced = self.sessions.attach(session, scope)?;
+        for old in &replaced {
+            self.requeue_unacked(old.id);
+        }
+        wake.notify_one();
+        let backlog: Vec<u64> = self
+            .pending
+            .iter()
+            .filter(|(_, push)| covers(&scope, consumer_of(push)))
+            .map(|(id, _)| *id)
+            .collect();
+        Ok(Attached {
+            backlog: backlog.len(),
+            backlog_last_id: backlog.last().copied().unwrap_or(0),
             replaced,
-        }
+        })
     }
 
-    /// Forgets `session_id` if it is still the attached session, so its unacked pushes go to
-    /// the next one. Returns the link that was detached.
+    /// Forgets `session_id` if it is still attached, so its unacked pushes go to the next
+    /// session of its shard. Returns the link that was detached.
     pub fn detach(&mut self, session_id: u64) -> Option<SessionLink> {
-        if self.session.as_ref().map(|s| s.id) != Some(session_id) {
-            return None;
-        }
-        self.requeue_unacked();
-        self.session.take()
+        let link = self.sessions.detach(session_id)?;
+        self.requeue_unacked(session_id);
+        Some(link)
     }
 
-    /// Closes whatever session is attached (its credentials were revoked).
-    pub fn detach_any(&mut self) -> Option<SessionLink> {
-        let id = self.session.as_ref()?.id;
-        self.detach(id)
+    /// Closes whatever sessions are attached (credentials revoked, outage).
+    pub fn detach_any(&mut self) -> Vec<SessionLink> {
+        let links = self.sessions.detach_all();
+        self.pending.append(&mut self.unacked);
+        self.taken_by.clear();
+        links
     }
 
     /// Up to `max` pending pushes for `session_id` to send, now counted as unacked; `None` when
     /// that session is no longer the attached one and must stop.
     pub fn take(&mut self, session_id: u64, max: usize) -> Option<Vec<(u64, Push)>> {
-        if !self.is_attached(session_id) {
-            return None;
-        }
-        let mut batch = Vec::with_capacity(max.min(self.pending.len()));
-        while batch.len() < max {
-            let Some((id, push)) = self.pending.pop_first() else {
-                break;
-            };
-            self.unacked.insert(id, push.clone());
-            batch.push((id, push));
+        let scope = self.sessions.scope_of(session_id)?;
+        let ids: Vec<u64> = self
+            .pending
+            .iter()
+            .filter(|(_, push)| covers(&scope, consumer_of(push)))
+            .map(|(id, _)| *id)
+            .take(max)
+            .collect();
+        let mut batch = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(push) = self.pending.remove(&id) {
+                self.unacked.insert(id, push.clone());
+                self.taken_by.insert(id, session_id);
+                batch.push((id, push));
+            }
         }
         Some(batch)
     }
@@ -109,6 +132,7 @@ impl Outbox {
         if self.unacked.remove(&id).is_none() {
             self.pending.remove(&id);
         }
+        self.taken_by.remove(&id);
         self.dirty.insert(id);
     }
 
@@ -133,12 +157,12 @@ impl Outbox {
         self.last_id = last_id.max(highest);
     }
 
-    pub fn is_attached(&self, session_id: u64) -> bool {
-        self.session.as_ref().map(|s| s.id) == Some(session_id)
+    pub fn connected(&self) -> bool {
+        !self.sessions.is_empty()
     }
 
-    pub fn connected(&self) -> bool {
-        self.session.is_some()
+    pub fn sessions_mut(&mut self) -> &mut Sessions {
+        &mut self.sessions
     }
 
     pub fn queued(&self) -> usize {
@@ -149,8 +173,20 @@ impl Outbox {
         self.unacked.len()
     }
 
-    fn requeue_unacked(&mut self) {
-        self.pending.append(&mut self.unacked);
+    /// Puts the pushes `session_id` took and did not acknowledge back in the pending set.
+    fn requeue_unacked(&mut self, session_id: u64) {
+        let mine: Vec<u64> = self
+            .taken_by
+            .iter()
+            .filter(|(_, by)| **by == session_id)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in mine {
+            self.taken_by.remove(&id);
+            if let Some(push) = self.unacked.remove(&id) {
+                self.pending.insert(id, push);
+            }
+        }
     }
 }
 
@@ -186,23 +222,29 @@ mod tests {
         for n in 0..3 {
             outbox.push(inbound(n));
         }
-        let attached = outbox.attach(link(1));
+        let attached = outbox.attach(link(1), SessionScope::Whole).unwrap();
         assert_eq!((attached.backlog, attached.backlog_last_id), (3, 3));
         let first = outbox.take(1, 2).unwrap();
         assert_eq!(ids(&first), vec![1, 2]);
         outbox.ack(1);
         outbox.push(inbound(3));
         outbox.detach(1);
-        assert_eq!(outbox.attach(link(2)).backlog, 3);
+        assert_eq!(
+            outbox.attach(link(2), SessionScope::Whole).unwrap().backlog,
+            3
+        );
         assert_eq!(ids(&outbox.take(2, 10).unwrap()), vec![2, 3, 4]);
     }
 
     #[test]
     fn a_replaced_session_can_take_nothing_more() {
         let mut outbox = Outbox::default();
-        outbox.attach(link(1));
-        let replaced = outbox.attach(link(2)).replaced;
-        assert_eq!(replaced.map(|s| s.id), Some(1));
+        outbox.attach(link(1), SessionScope::Whole).unwrap();
+        let replaced = outbox
+            .attach(link(2), SessionScope::Whole)
+            .unwrap()
+            .replaced;
+        assert_eq!(replaced.iter().map(|s| s.id).collect::<Vec<_>>(), [1]);
         assert!(outbox.take(1, 10).is_none());
         assert!(
             outbox.detach(1).is_none(),
@@ -215,9 +257,9 @@ mod tests {
     fn an_ack_from_a_replaced_session_prevents_a_resend() {
         let mut outbox = Outbox::default();
         outbox.push(inbound(0));
-        outbox.attach(link(1));
+        outbox.attach(link(1), SessionScope::Whole).unwrap();
         let batch = outbox.take(1, 10).unwrap();
-        outbox.attach(link(2));
+        outbox.attach(link(2), SessionScope::Whole).unwrap();
         outbox.ack(batch[0].0);
         assert_eq!(outbox.take(2, 10).unwrap().len(), 0);
     }

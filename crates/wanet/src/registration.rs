@@ -119,7 +119,7 @@ fn rotate_credentials(
     });
     business.vname = request.vname.clone();
     business.secret = secret.to_string();
-    if let Some(old) = business.outbox.detach_any() {
+    for old in business.outbox.detach_any() {
         old.close.cancel();
     }
 }

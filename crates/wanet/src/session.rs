@@ -21,7 +21,8 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::codec::{FramedRead, FramedWrite};
 use tokio_util::sync::CancellationToken;
 use wa_netproto::{
-    CodecError, Credentials, Frame, FrameCodec, NetError, Push, Request, Response, HEARTBEAT_SECS,
+    CodecError, Credentials, Frame, FrameCodec, NetError, Push, Request, Response, SessionScope,
+    HEARTBEAT_SECS,
 };
 
 /// A client that sends nothing (not even a `Ping`) for three heartbeats is gone.
@@ -197,13 +198,11 @@ impl Session {
     fn dispatch(&mut self, request: Request) -> Result<Response, NetError> {
         let network = &self.network;
         match request {
-            // Sessions are per number until Multiconnect's shard sessions arrive: the scope is
-            // accepted and not yet used.
             Request::Hello {
                 client_version,
                 credentials,
-                scope: _,
-            } => self.hello(&client_version, credentials),
+                scope,
+            } => self.hello(&client_version, credentials, scope),
             Request::RequestCode {
                 cc,
                 phone_number,
@@ -238,6 +237,7 @@ impl Session {
             Request::GetTemplates => Ok(network.templates(business)),
             Request::CheckContacts { wa_ids } => Ok(network.check_contacts(&wa_ids)),
             Request::SendMessage { id, to, message } => {
+                network.admit_shard(business, self.id, &to)?;
                 network.admit_send(business, &id, &to, &message)?;
                 let (response, delivery) = network.send_message(business, &id, &to, message);
                 if let Some(delivery) = delivery {
@@ -280,6 +280,7 @@ impl Session {
         &mut self,
         client_version: &str,
         credentials: Option<Credentials>,
+        scope: SessionScope,
     ) -> Result<Response, NetError> {
         if self.business.is_some() {
             return Err(access_denied("this session is already authenticated"));
@@ -302,8 +303,8 @@ impl Session {
             wake: self.wake.clone(),
             close: self.close.clone(),
         };
-        let (business, backlog) = self.network.hello(&credentials, link)?;
-        tracing::info!(peer = %self.peer, client_version, %business, backlog = backlog.count, "business connected");
+        let (business, backlog) = self.network.hello(&credentials, link, scope)?;
+        tracing::info!(peer = %self.peer, client_version, %business, ?scope, backlog = backlog.count, "business connected");
         self.business = Some(business.clone());
         self.start_pushes = Some(PushStream {
             business: business.clone(),
