@@ -24,7 +24,8 @@ pub fn shard_of(wa_id: &str, count: u32) -> u32 {
 }
 
 /// What a node of the cluster is, as `/v1/health` names it per node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum NodeRole {
     /// The master holding the cluster lease: registration, settings, shard assignment.
     PrimaryMaster,

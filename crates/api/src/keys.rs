@@ -14,6 +14,8 @@ pub const BUSINESS_PROFILE: &str = "business.profile";
 pub const COMPLIANCE_INFO: &str = "business.compliance_info";
 /// The two-step verification PIN.
 pub const TWO_STEP_PIN: &str = "account.two_step_pin";
+/// The Multiconnect shard count (`POST /v1/account/shards`); absent means 1.
+pub const SHARD_COUNT: &str = "account.shards";
 /// The CA bundle webhooks trust besides the built-in roots.
 pub const WEBHOOK_CA: &str = "certificates.webhooks_ca";
 

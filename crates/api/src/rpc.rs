@@ -73,10 +73,31 @@ pub struct Route {
     /// The path with actix-style `{parameters}`.
     pub path: &'static str,
     pub exposure: Exposure,
+    /// Which node of a cluster may answer it (spec onprem-rest §1.2).
+    pub node: NodeKind,
+}
+
+/// Which node of a High Availability / Multiconnect cluster answers an endpoint. A single node
+/// answers everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    /// Any coreapp (sends are further routed by the recipient's shard).
+    Any,
+    /// Only the primary master; any other node answers 500/1017.
+    PrimaryMaster,
+}
+
+macro_rules! node_kind {
+    () => {
+        NodeKind::Any
+    };
+    (master) => {
+        NodeKind::PrimaryMaster
+    };
 }
 
 macro_rules! routes {
-    ($( $endpoint:ident = $method:ident $path:literal, $exposure:expr; )*) => {
+    ($( $endpoint:ident = $method:ident $path:literal, $exposure:expr $(, $node:ident)?; )*) => {
         /// Every endpoint the coreapp answers.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Endpoint { $( $endpoint, )* }
@@ -88,6 +109,7 @@ macro_rules! routes {
                 method: Method::$method,
                 path: $path,
                 exposure: $exposure,
+                node: node_kind!($($node)?),
             }, )*
         ];
     };
@@ -98,15 +120,17 @@ routes! {
     ProfilePhotoGet = Get "/rpc/profile/photo", Exposure::Internal;
     ProfilePhotoSet = Post "/rpc/profile/photo", Exposure::Internal;
     ProfilePhotoDelete = Delete "/rpc/profile/photo", Exposure::Internal;
-    WebhookCaGet = Get "/rpc/certificates/webhooks/ca", Exposure::Internal;
-    WebhookCaSet = Post "/rpc/certificates/webhooks/ca", Exposure::Internal;
-    WebhookCaDelete = Delete "/rpc/certificates/webhooks/ca", Exposure::Internal;
+    WebhookCaGet = Get "/rpc/certificates/webhooks/ca", Exposure::Internal, master;
+    WebhookCaSet = Post "/rpc/certificates/webhooks/ca", Exposure::Internal, master;
+    WebhookCaDelete = Delete "/rpc/certificates/webhooks/ca", Exposure::Internal, master;
 
-    AccountRequestCode = Post "/v1/account", admin(true);
-    AccountVerify = Post "/v1/account/verify", admin(true);
-    ApplicationSettingsGet = Get "/v1/settings/application", admin(false);
-    ApplicationSettingsPatch = Patch "/v1/settings/application", admin(true);
-    ApplicationSettingsReset = Delete "/v1/settings/application", admin(false);
+    AccountRequestCode = Post "/v1/account", admin(true), master;
+    AccountVerify = Post "/v1/account/verify", admin(true), master;
+    AccountShardsGet = Get "/v1/account/shards", admin(false), master;
+    AccountShardsSet = Post "/v1/account/shards", admin(true), master;
+    ApplicationSettingsGet = Get "/v1/settings/application", admin(false), master;
+    ApplicationSettingsPatch = Patch "/v1/settings/application", admin(true), master;
+    ApplicationSettingsReset = Delete "/v1/settings/application", admin(false), master;
     WebhookTest = Post "/v1/settings/application/webhooks/test", admin(false);
     ProfileAboutGet = Get "/v1/settings/profile/about", admin(false);
     ProfileAboutSet = Patch "/v1/settings/profile/about", admin(true);
@@ -116,10 +140,10 @@ routes! {
     ComplianceSet = Post "/v1/settings/business/compliance_info", admin(true);
     TwoStepEnable = Post "/v1/settings/account/two-step", admin(true);
     TwoStepDisable = Delete "/v1/settings/account/two-step", admin(false);
-    Backup = Post "/v1/settings/backup", admin(true);
-    Restore = Post "/v1/settings/restore", Exposure::WebappHandler;
-    MessageGc = Put "/v1/services/message/gc", admin(false);
-    MediaGc = Put "/v1/services/media/gc", admin(false);
+    Backup = Post "/v1/settings/backup", admin(true), master;
+    Restore = Post "/v1/settings/restore", Exposure::WebappHandler, master;
+    MessageGc = Put "/v1/services/message/gc", admin(false), master;
+    MediaGc = Put "/v1/services/media/gc", admin(false), master;
 
     ContactsCheck = Post "/v1/contacts", user(true);
     IdentityGet = Get "/v1/contacts/{wa_id}/identity", user(false);
@@ -176,10 +200,16 @@ pub fn paths() -> Vec<(&'static str, Vec<&'static Route>)> {
     paths
 }
 
-/// The answer of [`Endpoint::GatewayStatus`]: the coreapp's connection state.
+/// The answer of [`Endpoint::GatewayStatus`]: the coreapp's connection state, and in a cluster
+/// which node answered (`"<hostname>:<12 hex>"`, the key of its entry in `/v1/health`) and its
+/// role. A single node leaves both out.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GatewayStatusReply {
     pub gateway_status: GatewayStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<crate::cluster::NodeRole>,
 }
 
 #[cfg(test)]
@@ -205,5 +235,19 @@ mod tests {
             assert_eq!(route.path.starts_with("/rpc/"), internal, "{}", route.path);
             assert_eq!(route.path.starts_with("/v1/"), !internal, "{}", route.path);
         }
+    }
+
+    #[test]
+    fn the_routes_of_one_path_agree_on_the_node_that_answers() {
+        // The coreapp guards master-only calls per path.
+        for (path, routes) in paths() {
+            let node = routes[0].node;
+            assert!(routes.iter().all(|r| r.node == node), "{path}");
+        }
+        assert_eq!(
+            Endpoint::AccountShardsSet.route().node,
+            NodeKind::PrimaryMaster
+        );
+        assert_eq!(Endpoint::MessageSend.route().node, NodeKind::Any);
     }
 }

@@ -31,6 +31,8 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub webapp: WebappSettings,
     pub coreapp: CoreappSettings,
+    /// High Availability and Multiconnect (`WA_MASTER_NODE`, `WA_APP_MULTICONNECT`, ...).
+    pub cluster: crate::cluster::ClusterSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -147,6 +149,7 @@ impl Default for Settings {
             database: DatabaseSettings::default(),
             webapp: WebappSettings::default(),
             coreapp: CoreappSettings::default(),
+            cluster: Default::default(),
         }
     }
 }
@@ -245,6 +248,10 @@ const ONPREM_ENV: &[(&str, &str)] = &[
     ("WA_WEB_JWT_CRYPTO_KEY", "webapp.jwt_key"),
     ("WA_WEB_SERVERNAME", "webapp.server_name"),
     ("WACORE_HOSTNAME", "webapp.coreapp_host"),
+    ("WA_MASTER_NODE", "cluster.master_node"),
+    ("WA_APP_MULTICONNECT", "cluster.multiconnect"),
+    ("COREAPP_HOSTNAME", "cluster.hostname"),
+    ("COREAPP_EXTERNAL_PORTS", "cluster.external_ports"),
 ];
 
 /// A `config` source that reads the On-Prem variable names from a snapshot of the environment.
@@ -323,8 +330,11 @@ impl Settings {
         self.database.check(&mut problems);
         self.webapp.check(&mut problems);
         self.coreapp.check(&mut problems);
-        if let Err(e) = self.database_url() {
-            problems.push(e);
+        match self.database_url() {
+            Ok(url) => self
+                .cluster
+                .check(url.starts_with("sqlite:"), &mut problems),
+            Err(e) => problems.push(e),
         }
         if problems.is_empty() {
             Ok(())

@@ -2,6 +2,7 @@
 //! helpers.
 
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod media;
 pub mod metrics;

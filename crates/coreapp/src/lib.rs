@@ -47,6 +47,8 @@ pub enum StartError {
     Io(#[from] std::io::Error),
     #[error("statistics: {0}")]
     Stats(#[from] prometheus::Error),
+    #[error("{0}")]
+    Cluster(&'static str),
 }
 
 /// Opens the database from the settings and starts the coreapp.
@@ -65,6 +67,9 @@ pub async fn start_with_store(
     wa_common::tls::install_crypto_provider();
     let state = web::Data::new(load_state(&settings, store).await?);
     let (server, addresses) = serve(&settings, state.clone())?;
+    if let Some(address) = addresses.first() {
+        state.cluster.set_listen_port(address.port());
+    }
     let shared = state.clone().into_inner();
     api::certificates::load_webhook_ca(&shared).await?;
     let supervisor = start_background_tasks(shared);
@@ -81,9 +86,23 @@ pub async fn start_with_store(
 pub async fn load_state(settings: &Settings, store: Store) -> Result<CoreState, StartError> {
     let app_settings = state::settings::SettingsHandle::load(&store).await?;
     let stats = Arc::new(state::stats::CoreStats::new()?);
+    if settings.cluster.enabled() && store.backend() == wa_store::Backend::Sqlite {
+        return Err(StartError::Cluster(
+            "database engine sqlite is not supported for multiconnect mode",
+        ));
+    }
+    let cluster = state::cluster::ClusterState::new(&settings.cluster, 0);
+    if cluster.enabled {
+        tracing::info!(
+            "cluster mode: node {} ({})",
+            cluster.node_id,
+            if cluster.master { "master" } else { "coreapp" }
+        );
+    }
     Ok(
         CoreState::new(store, app_settings, settings.coreapp.clone(), stats)
-            .with_media_dir(settings.media_dir.clone()),
+            .with_media_dir(settings.media_dir.clone())
+            .with_cluster(cluster),
     )
 }
 
@@ -138,6 +157,7 @@ pub fn rpc_app(
 
 /// Every long-running task, under one supervisor.
 fn start_background_tasks(state: Arc<CoreState>) -> Supervisor {
+    use engine::cluster::{assignment, heartbeat, lease, while_primary};
     use engine::{delivery, dispatcher, lifecycle, log_settings, schedules};
     let mut supervisor = Supervisor::default();
     macro_rules! keep {
@@ -145,14 +165,28 @@ fn start_background_tasks(state: Arc<CoreState>) -> Supervisor {
             let state = state.clone();
             supervisor.keep_running($name, move || $task(state.clone()));
         }};
+        // Work done once per cluster: on the primary master only.
+        ($name:literal, primary $task:path) => {{
+            let state = state.clone();
+            supervisor.keep_running($name, move || while_primary(state.clone(), $task));
+        }};
     }
     keep!("network session", lifecycle::run);
-    keep!("delivery", delivery::delivery_worker);
-    keep!("webhook dispatcher", dispatcher::run_for);
+    if !state.cluster.master {
+        keep!("delivery", delivery::delivery_worker);
+    }
+    keep!("webhook dispatcher", primary dispatcher::run_for);
     keep!("queue sampling", schedules::sample_queues);
     keep!("template refresh", schedules::refresh_templates);
     keep!("sticker pack refresh", schedules::refresh_sticker_packs);
-    keep!("garbage collection", schedules::collect_garbage);
+    keep!("garbage collection", primary schedules::collect_garbage);
+    if state.cluster.enabled {
+        keep!("cluster heartbeat", heartbeat::run);
+        if state.cluster.master {
+            keep!("cluster lease", lease::run);
+            keep!("shard assignment", assignment::run);
+        }
+    }
     let settings = state.settings.clone();
     supervisor.keep_running("log level", move || {
         log_settings::follow(settings.subscribe())

@@ -2,7 +2,7 @@ use clap::Parser;
 
 /// The coreapp: network session, delivery, inbound processing, webhooks; serves the webapp.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version, about, after_help = wa_common::cluster::ENV_HELP)]
 struct Cli {
     #[command(flatten)]
     common: wa_common::cli::CommonArgs,

@@ -20,6 +20,7 @@ on_every_backend!(
     an_expired_lease_that_nobody_took_cannot_write,
     heartbeats_register_nodes,
     node_ids_must_not_be_empty,
+    advancing_the_epoch_fences_the_older_one,
 );
 
 /// Long enough never to run out during a test, however slow the machine.
@@ -254,4 +255,29 @@ async fn node_ids_must_not_be_empty(backend: Backend) {
     ));
     let lease = store.current_lease().await.unwrap();
     assert_eq!((lease.holder.as_str(), lease.epoch), ("", 0));
+}
+
+async fn advancing_the_epoch_fences_the_older_one(backend: Backend) {
+    let db = TestDb::new(backend);
+    let (a, b) = two_nodes(&db).await;
+    let first = a.acquire_lease("master-a", LONG).await.unwrap().unwrap();
+    let second = a
+        .advance_lease_epoch(&first)
+        .await
+        .unwrap()
+        .expect("the holder advances its epoch");
+    assert_eq!(second.epoch, first.epoch + 1);
+    assert_eq!(second.holder, "master-a");
+    // The old epoch can neither advance again nor write; the new one writes.
+    assert_eq!(a.advance_lease_epoch(&first).await.unwrap(), None);
+    assert!(!a.assign_shard(&first, 0, 1, "coreapp-1").await.unwrap());
+    assert!(a.assign_shard(&second, 0, 1, "coreapp-1").await.unwrap());
+    // Renewing keeps the advanced epoch; another node cannot advance it.
+    let renewed = a.acquire_lease("master-a", LONG).await.unwrap().unwrap();
+    assert_eq!(renewed.epoch, second.epoch);
+    let forged = Lease {
+        holder: "master-b".to_string(),
+        ..second.clone()
+    };
+    assert_eq!(b.advance_lease_epoch(&forged).await.unwrap(), None);
 }

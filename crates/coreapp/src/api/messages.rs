@@ -20,6 +20,9 @@ pub use crate::engine::delivery::delivery_worker;
 pub async fn send(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let request = body_object(&body)?;
     let mut send = outbound::validate(&request, state.registered_number().await?.as_deref())?;
+    if !state.cluster.may_send(&send.to) {
+        return Err(crate::util::failure::not_shard_holder());
+    }
     if !state.is_ready() {
         return Err(not_ready("message send"));
     }

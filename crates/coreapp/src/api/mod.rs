@@ -13,6 +13,7 @@ pub mod message_status;
 pub mod messages;
 pub mod profile;
 pub mod settings;
+pub mod shards;
 pub mod stats;
 pub mod stickerpacks;
 pub mod support;
@@ -20,19 +21,44 @@ pub mod templates;
 pub mod webhook_test;
 
 use crate::state::CoreState;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, HttpResponse};
-use wa_api::rpc::{paths, Endpoint, GatewayStatusReply, Method};
+use wa_api::health::GatewayStatus;
+use wa_api::rpc::{paths, Endpoint, GatewayStatusReply, Method, NodeKind};
 use wa_api::ApiError;
 
-/// Registers every endpoint of the table, each path once with all its methods.
+/// Registers every endpoint of the table, each path once with all its methods; the paths only
+/// the primary master answers are guarded (every route of such a path is master-only).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     for (path, routes) in paths() {
+        let master_only = routes.iter().all(|r| r.node == NodeKind::PrimaryMaster);
         let mut resource = web::resource(path);
         for route in routes {
             resource = resource.route(handler(route.endpoint).method(http_method(route.method)));
         }
-        cfg.service(resource.default_service(web::to(method_not_allowed)));
+        let resource = resource.default_service(web::to(method_not_allowed));
+        if master_only {
+            cfg.service(resource.wrap(from_fn(require_primary_master)));
+        } else {
+            cfg.service(resource);
+        }
     }
+}
+
+/// 500/1017 on any node of a cluster but the primary master (spec onprem-rest §1.2).
+async fn require_primary_master(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let primary = req
+        .app_data::<web::Data<CoreState>>()
+        .is_none_or(|state| state.cluster.is_primary());
+    if !primary {
+        return Err(crate::util::failure::not_primary_master().into());
+    }
+    next.call(req).await
 }
 
 /// The handler of each endpoint. The match is exhaustive: an endpoint added to the table without
@@ -50,6 +76,8 @@ fn handler(endpoint: Endpoint) -> actix_web::Route {
         E::WebhookCaDelete => route.to(certificates::delete_ca),
         E::AccountRequestCode => route.to(account::request_code),
         E::AccountVerify => route.to(account::verify),
+        E::AccountShardsGet => route.to(shards::get),
+        E::AccountShardsSet => route.to(shards::set),
         E::ApplicationSettingsGet => route.to(settings::get_settings),
         E::ApplicationSettingsPatch => route.to(settings::patch_settings),
         E::ApplicationSettingsReset => route.to(settings::delete_settings),
@@ -100,10 +128,19 @@ fn http_method(method: Method) -> actix_web::http::Method {
     }
 }
 
-async fn gateway_status(state: web::Data<CoreState>) -> HttpResponse {
-    HttpResponse::Ok().json(GatewayStatusReply {
-        gateway_status: state.gateway(),
-    })
+/// The node's connection state; in a cluster with its id and role. A master holds no
+/// connection of the number: `disconnected` once a number is registered.
+async fn gateway_status(state: web::Data<CoreState>) -> Result<HttpResponse, ApiError> {
+    let cluster = &state.cluster;
+    let mut gateway_status = state.gateway();
+    if cluster.enabled && cluster.master && state.registered_number().await?.is_some() {
+        gateway_status = GatewayStatus::Disconnected;
+    }
+    Ok(HttpResponse::Ok().json(GatewayStatusReply {
+        gateway_status,
+        node: cluster.enabled.then(|| cluster.node_id.clone()),
+        role: cluster.role(),
+    }))
 }
 
 /// A path outside the table: 404/1006 `URL path not found`.

@@ -13,5 +13,6 @@ pub mod identity;
 pub mod media;
 pub mod outbound;
 pub mod profile;
+pub mod shards;
 pub mod templates;
 pub mod webp;

@@ -85,7 +85,14 @@ pub async fn delivery_worker(state: Arc<CoreState>) {
         let woken = state.send_wake.notified();
         if state.is_ready() {
             let exclude: Vec<String> = lock(&in_flight).iter().cloned().collect();
-            match state.store.pending_outbound(limit as i64, exclude).await {
+            let batch = state.cluster.pending_batch(limit) as i64;
+            let pending = state.store.pending_outbound(batch, exclude).await;
+            // In a cluster, only the messages of this coreapp's shard.
+            let pending = pending.map(|all| {
+                let mine = all.into_iter().filter(|m| state.cluster.may_send(&m.to));
+                mine.take(limit).collect::<Vec<_>>()
+            });
+            match pending {
                 Ok(batch) if !batch.is_empty() => {
                     for message in batch {
                         if cooldown.remaining().is_some() {
@@ -148,7 +155,8 @@ async fn deliver(
     retry: u32,
     permit: OwnedSemaphorePermit,
 ) -> Delivery {
-    let Some(session) = state.session().filter(|_| state.is_ready()) else {
+    let ready = state.is_ready() && state.cluster.may_send(&message.to);
+    let Some(session) = state.session().filter(|_| ready) else {
         return Delivery::Postponed;
     };
     // A message that kept failing to reach the network (e.g. it hung) must not go out late.

@@ -20,7 +20,8 @@ pub async fn fail_expired(state: &CoreState, exclude: Vec<String>) {
         Ok(expired) => expired,
         Err(e) => return tracing::warn!("looking for expired messages failed: {e}"),
     };
-    for message in &expired {
+    // In a cluster each shard's holder gives up on its own shard's messages only.
+    for message in expired.iter().filter(|m| state.cluster.may_send(&m.to)) {
         give_up(state, message).await;
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::engine::inbound;
 use crate::network::{self, IncomingPush, NetClient, SessionError};
+use crate::state::cluster::ShardHold;
 use crate::state::CoreState;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,7 +25,8 @@ pub async fn run(state: Arc<CoreState>) {
     let max_backoff = Duration::from_secs(state.config.reconnect_max_backoff_secs);
     let mut backoff = FIRST_BACKOFF;
     loop {
-        let outcome = connect_once(&state, tls.clone()).await;
+        let hold = wait_for_shard(&state).await;
+        let outcome = connect_once(&state, tls.clone(), hold).await;
         if outcome.is_err() {
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(max_backoff);
@@ -34,8 +36,27 @@ pub async fn run(state: Arc<CoreState>) {
     }
 }
 
+/// A coreapp of a cluster connects only while it holds a shard, with that shard's scope; a
+/// standby waits here, disconnected. A master or a single node goes on at once.
+async fn wait_for_shard(state: &Arc<CoreState>) -> Option<ShardHold> {
+    let cluster = &state.cluster;
+    if !cluster.enabled || cluster.master {
+        return None;
+    }
+    if cluster.shard().is_none() {
+        state.set_gateway(GatewayStatus::Disconnected);
+    }
+    let mut shard = cluster.subscribe_shard();
+    let held = shard.wait_for(Option::is_some).await.ok().and_then(|h| *h);
+    held
+}
+
 /// One connection from start to end. `Err` when it could not be established.
-async fn connect_once(state: &Arc<CoreState>, tls: Arc<rustls::ClientConfig>) -> Result<(), ()> {
+async fn connect_once(
+    state: &Arc<CoreState>,
+    tls: Arc<rustls::ClientConfig>,
+    hold: Option<ShardHold>,
+) -> Result<(), ()> {
     let registration = state.store.registration().await.map_err(|e| {
         tracing::error!("reading the registration failed: {e}");
     })?;
@@ -57,26 +78,37 @@ async fn connect_once(state: &Arc<CoreState>, tls: Arc<rustls::ClientConfig>) ->
                 state.set_gateway(GatewayStatus::Disconnected);
             }
         })?;
-    let credentials = registration.map(|r| Credentials {
-        phone: r.phone,
-        secret: r.secret,
-    });
+    // A master holds no connection of the number: only an anonymous session for registration.
+    let credentials = registration
+        .filter(|_| !state.cluster.master)
+        .map(|r| Credentials {
+            phone: r.phone,
+            secret: r.secret,
+        });
     let hello = Request::Hello {
         client_version: state.settings_version(),
         credentials,
-        scope: wa_netproto::SessionScope::Whole,
+        scope: hold.map_or(wa_netproto::SessionScope::Whole, ShardHold::scope),
     };
     match client.request(hello).await {
         Ok(Response::Welcome {
             business: Some(business),
             backlog,
         }) => {
-            business_session(state, client, pushes, &business, backlog).await;
+            business_session(state, client, pushes, &business, backlog, hold).await;
             Ok(())
         }
         Ok(Response::Welcome { business: None, .. }) => {
-            anonymous_session(state, client).await;
+            anonymous_session(state, client, hold).await;
             Ok(())
+        }
+        Err(SessionError::Net(e)) if e.code == wa_netproto::STALE_SHARD_EPOCH => {
+            tracing::warn!(
+                "the network refused this coreapp's shard epoch (a newer holder is connected); \
+                 waiting for the directory"
+            );
+            state.set_gateway(GatewayStatus::Disconnected);
+            Err(())
         }
         Ok(other) => {
             tracing::warn!("unexpected answer to hello: {other:?}");
@@ -88,7 +120,7 @@ async fn connect_once(state: &Arc<CoreState>, tls: Arc<rustls::ClientConfig>) ->
                 e.details.as_deref().unwrap_or(&e.title)
             );
             state.set_gateway(GatewayStatus::Unregistered);
-            wait_for_new_registration(state, &client).await;
+            wait_for_new_registration(state, &client, hold).await;
             Ok(())
         }
         Err(e) => {
@@ -98,20 +130,38 @@ async fn connect_once(state: &Arc<CoreState>, tls: Arc<rustls::ClientConfig>) ->
     }
 }
 
-/// Before registration: keep the session for `/v1/account` calls until a number is registered.
-async fn anonymous_session(state: &Arc<CoreState>, client: NetClient) {
+/// Before registration (and always on a master): keep the session for `/v1/account` calls
+/// until a number is registered.
+async fn anonymous_session(state: &Arc<CoreState>, client: NetClient, hold: Option<ShardHold>) {
     state.set_gateway(GatewayStatus::Unregistered);
     state.set_session(Some(client.clone()));
-    wait_for_new_registration(state, &client).await;
+    if hold.is_some() {
+        // A coreapp of a cluster learns of a registration made on a master only from the
+        // database: look again every heartbeat.
+        let every = state.cluster.heartbeat_interval(&state.settings.current());
+        tokio::select! {
+            _ = wait_for_new_registration(state, &client, hold) => {}
+            _ = tokio::time::sleep(every) => client.close(),
+        }
+    } else {
+        wait_for_new_registration(state, &client, hold).await;
+    }
     state.set_session(None);
 }
 
-/// Returns when the session ends or a (new) registration was stored; the session is then closed
-/// so the next one presents the new credentials.
-async fn wait_for_new_registration(state: &Arc<CoreState>, client: &NetClient) {
+/// Returns when the session ends, a (new) registration was stored, or (in a cluster) this
+/// coreapp's shard moved; the session is then closed so the next one presents the new
+/// credentials or scope.
+async fn wait_for_new_registration(
+    state: &Arc<CoreState>,
+    client: &NetClient,
+    hold: Option<ShardHold>,
+) {
+    let mut shard = state.cluster.subscribe_shard();
     tokio::select! {
         _ = client.closed() => {}
         _ = state.registration_changed.notified() => client.close(),
+        _ = shard.wait_for(|now| *now != hold) => client.close(),
     }
 }
 
@@ -121,6 +171,7 @@ async fn business_session(
     pushes: mpsc::Receiver<IncomingPush>,
     business: &str,
     backlog: u64,
+    hold: Option<ShardHold>,
 ) {
     state.set_gateway(GatewayStatus::Connecting);
     state.set_session(Some(client.clone()));
@@ -153,11 +204,12 @@ async fn business_session(
             "the offline backlog did not finish draining within {limit:?}; serving anyway"
         );
     }
-    if !client.is_closed() {
+    // A shard that moved while initializing must not start sending.
+    if !client.is_closed() && state.cluster.shard() == hold {
         state.set_gateway(GatewayStatus::Connected);
         state.set_ready(true);
         tracing::info!("ready: the coreapp accepts messages");
-        wait_for_new_registration(state, &client).await;
+        wait_for_new_registration(state, &client, hold).await;
     }
     state.set_ready(false);
     state.set_session(None);

@@ -4,6 +4,7 @@
 //! on old ones (`expiry`), the webhook dispatcher (`dispatcher`), the periodic jobs (`schedules`)
 //! and the log level that follows the settings (`log_settings`).
 
+pub mod cluster;
 pub mod delivery;
 pub mod dispatcher;
 pub mod expiry;

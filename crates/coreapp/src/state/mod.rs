@@ -2,6 +2,7 @@
 //! processor, the delivery worker and the webhook dispatcher.
 
 pub mod caches;
+pub mod cluster;
 pub mod settings;
 pub mod stats;
 
@@ -54,6 +55,8 @@ pub struct CoreState {
     pub media_dir: std::path::PathBuf,
     /// The one HTTP client fetching media `link`s (its connections are reused between sends).
     pub media_client: reqwest::Client,
+    /// This node's place in a cluster (High Availability / Multiconnect); single by default.
+    pub cluster: cluster::ClusterState,
 }
 
 /// Time limit of a whole media link download: a link that never answers cannot hold the API call
@@ -98,7 +101,20 @@ impl CoreState {
             webhook_ca: tokio::sync::watch::Sender::new(None),
             media_dir: std::path::PathBuf::from("/usr/local/wamedia"),
             media_client: media_link_client(),
+            cluster: cluster::ClusterState::single(),
         }
+    }
+
+    /// Takes part in a cluster as `cluster` says.
+    pub fn with_cluster(mut self, cluster: cluster::ClusterState) -> Self {
+        self.cluster = cluster;
+        self
+    }
+
+    /// Self-fencing: stop sending at once (no shard, not ready, session closed).
+    pub fn fence(&self, why: &str) {
+        self.set_ready(false);
+        self.cluster.fence(why, self.session());
     }
 
     /// The media volume the webapp writes uploads to and inbound media are downloaded to.

@@ -74,6 +74,19 @@ impl SettingsHandle {
         Ok(())
     }
 
+    /// Follows what another node of a cluster wrote: publishes the stored settings only when
+    /// they differ from the current ones, so subscribers wake on real changes only.
+    pub async fn refresh(&self, store: &Store) -> Result<(), StoreError> {
+        let _write = self.inner.writes.lock().await;
+        let fresh = SettingsHandle::load(store).await?.current();
+        self.inner.sender.send_if_modified(|current| {
+            let changed = *current != fresh;
+            *current = fresh;
+            changed
+        });
+        Ok(())
+    }
+
     /// Restores every default (DELETE). The stored row is removed, so the defaults of the running
     /// version apply from now on, also after an upgrade.
     pub async fn reset(&self, store: &Store) -> Result<(), ApiError> {

@@ -36,3 +36,19 @@ pub fn not_ready(what: &str) -> ApiError {
     tracing::warn!("{what} refused: service not ready (not connected, or still initializing)");
     ApiError::new(ErrorCode::ServiceNotReady, "Service not ready")
 }
+
+/// 1017: a call only the primary master answers reached another node of the cluster.
+pub fn not_primary_master() -> ApiError {
+    ApiError::new(
+        ErrorCode::NotPrimaryMaster,
+        "This node is not the primary master; the call must go to the primary master",
+    )
+}
+
+/// 1018: a send reached a coreapp that does not (or no longer) hold the recipient's shard.
+pub fn not_shard_holder() -> ApiError {
+    ApiError::new(
+        ErrorCode::NotPrimaryCoreapp,
+        "This coreapp does not hold the recipient's shard; retry after the directory is read again",
+    )
+}

@@ -52,6 +52,16 @@ impl Store {
         self.run(cluster::current_lease).await
     }
 
+    /// Raises the epoch of `lease`, still held by the same node, by one; `None` when `lease` is
+    /// no longer the current unexpired lease. Before moving a shard to another coreapp the
+    /// primary master advances the epoch, so the new holder's network session outranks the old
+    /// holder's.
+    pub async fn advance_lease_epoch(&self, lease: &Lease) -> Result<Option<Lease>, StoreError> {
+        let lease = lease.clone();
+        self.run(move |conn| cluster::advance_lease(conn, &lease))
+            .await
+    }
+
     /// Gives the lease up at once (a clean shutdown); false when `lease` is no longer current.
     pub async fn release_lease(&self, lease: &Lease) -> Result<bool, StoreError> {
         let lease = lease.clone();

@@ -61,3 +61,24 @@ pub(crate) fn release(conn: &mut DbConnection, lease: &Lease) -> Result<bool, St
     .execute(conn)?;
     Ok(released > 0)
 }
+
+/// Raises the epoch of `lease` by one for the same holder, while it holds the lease unexpired;
+/// `None` when it no longer does. The primary master does this before it moves a shard, so the
+/// new holder's session carries an epoch newer than the old holder's.
+pub(crate) fn advance(conn: &mut DbConnection, lease: &Lease) -> Result<Option<Lease>, StoreError> {
+    write_transaction(conn, |conn| {
+        let advanced = diesel::update(
+            cluster_lease::table
+                .find(LEASE_ROW)
+                .filter(cluster_lease::holder.eq(&lease.holder))
+                .filter(cluster_lease::epoch.eq(lease.epoch))
+                .filter(cluster_lease::expires_ms.gt(db_now())),
+        )
+        .set(cluster_lease::epoch.eq(cluster_lease::epoch + 1))
+        .execute(conn)?;
+        if advanced == 0 {
+            return Ok(None);
+        }
+        current(conn).map(Some)
+    })
+}

@@ -8,7 +8,8 @@ mod shards;
 mod types;
 
 pub(crate) use lease::{
-    acquire as acquire_lease, current as current_lease, release as release_lease,
+    acquire as acquire_lease, advance as advance_lease, current as current_lease,
+    release as release_lease,
 };
 pub(crate) use nodes::{database_time_ms, heartbeat, list as list_nodes, remove as remove_node};
 pub(crate) use shards::{assign as assign_shard, list as list_shards, retire as retire_shards};

@@ -1,0 +1,223 @@
+//! This node's place in a High Availability / Multiconnect cluster: who it is, whether it is the
+//! primary master, the shard it holds, and when it last reached the database. The loops of
+//! `engine::cluster` write it; the network lifecycle, the delivery worker and the API read it.
+//! A single node (no cluster settings) has `enabled == false` and answers everything itself.
+
+use crate::network::NetClient;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tokio::sync::{watch, Notify};
+use wa_api::cluster::{shard_of, NodeRole};
+use wa_api::settings::ApplicationSettings;
+use wa_common::cluster::ClusterSettings;
+use wa_store::Lease;
+
+/// One shard held under the epoch the primary master wrote it with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardHold {
+    pub index: u32,
+    pub count: u32,
+    pub epoch: i64,
+}
+
+impl ShardHold {
+    /// The network session this hold opens: the whole number when there is one shard.
+    pub fn scope(self) -> wa_netproto::SessionScope {
+        if self.count <= 1 {
+            wa_netproto::SessionScope::Whole
+        } else {
+            wa_netproto::SessionScope::Shard {
+                index: self.index,
+                count: self.count,
+                epoch: self.epoch,
+            }
+        }
+    }
+
+    /// Whether a message to `wa_id` belongs to this shard.
+    pub fn owns(self, wa_id: &str) -> bool {
+        shard_of(wa_id, self.count) == self.index
+    }
+}
+
+pub struct ClusterState {
+    /// Cluster mode; everything below is unused on a single node.
+    pub enabled: bool,
+    /// `WA_MASTER_NODE`: competes for the lease instead of holding shards.
+    pub master: bool,
+    /// `"<hostname>:<12 hex>"`, new at every start: the key of this node in `/v1/health`.
+    pub node_id: String,
+    /// `host:port` where the other nodes and the webapp reach this node (set once listening).
+    address: Mutex<String>,
+    settings: ClusterSettings,
+    heartbeat_override: Option<Duration>,
+    unhealthy_override: Option<Duration>,
+    role: watch::Sender<NodeRole>,
+    shard: watch::Sender<Option<ShardHold>>,
+    lease: Mutex<Option<Lease>>,
+    /// The last heartbeat the database accepted; `None` before the first.
+    last_beat: Mutex<Option<Instant>>,
+    /// The shard count changed, or this node became primary: assign again now.
+    pub reassign: Notify,
+}
+
+impl ClusterState {
+    pub fn new(settings: &ClusterSettings, listen_port: u16) -> Self {
+        let suffix: u64 = rand::random();
+        ClusterState {
+            enabled: settings.enabled(),
+            master: settings.is_master(),
+            node_id: format!("{}:{:012x}", settings.hostname(), suffix & 0xffff_ffff_ffff),
+            address: Mutex::new(settings.advertised_address(listen_port)),
+            settings: settings.clone(),
+            heartbeat_override: settings.heartbeat_interval_ms.map(Duration::from_millis),
+            unhealthy_override: settings.unhealthy_interval_ms.map(Duration::from_millis),
+            role: watch::Sender::new(if settings.is_master() {
+                NodeRole::SecondaryMaster
+            } else {
+                NodeRole::Coreapp
+            }),
+            shard: watch::Sender::new(None),
+            lease: Mutex::new(None),
+            last_beat: Mutex::new(None),
+            reassign: Notify::new(),
+        }
+    }
+
+    /// A single node: not part of any cluster.
+    pub fn single() -> Self {
+        Self::new(&ClusterSettings::default(), 0)
+    }
+
+    /// Where the other nodes reach this node.
+    pub fn address(&self) -> String {
+        crate::util::lock(&self.address).clone()
+    }
+
+    /// The RPC is listening on `port` (known only once bound when the configured port is 0).
+    pub fn set_listen_port(&self, port: u16) {
+        *crate::util::lock(&self.address) = self.settings.advertised_address(port);
+    }
+
+    /// How often this node heartbeats (the setting `heartbeat_interval`, seconds).
+    pub fn heartbeat_interval(&self, app: &ApplicationSettings) -> Duration {
+        self.heartbeat_override
+            .unwrap_or(Duration::from_secs(app.heartbeat_interval.max(1)))
+    }
+
+    /// How long a node may go without a heartbeat (the setting `unhealthy_interval`, seconds).
+    pub fn unhealthy_interval(&self, app: &ApplicationSettings) -> Duration {
+        self.unhealthy_override
+            .unwrap_or(Duration::from_secs(app.unhealthy_interval.max(1)))
+    }
+
+    /// The role `/v1/health` shows; `None` on a single node.
+    pub fn role(&self) -> Option<NodeRole> {
+        self.enabled.then(|| *self.role.borrow())
+    }
+
+    /// True on a single node, and on the master holding the lease.
+    pub fn is_primary(&self) -> bool {
+        !self.enabled || *self.role.borrow() == NodeRole::PrimaryMaster
+    }
+
+    pub fn subscribe_role(&self) -> watch::Receiver<NodeRole> {
+        self.role.subscribe()
+    }
+
+    /// The lease this node holds as primary master.
+    pub fn lease(&self) -> Option<Lease> {
+        crate::util::lock(&self.lease).clone()
+    }
+
+    /// Records the outcome of a lease request: holding it makes this node the primary master.
+    pub fn set_lease(&self, lease: Option<Lease>) {
+        let primary = lease.is_some();
+        *crate::util::lock(&self.lease) = lease;
+        let role = if primary {
+            NodeRole::PrimaryMaster
+        } else {
+            NodeRole::SecondaryMaster
+        };
+        let changed = self.role.send_if_modified(|current| {
+            let changed = *current != role;
+            *current = role;
+            changed
+        });
+        if changed {
+            tracing::warn!("cluster: this master is now {}", role.as_str());
+            if primary {
+                self.reassign.notify_one();
+            }
+        }
+    }
+
+    /// The shard this coreapp holds; `None` when it stands by (or is fenced).
+    pub fn shard(&self) -> Option<ShardHold> {
+        *self.shard.borrow()
+    }
+
+    pub fn subscribe_shard(&self) -> watch::Receiver<Option<ShardHold>> {
+        self.shard.subscribe()
+    }
+
+    /// Records the shard the directory gives this node; true when it changed.
+    pub fn set_shard(&self, hold: Option<ShardHold>) -> bool {
+        let changed = self.shard.send_if_modified(|current| {
+            let changed = *current != hold;
+            *current = hold;
+            changed
+        });
+        if changed {
+            match hold {
+                Some(h) => tracing::warn!(
+                    "cluster: this coreapp now holds shard {} of {} (epoch {})",
+                    h.index,
+                    h.count,
+                    h.epoch
+                ),
+                None => tracing::warn!("cluster: this coreapp holds no shard (standby)"),
+            }
+        }
+        changed
+    }
+
+    /// Whether this node may send to `wa_id` now: always on a single node; in a cluster only
+    /// the coreapp holding the recipient's shard.
+    pub fn may_send(&self, wa_id: &str) -> bool {
+        !self.enabled || self.shard().is_some_and(|hold| hold.owns(wa_id))
+    }
+
+    /// How many pending messages to read to find `wanted` of this node's own: the queue holds
+    /// every shard's messages.
+    pub fn pending_batch(&self, wanted: usize) -> usize {
+        let shards = self.shard().map_or(1, |hold| hold.count.max(1) as usize);
+        wanted.saturating_mul(shards)
+    }
+
+    pub fn beat_accepted(&self) {
+        *crate::util::lock(&self.last_beat) = Some(Instant::now());
+    }
+
+    /// Whether the database accepted a heartbeat within `unhealthy`. A node that cannot say so
+    /// may already have been declared unhealthy and replaced.
+    pub fn beat_is_fresh(&self, unhealthy: Duration) -> bool {
+        crate::util::lock(&self.last_beat).is_some_and(|at| at.elapsed() < unhealthy)
+    }
+
+    /// Self-fencing: gives up the shard (and the lease) and closes `session` at once, so
+    /// nothing more is sent under an assignment that may have moved.
+    pub fn fence(&self, why: &str, session: Option<NetClient>) {
+        let had_shard = self.set_shard(None);
+        let was_primary = self.lease().is_some();
+        if was_primary {
+            self.set_lease(None);
+        }
+        if let Some(session) = session {
+            session.close();
+        }
+        if had_shard || was_primary {
+            tracing::error!("cluster: fenced ({why}): the network session is closed");
+        }
+    }
+}
