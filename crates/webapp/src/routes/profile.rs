@@ -23,7 +23,7 @@ pub async fn get_photo(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let answer = state.coreapp.call(Endpoint::ProfilePhotoGet, None).await?;
+    let answer = state.call(Endpoint::ProfilePhotoGet, None).await?;
     if answer.status != 200 {
         return Ok(relay(answer));
     }
@@ -72,7 +72,6 @@ pub async fn set_photo(
     check_photo(&bytes)?;
     let photo = base64::engine::general_purpose::STANDARD.encode(&bytes);
     let answer = state
-        .coreapp
         .call(Endpoint::ProfilePhotoSet, Some(&json!({ "photo": photo })))
         .await?;
     Ok(relay(answer))
@@ -83,10 +82,7 @@ pub async fn delete_photo(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let answer = state
-        .coreapp
-        .call(Endpoint::ProfilePhotoDelete, None)
-        .await?;
+    let answer = state.call(Endpoint::ProfilePhotoDelete, None).await?;
     Ok(relay(answer))
 }
 
