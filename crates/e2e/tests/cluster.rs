@@ -276,6 +276,57 @@ fn two_shards(backend: Backend) {
     assert_eq!(connected, 2, "{}", stack.state());
 }
 
+/// Fencing: the coreapp holding shard 0 of 2 is frozen (SIGSTOP) past `unhealthy_interval`; the
+/// spare takes the shard under a newer epoch; once resumed, the old coreapp's session never
+/// comes back and everything sent afterwards goes out once, through the current holders.
+fn frozen_holder_is_fenced(backend: Backend) {
+    let db = TestDb::new(backend);
+    let receiver = Receiver::start();
+    let stack = ClusterStack::start(&db.url, 2, 3, &receiver.url());
+    stack.register(1);
+    stack.set_shards(2);
+    let phones = consumers(10);
+    open_windows(&stack, &receiver, &phones);
+
+    let newest_epoch =
+        |sessions: &[Value]| sessions.iter().filter_map(|x| x["epoch"].as_i64()).max();
+    let before = newest_epoch(&stack.shard_sessions()).expect("shard sessions");
+    let frozen = stack.connected_coreapps()[0];
+    let service = stack.nodes[frozen].service.as_ref().unwrap();
+    service.signal(e2e::Signal::STOP);
+    // The frozen node's shard moves to the spare under a newer epoch.
+    stack.wait_for("the frozen node's shard on the spare", |s| {
+        let sessions = s.shard_sessions();
+        sessions.len() == 2 && newest_epoch(&sessions) > Some(before)
+    });
+    let replaced: Vec<Value> = stack.shard_sessions();
+    service.signal(e2e::Signal::CONT);
+    let accepted: Vec<String> = (0..40)
+        .map(|i| stack.send_until_accepted(&phones[i % phones.len()], &format!("fenced {i}")))
+        .collect();
+    assert_all_delivered_once(&stack, &receiver, &phones, &accepted);
+    let after = stack.shard_sessions();
+    let ids = |sessions: &[Value]| -> Vec<Value> {
+        sessions.iter().map(|s| s["session"].clone()).collect()
+    };
+    assert_eq!(
+        ids(&after),
+        ids(&replaced),
+        "the resumed coreapp opened no session again\n{}",
+        stack.state()
+    );
+}
+
+#[test]
+fn fencing_frozen_holder_mysql() {
+    frozen_holder_is_fenced(Backend::Mysql);
+}
+
+#[test]
+fn fencing_frozen_holder_postgres() {
+    frozen_holder_is_fenced(Backend::Postgres);
+}
+
 #[test]
 fn ha_coreapp_killed_mid_burst_mysql() {
     coreapp_killed_mid_burst(Backend::Mysql);
