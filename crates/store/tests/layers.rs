@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The layer of each top-level module, lowest first.
-const LAYERS: [(&str, u8); 11] = [
+const LAYERS: [(&str, u8); 12] = [
     ("error", 0),
     ("config", 0),
     ("backend", 0),
@@ -18,6 +18,7 @@ const LAYERS: [(&str, u8); 11] = [
     ("group_commit", 2),
     ("tables", 3),
     ("store", 4),
+    ("state", 4),
     ("admin", 4),
     ("testing", 4),
 ];

@@ -1,0 +1,1 @@
+ALTER TABLE messages MODIFY payload TEXT NOT NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE callbacks MODIFY body TEXT NOT NULL, MODIFY last_error TEXT NOT NULL;

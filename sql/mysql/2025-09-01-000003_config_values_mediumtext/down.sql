@@ -1,0 +1,1 @@
+ALTER TABLE config_values MODIFY value TEXT NOT NULL;
