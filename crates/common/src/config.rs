@@ -515,8 +515,12 @@ impl WebappSettings {
         if self.token_lifetime_secs <= 0 {
             problems.push("webapp.token_lifetime_secs must be positive".into());
         }
-        if self.max_body_bytes < 1024 {
-            problems.push("webapp.max_body_bytes must be at least 1024".into());
+        // The database holds what a body carries in 16 MB MEDIUMTEXT columns (MySQL); half that
+        // leaves room for escaping and the envelope around it.
+        if !(1024..=MAX_BODY_BYTES_LIMIT).contains(&self.max_body_bytes) {
+            problems.push(format!(
+                "webapp.max_body_bytes must be between 1024 and {MAX_BODY_BYTES_LIMIT}"
+            ));
         }
         if self.failed_logins_max == 0 || self.user_changes_max == 0 {
             problems.push(
@@ -553,6 +557,9 @@ impl WebappSettings {
         }
     }
 }
+
+/// The largest `webapp.max_body_bytes` accepted (8 MiB).
+pub const MAX_BODY_BYTES_LIMIT: usize = 8 * 1024 * 1024;
 
 mod db_tls;
 #[cfg(test)]
