@@ -315,6 +315,45 @@ fn multiconnect_two_then_four_shards_postgres() {
     two_then_four_shards(Backend::Postgres);
 }
 
+/// Multiconnect: with 2 shards, one shard's coreapp is SIGKILLed in the middle of a burst of
+/// sends; the spare takes that shard and every accepted message reaches its phone once.
+fn shard_holder_killed_mid_burst(backend: Backend) {
+    let db = TestDb::new(backend);
+    let receiver = Receiver::start();
+    let mut stack = ClusterStack::start(&db.url, 2, 3, &receiver.url());
+    stack.register(1);
+    stack.set_shards(2);
+    let phones = consumers(20);
+    open_windows(&stack, &receiver, &phones);
+    let progress = Arc::new(AtomicUsize::new(0));
+    let sender = send_burst(&stack, &phones, 400, progress.clone());
+    wait_for("100 sends", &stack, || {
+        progress.load(Ordering::SeqCst) >= 100
+    });
+    let victim = stack.connected_coreapps()[0];
+    stack.kill(victim);
+    stack.wait_for("two shards held again", |s| {
+        let connected = s.connected_coreapps();
+        connected.len() == 2 && !connected.contains(&victim) && s.shard_sessions().len() == 2
+    });
+    let accepted = sender.join().unwrap();
+    assert_eq!(accepted.len(), 400);
+    assert_all_delivered_once(&stack, &receiver, &phones, &accepted);
+    for session in stack.shard_sessions() {
+        assert_eq!(session["refused_sends"], 0, "{}", stack.state());
+    }
+}
+
+#[test]
+fn multiconnect_shard_holder_killed_mid_burst_mysql() {
+    shard_holder_killed_mid_burst(Backend::Mysql);
+}
+
+#[test]
+fn multiconnect_shard_holder_killed_mid_burst_postgres() {
+    shard_holder_killed_mid_burst(Backend::Postgres);
+}
+
 /// Fencing: the coreapp holding shard 0 of 2 is frozen (SIGSTOP) past `unhealthy_interval`; the
 /// spare takes the shard under a newer epoch; once resumed, the old coreapp's session never
 /// comes back and everything sent afterwards goes out once, through the current holders.
