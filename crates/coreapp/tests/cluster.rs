@@ -48,7 +48,7 @@ on_server_backends!(
 /// How long any condition may take on a slow, loaded machine.
 const PATIENCE: Duration = Duration::from_secs(120);
 const HEARTBEAT_MS: u64 = 200;
-const UNHEALTHY_MS: u64 = 3_000;
+const UNHEALTHY_MS: u64 = 5_000;
 
 struct Node {
     state: Arc<CoreState>,
@@ -66,7 +66,17 @@ impl Node {
         format!("http://{}{path}", self.rpc)
     }
 
-    /// Stops the node for good: its RPC, its background tasks, its network session.
+    /// Stops the node as the binary does on SIGTERM: it leaves the cluster.
+    async fn stop_cleanly(&mut self) {
+        self.server.stop(true).await;
+        if let Some(supervisor) = self.supervisor.take() {
+            supervisor.shutdown().await;
+        }
+        coreapp::engine::cluster::leave(&self.state).await;
+    }
+
+    /// Stops the node for good, as a kill would: its RPC, its background tasks, its network
+    /// session; it stays in the directory until the primary sees its heartbeat age.
     async fn stop(&mut self) {
         self.server.stop(false).await;
         if let Some(supervisor) = self.supervisor.take() {
@@ -337,7 +347,18 @@ async fn two_masters_one_primary_and_the_other_takes_over(backend: Backend) {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    cluster.nodes[secondary].stop().await;
+
+    // A clean stop leaves the directory and frees the lease at once.
+    let leaving = cluster.nodes[secondary].state.clone();
+    cluster.nodes[secondary].stop_cleanly().await;
+    let nodes = store.cluster_nodes().await.unwrap();
+    assert!(
+        nodes.iter().all(|n| n.node_id != leaving.cluster.node_id),
+        "{}",
+        cluster.picture().await
+    );
+    let now = store.database_time_ms().await.unwrap();
+    assert!(store.current_lease().await.unwrap().expires_ms <= now);
 }
 
 async fn a_standby_takes_the_shard_of_a_stopped_coreapp(backend: Backend) {

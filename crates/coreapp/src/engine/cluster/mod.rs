@@ -14,6 +14,25 @@ use crate::state::CoreState;
 use std::future::Future;
 use std::sync::Arc;
 
+/// A clean stop: closes the session, gives the lease up and leaves the directory, so another
+/// master or a standby takes over at its next beat instead of after `unhealthy_interval`.
+pub async fn leave(state: &CoreState) {
+    if !state.cluster.enabled {
+        return;
+    }
+    let lease = state.cluster.lease();
+    state.fence("stopping");
+    if let Some(lease) = lease {
+        if let Err(e) = state.store.release_lease(&lease).await {
+            tracing::warn!("cluster: could not release the lease: {e}");
+        }
+    }
+    match state.store.remove_node(&state.cluster.node_id).await {
+        Ok(_) => tracing::info!("cluster: node {} left", state.cluster.node_id),
+        Err(e) => tracing::warn!("cluster: could not leave the directory: {e}"),
+    }
+}
+
 /// Runs `task` while this node is the primary master (always on a single node) and stops it
 /// as soon as it is not: the work that must happen once per cluster (webhook dispatcher,
 /// garbage collection) runs only there.
