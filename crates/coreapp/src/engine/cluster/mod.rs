@@ -9,6 +9,7 @@
 pub mod assignment;
 pub mod heartbeat;
 pub mod lease;
+pub mod single;
 
 use crate::state::CoreState;
 use std::future::Future;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 /// A clean stop: closes the session, gives the lease up and leaves the directory, so another
 /// master or a standby takes over at its next beat instead of after `unhealthy_interval`.
 pub async fn leave(state: &CoreState) {
-    if !state.cluster.enabled {
+    if !state.cluster.enabled && !state.cluster.guarded {
         return;
     }
     let lease = state.cluster.lease();
@@ -27,8 +28,9 @@ pub async fn leave(state: &CoreState) {
             tracing::warn!("cluster: could not release the lease: {e}");
         }
     }
-    match state.store.remove_node(&state.cluster.node_id).await {
-        Ok(_) => tracing::info!("cluster: node {} left", state.cluster.node_id),
+    let id = state.cluster.directory_id();
+    match state.store.remove_node(&id).await {
+        Ok(_) => tracing::info!("cluster: node {id} left"),
         Err(e) => tracing::warn!("cluster: could not leave the directory: {e}"),
     }
 }
