@@ -527,9 +527,22 @@ def check_compose(path: Path, images: dict[str, dict], problems: Problems) -> No
     for spec in (s for svc in services.values() for s in svc.get("volumes") or []):
         source = str(spec).split(":")[0] if not isinstance(spec, dict) else spec.get("source", "")
         if source.endswith("haproxy.cfg") and (base / source).is_file():
-            for m in re.finditer(r"^\s*server\s+\S+\s+([^:\s]+):(\d+)", (base / source).read_text(), re.M):
+            for m in re.finditer(r"^\s*server\s+\S+\s+([^:\s]+):(\d+)(.*)$", (base / source).read_text(), re.M):
                 if m.group(1) not in services:
                     problems.add(rel(base / source), f"server {m.group(1)} is not a service of {where}")
+                else:
+                    check_proxy_protocol(rel(base / source), m.group(1), m.group(3), envs, problems)
+
+
+def check_proxy_protocol(at, server, options, envs, problems) -> None:
+    """The balancer and its webapps agree on the PROXY header: a webapp that requires it closes
+    connections without it, one that does not expect it reads the header as a broken TLS hello."""
+    sends = "send-proxy-v2" in options.split()
+    expects = envs.get(server, {}).get("WA_WEB_PROXY_PROTOCOL", "0") in ("1", "true")
+    if sends != expects:
+        problems.add(at, f"server {server}: send-proxy-v2 is {sends} but its WA_WEB_PROXY_PROTOCOL says {expects}")
+    if sends and "check-send-proxy" not in options.split():
+        problems.add(at, f"server {server}: health checks without check-send-proxy would be refused")
 
 
 def check_database_env(at, env, services, envs, problems) -> None:

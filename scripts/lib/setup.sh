@@ -126,6 +126,17 @@ check_deployment() {
     # CloudFormation: errors fail; the template is kept free of warnings too.
     "$DEPLOY_TOOLS/bin/cfn-lint" deploy/aws/*.yml
     echo "cfn-lint ok: $(echo deploy/aws/*.yml)"
+    # haproxy's own parser on the load balancer of the two-webapp file. Outside Docker the server
+    # names do not resolve (a warning haproxy expects); any other warning fails the check.
+    apt_install haproxy
+    local lb_config="deploy/compose/haproxy.cfg" haproxy_out
+    haproxy_out=$(haproxy -c -f "$lb_config" 2>&1) || { echo "$haproxy_out"; return 1; }
+    if echo "$haproxy_out" | grep WARNING | grep -qv "could not resolve address"; then
+        echo "$haproxy_out"
+        echo "haproxy: warnings in $lb_config" >&2
+        return 1
+    fi
+    echo "haproxy -c ok: $lb_config"
     # The reference parser when it is really there (the docker CLI alone has no compose plugin);
     # `config` reads the files only and needs no engine.
     if docker compose version >/dev/null 2>&1; then

@@ -430,6 +430,16 @@ impl ApplicationSettings {
                 &self.unhealthy_interval.to_string(),
             ));
         }
+        // A cap below the first delay would retry a failing receiver faster than asked.
+        if self.max_callback_backoff_delay_ms < self.callback_backoff_delay_ms {
+            return Err(ApiError::new(
+                ErrorCode::ParameterValueInvalid,
+                format!(
+                    "Parameter 'max_callback_backoff_delay_ms' ({}) must be at least 'callback_backoff_delay_ms' ({})",
+                    self.max_callback_backoff_delay_ms, self.callback_backoff_delay_ms
+                ),
+            ));
+        }
         Ok(())
     }
 }

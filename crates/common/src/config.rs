@@ -94,6 +94,9 @@ pub struct WebappSettings {
     pub user_changes_window_secs: u64,
     /// Worker threads; 0 means one per core.
     pub workers: usize,
+    /// Every connection starts with a PROXY protocol v2 header from a load balancer, whose
+    /// client address the per-IP limits and the access log use (`WA_WEB_PROXY_PROTOCOL`, 0 or 1).
+    pub proxy_protocol: bool,
     /// Request rate of `POST /v1/messages` per second before 429/1015, with bursts up to
     /// `messages_rate_burst` (spec §10); 0 turns the limit off.
     pub messages_rate_per_sec: u32,
@@ -203,6 +206,7 @@ impl Default for WebappSettings {
             user_changes_max: 30,
             user_changes_window_secs: 60,
             workers: 0,
+            proxy_protocol: false,
             messages_rate_per_sec: 50,
             messages_rate_burst: 150,
             endpoint_rate_per_sec: 20,
@@ -247,6 +251,7 @@ const ONPREM_ENV: &[(&str, &str)] = &[
     ("WA_API_KEY", "webapp.api_key"),
     ("WA_WEB_JWT_CRYPTO_KEY", "webapp.jwt_key"),
     ("WA_WEB_SERVERNAME", "webapp.server_name"),
+    ("WA_WEB_PROXY_PROTOCOL", "webapp.proxy_protocol"),
     ("WACORE_HOSTNAME", "webapp.coreapp_host"),
     ("WA_MASTER_NODE", "cluster.master_node"),
     ("WA_APP_MULTICONNECT", "cluster.multiconnect"),

@@ -96,13 +96,32 @@ fn wrong_shapes(pack: &str) -> Vec<RawCase> {
     let stickers = format!("/v1/stickerpacks/{pack}/stickers");
     let missing_to = (400, 1008, "Missing mandatory parameter 'to'");
     let no_valid = (400, 1009, "No valid parameters provided");
-    let mut as_text = raw("POST", "/v1/messages", "{\"to\": \"1\"}", missing_to);
-    as_text.content_type = Some("text/plain");
+    // A JSON body is read as JSON whatever its declared type (docs/compatibility.md).
+    let bad_to = (400, 1009, "Parameter 'to' has invalid value '{\"a\":1}'");
+    let json_as = |content_type: Option<&'static str>| {
+        let mut case = raw("POST", "/v1/messages", "{\"to\": {\"a\": 1}}", bad_to);
+        case.content_type = content_type;
+        case
+    };
+    let mut form = raw(
+        "POST",
+        "/v1/messages",
+        "to=16315550100",
+        (
+            400,
+            1025,
+            "Unable to decode json from the request: Syntax error",
+        ),
+    );
+    form.content_type = Some("application/x-www-form-urlencoded");
     vec![
+        json_as(Some("text/plain")),
+        json_as(Some("application/JSON")),
+        json_as(None),
+        form,
         raw("POST", "/v1/messages", "[1, 2]", missing_to),
         raw("POST", "/v1/messages", "\"to\"", missing_to),
         raw("POST", "/v1/messages", "", missing_to),
-        as_text,
         raw("POST", "/v1/messages", "{\"to\": null}", missing_to),
         raw(
             "POST",

@@ -102,6 +102,24 @@ fn appendix_b_first_run_sequence() {
     api.call("GET", "/v1/users/ops", Some(&t2), None)
         .expect_status(200);
 
+    // A password change revokes the tokens issued before it, on every webapp (the token table is
+    // shared); a login with the new password works.
+    let t3 = api.bearer("ops", "0ps!Secret");
+    api.call(
+        "PUT",
+        "/v1/users/ops",
+        Some(&t2),
+        Some(json!({"password": "N3w!Secret"})),
+    )
+    .expect_status(200);
+    for token in [&t2, &t3] {
+        api.call("GET", "/v1/users/ops", Some(token), None)
+            .expect_error(401, 1005);
+    }
+    let t4 = api.bearer("ops", "N3w!Secret");
+    api.call("GET", "/v1/users/ops", Some(&t4), None)
+        .expect_status(200);
+
     // 4. The old default password no longer works; repeated failures lock the IP out, and then
     // even the right password is refused with 429/1015.
     let r = api.login("admin", "secret", None);

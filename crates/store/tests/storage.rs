@@ -35,10 +35,16 @@ async fn user_create_find_update_delete(backend: Backend) {
     // Usernames compare byte for byte on every backend.
     assert_eq!(store.find_user("ALICE").await.unwrap(), None);
 
+    store
+        .insert_token(token("before-change", "alice", 100, i64::MAX))
+        .await
+        .unwrap();
     assert!(store
         .update_password("alice", "$2b$12$new", true)
         .await
         .unwrap());
+    // A password change revokes the tokens issued under the old password.
+    assert_eq!(store.find_token("before-change").await.unwrap(), None);
     let updated = store.find_user("alice").await.unwrap().unwrap();
     assert_eq!(updated.password_hash, "$2b$12$new");
     assert!(updated.must_change_password);

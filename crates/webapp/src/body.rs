@@ -1,5 +1,5 @@
-//! Request bodies, parsed the way the original webapp did (spec onprem-rest §2.4): JSON only when
-//! `Content-Type` starts with `application/json`; an empty body is an empty parameter set; a JSON
+//! Request bodies: JSON whatever the declared `Content-Type` (the original read JSON only under
+//! `application/json`, see docs/compatibility.md); an empty body is an empty parameter set; a JSON
 //! value that is not an object counts as empty; a syntax error is 400/1025. Fields are then read
 //! one by one so each problem gets its On-Prem code (1008 missing, 1009 wrong type or value).
 
@@ -22,10 +22,11 @@ pub struct JsonParams {
 }
 
 impl JsonParams {
-    pub fn parse(content_type: Option<&str>, bytes: &[u8]) -> Result<JsonParams, ApiError> {
-        let is_json =
-            content_type.is_some_and(|ct| ct.trim_start().starts_with("application/json"));
-        if !is_json || bytes.iter().all(u8::is_ascii_whitespace) {
+    /// Reads `bytes` as JSON whatever `Content-Type` says: clients send JSON as `text/plain`, as
+    /// `application/JSON` or with no type at all, and answering them "missing parameter" for a
+    /// parameter they sent helps nobody (docs/compatibility.md). The type is not needed.
+    pub fn parse(_content_type: Option<&str>, bytes: &[u8]) -> Result<JsonParams, ApiError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(JsonParams::default());
         }
         let value: Value = serde_json::from_slice(bytes).map_err(|_| ApiError::invalid_json())?;
@@ -141,12 +142,13 @@ mod tests {
     }
 
     #[test]
-    fn non_json_content_type_and_empty_bodies_are_empty_params() {
-        assert!(
-            !JsonParams::parse(Some("text/plain"), b"{oops")
-                .unwrap()
-                .present
-        );
+    fn json_is_read_whatever_the_declared_type_and_empty_bodies_are_empty_params() {
+        for content_type in [Some("text/plain"), Some("application/JSON"), None] {
+            let params = JsonParams::parse(content_type, br#"{"to": "1"}"#).unwrap();
+            assert_eq!(params.required_str("to").unwrap(), "1");
+            let err = JsonParams::parse(content_type, b"to=1").unwrap_err();
+            assert_eq!(err.first_code(), 1025);
+        }
         assert!(!JsonParams::parse(JSON, b"  ").unwrap().present);
         assert!(JsonParams::parse(JSON, b"[1,2]")
             .unwrap()

@@ -9,6 +9,7 @@ pub mod body;
 pub mod coreapp;
 pub mod limiter;
 pub mod middleware;
+pub mod proxy_protocol;
 pub mod ratelimit;
 pub mod routes;
 pub mod server;

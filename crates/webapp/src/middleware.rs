@@ -33,6 +33,10 @@ pub async fn request_context(
     let span = tracing::info_span!("request", id = %request_id);
     let method = req.method().clone();
     let path = req.path().to_owned();
+    // The TCP peer, or the client named by a load balancer's PROXY header (see proxy_protocol).
+    let client = req
+        .peer_addr()
+        .map_or_else(|| "-".to_string(), |addr| addr.ip().to_string());
     let started = Instant::now();
     let metrics = req.app_data::<web::Data<WebMetrics>>().cloned();
     let ongoing = metrics.as_ref().map(|metrics| metrics.request_started());
@@ -57,6 +61,7 @@ pub async fn request_context(
     span.in_scope(|| {
         tracing::info!(
             target: "webapp::access",
+            %client,
             %method,
             %path,
             status = response.status().as_u16(),

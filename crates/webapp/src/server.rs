@@ -4,7 +4,7 @@
 use crate::ratelimit::RequestRateLimits;
 use crate::routes::monitoring::WebMetrics;
 use crate::state::{AppState, JwtKeys};
-use crate::{middleware, ratelimit, routes, tls};
+use crate::{middleware, proxy_protocol, ratelimit, routes, tls};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, NormalizePath};
@@ -54,15 +54,25 @@ pub async fn start_with_store(
     let (data, tls_config) = prepare(&settings, store).await?;
     spawn_token_sweeper(data.state.clone());
     let app_data = data.clone();
-    let mut server = HttpServer::new(move || app_data.app())
-        .bind_rustls_0_23(settings.webapp.listen.as_str(), tls_config)?;
-    if settings.webapp.workers > 0 {
-        server = server.workers(settings.webapp.workers);
-    }
-    let addresses = server.addrs();
+    let app = move || app_data.app();
+    let (server, addresses) = if settings.webapp.proxy_protocol {
+        let listener = std::net::TcpListener::bind(settings.webapp.listen.as_str())?;
+        let addresses = vec![listener.local_addr()?];
+        tracing::info!("webapp expects a PROXY protocol v2 header on every connection");
+        let server = proxy_protocol::serve(listener, tls_config, settings.webapp.workers, app)?;
+        (server, addresses)
+    } else {
+        let mut server =
+            HttpServer::new(app).bind_rustls_0_23(settings.webapp.listen.as_str(), tls_config)?;
+        if settings.webapp.workers > 0 {
+            server = server.workers(settings.webapp.workers);
+        }
+        let addresses = server.addrs();
+        (server.run(), addresses)
+    };
     tracing::info!("webapp listening on https://{}", display_addrs(&addresses));
     Ok(RunningWebapp {
-        server: server.run(),
+        server,
         addresses,
         state: data.state,
     })

@@ -15,6 +15,9 @@ pub struct AppState {
     pub failed_logins: WindowLimiter,
     pub user_changes: WindowLimiter,
     pub coreapp: CoreappClient,
+    /// A bcrypt hash at the configured cost that no password matches: a login for an unknown
+    /// user is verified against it, so it takes as long as a login for a real one.
+    unknown_user_hash: String,
 }
 
 pub struct JwtKeys {
@@ -36,6 +39,7 @@ pub type SharedState = Arc<AppState>;
 impl AppState {
     pub fn new(store: Store, settings: Settings, jwt: JwtKeys) -> Result<Self, reqwest::Error> {
         let web = &settings.webapp;
+        let unknown_user_hash = unmatchable_hash(web.bcrypt_cost);
         Ok(AppState {
             failed_logins: WindowLimiter::new(
                 web.failed_logins_max,
@@ -49,6 +53,20 @@ impl AppState {
             store,
             settings,
             jwt,
+            unknown_user_hash,
         })
     }
+
+    /// See `unknown_user_hash`.
+    pub fn unknown_user_hash(&self) -> &str {
+        &self.unknown_user_hash
+    }
+}
+
+/// The hash of a random password nobody knows, made once at start.
+fn unmatchable_hash(cost: u32) -> String {
+    let random: [u8; 16] = rand::random();
+    let password: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    // Only an out-of-range cost fails, and the settings were validated at start.
+    bcrypt::hash(password, cost).unwrap_or_default()
 }

@@ -418,3 +418,15 @@ fn stored_settings_keep_fields_that_are_only_valid_together() {
     assert_eq!(loaded, ApplicationSettings::default());
     assert_eq!(skipped.len(), 1);
 }
+
+#[test]
+fn a_backoff_cap_below_the_first_delay_is_refused() {
+    let (code, text) = rejected(json!({
+        "callback_backoff_delay_ms": 5000,
+        "max_callback_backoff_delay_ms": 10,
+    }));
+    assert_eq!(code, 1009);
+    assert!(text.contains("must be at least"), "{text}");
+    // Raising the cap and the first delay together is fine, as is equality.
+    patched(json!({ "callback_backoff_delay_ms": 5000, "max_callback_backoff_delay_ms": 5000 }));
+}

@@ -175,3 +175,14 @@ fn redaction_hides_secrets() {
     assert!(!printed.contains("supersecretkey1"));
     assert!(printed.contains("<redacted>"));
 }
+
+#[test]
+fn proxy_protocol_is_a_checked_switch() {
+    let on = Settings::load_from(None, env(&[("WA_WEB_PROXY_PROTOCOL", "1")])).unwrap();
+    assert!(on.webapp.proxy_protocol);
+    let off = Settings::load_from(None, env(&[("WA_WEB_PROXY_PROTOCOL", "0")])).unwrap();
+    assert!(!off.webapp.proxy_protocol);
+    assert!(!Settings::default().webapp.proxy_protocol);
+    // A typo must stop the start, not silently serve without the header.
+    assert!(Settings::load_from(None, env(&[("WA_WEB_PROXY_PROTOCOL", "maybe")])).is_err());
+}

@@ -31,7 +31,8 @@ impl Store {
         self.run(move |conn| users::find(conn, &username)).await
     }
 
-    /// Returns false when there is no such user. Existing tokens stay valid (On-Prem behaviour).
+    /// Returns false when there is no such user. Every token of the user is revoked with it
+    /// (the original kept them valid until they expired; see docs/compatibility.md).
     pub async fn update_password(
         &self,
         username: &str,

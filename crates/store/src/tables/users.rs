@@ -54,20 +54,26 @@ pub(crate) fn find(conn: &mut DbConnection, username: &str) -> Result<Option<Use
     Ok(row.map(UserRecord::into_user))
 }
 
-/// False when there is no such user.
+/// Sets the password and revokes every token the user holds, together: a token issued under the
+/// old password must not outlive it. False when there is no such user.
 pub(crate) fn update_password(
     conn: &mut DbConnection,
     username: &str,
     password_hash: &str,
     must_change_password: bool,
 ) -> Result<bool, StoreError> {
-    let updated = diesel::update(users::table.filter(users::username.eq(username)))
-        .set((
-            users::password_hash.eq(password_hash),
-            users::must_change_password.eq(must_change_password),
-        ))
-        .execute(conn)?;
-    Ok(updated > 0)
+    write_transaction(conn, |conn| {
+        let updated = diesel::update(users::table.filter(users::username.eq(username)))
+            .set((
+                users::password_hash.eq(password_hash),
+                users::must_change_password.eq(must_change_password),
+            ))
+            .execute(conn)?;
+        if updated > 0 {
+            tokens::delete_of_user(conn, username)?;
+        }
+        Ok(updated > 0)
+    })
 }
 
 /// Deletes the user and all of its tokens together; false when there is no such user.

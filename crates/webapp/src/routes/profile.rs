@@ -95,10 +95,12 @@ fn wants_link(req: &HttpRequest) -> bool {
 }
 
 /// The link is this endpoint itself (the original pointed at WhatsApp's CDN, which a
-/// self-contained installation does not have); fetching it needs the same token.
+/// self-contained installation does not have); fetching it needs the same token. Always https:
+/// the webapp serves nothing else, and behind the PROXY protocol actix's idea of the scheme is
+/// its default.
 fn own_link(req: &HttpRequest) -> String {
     let info = req.connection_info();
-    format!("{}://{}{}", info.scheme(), info.host(), req.path())
+    format!("https://{}{}", info.host(), req.path())
 }
 
 /// JPEG unless the bytes say PNG (uploads may be either).

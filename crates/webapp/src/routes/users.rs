@@ -36,9 +36,14 @@ pub async fn login(
         .find_user(&username)
         .await
         .map_err(store_failure)?;
+    // An unknown user costs one bcrypt verification too, so the answer's timing does not tell
+    // whether a username exists.
     let verified = match &user {
         Some(user) => verify_password(&password, &user.password_hash).await?,
-        None => false,
+        None => {
+            verify_password(&password, state.unknown_user_hash()).await?;
+            false
+        }
     };
     let Some(user) = user.filter(|_| verified) else {
         return Err(failed_login(&state, ip, "Invalid credentials"));
@@ -142,7 +147,8 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(payload("users", [info], Meta::current_webapp())))
 }
 
-/// `PUT /v1/users/{username}`: change a password; existing tokens stay valid, as in the original.
+/// `PUT /v1/users/{username}`: change a password. Every token of that user is revoked (the
+/// original kept them valid; see docs/compatibility.md), the caller's own included.
 pub async fn update(
     req: HttpRequest,
     caller: AuthUser,
