@@ -485,6 +485,12 @@ async fn a_second_single_node_waits_while_the_first_is_live(backend: Backend) {
             c.nodes[first].state.cluster.shard().is_some()
         })
         .await;
+    cluster.register(first).await;
+    cluster
+        .wait_for("the first single node to connect as the number", |c| {
+            c.nodes[first].state.is_ready()
+        })
+        .await;
     let second = cluster.start_as(None, None).await;
     cluster
         .wait_for(

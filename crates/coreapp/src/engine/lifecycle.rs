@@ -219,7 +219,8 @@ async fn business_session(
         );
     }
     // A shard that moved while initializing must not start sending.
-    if !client.is_closed() && state.cluster.shard() == hold {
+    let still_held = !state.cluster.enabled || state.cluster.shard() == hold;
+    if !client.is_closed() && still_held {
         state.set_gateway(GatewayStatus::Connected);
         state.set_ready(true);
         tracing::info!("ready: the coreapp accepts messages");
