@@ -35,6 +35,7 @@ from pathlib import Path
 try:
     import yaml
     import dockerfile
+    from check_extras import check_overlay, check_proxy_protocol
 except ImportError as missing:  # pragma: no cover - message for people running it by hand
     sys.exit(
         f"check_compose.py needs PyYAML and dockerfile ({missing}); "
@@ -45,6 +46,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 COMPOSE_FILES = [ROOT / "docker-compose.yml", *sorted((ROOT / "deploy" / "compose").glob("*.yml"))]
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
+# Overlays used with `-f docker-compose.yml -f <overlay>`: paths relative to the repository root.
+OVERLAYS = [ROOT / "deploy" / "monitoring" / "compose.yml"]
+# Files an operator creates before using an overlay (never in the repository).
+OPERATOR_FILES = {"./deploy/monitoring/wa_api_key"}
 
 # The variables a user sets; everything else must have a default in the files.
 CHECK_ENV = {"WA_API_VERSION": "0.0.0-check"}
@@ -534,17 +539,6 @@ def check_compose(path: Path, images: dict[str, dict], problems: Problems) -> No
                     check_proxy_protocol(rel(base / source), m.group(1), m.group(3), envs, problems)
 
 
-def check_proxy_protocol(at, server, options, envs, problems) -> None:
-    """The balancer and its webapps agree on the PROXY header: a webapp that requires it closes
-    connections without it, one that does not expect it reads the header as a broken TLS hello."""
-    sends = "send-proxy-v2" in options.split()
-    expects = envs.get(server, {}).get("WA_WEB_PROXY_PROTOCOL", "0") in ("1", "true")
-    if sends != expects:
-        problems.add(at, f"server {server}: send-proxy-v2 is {sends} but its WA_WEB_PROXY_PROTOCOL says {expects}")
-    if sends and "check-send-proxy" not in options.split():
-        problems.add(at, f"server {server}: health checks without check-send-proxy would be refused")
-
-
 def check_database_env(at, env, services, envs, problems) -> None:
     required = ("WA_DB_ENGINE", "WA_DB_HOSTNAME", "WA_DB_USERNAME", "WA_DB_PASSWORD")
     for key in required:
@@ -577,6 +571,8 @@ def check_database_env(at, env, services, envs, problems) -> None:
 def main() -> int:
     problems = Problems()
     images = check_dockerfile(problems)
+    for path in OVERLAYS:
+        check_overlay(path, ROOT / "docker-compose.yml", problems, rel, SERVICE_KEYS, OPERATOR_FILES)
     for path in COMPOSE_FILES:
         if not path.exists():
             problems.add(rel(path), "missing")
@@ -590,7 +586,7 @@ def main() -> int:
             print(f"  {item}", file=sys.stderr)
         print(f"{len(problems.items)} problem(s) in the deployment files", file=sys.stderr)
         return 1
-    names = ", ".join(rel(p) for p in COMPOSE_FILES)
+    names = ", ".join(rel(p) for p in COMPOSE_FILES + OVERLAYS)
     print(f"deployment files ok: {rel(DOCKERFILE)} ({', '.join(images)}), {names}")
     return 0
 

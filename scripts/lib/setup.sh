@@ -137,6 +137,7 @@ check_deployment() {
         return 1
     fi
     echo "haproxy -c ok: $lb_config"
+    check_monitoring
     # The reference parser when it is really there (the docker CLI alone has no compose plugin);
     # `config` reads the files only and needs no engine.
     if docker compose version >/dev/null 2>&1; then
@@ -144,10 +145,27 @@ check_deployment() {
         for file in docker-compose.yml deploy/compose/*.yml; do
             WA_API_VERSION=0.0.0-check docker compose -f "$file" config --quiet
         done
+        WA_API_VERSION=0.0.0-check WA_API_KEY=check-key-0123456789 docker compose \
+            -f docker-compose.yml -f deploy/monitoring/compose.yml config --quiet
         echo "docker compose config ok"
     else
         echo "docker compose is not available here: compose files checked by deploy/check_compose.py only"
     fi
+}
+# Prometheus's own checker (Debian's prometheus package) on the scrape configuration and the alert
+# rules, and the rules' unit tests (each alert fires on the series meant to trigger it). The key
+# file is the operator's; a stand-in lets `check config` see that the path resolves.
+check_monitoring() {
+    command -v promtool >/dev/null 2>&1 || apt_install prometheus
+    local dir
+    dir=$(mktemp -d)
+    cp deploy/monitoring/prometheus.yml deploy/monitoring/alerts.yml "$dir/"
+    echo "stand-in-key-0123456789" > "$dir/wa_api_key"
+    promtool check config "$dir/prometheus.yml" >/dev/null || { rm -rf "$dir"; return 1; }
+    rm -rf "$dir"
+    promtool check rules deploy/monitoring/alerts.yml >/dev/null
+    promtool test rules deploy/monitoring/alerts_test.yml >/dev/null
+    echo "promtool ok: deploy/monitoring/prometheus.yml, alerts.yml (rules tested)"
 }
 # ---- end of deployment checks --------------------------------------------------------------------
 

@@ -207,14 +207,18 @@ pub enum CallbackKind {
     Contacts,
     /// The result of a requested garbage collection (`services[]`).
     Services,
+    /// A problem of the installation itself, not of one message (`errors[]`), e.g. the network
+    /// refusing the stored registration.
+    Errors,
 }
 
 impl CallbackKind {
-    pub const ALL: [CallbackKind; 4] = [
+    pub const ALL: [CallbackKind; 5] = [
         CallbackKind::InboundMessage,
         CallbackKind::StatusChange,
         CallbackKind::Contacts,
         CallbackKind::Services,
+        CallbackKind::Errors,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -223,6 +227,7 @@ impl CallbackKind {
             CallbackKind::StatusChange => "status_change",
             CallbackKind::Contacts => "contacts",
             CallbackKind::Services => "services",
+            CallbackKind::Errors => "errors",
         }
     }
 

@@ -5,6 +5,7 @@
 //! carry over; every setting is also reachable as `ONPREM__<SECTION>__<KEY>`, which wins over the
 //! On-Prem name when both are set.
 
+pub use db_tls::DbTlsSettings;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -63,6 +64,8 @@ pub struct DatabaseSettings {
     pub pool_size: u32,
     /// How long to keep retrying while the database comes up.
     pub startup_timeout_secs: u64,
+    /// TLS to the server (`WA_DB_SSL_*`, see [`db_tls`]).
+    pub tls: DbTlsSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -184,6 +187,7 @@ impl Default for DatabaseSettings {
             connection_idle_timeout_ms: None,
             pool_size: 10,
             startup_timeout_secs: 120,
+            tls: DbTlsSettings::default(),
         }
     }
 }
@@ -248,6 +252,10 @@ const ONPREM_ENV: &[(&str, &str)] = &[
         "WA_DB_CONNECTION_IDLE_TIMEOUT",
         "database.connection_idle_timeout_ms",
     ),
+    ("WA_DB_SSL_CA", "database.tls.ca"),
+    ("WA_DB_SSL_CERT", "database.tls.cert"),
+    ("WA_DB_SSL_KEY", "database.tls.key"),
+    ("WA_DB_SSL_VERIFY", "database.tls.verify"),
     ("WA_API_KEY", "webapp.api_key"),
     ("WA_WEB_JWT_CRYPTO_KEY", "webapp.jwt_key"),
     ("WA_WEB_SERVERNAME", "webapp.server_name"),
@@ -384,6 +392,7 @@ impl Settings {
             .and_then(|_| url.set_password(Some(password)))
             .map_err(|_| "cannot build the database URL from the given parts".to_string())?;
         url.set_path(&format!("{}{}", db.name_prefix, db.name));
+        db.tls.apply(scheme, &mut url);
         Ok(url.to_string())
     }
 
@@ -442,6 +451,12 @@ impl DatabaseSettings {
         if self.pool_size == 0 {
             problems.push("database.pool_size must be at least 1".into());
         }
+        let scheme = if self.url.is_some() {
+            None
+        } else {
+            self.engine_kind().ok().flatten()
+        };
+        self.tls.check(scheme, problems);
         let name = format!("{}{}", self.name_prefix, self.name);
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             problems.push(format!(
@@ -500,8 +515,12 @@ impl WebappSettings {
         if self.token_lifetime_secs <= 0 {
             problems.push("webapp.token_lifetime_secs must be positive".into());
         }
-        if self.max_body_bytes < 1024 {
-            problems.push("webapp.max_body_bytes must be at least 1024".into());
+        // The database holds what a body carries in 16 MB MEDIUMTEXT columns (MySQL); half that
+        // leaves room for escaping and the envelope around it.
+        if !(1024..=MAX_BODY_BYTES_LIMIT).contains(&self.max_body_bytes) {
+            problems.push(format!(
+                "webapp.max_body_bytes must be between 1024 and {MAX_BODY_BYTES_LIMIT}"
+            ));
         }
         if self.failed_logins_max == 0 || self.user_changes_max == 0 {
             problems.push(
@@ -539,5 +558,9 @@ impl WebappSettings {
     }
 }
 
+/// The largest `webapp.max_body_bytes` accepted (8 MiB).
+pub const MAX_BODY_BYTES_LIMIT: usize = 8 * 1024 * 1024;
+
+mod db_tls;
 #[cfg(test)]
 mod tests;

@@ -108,3 +108,84 @@ pub fn webp(width: u32, height: u32, animated: bool, len: usize, seed: u8) -> Ve
     file.extend(filler);
     file
 }
+
+/// A JPEG file of `len` bytes whose header (`SOI`, a JFIF `APP0`, a baseline `SOF0` frame)
+/// declares a `width`×`height` image: what the profile-photo check reads. The bytes after the
+/// header are filler, ended by `EOI`.
+pub fn jpeg(width: u16, height: u16, len: usize) -> Vec<u8> {
+    let mut file = vec![0xFF, 0xD8];
+    file.extend_from_slice(&[0xFF, 0xE0, 0x00, 0x10]);
+    file.extend_from_slice(b"JFIF\0");
+    file.extend_from_slice(&[1, 1, 0, 0, 1, 0, 1, 0, 0]);
+    file.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 8]);
+    file.extend_from_slice(&height.to_be_bytes());
+    file.extend_from_slice(&width.to_be_bytes());
+    file.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+    let filler = (file.len()..len.saturating_sub(2)).map(|i| (i as u8).wrapping_mul(7) | 1);
+    file.extend(filler);
+    file.extend_from_slice(&[0xFF, 0xD9]);
+    file
+}
+
+/// A complete PNG of `width`×`height` red pixels (8-bit RGB), its image data in stored
+/// (uncompressed) deflate blocks, so no compressor is needed to make it.
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    // Each row: filter type 0, then the pixels.
+    let row: Vec<u8> = std::iter::once(0)
+        .chain([0xFF, 0, 0].repeat(width as usize))
+        .collect();
+    let raw = row.repeat(height as usize);
+    let mut ihdr = width.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut file = b"\x89PNG\r\n\x1a\n".to_vec();
+    png_chunk(&mut file, b"IHDR", &ihdr);
+    png_chunk(&mut file, b"IDAT", &zlib_stored(&raw));
+    png_chunk(&mut file, b"IEND", &[]);
+    file
+}
+
+fn png_chunk(file: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    file.extend_from_slice(&u32::try_from(data.len()).unwrap().to_be_bytes());
+    let start = file.len();
+    file.extend_from_slice(kind);
+    file.extend_from_slice(data);
+    let crc = crc32(&file[start..]);
+    file.extend_from_slice(&crc.to_be_bytes());
+}
+
+/// A zlib stream of stored blocks (at most 65,535 bytes each).
+fn zlib_stored(data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x78, 0x01];
+    let blocks: Vec<&[u8]> = data.chunks(65_535).collect();
+    for (i, block) in blocks.iter().enumerate() {
+        out.push(u8::from(i + 1 == blocks.len()));
+        let len = u16::try_from(block.len()).unwrap();
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(block);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for byte in data {
+        a = (a + u32::from(*byte)) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    out.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    out
+}
+
+/// IEEE CRC-32, bit by bit (fixtures are small).
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for byte in bytes {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}

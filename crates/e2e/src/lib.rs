@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod client;
+pub mod cluster;
 pub mod compose;
 pub mod files;
 pub mod process;

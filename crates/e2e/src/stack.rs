@@ -205,7 +205,8 @@ pub struct Messaging {
     pub db_env: HashMap<String, String>,
 }
 
-/// wanet flags for tests: phones answer within milliseconds and always read.
+/// wanet flags for tests: phones answer within milliseconds and always read, and keep every
+/// message they received (the suites count them; the default keeps the newest 100).
 pub const FAST_PHONES: &[&str] = &[
     "--delivery-latency-ms",
     "20",
@@ -213,6 +214,8 @@ pub const FAST_PHONES: &[&str] = &[
     "20",
     "--read-probability",
     "1.0",
+    "--received-max-per-consumer",
+    "100000",
 ];
 
 pub const BUSINESS_CC: &str = "1";

@@ -24,7 +24,7 @@ fn configure(stack: &Messaging) {
         (
             "PATCH",
             "/v1/settings/application",
-            json!({ "sent_status": true, "callback_backoff_delay_ms": 1234 }),
+            json!({ "sent_status": true, "callback_backoff_delay_ms": 987 }),
         ),
         (
             "PATCH",
@@ -61,7 +61,7 @@ fn configure(stack: &Messaging) {
         api.request("POST", "/v1/settings/profile/photo")
             .header("Authorization", &stack.admin)
             .header("Content-Type", "image/png")
-            .body(b"\x89PNG\r\n\x1a\nphoto-bytes".to_vec()),
+            .body(e2e::files::png(4, 4)),
     );
     photo.expect_status(201);
 }

@@ -21,6 +21,8 @@ const COMPOSE_FILES: &[&str] = &[
     "docker-compose.yml",
     "deploy/compose/postgres.yml",
     "deploy/compose/two-webapps.yml",
+    "deploy/compose/ha.yml",
+    "deploy/compose/multiconnect.yml",
 ];
 const WAIT: Duration = Duration::from_secs(60);
 /// The variables the test sets, on top of the compose file, for the database.
@@ -329,6 +331,52 @@ fn compose_files_follow_the_compose_spec_and_agree() {
         let differing = diff(&main.environment("waweb"), &two.environment(web));
         assert_eq!(differing, vec!["WA_WEB_PROXY_PROTOCOL"], "{web}");
         assert_eq!(two.environment(web)["WA_WEB_PROXY_PROTOCOL"], "1", "{web}");
+    }
+}
+
+/// The cluster files (docs/ha.md): every master and coreapp has the single coreapp's settings
+/// plus Meta's cluster variables, its own service name as COREAPP_HOSTNAME, WA_MASTER_NODE=1 on
+/// masters only; the webapp is in cluster mode.
+#[test]
+fn cluster_compose_files_set_meta_variables_on_every_node() {
+    let main = Compose::load("docker-compose.yml", &compose_vars());
+    for (file, masters, coreapps) in [
+        ("deploy/compose/ha.yml", 2, 2),
+        ("deploy/compose/multiconnect.yml", 2, 3),
+    ] {
+        let compose = Compose::load(file, &compose_vars());
+        let nodes: Vec<String> = (1..=masters)
+            .map(|i| format!("master{i}"))
+            .chain((1..=coreapps).map(|i| format!("wacore{i}")))
+            .collect();
+        let mut services = compose.services();
+        services.sort();
+        let mut expected: Vec<String> = ["db", "wanet", "waweb"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(nodes.iter().cloned())
+            .collect();
+        expected.sort();
+        assert_eq!(services, expected, "{file}");
+        for node in &nodes {
+            let env = compose.environment(node);
+            let mut added = diff(&main.environment("wacore"), &env);
+            added.sort();
+            let mut wanted = vec![
+                "COREAPP_EXTERNAL_PORTS",
+                "COREAPP_HOSTNAME",
+                "WA_APP_MULTICONNECT",
+            ];
+            if node.starts_with("master") {
+                wanted.push("WA_MASTER_NODE");
+            }
+            wanted.sort();
+            assert_eq!(added, wanted, "{file} {node}");
+            assert_eq!(env["COREAPP_HOSTNAME"], *node, "{file}");
+            assert_eq!(env["WA_APP_MULTICONNECT"], "1", "{file}");
+        }
+        let web = compose.environment("waweb");
+        assert_eq!(web["WA_APP_MULTICONNECT"], "1", "{file}");
     }
 }
 

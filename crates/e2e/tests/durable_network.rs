@@ -192,3 +192,73 @@ fn restart_separately(backend: Backend) {
         .get(&format!("/control/businesses/{BUSINESS_WA_ID}"));
     assert_eq!(business["connected"], true, "{business}");
 }
+
+/// A new simulator on empty state replaces the network on the same ports.
+fn replace_network_with_an_empty_one(stack: &mut Messaging) {
+    stack.wanet.service.kill();
+    let listen = format!("127.0.0.1:{}", stack.wanet.port);
+    let control_listen = format!("127.0.0.1:{}", stack.wanet.control_port);
+    let mut all = vec!["--listen", &listen, "--control-listen", &control_listen];
+    all.extend(FAST_PHONES);
+    let mut wanet = Service::start("wanet", &all, &Default::default());
+    wanet.wait_for_port(stack.wanet.control_port);
+    stack.wanet.service = wanet;
+}
+
+fn wait_for_refusal_webhook(receiver: &Receiver, seen_before: usize) {
+    receiver.wait_until(WAIT, "the registration error webhook", |bodies| {
+        bodies
+            .iter()
+            .filter(|b| b["errors"][0]["code"] == 1005)
+            .count()
+            > seen_before
+    });
+}
+
+#[test]
+fn a_wiped_network_lets_the_installation_register_again_through_the_api() {
+    let db = TestDb::new(Backend::Sqlite);
+    let receiver = Receiver::start();
+    let db_env = env(&[("ONPREM__DATABASE__URL", &db.url)]);
+    let mut stack = Messaging::start(&db_env, FAST_PHONES, &receiver.url());
+    stack.register();
+
+    // The network forgot the number: the coreapp says so (health, log, webhook) ...
+    replace_network_with_an_empty_one(&mut stack);
+    wait_for_refusal_webhook(&receiver, 0);
+    stack.wait_for_gateway("unregistered");
+    assert!(
+        stack
+            .core
+            .log()
+            .contains("refused this number's credentials"),
+        "{}",
+        stack.core.log()
+    );
+    // ... and registers the same number again with no database edit.
+    stack.register();
+    let r = stack.send_text(CONSUMER, "back again");
+    r.expect_status(201);
+
+    // Wiped again: this time another number is registered.
+    replace_network_with_an_empty_one(&mut stack);
+    wait_for_refusal_webhook(&receiver, 1);
+    stack.wait_for_gateway("unregistered");
+    let cert = stack.wanet.cert("Other Shop");
+    let body = json!({"cc": "44", "phone_number": "7700900321", "method": "voice", "cert": cert});
+    let api = stack.api();
+    let r = api.call("POST", "/v1/account", Some(&stack.admin), Some(body));
+    r.expect_status(202);
+    let (_, code) = stack.wanet.get("/control/codes/447700900321");
+    let verify = json!({"code": code["code"]});
+    api.call(
+        "POST",
+        "/v1/account/verify",
+        Some(&stack.admin),
+        Some(verify),
+    )
+    .expect_status(201);
+    stack.wait_for_gateway("connected");
+    let (_, business) = stack.wanet.get("/control/businesses/447700900321");
+    assert_eq!(business["connected"], true, "{business}");
+}

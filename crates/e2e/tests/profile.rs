@@ -85,7 +85,17 @@ fn photo(stack: &Messaging) {
         "{}",
         r.details()
     );
-    let jpeg: Vec<u8> = [b"\xFF\xD8\xFF\xE0".as_slice(), &[7u8; 3000], b"\xFF\xD9"].concat();
+    // Only JPEG and PNG images are accepted, whatever the declared type.
+    for not_an_image in [
+        b"\xFF\xD8\xFF\xE0 not a jpeg".to_vec(),
+        b"GIF89a......".to_vec(),
+        vec![7u8; 100],
+    ] {
+        let r = upload(not_an_image);
+        r.expect_error(400, 1009);
+        assert_eq!(r.details(), "The photo must be a JPEG or PNG image");
+    }
+    let jpeg = e2e::files::jpeg(640, 640, 3000);
     upload(jpeg.clone()).expect_status(201);
 
     let response = api

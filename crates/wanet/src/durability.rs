@@ -19,10 +19,11 @@ pub enum Kind {
     Sent,
     Push,
     Media,
+    VerifyLock,
 }
 
 impl Kind {
-    const ALL: [Kind; 11] = [
+    const ALL: [Kind; 12] = [
         Kind::Meta,
         Kind::Business,
         Kind::Limits,
@@ -34,6 +35,7 @@ impl Kind {
         Kind::Sent,
         Kind::Push,
         Kind::Media,
+        Kind::VerifyLock,
     ];
 
     pub fn name(self) -> &'static str {
@@ -49,6 +51,7 @@ impl Kind {
             Kind::Sent => "sent",
             Kind::Push => "push",
             Kind::Media => "media",
+            Kind::VerifyLock => "verify_lock",
         }
     }
 
@@ -62,6 +65,7 @@ impl Kind {
                 | Kind::Catalogs
                 | Kind::PrefixRules
                 | Kind::Code
+                | Kind::VerifyLock
         )
     }
 

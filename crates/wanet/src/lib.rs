@@ -34,6 +34,7 @@ mod stickers;
 mod templates;
 mod tls;
 mod traffic;
+mod verify_lock;
 
 pub use config::{RateLimitPreset, RuntimeConfig, WanetConfig};
 pub use options::WanetOptions;

@@ -50,6 +50,8 @@ pub struct World {
     pub outage_until: Option<Instant>,
     /// Product catalogs and the numbers linked to them (catalogs.rs).
     pub catalogs: crate::catalogs::Catalogs,
+    /// Failed verifications and the numbers they locked (verify_lock.rs).
+    pub verify_locks: crate::verify_lock::VerifyLocks,
     /// Records of the marked kinds (consumers, windows, dedupe ids) changed since the state
     /// store last took them; the small kinds are compared whole instead (persist.rs).
     pub dirty: BTreeSet<(Kind, String)>,
@@ -153,6 +155,7 @@ impl Network {
                 limits: Default::default(),
                 outage_until: None,
                 catalogs: Default::default(),
+                verify_locks: Default::default(),
                 dirty: BTreeSet::new(),
             }),
             rules: Mutex::new(rules),

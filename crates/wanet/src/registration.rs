@@ -1,10 +1,11 @@
 //! Registration: a code requested by sms or voice with a verified-name certificate, then
 //! exchanged for the credentials the business's later sessions authenticate with.
 
-use crate::errors::{invalid_parameter, registration_failed};
+use crate::errors::{access_denied, invalid_parameter, registration_failed};
 use crate::network::{Business, Network};
 use crate::{ids, phone};
 use serde::Serialize;
+use std::time::Instant;
 use wa_netproto::{Credentials, NetError, Response};
 
 /// An outstanding code, readable at `GET /control/codes/{phone}`.
@@ -36,6 +37,7 @@ impl Network {
             )));
         }
         let phone = business_phone(input.cc, input.phone_number)?;
+        self.check_not_locked(&phone)?;
         self.check_two_step_pin(&phone, input.pin)?;
         let vname = self
             .certs
@@ -60,14 +62,24 @@ impl Network {
 
     pub fn register(&self, cc: &str, phone_number: &str, code: &str) -> Result<Response, NetError> {
         let phone = business_phone(cc, phone_number)?;
+        self.check_not_locked(&phone)?;
         let code = code.trim().replace('-', "");
+        let lock = self.rules().scaled(crate::verify_lock::LOCK);
         let mut world = self.world();
-        let request = world
+        let Some(request) = world
             .code_requests
             .get(&phone)
             .filter(|r| r.code == code)
             .cloned()
-            .ok_or_else(|| registration_failed("incorrect_code"))?;
+        else {
+            if let Some(locked) = world.verify_locks.failed(&phone, Instant::now(), lock) {
+                tracing::warn!("+{phone}: 3 wrong registration codes; locked for {locked:?}");
+                world.code_requests.remove(&phone);
+                return Err(locked_error(locked));
+            }
+            return Err(registration_failed("incorrect_code"));
+        };
+        world.verify_locks.succeeded(&phone);
         world.code_requests.remove(&phone);
         let credentials = Credentials {
             phone: phone.clone(),
@@ -82,6 +94,14 @@ impl Network {
             vname: request.vname,
             credentials,
         })
+    }
+
+    /// A number locked after failed verifications can neither request nor submit a code.
+    fn check_not_locked(&self, phone: &str) -> Result<(), NetError> {
+        match self.world().verify_locks.locked_for(phone, Instant::now()) {
+            Some(left) => Err(locked_error(left)),
+            None => Ok(()),
+        }
     }
 
     /// A number with two-step verification re-registers only with its PIN (spec onprem-rest
@@ -105,6 +125,15 @@ impl Network {
     pub fn code_for(&self, phone: &str) -> Option<CodeRequest> {
         self.world().code_requests.get(phone).cloned()
     }
+}
+
+/// 403/1005 with the time left, so an integration can tell the user when to try again.
+fn locked_error(left: std::time::Duration) -> NetError {
+    let minutes = left.as_secs().div_ceil(60);
+    access_denied(format!(
+        "Registration failed for reason 'too_many_attempts': 3 wrong codes; try again in {minutes} minutes ({} ms).",
+        left.as_millis()
+    ))
 }
 
 /// Creates the business or, when the number re-registers, keeps its offline store and counters

@@ -240,6 +240,15 @@ impl Session {
                 network.admit_shard(business, self.id, &to)?;
                 network.admit_send(business, &id, &to, &message)?;
                 let (response, delivery) = network.send_message(business, &id, &to, message);
+                if matches!(
+                    response,
+                    Response::Accepted {
+                        duplicate: false,
+                        ..
+                    }
+                ) {
+                    network.count_shard_send(business, self.id);
+                }
                 if let Some(delivery) = delivery {
                     tokio::spawn(run_delivery(network.clone(), delivery));
                 }

@@ -21,7 +21,7 @@ use wa_netproto::{NetError, Push, SessionScope, STALE_SHARD_EPOCH};
 struct Attachment {
     link: SessionLink,
     scope: SessionScope,
-    /// Messages this session had accepted.
+    /// Messages of this session the network accepted (re-sends of known ids not counted).
     sends: u64,
     /// Sends refused because the recipient is in another shard.
     refused_sends: u64,
@@ -212,10 +212,20 @@ impl Network {
             Some(scope) if covers(&scope, &recipient) => Ok(()),
             Some(_) => Err(format!("the recipient {recipient} is in another shard")),
         };
-        sessions.count_send(session_id, allowed.is_ok());
+        if allowed.is_err() {
+            sessions.count_send(session_id, false);
+        }
         allowed.map_err(|why| {
             NetError::new(STALE_SHARD_EPOCH, "Not a primary coreapp").with_details(why)
         })
+    }
+
+    /// Counts a message session `session_id` sent that the network accepted for the first time
+    /// (not a re-send of one it already has).
+    pub fn count_shard_send(&self, business: &str, session_id: u64) {
+        if let Some(b) = self.world().businesses.get_mut(business) {
+            b.outbox.sessions_mut().count_send(session_id, true);
+        }
     }
 
     /// The sessions of `business` by shard, for the control API; `None` for an unknown number.

@@ -82,22 +82,29 @@ impl CoreappClient {
     }
 
     fn unreachable(&self, err: &reqwest::Error) -> ApiError {
-        let what = if err.is_timeout() {
-            "Communication failure: timeout".to_string()
-        } else if err.is_connect() {
-            "Connection refused".to_string()
-        } else {
-            format!("Communication failure: {err}")
-        };
-        self.failure(&what)
+        unreachable_at(err, &self.address)
     }
 
     fn failure(&self, what: &str) -> ApiError {
-        ApiError::internal(format!(
-            "{what}. Please check if wacore is running: {}",
-            self.address
-        ))
+        failure_at(what, &self.address)
     }
+}
+
+fn unreachable_at(err: &reqwest::Error, address: &str) -> ApiError {
+    let what = if err.is_timeout() {
+        "Communication failure: timeout".to_string()
+    } else if err.is_connect() {
+        "Connection refused".to_string()
+    } else {
+        format!("Communication failure: {err}")
+    };
+    failure_at(&what, address)
+}
+
+fn failure_at(what: &str, address: &str) -> ApiError {
+    ApiError::internal(format!(
+        "{what}. Please check if wacore is running: {address}"
+    ))
 }
 
 /// The coreapp's answer to a forwarded call: its status and its envelope body, relayed as-is.
@@ -117,7 +124,29 @@ impl CoreappClient {
         body: Option<&serde_json::Value>,
     ) -> Result<Forwarded, ApiError> {
         let started = Instant::now();
-        let answer = self.forward_untimed(method, path_and_query, body).await;
+        let answer = self
+            .forward_untimed(&self.base_url, method, path_and_query, body)
+            .await
+            .map_err(|e| self.unreachable(&e));
+        self.count_call(started);
+        answer
+    }
+
+    /// Forwards a call to the node of a cluster at `address` (`host:port`) instead of the
+    /// configured coreapp (cluster.rs picks the node).
+    pub async fn forward_at(
+        &self,
+        address: &str,
+        method: reqwest::Method,
+        path_and_query: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Forwarded, ApiError> {
+        let started = Instant::now();
+        let base_url = format!("http://{address}");
+        let answer = self
+            .forward_untimed(&base_url, method, path_and_query, body)
+            .await
+            .map_err(|e| unreachable_at(&e, address));
         self.count_call(started);
         answer
     }
@@ -134,21 +163,19 @@ impl CoreappClient {
 
     async fn forward_untimed(
         &self,
+        base_url: &str,
         method: reqwest::Method,
         path_and_query: &str,
         body: Option<&serde_json::Value>,
-    ) -> Result<Forwarded, ApiError> {
-        let url = format!("{}{}", self.base_url, path_and_query);
+    ) -> Result<Forwarded, reqwest::Error> {
+        let url = format!("{base_url}{path_and_query}");
         let mut request = self.http.request(method, &url);
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.map_err(|e| self.unreachable(&e))?;
+        let response = request.send().await?;
         let status = response.status().as_u16();
-        let body = response
-            .json::<serde_json::Value>()
-            .await
-            .map_err(|e| self.unreachable(&e))?;
+        let body = response.json::<serde_json::Value>().await?;
         Ok(Forwarded { status, body })
     }
 }

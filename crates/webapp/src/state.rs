@@ -15,6 +15,8 @@ pub struct AppState {
     pub failed_logins: WindowLimiter,
     pub user_changes: WindowLimiter,
     pub coreapp: CoreappClient,
+    /// Set in cluster mode (High Availability / Multiconnect): where each call goes.
+    pub cluster: Option<crate::cluster::Cluster>,
     /// A bcrypt hash at the configured cost that no password matches: a login for an unknown
     /// user is verified against it, so it takes as long as a login for a real one.
     unknown_user_hash: String,
@@ -50,6 +52,7 @@ impl AppState {
                 Duration::from_secs(web.user_changes_window_secs),
             ),
             coreapp: CoreappClient::new(web)?,
+            cluster: crate::cluster::Cluster::from_settings(&store, &settings),
             store,
             settings,
             jwt,
@@ -69,4 +72,24 @@ fn unmatchable_hash(cost: u32) -> String {
     let password: String = random.iter().map(|b| format!("{b:02x}")).collect();
     // Only an out-of-range cost fails, and the settings were validated at start.
     bcrypt::hash(password, cost).unwrap_or_default()
+}
+
+impl AppState {
+    /// Calls an endpoint of the coreapp, on the node of the cluster that answers it when there
+    /// is a cluster (the route table says which).
+    pub async fn call(
+        &self,
+        endpoint: wa_api::rpc::Endpoint,
+        body: Option<&serde_json::Value>,
+    ) -> Result<crate::coreapp::Forwarded, wa_api::ApiError> {
+        let Some(cluster) = &self.cluster else {
+            return self.coreapp.call(endpoint, body).await;
+        };
+        let route = endpoint.route();
+        let target = crate::cluster::target_of(route.method, route.path, body);
+        let method = crate::coreapp::http_method(route.method);
+        cluster
+            .forward(&self.coreapp, target, method, route.path, body)
+            .await
+    }
 }

@@ -19,6 +19,7 @@ on_every_backend!(
     unknown_paths_are_404,
     relayed_calls_answer_1014_without_a_coreapp,
     first_login_must_change_the_password,
+    json_bodies_are_read_whatever_their_content_type,
 );
 
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -138,6 +139,37 @@ async fn relayed_calls_answer_1014_without_a_coreapp(backend: Backend) {
     }
     // Bad JSON is refused by the webapp before any relay.
     let reply = app.json_post(&admin, "/v1/messages", "{\"to\": ").await;
+    reply.expect_error(400, 1025);
+    // Health says which coreapp it could not reach; what needs no coreapp keeps working.
+    let reply = app.call("GET", "/v1/health", Some(&admin), None).await;
+    reply.expect_error(500, 1014);
+    let details = "Connection refused. Please check if wacore is running: 127.0.0.1:";
+    assert!(reply.details().starts_with(details), "{}", reply.body);
+    app.call("GET", "/v1/users/admin", Some(&admin), None)
+        .await
+        .expect_status(200);
+}
+
+/// A JSON body is read as JSON whatever its declared type (docs/compatibility.md); a body that
+/// is not JSON is a syntax error whatever its type.
+async fn json_bodies_are_read_whatever_their_content_type(backend: Backend) {
+    let app = TestApp::on(backend).await;
+    let admin = app.first_login().await;
+    let post_as = |content_type: &'static str, body: String| {
+        app.request("POST", "/v1/users")
+            .insert_header(("Authorization", admin.as_str()))
+            .insert_header(("Content-Type", content_type))
+            .set_payload(body)
+    };
+    for (n, content_type) in ["text/plain", "application/JSON"].into_iter().enumerate() {
+        let body = format!(r#"{{"username": "jdoe{n}", "password": "S3cure!pass"}}"#);
+        let reply = app.send(post_as(content_type, body)).await;
+        reply.expect_status(201);
+    }
+    let form = "username=jdoe&password=S3cure!pass".to_string();
+    let reply = app
+        .send(post_as("application/x-www-form-urlencoded", form))
+        .await;
     reply.expect_error(400, 1025);
 }
 

@@ -301,7 +301,8 @@ async fn credentials_tokens_and_roles(backend: Backend) {
         .await;
     r.expect_error(403, 1005);
     assert_eq!(r.details(), "Regular user cannot modify other user");
-    // A user changes its own password; its existing tokens stay valid (as in the original).
+    // A user changes its own password: every token it had is revoked, the caller's own
+    // included (docs/compatibility.md); the new password logs in.
     app.call(
         "PUT",
         "/v1/users/alice",
@@ -312,11 +313,14 @@ async fn credentials_tokens_and_roles(backend: Backend) {
     .expect_status(200);
     app.call("GET", "/v1/users/alice", Some(&alice), None)
         .await
-        .expect_status(200);
+        .expect_error(401, 1005);
     app.login("alice", "Al1ce!pass", None)
         .await
         .expect_error(401, 1005);
-    app.bearer("alice", "N3w!passwd").await;
+    let alice = app.bearer("alice", "N3w!passwd").await;
+    app.call("GET", "/v1/users/alice", Some(&alice), None)
+        .await
+        .expect_status(200);
     // The admin changes someone else's password.
     app.call(
         "PUT",

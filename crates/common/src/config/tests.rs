@@ -186,3 +186,49 @@ fn proxy_protocol_is_a_checked_switch() {
     // A typo must stop the start, not silently serve without the header.
     assert!(Settings::load_from(None, env(&[("WA_WEB_PROXY_PROTOCOL", "maybe")])).is_err());
 }
+
+#[test]
+fn db_tls_variables_become_url_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, "pem").unwrap();
+    let ca = ca.to_str().unwrap();
+    let base = [
+        ("WA_DB_HOSTNAME", "db"),
+        ("WA_DB_USERNAME", "root"),
+        ("WA_DB_PASSWORD", "pw"),
+        ("WA_DB_SSL_CA", ca),
+    ];
+    let load = |extra: &[(&str, &str)]| {
+        let mut vars = env(&base);
+        vars.extend(env(extra));
+        Settings::load_from(None, vars).unwrap()
+    };
+    let pg = load(&[("WA_DB_ENGINE", "PGSQL")]);
+    pg.validate().unwrap();
+    let url = url::Url::parse(&pg.database_url().unwrap()).unwrap();
+    let query: HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(query["sslmode"], "verify-full");
+    assert_eq!(query["sslrootcert"], ca);
+    let pg = load(&[("WA_DB_ENGINE", "PGSQL"), ("WA_DB_SSL_VERIFY", "0")]);
+    assert!(pg.database_url().unwrap().contains("sslmode=require"));
+
+    let my = load(&[("WA_DB_ENGINE", "MYSQL")]);
+    my.validate().unwrap();
+    let url = url::Url::parse(&my.database_url().unwrap()).unwrap();
+    let query: HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(query["ssl_ca"], ca);
+    assert!(!query.contains_key("ssl_mode"), "libmariadb ignores it");
+
+    // Checked at start: MySQL cannot skip verification, a key needs its certificate, files exist.
+    let invalid = |extra: &[(&str, &str)]| load(extra).validate().is_err();
+    assert!(invalid(&[
+        ("WA_DB_ENGINE", "MYSQL"),
+        ("WA_DB_SSL_VERIFY", "0")
+    ]));
+    assert!(invalid(&[("WA_DB_ENGINE", "MYSQL"), ("WA_DB_SSL_KEY", ca)]));
+    assert!(invalid(&[
+        ("WA_DB_ENGINE", "PGSQL"),
+        ("WA_DB_SSL_CA", "/nonexistent/ca.pem")
+    ]));
+}

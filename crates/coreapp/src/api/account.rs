@@ -37,8 +37,9 @@ pub async fn request_code(
         Some(other) => return Err(ApiError::invalid_parameter("pin", &other.to_string())),
     };
     let phone = format!("{cc}{number}");
-    if state.registered_number().await?.as_deref() == Some(phone.as_str()) {
-        // Already registered on this installation: nothing to do.
+    let registered = state.registered_number().await?;
+    if !state.credentials_refused() && registered.as_deref() == Some(phone.as_str()) {
+        // Already registered on this installation (and the network agrees): nothing to do.
         return Ok(HttpResponse::Created().json(meta_only(Meta::current_coreapp())));
     }
     let request = Request::RequestCode {

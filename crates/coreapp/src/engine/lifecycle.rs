@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use wa_api::health::GatewayStatus;
+use wa_api::webhooks::CallbackKind;
 use wa_netproto::{Credentials, Request, Response};
+use wa_store::NewCallback;
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 
@@ -122,12 +124,8 @@ async fn connect_once(
             Err(())
         }
         Err(SessionError::Net(e)) if e.code == 1005 => {
-            tracing::error!(
-                "the network refused this number's credentials ({}); register again with POST /v1/account",
-                e.details.as_deref().unwrap_or(&e.title)
-            );
-            state.set_gateway(GatewayStatus::Unregistered);
-            wait_for_new_registration(state, &client, hold).await;
+            let reason = e.details.as_deref().unwrap_or(&e.title);
+            credentials_refused(state, client, reason, hold).await;
             Ok(())
         }
         Err(e) => {
@@ -135,6 +133,43 @@ async fn connect_once(
             Err(())
         }
     }
+}
+
+/// The network no longer knows the stored registration (its state was wiped, the number was
+/// registered elsewhere): say so in the log, the health (`unregistered`) and once by webhook,
+/// and keep the session anonymous so `POST /v1/account` can register any number afresh.
+async fn credentials_refused(
+    state: &Arc<CoreState>,
+    client: NetClient,
+    reason: &str,
+    hold: Option<ShardHold>,
+) {
+    tracing::error!(
+        "the network refused this number's credentials ({reason}); register again with POST /v1/account"
+    );
+    if state.set_credentials_refused() {
+        report_refusal(state, reason).await;
+    }
+    anonymous_session(state, client, hold).await;
+}
+
+/// An `errors` webhook: the integration learns that sends will fail until it registers again.
+async fn report_refusal(state: &Arc<CoreState>, reason: &str) {
+    let details = format!(
+        "The WhatsApp network refused this installation's registration ({reason}); register again with POST /v1/account"
+    );
+    let body = serde_json::json!({
+        "errors": [{ "code": 1005, "title": "Access denied", "details": details }]
+    });
+    let callback = NewCallback {
+        event_key: format!("errors:registration:{}", uuid::Uuid::new_v4()),
+        kind: CallbackKind::Errors.as_str().to_string(),
+        body: body.to_string(),
+    };
+    if let Err(e) = state.store.enqueue_callback(callback).await {
+        tracing::error!("queuing the registration error webhook failed: {e}");
+    }
+    state.webhook_wake.notify_one();
 }
 
 /// Before registration (and always on a master): keep the session for `/v1/account` calls

@@ -26,6 +26,9 @@ pub struct CoreState {
     gateway: RwLock<GatewayStatus>,
     session: RwLock<Option<NetClient>>,
     ready: AtomicBool,
+    /// The network refused the stored credentials: `POST /v1/account` must start a fresh
+    /// registration, even for the number that is stored.
+    credentials_refused: AtomicBool,
     /// The registration changed: the session must be re-established with the new credentials.
     pub registration_changed: Notify,
     /// New outbound messages are waiting, or sends finished and more can go.
@@ -86,6 +89,7 @@ impl CoreState {
             gateway: RwLock::new(GatewayStatus::Uninitialized),
             session: RwLock::new(None),
             ready: AtomicBool::new(false),
+            credentials_refused: AtomicBool::new(false),
             registration_changed: Notify::new(),
             send_wake: Notify::new(),
             webhook_wake: Arc::new(Notify::new()),
@@ -148,6 +152,16 @@ impl CoreState {
         *self.session.write().unwrap_or_else(|e| e.into_inner()) = session;
     }
 
+    /// Whether the network refused the stored credentials (until a new registration).
+    pub fn credentials_refused(&self) -> bool {
+        self.credentials_refused.load(Ordering::Acquire)
+    }
+
+    /// Records the refusal; true when it is news (the first refusal since the registration).
+    pub fn set_credentials_refused(&self) -> bool {
+        !self.credentials_refused.swap(true, Ordering::AcqRel)
+    }
+
     /// True once the initialization sequence has finished on the current session.
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Acquire)
@@ -182,6 +196,7 @@ impl CoreState {
 
     /// The registration was replaced: read it again next time, and reconnect with it.
     pub fn registration_replaced(&self) {
+        self.credentials_refused.store(false, Ordering::Release);
         *crate::util::lock(&self.registered_number.0) = None;
         self.registration_changed.notify_one();
     }

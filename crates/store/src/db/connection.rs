@@ -24,7 +24,11 @@ pub(crate) enum DbConnection {
 pub(crate) fn open(target: &DbTarget) -> Result<DbConnection, StoreError> {
     let mut conn = match target {
         DbTarget::Mysql { url, .. } => {
-            DbConnection::Mysql(MysqlConnection::establish(url.as_str())?)
+            let mut conn = MysqlConnection::establish(url.as_str())?;
+            if url.query_pairs().any(|(key, _)| key == "ssl_ca") {
+                require_encryption(&mut conn)?;
+            }
+            DbConnection::Mysql(conn)
         }
         DbTarget::Postgres { url, .. } => {
             DbConnection::Postgresql(PgConnection::establish(url.as_str())?)
@@ -33,6 +37,29 @@ pub(crate) fn open(target: &DbTarget) -> Result<DbConnection, StoreError> {
     };
     configure_session(&mut conn)?;
     Ok(conn)
+}
+
+#[derive(diesel::QueryableByName)]
+struct StatusRow {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = Value)]
+    value: String,
+}
+
+/// With TLS configured (`WA_DB_SSL_CA`), a MySQL connection must be encrypted. libmariadb asks for
+/// TLS when given a CA but ignores diesel's `ssl_mode`, the option that would make it mandatory,
+/// so the session's cipher is checked instead: empty means plain text, and the connection is
+/// refused rather than used.
+fn require_encryption(conn: &mut MysqlConnection) -> Result<(), StoreError> {
+    use diesel::RunQueryDsl;
+    let rows: Vec<StatusRow> =
+        diesel::sql_query("SHOW SESSION STATUS LIKE 'Ssl_cipher'").load(conn)?;
+    match rows.first() {
+        Some(row) if !row.value.is_empty() => Ok(()),
+        _ => Err(StoreError::Config(
+            "WA_DB_SSL_CA is set but the MySQL connection is not encrypted (does the server have TLS on?)"
+                .into(),
+        )),
+    }
 }
 
 fn open_sqlite_file(path: &Path) -> Result<SqliteConnection, StoreError> {

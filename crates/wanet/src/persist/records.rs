@@ -148,6 +148,9 @@ fn snapshot(world: &World, certs: &CertAuthority) -> Vec<(Kind, String, String)>
         };
         add(Kind::Code, phone.clone(), json(&record));
     }
+    for (phone, record) in world.verify_locks.records() {
+        add(Kind::VerifyLock, phone, json(&record));
+    }
     records
 }
 
@@ -277,6 +280,10 @@ fn restore_one(network: &mut Network, kind: Kind, row: &StateRow) -> Result<(), 
                 let pair = (business.to_string(), consumer.to_string());
                 world.windows.insert(pair, opened);
             }
+        }
+        Kind::VerifyLock => {
+            let record = serde_json::from_str(value).map_err(parse_err)?;
+            world.verify_locks.restore(&key, record);
         }
         Kind::Meta | Kind::Media | Kind::Push | Kind::Sent => {}
     }

@@ -70,7 +70,7 @@ pub async fn get_webhook_ca(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let answer = state.coreapp.call(Endpoint::WebhookCaGet, None).await?;
+    let answer = state.call(Endpoint::WebhookCaGet, None).await?;
     match answer.body.get("pem").and_then(serde_json::Value::as_str) {
         Some(pem) if answer.status == 200 => Ok(pem_response(pem.to_string())),
         _ => Ok(relay(answer)),
@@ -85,7 +85,6 @@ pub async fn set_webhook_ca(
     caller.require_admin()?;
     let text = read_text(body, state.settings.webapp.max_body_bytes).await?;
     let answer = state
-        .coreapp
         .call(Endpoint::WebhookCaSet, Some(&json!({ "pem": text })))
         .await?;
     Ok(relay(answer))
@@ -96,7 +95,7 @@ pub async fn delete_webhook_ca(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let answer = state.coreapp.call(Endpoint::WebhookCaDelete, None).await?;
+    let answer = state.call(Endpoint::WebhookCaDelete, None).await?;
     Ok(relay(answer))
 }
 

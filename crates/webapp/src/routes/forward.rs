@@ -5,6 +5,7 @@ use crate::body::JsonParams;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
+use wa_api::rpc::Method;
 use wa_api::ApiError;
 
 /// Relays `req` (method, path, query and the parsed JSON body) to the coreapp.
@@ -20,11 +21,42 @@ pub async fn to_coreapp(
         None => req.path().to_string(),
     };
     let body = params.map(JsonParams::into_value);
-    let answer = state
-        .coreapp
-        .forward(method, &path_and_query, body.as_ref())
-        .await?;
+    let answer = match &state.cluster {
+        None => {
+            state
+                .coreapp
+                .forward(method, &path_and_query, body.as_ref())
+                .await?
+        }
+        Some(cluster) => {
+            let pattern = req
+                .match_pattern()
+                .unwrap_or_else(|| req.path().to_string());
+            let target = crate::cluster::target_of(route_method(req), &pattern, body.as_ref());
+            cluster
+                .forward(
+                    &state.coreapp,
+                    target,
+                    method,
+                    &path_and_query,
+                    body.as_ref(),
+                )
+                .await?
+        }
+    };
     Ok(relay(answer))
+}
+
+/// The request's method as the route table names it.
+fn route_method(req: &HttpRequest) -> Method {
+    use actix_web::http::Method as M;
+    match *req.method() {
+        M::POST => Method::Post,
+        M::PUT => Method::Put,
+        M::PATCH => Method::Patch,
+        M::DELETE => Method::Delete,
+        _ => Method::Get,
+    }
 }
 
 /// The coreapp's answer, status and JSON body unchanged.

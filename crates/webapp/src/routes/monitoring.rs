@@ -6,6 +6,7 @@
 //! original's webapp did, so both forms show the same numbers under the same names.
 
 use crate::auth::MonitoringCaller;
+use crate::cluster::fanout::{self, Report};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -175,6 +176,10 @@ pub async fn support(
     _caller: MonitoringCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    if let Some(cluster) = &state.cluster {
+        let nodes = fanout::nested(cluster, &state.coreapp, Report::Support).await?;
+        return Ok(HttpResponse::Ok().json(payload("support", nodes, Meta::current_coreapp())));
+    }
     crate::routes::forward::to_coreapp(&req, &state, None).await
 }
 
@@ -184,10 +189,16 @@ pub async fn support(
 async fn relay_stats(
     req: &HttpRequest,
     state: &AppState,
-    path: &str,
+    path: &'static str,
     section: &str,
 ) -> Result<HttpResponse, ApiError> {
     let prometheus = wants_prometheus(req);
+    if let (Some(cluster), false) = (&state.cluster, prometheus) {
+        // JSON in a cluster: every node's statistics under its key (the text form below
+        // still shows the node the webapp is configured with).
+        let nodes = fanout::nested(cluster, &state.coreapp, Report::Stats(path)).await?;
+        return Ok(HttpResponse::Ok().json(payload("stats", nodes, Meta::current_coreapp())));
+    }
     let answer = match state
         .coreapp
         .forward(reqwest::Method::GET, path, None)

@@ -23,7 +23,7 @@ pub async fn get_photo(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let answer = state.coreapp.call(Endpoint::ProfilePhotoGet, None).await?;
+    let answer = state.call(Endpoint::ProfilePhotoGet, None).await?;
     if answer.status != 200 {
         return Ok(relay(answer));
     }
@@ -69,9 +69,9 @@ pub async fn set_photo(
             "No data found",
         ));
     }
+    check_photo(&bytes)?;
     let photo = base64::engine::general_purpose::STANDARD.encode(&bytes);
     let answer = state
-        .coreapp
         .call(Endpoint::ProfilePhotoSet, Some(&json!({ "photo": photo })))
         .await?;
     Ok(relay(answer))
@@ -82,11 +82,28 @@ pub async fn delete_photo(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let answer = state
-        .coreapp
-        .call(Endpoint::ProfilePhotoDelete, None)
-        .await?;
+    let answer = state.call(Endpoint::ProfilePhotoDelete, None).await?;
     Ok(relay(answer))
+}
+
+/// A photo must be a JPEG or PNG image with a size (WhatsApp shows nothing else); its header is
+/// read, whatever `Content-Type` the upload claimed.
+fn check_photo(bytes: &[u8]) -> Result<(), ApiError> {
+    let not_an_image = || {
+        ApiError::new(
+            ErrorCode::ParameterValueInvalid,
+            "The photo must be a JPEG or PNG image",
+        )
+    };
+    match imagesize::image_type(bytes).map_err(|_| not_an_image())? {
+        imagesize::ImageType::Jpeg | imagesize::ImageType::Png => {}
+        _ => return Err(not_an_image()),
+    }
+    let size = imagesize::blob_size(bytes).map_err(|_| not_an_image())?;
+    if size.width == 0 || size.height == 0 {
+        return Err(not_an_image());
+    }
+    Ok(())
 }
 
 fn wants_link(req: &HttpRequest) -> bool {

@@ -41,6 +41,24 @@ pub fn not_required_for(name: &str, dep: &str, value: &str) -> ApiError {
     )
 }
 
+/// Longest message id a reply or a reaction may name (ids are about 30 characters).
+pub const MAX_MESSAGE_ID_CHARS: usize = 128;
+
+/// 1009 naming the first string inside `value` longer than `max` characters, by its key (`name`
+/// for `value` itself and for array items).
+pub fn bounded_strings(value: &Value, name: &str, max: usize) -> Result<(), ApiError> {
+    match value {
+        Value::String(text) if text.chars().count() > max => Err(too_long(name, max)),
+        Value::Array(items) => items
+            .iter()
+            .try_for_each(|item| bounded_strings(item, name, max)),
+        Value::Object(fields) => fields
+            .iter()
+            .try_for_each(|(key, item)| bounded_strings(item, key, max)),
+        _ => Ok(()),
+    }
+}
+
 /// 1009 for a value over its length limit.
 pub fn too_long(name: &str, max: usize) -> ApiError {
     ApiError::new(

@@ -14,6 +14,7 @@ pub mod ttl;
 use fields::{display, optional_object, required_str, Object};
 use serde_json::{json, Value};
 use template::TemplateSend;
+use wa_api::error::echoed;
 use wa_api::{phone, ApiError, ErrorCode};
 
 /// Longest text body (spec §2.4.1).
@@ -77,6 +78,11 @@ pub fn validate(request: &Object, own_number: Option<&str>) -> Result<ValidSend,
     let (object, template) = type_object(request, &msg_type)?;
     let context = context(request)?;
     let to = recipient(&input, own_number)?;
+    // Fields the rules above leave unbounded are bounded here, so no length is decided by the
+    // database.
+    for (key, value) in request {
+        fields::bounded_strings(value, key, MAX_ANY_STRING_CHARS)?;
+    }
     let mut network_message = json!({ "type": msg_type, msg_type.as_str(): object });
     if msg_type == "text" {
         network_message["preview_url"] = preview_url.into();
@@ -161,6 +167,10 @@ fn text_object(text: &Object) -> Result<Value, ApiError> {
     Ok(json!({ "body": body }))
 }
 
+/// Longest value of any string field without a rule of its own: far above every documented
+/// limit, far below what the database holds.
+const MAX_ANY_STRING_CHARS: usize = 32_768;
+
 /// Reply-to: `{"message_id": ...}`.
 fn context(request: &Object) -> Result<Option<Value>, ApiError> {
     let Some(context) = optional_object(request, "context")? else {
@@ -170,6 +180,9 @@ fn context(request: &Object) -> Result<Option<Value>, ApiError> {
     if id.trim().is_empty() {
         return Err(ApiError::invalid_parameter("message_id", id));
     }
+    if id.chars().count() > fields::MAX_MESSAGE_ID_CHARS {
+        return Err(fields::too_long("message_id", fields::MAX_MESSAGE_ID_CHARS));
+    }
     Ok(Some(json!({ "message_id": id })))
 }
 
@@ -177,7 +190,7 @@ fn recipient(input: &str, own_number: Option<&str>) -> Result<String, ApiError> 
     let to = phone::wa_id_of(input).ok_or_else(|| {
         ApiError::new(
             ErrorCode::UserNotValid,
-            format!("Recipient '{input}' is not a valid WhatsApp user"),
+            format!("Recipient '{}' is not a valid WhatsApp user", echoed(input)),
         )
     })?;
     if own_number == Some(to.as_str()) {
@@ -188,6 +201,9 @@ fn recipient(input: &str, own_number: Option<&str>) -> Result<String, ApiError> 
     }
     Ok(to)
 }
+
+#[cfg(test)]
+mod long_values;
 
 #[cfg(test)]
 mod tests {

@@ -13,6 +13,12 @@ pub fn reaction_object(reaction: &Object) -> Result<Value, ApiError> {
     if message_id.trim().is_empty() {
         return Err(ApiError::invalid_parameter("message_id", message_id));
     }
+    if message_id.chars().count() > super::fields::MAX_MESSAGE_ID_CHARS {
+        return Err(super::fields::too_long(
+            "message_id",
+            super::fields::MAX_MESSAGE_ID_CHARS,
+        ));
+    }
     let emoji = required_str(reaction, "emoji")?;
     let is_emoji = emoji.chars().count() <= MAX_EMOJI_CHARS
         && emoji
