@@ -21,12 +21,17 @@ pub async fn leave(state: &CoreState) {
     if !state.cluster.enabled && !state.cluster.guarded {
         return;
     }
-    let lease = state.cluster.lease();
     state.fence("stopping");
-    if let Some(lease) = lease {
-        if let Err(e) = state.store.release_lease(&lease).await {
-            tracing::warn!("cluster: could not release the lease: {e}");
+    // The stored lease, not the last one this node saw: a renewal that timed out may have
+    // landed after all.
+    match state.store.current_lease().await {
+        Ok(lease) if lease.holder == state.cluster.node_id => {
+            if let Err(e) = state.store.release_lease(&lease).await {
+                tracing::warn!("cluster: could not release the lease: {e}");
+            }
         }
+        Ok(_) => {}
+        Err(e) => tracing::warn!("cluster: could not read the lease: {e}"),
     }
     let id = state.cluster.directory_id();
     match state.store.remove_node(&id).await {
