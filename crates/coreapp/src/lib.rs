@@ -91,7 +91,8 @@ pub async fn load_state(settings: &Settings, store: Store) -> Result<CoreState, 
             "database engine sqlite is not supported for multiconnect mode",
         ));
     }
-    let cluster = state::cluster::ClusterState::new(&settings.cluster, 0);
+    let mut cluster = state::cluster::ClusterState::new(&settings.cluster, 0);
+    cluster.guarded = !cluster.enabled && store.backend() != wa_store::Backend::Sqlite;
     if cluster.enabled {
         tracing::info!(
             "cluster mode: node {} ({})",
@@ -180,6 +181,9 @@ fn start_background_tasks(state: Arc<CoreState>) -> Supervisor {
     keep!("template refresh", schedules::refresh_templates);
     keep!("sticker pack refresh", schedules::refresh_sticker_packs);
     keep!("garbage collection", primary schedules::collect_garbage);
+    if state.cluster.guarded {
+        keep!("single-node guard", engine::cluster::single::guard);
+    }
     if state.cluster.enabled {
         keep!("cluster heartbeat", heartbeat::run);
         if state.cluster.master {

@@ -21,6 +21,7 @@ async fn main() -> std::process::ExitCode {
     };
     let stopped = running.server.await;
     running.supervisor.shutdown().await;
+    coreapp::engine::cluster::leave(&running.state).await;
     match stopped {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

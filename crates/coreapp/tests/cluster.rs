@@ -43,12 +43,13 @@ on_server_backends!(
     a_standby_takes_the_shard_of_a_stopped_coreapp,
     a_coreapp_cut_off_from_the_database_fences_itself,
     two_shards_are_held_by_two_scoped_coreapps,
+    a_second_single_node_waits_while_the_first_is_live,
 );
 
 /// How long any condition may take on a slow, loaded machine.
 const PATIENCE: Duration = Duration::from_secs(120);
 const HEARTBEAT_MS: u64 = 200;
-const UNHEALTHY_MS: u64 = 3_000;
+const UNHEALTHY_MS: u64 = 5_000;
 
 struct Node {
     state: Arc<CoreState>,
@@ -66,7 +67,17 @@ impl Node {
         format!("http://{}{path}", self.rpc)
     }
 
-    /// Stops the node for good: its RPC, its background tasks, its network session.
+    /// Stops the node as the binary does on SIGTERM: it leaves the cluster.
+    async fn stop_cleanly(&mut self) {
+        self.server.stop(true).await;
+        if let Some(supervisor) = self.supervisor.take() {
+            supervisor.shutdown().await;
+        }
+        coreapp::engine::cluster::leave(&self.state).await;
+    }
+
+    /// Stops the node for good, as a kill would: its RPC, its background tasks, its network
+    /// session; it stays in the directory until the primary sees its heartbeat age.
     async fn stop(&mut self) {
         self.server.stop(false).await;
         if let Some(supervisor) = self.supervisor.take() {
@@ -107,15 +118,22 @@ impl Cluster {
 
     /// Starts a master or a coreapp on the cluster's database (through `db_url` when given).
     async fn start(&mut self, master: bool, db_url: Option<String>) -> usize {
+        self.start_as(Some(master), db_url).await
+    }
+
+    /// `None`: a single node, without any cluster setting.
+    async fn start_as(&mut self, master: Option<bool>, db_url: Option<String>) -> usize {
         let mut settings = wa_common::Settings::default();
         settings.database.url = Some(db_url.clone().unwrap_or_else(|| self.db.url.clone()));
         settings.media_dir = self._media.path().to_path_buf();
         settings.coreapp.listen = "127.0.0.1:0".into();
         settings.coreapp.network_address = self.wanet.protocol_addr.to_string();
         settings.coreapp.reconnect_max_backoff_secs = 1;
-        settings.cluster.master_node = Some(if master { "1" } else { "0" }.into());
-        settings.cluster.multiconnect = Some("1".into());
-        settings.cluster.hostname = Some(if master { "master" } else { "wacore" }.into());
+        if let Some(master) = master {
+            settings.cluster.master_node = Some(if master { "1" } else { "0" }.into());
+            settings.cluster.multiconnect = Some("1".into());
+            settings.cluster.hostname = Some(if master { "master" } else { "wacore" }.into());
+        }
         settings.cluster.heartbeat_interval_ms = Some(HEARTBEAT_MS);
         settings.cluster.unhealthy_interval_ms = Some(UNHEALTHY_MS);
         let mut config = self.db.config();
@@ -337,7 +355,18 @@ async fn two_masters_one_primary_and_the_other_takes_over(backend: Backend) {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    cluster.nodes[secondary].stop().await;
+
+    // A clean stop leaves the directory and frees the lease at once.
+    let leaving = cluster.nodes[secondary].state.clone();
+    cluster.nodes[secondary].stop_cleanly().await;
+    let nodes = store.cluster_nodes().await.unwrap();
+    assert!(
+        nodes.iter().all(|n| n.node_id != leaving.cluster.node_id),
+        "{}",
+        cluster.picture().await
+    );
+    let now = store.database_time_ms().await.unwrap();
+    assert!(store.current_lease().await.unwrap().expires_ms <= now);
 }
 
 async fn a_standby_takes_the_shard_of_a_stopped_coreapp(backend: Backend) {
@@ -446,6 +475,43 @@ async fn two_shards_are_held_by_two_scoped_coreapps(backend: Backend) {
             node.stop().await;
         }
     }
+}
+
+async fn a_second_single_node_waits_while_the_first_is_live(backend: Backend) {
+    let mut cluster = Cluster::new(backend).await;
+    let first = cluster.start_as(None, None).await;
+    cluster
+        .wait_for("the first single node to claim the number", |c| {
+            c.nodes[first].state.cluster.shard().is_some()
+        })
+        .await;
+    cluster.register(first).await;
+    cluster
+        .wait_for("the first single node to connect as the number", |c| {
+            c.nodes[first].state.is_ready()
+        })
+        .await;
+    let second = cluster.start_as(None, None).await;
+    cluster
+        .wait_for(
+            "the second single node to see the first and stay disconnected",
+            |c| c.nodes[second].state.gateway() == wa_api::health::GatewayStatus::Disconnected,
+        )
+        .await;
+    assert!(
+        cluster.nodes[second].state.cluster.shard().is_none(),
+        "{}",
+        cluster.picture().await
+    );
+    assert!(cluster.nodes[second].state.session().is_none());
+
+    cluster.nodes[first].stop_cleanly().await;
+    cluster
+        .wait_for("the second single node to take over", |c| {
+            c.nodes[second].state.cluster.shard().is_some()
+        })
+        .await;
+    cluster.nodes[second].stop().await;
 }
 
 /// A TCP proxy in front of the database that the test can cut, like a network partition.

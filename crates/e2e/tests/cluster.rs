@@ -236,25 +236,7 @@ fn two_shards(backend: Backend) {
         .collect();
     assert_all_delivered_once(&stack, &receiver, &phones, &accepted);
 
-    let mut per_shard: HashMap<u32, u64> = HashMap::new();
-    for i in 0..100 {
-        *per_shard
-            .entry(shard_of(&phones[i % phones.len()], 2))
-            .or_default() += 1;
-    }
-    let sessions = stack.shard_sessions();
-    assert_eq!(sessions.len(), 2, "{}", stack.state());
-    for session in &sessions {
-        let index = session["shard_index"].as_u64().unwrap() as u32;
-        assert_eq!(session["shard_count"], 2, "{}", stack.state());
-        assert_eq!(session["refused_sends"], 0, "{}", stack.state());
-        assert_eq!(
-            session["accepted_sends"].as_u64(),
-            per_shard.get(&index).copied(),
-            "shard {index} carried only its recipients\n{}",
-            stack.state()
-        );
-    }
+    assert_each_shard_carried_its_recipients(&stack, &phones, 100, 2);
 
     let health = stack.health();
     let roles: Vec<&str> = health.values().filter_map(|n| n["role"].as_str()).collect();
@@ -274,6 +256,102 @@ fn two_shards(backend: Backend) {
         .filter(|n| n["role"] == "coreapp" && n["gateway_status"] == "connected")
         .count();
     assert_eq!(connected, 2, "{}", stack.state());
+}
+
+/// The first `sent` sends went round `phones`: each of the `count` shard sessions accepted
+/// exactly its recipients' messages and refused none (wanet's count per session).
+fn assert_each_shard_carried_its_recipients(
+    stack: &ClusterStack,
+    phones: &[String],
+    sent: usize,
+    count: u32,
+) {
+    let mut per_shard: HashMap<u32, u64> = HashMap::new();
+    for i in 0..sent {
+        *per_shard
+            .entry(shard_of(&phones[i % phones.len()], count))
+            .or_default() += 1;
+    }
+    let sessions = stack.shard_sessions();
+    assert_eq!(sessions.len(), count as usize, "{}", stack.state());
+    for session in &sessions {
+        let index = session["shard_index"].as_u64().unwrap() as u32;
+        assert_eq!(session["shard_count"], count, "{}", stack.state());
+        assert_eq!(session["refused_sends"], 0, "{}", stack.state());
+        assert_eq!(
+            session["accepted_sends"].as_u64(),
+            Some(per_shard.get(&index).copied().unwrap_or(0)),
+            "shard {index} carried only its recipients\n{}",
+            stack.state()
+        );
+    }
+}
+
+/// Multiconnect: shards set to 2, then to 4 with enough coreapps: the sessions of 2 shards are
+/// replaced by 4, and sends after the change go out through the shard of their recipient.
+fn two_then_four_shards(backend: Backend) {
+    let db = TestDb::new(backend);
+    let receiver = Receiver::start();
+    let stack = ClusterStack::start(&db.url, 2, 5, &receiver.url());
+    stack.register(1);
+    stack.set_shards(2);
+    stack.set_shards(4);
+    let phones = consumers(40);
+    open_windows(&stack, &receiver, &phones);
+    let accepted: Vec<String> = (0..200)
+        .map(|i| stack.send_until_accepted(&phones[i % phones.len()], &format!("four {i}")))
+        .collect();
+    assert_all_delivered_once(&stack, &receiver, &phones, &accepted);
+    assert_each_shard_carried_its_recipients(&stack, &phones, 200, 4);
+}
+
+#[test]
+fn multiconnect_two_then_four_shards_mysql() {
+    two_then_four_shards(Backend::Mysql);
+}
+
+#[test]
+fn multiconnect_two_then_four_shards_postgres() {
+    two_then_four_shards(Backend::Postgres);
+}
+
+/// Multiconnect: with 2 shards, one shard's coreapp is SIGKILLed in the middle of a burst of
+/// sends; the spare takes that shard and every accepted message reaches its phone once.
+fn shard_holder_killed_mid_burst(backend: Backend) {
+    let db = TestDb::new(backend);
+    let receiver = Receiver::start();
+    let mut stack = ClusterStack::start(&db.url, 2, 3, &receiver.url());
+    stack.register(1);
+    stack.set_shards(2);
+    let phones = consumers(20);
+    open_windows(&stack, &receiver, &phones);
+    let progress = Arc::new(AtomicUsize::new(0));
+    let sender = send_burst(&stack, &phones, 400, progress.clone());
+    wait_for("100 sends", &stack, || {
+        progress.load(Ordering::SeqCst) >= 100
+    });
+    let victim = stack.connected_coreapps()[0];
+    stack.kill(victim);
+    stack.wait_for("two shards held again", |s| {
+        let connected = s.connected_coreapps();
+        connected.len() == 2 && !connected.contains(&victim) && s.shard_sessions().len() == 2
+    });
+    let accepted = sender.join().unwrap();
+    assert_eq!(accepted.len(), 400);
+    assert_all_delivered_once(&stack, &receiver, &phones, &accepted);
+    for session in stack.shard_sessions() {
+        assert_eq!(session["refused_sends"], 0, "{}", stack.state());
+    }
+}
+
+#[test]
+fn multiconnect_shard_holder_killed_mid_burst_mysql() {
+    shard_holder_killed_mid_burst(Backend::Mysql);
+}
+
+#[test]
+fn multiconnect_shard_holder_killed_mid_burst_postgres() {
+    shard_holder_killed_mid_burst(Backend::Postgres);
 }
 
 /// Fencing: the coreapp holding shard 0 of 2 is frozen (SIGSTOP) past `unhealthy_interval`; the

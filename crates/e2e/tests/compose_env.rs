@@ -23,6 +23,8 @@ const COMPOSE_FILES: &[&str] = &[
     "deploy/compose/two-webapps.yml",
     "deploy/compose/ha.yml",
     "deploy/compose/multiconnect.yml",
+    "deploy/compose/ha-postgres.yml",
+    "deploy/compose/multiconnect-postgres.yml",
 ];
 const WAIT: Duration = Duration::from_secs(60);
 /// The variables the test sets, on top of the compose file, for the database.
@@ -340,9 +342,12 @@ fn compose_files_follow_the_compose_spec_and_agree() {
 #[test]
 fn cluster_compose_files_set_meta_variables_on_every_node() {
     let main = Compose::load("docker-compose.yml", &compose_vars());
-    for (file, masters, coreapps) in [
-        ("deploy/compose/ha.yml", 2, 2),
-        ("deploy/compose/multiconnect.yml", 2, 3),
+    let postgres = Compose::load("deploy/compose/postgres.yml", &compose_vars());
+    for (file, masters, coreapps, single) in [
+        ("deploy/compose/ha.yml", 2, 2, &main),
+        ("deploy/compose/multiconnect.yml", 2, 3, &main),
+        ("deploy/compose/ha-postgres.yml", 2, 2, &postgres),
+        ("deploy/compose/multiconnect-postgres.yml", 2, 3, &postgres),
     ] {
         let compose = Compose::load(file, &compose_vars());
         let nodes: Vec<String> = (1..=masters)
@@ -360,7 +365,7 @@ fn cluster_compose_files_set_meta_variables_on_every_node() {
         assert_eq!(services, expected, "{file}");
         for node in &nodes {
             let env = compose.environment(node);
-            let mut added = diff(&main.environment("wacore"), &env);
+            let mut added = diff(&single.environment("wacore"), &env);
             added.sort();
             let mut wanted = vec![
                 "COREAPP_EXTERNAL_PORTS",

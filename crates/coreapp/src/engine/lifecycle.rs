@@ -42,7 +42,14 @@ pub async fn run(state: Arc<CoreState>) {
 /// standby waits here, disconnected. A master or a single node goes on at once.
 async fn wait_for_shard(state: &Arc<CoreState>) -> Option<ShardHold> {
     let cluster = &state.cluster;
-    if !cluster.enabled || cluster.master {
+    if !cluster.enabled {
+        if cluster.guarded {
+            // Not while another coreapp is live on this database (engine::cluster::single).
+            let _ = cluster.subscribe_shard().wait_for(Option::is_some).await;
+        }
+        return None;
+    }
+    if cluster.master {
         return None;
     }
     if cluster.shard().is_none() {
@@ -193,10 +200,17 @@ async fn wait_for_new_registration(
     hold: Option<ShardHold>,
 ) {
     let mut shard = state.cluster.subscribe_shard();
+    let moved = async {
+        if state.cluster.enabled {
+            let _ = shard.wait_for(|now| *now != hold).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
     tokio::select! {
         _ = client.closed() => {}
         _ = state.registration_changed.notified() => client.close(),
-        _ = shard.wait_for(|now| *now != hold) => client.close(),
+        _ = moved => client.close(),
     }
 }
 
@@ -240,7 +254,8 @@ async fn business_session(
         );
     }
     // A shard that moved while initializing must not start sending.
-    if !client.is_closed() && state.cluster.shard() == hold {
+    let still_held = !state.cluster.enabled || state.cluster.shard() == hold;
+    if !client.is_closed() && still_held {
         state.set_gateway(GatewayStatus::Connected);
         state.set_ready(true);
         tracing::info!("ready: the coreapp accepts messages");

@@ -45,6 +45,9 @@ pub struct ClusterState {
     pub enabled: bool,
     /// `WA_MASTER_NODE`: competes for the lease instead of holding shards.
     pub master: bool,
+    /// A single node on a server database: it connects only while no other coreapp is live
+    /// on that database (`engine::cluster::single`).
+    pub guarded: bool,
     /// `"<hostname>:<12 hex>"`, new at every start: the key of this node in `/v1/health`.
     pub node_id: String,
     /// `host:port` where the other nodes and the webapp reach this node (set once listening).
@@ -67,6 +70,7 @@ impl ClusterState {
         ClusterState {
             enabled: settings.enabled(),
             master: settings.is_master(),
+            guarded: false,
             node_id: format!("{}:{:012x}", settings.hostname(), suffix & 0xffff_ffff_ffff),
             address: Mutex::new(settings.advertised_address(listen_port)),
             settings: settings.clone(),
@@ -180,6 +184,25 @@ impl ClusterState {
             }
         }
         changed
+    }
+
+    /// A guarded single node found no other live coreapp: it may connect (as the whole number).
+    pub fn claim_single(&self) {
+        self.shard.send_replace(Some(ShardHold {
+            index: 0,
+            count: 1,
+            epoch: 0,
+        }));
+    }
+
+    /// The id this node has in the directory: a single node uses its address, so a restart on
+    /// the same host and port is the same node, not a rival.
+    pub fn directory_id(&self) -> String {
+        if self.enabled {
+            self.node_id.clone()
+        } else {
+            self.address()
+        }
     }
 
     /// Whether this node may send to `wa_id` now: always on a single node; in a cluster only

@@ -170,3 +170,75 @@ fn moved(answer: &Forwarded) -> bool {
         .iter()
         .any(|c| code == Some(u64::from(c.code())))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use wa_api::rpc::Method;
+
+    #[test]
+    fn the_route_table_decides_the_target() {
+        let send = json!({"to": "16315551234", "type": "text"});
+        assert_eq!(
+            target_of(Method::Post, "/v1/messages", Some(&send)),
+            Target::Recipient("16315551234")
+        );
+        assert_eq!(target_of(Method::Post, "/v1/messages", None), Target::Any);
+        for (method, path) in [
+            (Method::Post, "/v1/account"),
+            (Method::Post, "/v1/account/shards"),
+            (Method::Patch, "/v1/settings/application"),
+            (Method::Post, "/v1/settings/restore"),
+        ] {
+            assert_eq!(
+                target_of(method, path, None),
+                Target::PrimaryMaster,
+                "{path}"
+            );
+        }
+        assert_eq!(target_of(Method::Post, "/v1/contacts", None), Target::Any);
+    }
+
+    fn node(id: &str, role: wa_api::cluster::NodeRole, healthy: bool) -> Node {
+        Node {
+            id: id.into(),
+            role,
+            address: format!("{id}:6250"),
+            healthy,
+        }
+    }
+
+    #[test]
+    fn picks_follow_the_directory() {
+        let to = "16315551234";
+        let shard = wa_api::cluster::shard_of(to, 2);
+        let directory = Directory {
+            nodes: vec![
+                node("master1", wa_api::cluster::NodeRole::PrimaryMaster, true),
+                node("master2", wa_api::cluster::NodeRole::SecondaryMaster, true),
+                node("wacore1", wa_api::cluster::NodeRole::Coreapp, true),
+                node("wacore2", wa_api::cluster::NodeRole::Coreapp, false),
+            ],
+            shard_count: 2,
+            holders: [
+                (shard, "wacore1".to_string()),
+                (1 - shard, "wacore2".to_string()),
+            ]
+            .into_iter()
+            .collect(),
+        };
+        assert_eq!(
+            pick(&directory, Target::PrimaryMaster).unwrap().id,
+            "master1"
+        );
+        assert_eq!(
+            pick(&directory, Target::Recipient(to)).unwrap().id,
+            "wacore1"
+        );
+        assert_eq!(pick(&directory, Target::Any).unwrap().id, "wacore1");
+        let empty = Directory::default();
+        let refused = pick(&empty, Target::PrimaryMaster).unwrap_err();
+        assert_eq!(refused.errors[0].code, 1017);
+    }
+}

@@ -11,7 +11,10 @@ pub async fn run(state: Arc<CoreState>) {
         let app = state.settings.current();
         let every = cluster.heartbeat_interval(&app);
         let ttl = cluster.unhealthy_interval(&app);
-        let asked = tokio::time::timeout(every, state.store.acquire_lease(&cluster.node_id, ttl));
+        // A slow database is not a lost lease: wait up to a third of its life for the answer.
+        let patience = every.max(ttl / 3);
+        let asked =
+            tokio::time::timeout(patience, state.store.acquire_lease(&cluster.node_id, ttl));
         match asked.await {
             Ok(Ok(lease)) => cluster.set_lease(lease),
             Ok(Err(e)) => {

@@ -9,10 +9,36 @@
 pub mod assignment;
 pub mod heartbeat;
 pub mod lease;
+pub mod single;
 
 use crate::state::CoreState;
 use std::future::Future;
 use std::sync::Arc;
+
+/// A clean stop: closes the session, gives the lease up and leaves the directory, so another
+/// master or a standby takes over at its next beat instead of after `unhealthy_interval`.
+pub async fn leave(state: &CoreState) {
+    if !state.cluster.enabled && !state.cluster.guarded {
+        return;
+    }
+    state.fence("stopping");
+    // The stored lease, not the last one this node saw: a renewal that timed out may have
+    // landed after all.
+    match state.store.current_lease().await {
+        Ok(lease) if lease.holder == state.cluster.node_id => {
+            if let Err(e) = state.store.release_lease(&lease).await {
+                tracing::warn!("cluster: could not release the lease: {e}");
+            }
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!("cluster: could not read the lease: {e}"),
+    }
+    let id = state.cluster.directory_id();
+    match state.store.remove_node(&id).await {
+        Ok(_) => tracing::info!("cluster: node {id} left"),
+        Err(e) => tracing::warn!("cluster: could not leave the directory: {e}"),
+    }
+}
 
 /// Runs `task` while this node is the primary master (always on a single node) and stops it
 /// as soon as it is not: the work that must happen once per cluster (webhook dispatcher,
