@@ -67,7 +67,10 @@ pub async fn check(
         return Ok(answer(&lookups, &answers));
     }
     let reply = answer(&lookups, &known);
-    tokio::spawn(finish_in_background(state.into_inner(), lookups, unknown));
+    crate::util::spawn_once(
+        "contacts check",
+        finish_in_background(state.into_inner(), lookups, unknown),
+    );
     Ok(reply)
 }
 

@@ -7,9 +7,9 @@
 //! messages) switches them on (`engine::schedules`).
 
 use crate::domain::gc::{collect_media, collect_messages, report};
-use crate::engine::supervisor::spawn_once;
 use crate::state::CoreState;
 use crate::util::failure::store_failure;
+use crate::util::spawn_once;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 use wa_api::envelope::payload;

@@ -80,7 +80,7 @@ pub async fn push_all(state: &CoreState, client: &NetClient) {
 }
 
 pub fn spawn_profile_push(state: std::sync::Arc<CoreState>) {
-    tokio::spawn(async move {
+    crate::util::spawn_once("profile push", async move {
         if let Some(client) = state.session() {
             push_profile(&state, &client).await;
         }
@@ -88,7 +88,7 @@ pub fn spawn_profile_push(state: std::sync::Arc<CoreState>) {
 }
 
 pub fn spawn_two_step_push(state: std::sync::Arc<CoreState>) {
-    tokio::spawn(async move {
+    crate::util::spawn_once("two-step push", async move {
         if let Some(client) = state.session() {
             push_two_step(&state, &client).await;
         }

@@ -1,8 +1,9 @@
 //! Starts the coreapp's background tasks and watches them. A task that must always run (the
 //! network session, delivery, the webhook dispatcher, the schedules) is started again when it
-//! ends or panics, after a short pause, with the failure logged; a one-off task (a requested
-//! garbage collection, a profile push) has its panic logged. `shutdown` stops them all, so an
-//! embedding process (the one-process launcher, tests) leaves nothing running behind it.
+//! ends or panics, after a short pause, with the failure logged (one-off tasks, such as a
+//! requested garbage collection or a profile push, use `util::spawn_once`, which logs a panic).
+//! `shutdown` stops them all, so an embedding process (the one-process launcher, tests) leaves
+//! no long-running task behind it.
 
 use std::future::Future;
 use std::time::Duration;
@@ -68,22 +69,6 @@ fn report_end(name: &str, ended: Result<(), tokio::task::JoinError>) {
         Err(e) if e.is_panic() => tracing::error!("background task '{name}' panicked: {e}"),
         Err(e) => tracing::error!("background task '{name}' was cancelled: {e}"),
     }
-}
-
-/// Runs a one-off task in the background; a panic is logged with the task's name instead of
-/// vanishing with it.
-pub fn spawn_once<Fut>(name: &'static str, task: Fut)
-where
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let run = tokio::spawn(task);
-    tokio::spawn(async move {
-        if let Err(e) = run.await {
-            if e.is_panic() {
-                tracing::error!("background task '{name}' panicked: {e}");
-            }
-        }
-    });
 }
 
 #[cfg(test)]

@@ -21,16 +21,14 @@ pub struct ShardHold {
 }
 
 impl ShardHold {
-    /// The network session this hold opens: the whole number when there is one shard.
+    /// The network session this hold opens: always scoped and with its epoch, also for the one
+    /// shard of High Availability, so the network refuses a stale holder that reconnects (a
+    /// `Whole` session carries no epoch; it is for single nodes).
     pub fn scope(self) -> wa_netproto::SessionScope {
-        if self.count <= 1 {
-            wa_netproto::SessionScope::Whole
-        } else {
-            wa_netproto::SessionScope::Shard {
-                index: self.index,
-                count: self.count,
-                epoch: self.epoch,
-            }
+        wa_netproto::SessionScope::Shard {
+            index: self.index,
+            count: self.count.max(1),
+            epoch: self.epoch,
         }
     }
 
