@@ -18,6 +18,19 @@ pub enum Method {
 }
 
 impl Method {
+    /// The method as actix-web spells it, for the two servers that route the table.
+    #[cfg(feature = "actix")]
+    pub fn to_actix(self) -> actix_web::http::Method {
+        use actix_web::http::Method as M;
+        match self {
+            Method::Get => M::GET,
+            Method::Post => M::POST,
+            Method::Put => M::PUT,
+            Method::Patch => M::PATCH,
+            Method::Delete => M::DELETE,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",

@@ -26,7 +26,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, HttpResponse};
 use wa_api::health::GatewayStatus;
-use wa_api::rpc::{paths, Endpoint, GatewayStatusReply, Method, NodeKind};
+use wa_api::rpc::{paths, Endpoint, GatewayStatusReply, NodeKind};
 use wa_api::ApiError;
 
 /// Registers every endpoint of the table, each path once with all its methods; the paths only
@@ -36,7 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         let master_only = routes.iter().all(|r| r.node == NodeKind::PrimaryMaster);
         let mut resource = web::resource(path);
         for route in routes {
-            resource = resource.route(handler(route.endpoint).method(http_method(route.method)));
+            resource = resource.route(handler(route.endpoint).method(route.method.to_actix()));
         }
         let resource = resource.default_service(web::to(method_not_allowed));
         if master_only {
@@ -114,17 +114,6 @@ fn handler(endpoint: Endpoint) -> actix_web::Route {
         E::StatsApp => route.to(stats::app),
         E::StatsDb => route.to(stats::db),
         E::Support => route.to(support::get),
-    }
-}
-
-fn http_method(method: Method) -> actix_web::http::Method {
-    use actix_web::http::Method as M;
-    match method {
-        Method::Get => M::GET,
-        Method::Post => M::POST,
-        Method::Put => M::PUT,
-        Method::Patch => M::PATCH,
-        Method::Delete => M::DELETE,
     }
 }
 

@@ -11,7 +11,7 @@ mod relayed;
 mod users;
 
 use actix_web::{web, HttpResponse};
-use wa_api::rpc::{paths, Access, Endpoint, Exposure, Method, Route};
+use wa_api::rpc::{paths, Access, Endpoint, Exposure, Route};
 use wa_api::ApiError;
 
 /// Every public path: the webapp's own endpoints here, then every endpoint the coreapp answers,
@@ -79,7 +79,7 @@ fn coreapp_endpoints(cfg: &mut web::ServiceConfig) {
         }
         let mut resource = resource(path);
         for route in public {
-            let method = actix_method(route.method);
+            let method = route.method.to_actix();
             resource = resource.route(handler(route).method(method));
         }
         cfg.service(resource);
@@ -105,17 +105,6 @@ fn handler(route: &Route) -> actix_web::Route {
             // route-table test reports.
             _ => handler.to(unknown_path),
         },
-    }
-}
-
-fn actix_method(method: Method) -> actix_web::http::Method {
-    use actix_web::http::Method as M;
-    match method {
-        Method::Get => M::GET,
-        Method::Post => M::POST,
-        Method::Put => M::PUT,
-        Method::Patch => M::PATCH,
-        Method::Delete => M::DELETE,
     }
 }
 
