@@ -4,8 +4,10 @@
 //! every wait polls a condition with a generous deadline and prints the cluster's state.
 
 use crate::stack::Running;
-use crate::stack::{wanet, Wanet, BUSINESS_CC, BUSINESS_NUMBER, BUSINESS_WA_ID, FAST_PHONES};
-use crate::{free_port, Client, Service, API_KEY};
+use crate::stack::{
+    wanet, webapp, Wanet, BUSINESS_CC, BUSINESS_NUMBER, BUSINESS_WA_ID, FAST_PHONES,
+};
+use crate::{free_port, Client, Service};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -73,23 +75,6 @@ fn start_node(env: &HashMap<String, String>, wanet_port: u16, master: bool) -> N
     }
 }
 
-fn start_webapp(env: &HashMap<String, String>, core_port: u16) -> Running {
-    let port = free_port();
-    let mut vars = env.clone();
-    vars.insert("WA_API_KEY".into(), API_KEY.into());
-    vars.insert("WACORE_HOSTNAME".into(), "127.0.0.1".into());
-    vars.insert("ONPREM__WEBAPP__COREAPP_PORT".into(), core_port.to_string());
-    vars.insert("ONPREM__WEBAPP__LISTEN".into(), format!("127.0.0.1:{port}"));
-    let mut service = Service::start("webapp", &[], &vars);
-    service.wait_for_port(port);
-    Running {
-        service,
-        port,
-        client: Client::new(port),
-        wanet_control_port: 0,
-    }
-}
-
 impl ClusterStack {
     /// Starts wanet, `masters` masters, `coreapps` coreapps and the webapp on `db_url`; waits for
     /// a primary master, logs the admin in and points the webhooks at `webhook_url`.
@@ -99,7 +84,7 @@ impl ClusterStack {
         let nodes: Vec<Node> = (0..masters + coreapps)
             .map(|i| start_node(&env, wanet.port, i < masters))
             .collect();
-        let web = start_webapp(&env, nodes[0].port);
+        let web = webapp(&env, nodes[0].port);
         let admin = web.client.first_login(crate::ADMIN_PASSWORD);
         let stack = ClusterStack {
             wanet,

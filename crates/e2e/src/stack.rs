@@ -162,6 +162,26 @@ impl Wanet {
         self.consumer_sends(wa_id, body)
     }
 
+    /// The consumer `wa_id` sends `count` text messages at once (`<prefix> <n>`); returns their ids.
+    pub fn consumer_bursts(
+        &self,
+        wa_id: &str,
+        count: usize,
+        prefix: &str,
+    ) -> std::collections::HashSet<String> {
+        let (status, burst) = self.post(
+            &format!("/control/consumers/{wa_id}/burst"),
+            serde_json::json!({"count": count, "body_prefix": prefix}),
+        );
+        assert_eq!(status, 201, "{burst}");
+        burst["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    }
+
     /// The consumer `wa_id` sends `message` (a control-API message object); returns its id.
     pub fn consumer_sends(&self, wa_id: &str, message: Value) -> String {
         let (status, reply) = self.post(&format!("/control/consumers/{wa_id}/messages"), message);

@@ -165,17 +165,7 @@ fn coreapp_killed_mid_burst(backend: Backend) {
 
     let progress = Arc::new(AtomicUsize::new(0));
     let sender = send_burst(&stack, &phones, 1000, progress.clone());
-    let (status, burst) = stack.wanet.post(
-        &format!("/control/consumers/{}/burst", phones[0]),
-        json!({"count": 1000, "body_prefix": "inbound"}),
-    );
-    assert_eq!(status, 201, "{burst}");
-    let burst_ids: HashSet<String> = burst["ids"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect();
+    let burst_ids = stack.wanet.consumer_bursts(&phones[0], 1000, "inbound");
 
     wait_for("300 sends", &stack, || {
         progress.load(Ordering::SeqCst) >= 300

@@ -136,17 +136,7 @@ fn crash_mid_burst(db_url: &str) {
             }
         })
     };
-    let (status, burst) = stack.wanet.post(
-        &format!("/control/consumers/{}/burst", phones[0]),
-        json!({"count": 1000, "body_prefix": "inbound"}),
-    );
-    assert_eq!(status, 201, "{burst}");
-    let burst_ids: HashSet<String> = burst["ids"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect();
+    let burst_ids = stack.wanet.consumer_bursts(&phones[0], 1000, "inbound");
     assert_eq!(burst_ids.len(), 1000);
 
     wait_for("300 sends", Duration::from_secs(120), || {
