@@ -9,7 +9,7 @@
 
 import { chromium } from "playwright-core";
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
@@ -23,8 +23,10 @@ const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const SHOTS = path.join(ROOT, "docs/console");
 const NEW_PASSWORD = "Console-Test-1!";
 const BUSINESS_CC = "44";
-const BUSINESS_NUMBER = "7700900123";
-const CUSTOMER = "447700900999";
+const BUSINESS_NUMBER = "7400900123";
+const CUSTOMER = "447400900999";
+/** A number that never wrote to the business. */
+const STRANGER = "447400900998";
 const ABOUT = "Open 9–17, Monday to Friday";
 const STEP_TIMEOUT_MS = 60000;
 
@@ -111,13 +113,19 @@ async function startReceiver() {
       } catch {
         bodies.push({ unparsable: text });
       }
+      if (req.url.startsWith("/fail")) {
+        res.writeHead(500, { "Content-Type": "text/plain" });
+        res.end("receiver broken on purpose");
+        return;
+      }
       res.writeHead(200, { "Content-Type": "text/plain" });
       res.end("received by the console test");
     });
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   cleanups.push(() => server.close());
-  return { url: `http://127.0.0.1:${server.address().port}/hook`, bodies };
+  const base = `http://127.0.0.1:${server.address().port}`;
+  return { url: `${base}/hook`, failing: `${base}/fail`, bodies };
 }
 
 async function control(stack, method, route, body) {
@@ -261,7 +269,9 @@ async function run() {
     await page.keyboard.press("Tab");
     await page.keyboard.type("secret");
     await page.keyboard.press("Enter");
-    await waitForText(page, "#login-form .error", /Error 1024 \(Password change required\)/);
+    // The normal first step is said as a notice, not shown as an error.
+    await waitForText(page, "#login-form .result", /First login: choose a new password/);
+    expect((await page.innerText("#login-form .error")) === "", "no error shown for the first-login step");
     expect(await page.evaluate(() => document.activeElement.id === "login-new-password"),
       "focus moves to the new password");
     await page.keyboard.type(NEW_PASSWORD);
@@ -285,6 +295,9 @@ async function run() {
     await page.locator("#registration-title").waitFor({ state: "visible" });
     expect(await page.evaluate(() => document.activeElement.id === "registration-title"),
       "focus moves to the page heading");
+    const hint = await page.innerText("#registration-hint");
+    expect(/WhatsApp Manager/.test(hint) && /\/control\/certs/.test(hint) && /\/control\/codes/.test(hint),
+      `the page says where the certificate and the code come from: ${hint}`);
     const { cert } = await control(stack, "POST", "/control/certs", { vname: "Console Shop" });
     await page.fill("#reg-cc", BUSINESS_CC);
     await page.fill("#reg-phone", BUSINESS_NUMBER);
@@ -323,7 +336,25 @@ async function run() {
     const details = await page.innerText("#webhook-test-details");
     expect(/HTTP status\s+200/.test(details), `test webhook status shown: ${details}`);
     expect(receiver.bodies.some((b) => b.test), "the receiver got the test callback");
+    expect(/Delivered/.test(details), `verdict shown: ${details}`);
+    expect(await page.locator("#set-persist").count() === 0, "no switch that changes nothing");
+    expect(/retried until the receiver answers 200/.test(await page.innerText("#set-persist-hint")),
+      "the page says undelivered webhooks are kept");
     await screenshot(page, "settings");
+  });
+
+  await step("the test webhook uses the URL typed, not the saved one; a 500 is reported as such", async () => {
+    // Typed, not saved: the test goes to the typed URL and the saved one stays.
+    await page.fill("#set-url", receiver.failing);
+    await page.click("#webhook-test");
+    await waitForText(page, "#webhook-test-details", /receiver broken on purpose/);
+    const details = await page.innerText("#webhook-test-details");
+    expect(details.includes(receiver.failing), `the typed URL was tested: ${details}`);
+    expect(/Not delivered: the receiver answered 500 \(a server error\)/.test(details), details);
+    expect(!/none/.test(details), `no "none" placeholder: ${details}`);
+    await page.reload();
+    await page.locator("#settings-title").waitFor({ state: "visible" });
+    await page.waitForFunction((url) => document.querySelector("#set-url").value === url, receiver.url);
   });
 
   await step("a test message is sent and its statuses reach delivered", async () => {
@@ -336,8 +367,37 @@ async function run() {
     await page.click("#message-form button[type=submit]");
     await page.locator("#message-statuses .status-delivered").waitFor({ state: "visible" });
     await screenshot(page, "message");
-    expect(receiver.bodies.some((b) => b.statuses && b.statuses[0].status === "delivered"),
-      "the receiver got the delivered webhook too");
+    await waitFor("the receiver to get the delivered webhook too",
+      async () => receiver.bodies.some((b) => b.statuses && b.statuses[0].status === "delivered"));
+  });
+
+  await step("a failed test message shows its code, title and details", async () => {
+    // Free-form text to someone who never wrote: the network refuses it (470, 24-hour window).
+    await page.fill("#msg-to", STRANGER);
+    await page.fill("#msg-body", "Hello, stranger");
+    await page.click("#message-form button[type=submit]");
+    await page.locator("#message-statuses .status-failed").waitFor({ state: "visible" });
+    const shown = await page.innerText("#message-statuses");
+    expect(/Error 470 \(.+\)/.test(shown), `the failure's code and title shown: ${shown}`);
+    expect(/24 hours/.test(shown), `the 24-hour window named: ${shown}`);
+  });
+
+  await step("the Webhooks page shows the simulator's inbox live", async () => {
+    await goTo(page, "settings", "Application settings");
+    await page.fill("#set-url", `${stack.control}/control/webhooks`);
+    await page.click("#settings-form button[type=submit]");
+    await waitForText(page, "#settings-form .result", /Saved\. Webhooks go to .*control\/webhooks/);
+    await goTo(page, "webhooks", "Webhooks");
+    // Written while the page is open: it appears without a reload.
+    await control(stack, "POST", `/control/consumers/${CUSTOMER}/messages`,
+      { type: "text", text: { body: "Is the shop open on Sunday?" } });
+    await waitForText(page, "#webhook-list", /Is the shop open on Sunday\?/);
+    await waitForText(page, "#webhook-list", new RegExp(`message from \\+${CUSTOMER} \\(text\\)`));
+    await screenshot(page, "webhooks");
+    await goTo(page, "settings", "Application settings");
+    await page.fill("#set-url", receiver.url);
+    await page.click("#settings-form button[type=submit]");
+    await waitForText(page, "#settings-form .result", /Saved\. Webhooks go to .*\/hook/);
   });
 
   await step("users: the admin creates a user and looks it up", async () => {
@@ -362,12 +422,19 @@ async function run() {
 
   await step("the dashboard counts the messages, at phone width too", async () => {
     await goTo(page, "dashboard", "Dashboard");
-    await waitForText(page, "#dashboard-cards", /Messages stored\s*2/);
+    await waitForText(page, "#dashboard-cards", /Messages stored\s*4/);
     await screenshot(page, "dashboard");
     await page.setViewportSize({ width: 390, height: 844 });
     await page.evaluate(() => window.scrollTo(0, 0));
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
     expect(!overflow, "no horizontal scrolling at phone width");
+    // Words break only when longer than the line ("anywhere" split ordinary words mid-word).
+    const wraps = await page.evaluate(() => [...document.querySelectorAll(".stat-value, .stat-label, dd, code")]
+      .map((node) => getComputedStyle(node).overflowWrap));
+    expect(wraps.length > 0 && wraps.every((w) => w !== "anywhere"), `overflow-wrap: ${wraps}`);
+    const labels = await page.evaluate(() => [...document.querySelectorAll(".stat-label, .stat-value")]
+      .filter((node) => node.scrollWidth > node.clientWidth + 1).map((node) => node.textContent));
+    expect(labels.length === 0, `cut text: ${labels}`);
     await screenshot(page, "phone-dashboard");
     await page.setViewportSize({ width: 1280, height: 800 });
   });
@@ -377,6 +444,32 @@ async function run() {
     const error = await page.innerText("#page-templates > .error");
     expect(error === "", `templates: ${error}`);
     await screenshot(page, "templates");
+    for (const width of [1280, 1600]) {
+      await page.setViewportSize({ width, height: 800 });
+      const body = await page.evaluate(() => {
+        const cells = [...document.querySelectorAll("#templates-table tbody td:nth-child(6)")];
+        return cells.length ? Math.min(...cells.map((c) => c.getBoundingClientRect().width)) : 0;
+      });
+      expect(body >= 250, `the Body column is ${body} px wide at ${width} px`);
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  await step("the API reference lists every operation of the OpenAPI document", async () => {
+    await goTo(page, "reference", "API reference");
+    const error = await page.innerText("#page-reference > .error");
+    expect(error === "", `reference: ${error}`);
+    const served = await page.evaluate(async () => {
+      const doc = await (await fetch("/v1/openapi.json")).json();
+      return Object.values(doc.paths).flatMap((item) => Object.keys(item)
+        .filter((m) => ["get", "put", "post", "delete", "patch"].includes(m))).length;
+    });
+    const shown = Number(await page.innerText("#reference-count"));
+    expect(served > 50 && shown === served, `${shown} operations shown, ${served} in the document`);
+    const rows = await page.$$eval("#reference-table tbody tr",
+      (trs) => trs.map((tr) => `${tr.cells[0].textContent} ${tr.cells[1].textContent}`));
+    expect(rows.includes("POST /v1/messages"), "POST /v1/messages is listed");
+    await screenshot(page, "reference");
   });
 
   await step("business profile is saved", async () => {
@@ -394,6 +487,20 @@ async function run() {
     await page.fill("#about-text", ABOUT);
     await page.click("#about-form button[type=submit]");
     await waitForText(page, "#about-form .result", new RegExp(`Saved: "${ABOUT}"`));
+  });
+
+  await step("an uploaded photo is previewed (fetched with the token)", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "wa-console-photo-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, "photo.png");
+    writeFileSync(file, await page.screenshot({ clip: { x: 0, y: 0, width: 96, height: 96 } }));
+    await page.setInputFiles("#photo-file", file);
+    await page.click("#photo-form button[type=submit]");
+    await waitForText(page, "#photo-form .result", /Photo uploaded/);
+    await page.waitForFunction(() => {
+      const img = document.querySelector("#photo-preview");
+      return !img.hidden && img.complete && img.naturalWidth === 96;
+    });
     await screenshot(page, "profile");
   });
 

@@ -35,7 +35,7 @@ from pathlib import Path
 try:
     import yaml
     import dockerfile
-    from check_extras import check_overlay, check_proxy_protocol
+    from check_extras import check_one_shot, check_overlay, check_proxy_protocol, one_shot
 except ImportError as missing:  # pragma: no cover - message for people running it by hand
     sys.exit(
         f"check_compose.py needs PyYAML and dockerfile ({missing}); "
@@ -51,8 +51,13 @@ OVERLAYS = [ROOT / "deploy" / "monitoring" / "compose.yml"]
 # Files an operator creates before using an overlay (never in the repository).
 OPERATOR_FILES = {"./deploy/monitoring/wa_api_key"}
 
-# The variables a user sets; everything else must have a default in the files.
-CHECK_ENV = {"WA_API_VERSION": "0.0.0-check"}
+# The variables a user sets; everything else must have a default in the files. The secrets key is
+# required by the files since the services refuse to start without one (any well-formed value
+# resolves them, as for `docker compose config` in scripts/lib/setup.sh).
+CHECK_ENV = {
+    "WA_API_VERSION": "0.0.0-check",
+    "WA_SECRETS_KEY": "wa-check-key-0000000000000000000000000000000000000000000",
+}
 
 # Top-level and service keys of the Compose specification (compose-spec.json, services.* properties).
 TOP_LEVEL_KEYS = {"version", "name", "include", "services", "networks", "volumes", "secrets", "configs"}
@@ -410,8 +415,8 @@ def check_compose(path: Path, images: dict[str, dict], problems: Problems) -> No
                 problems.add(at, f"unknown key {key!r}")
         if "image" not in service and "build" not in service:
             problems.add(at, "needs image or build")
-        if service.get("restart") != "unless-stopped":
-            problems.add(at, "restart must be unless-stopped")
+        if service.get("restart") != ("on-failure" if one_shot(service) else "unless-stopped"):
+            problems.add(at, f"restart must be {'on-failure' if one_shot(service) else 'unless-stopped'}")
         if "MKNOD" not in (service.get("cap_drop") or []):
             problems.add(at, "cap_drop must include MKNOD")
         if "stop_grace_period" in service and not DURATION.match(str(service["stop_grace_period"])):
@@ -524,7 +529,7 @@ def check_compose(path: Path, images: dict[str, dict], problems: Problems) -> No
             elif not port.isdigit() or not str(envs[host].get("WANET_LISTEN", "")).endswith(f":{port}"):
                 problems.add(at, f"ONPREM__COREAPP__NETWORK_ADDRESS port {port} is not where {host} listens")
     uses_db = [n for n, e in envs.items() if "WA_DB_ENGINE" in e]
-    for needed in ("webapp", "coreapp"):
+    for needed in check_one_shot(where, services, envs, problems):
         if not any(re.search(rf"/{needed}:", str(services[n].get("image", ""))) for n in uses_db):
             problems.add(where, f"no {needed} service with the WA_DB_* settings")
 

@@ -1,5 +1,6 @@
 """Checks of deploy/check_compose.py kept in a file of their own (that script's size limit): the
-PROXY protocol pairing of a load balancer and its webapps, and compose overlays."""
+PROXY protocol pairing of a load balancer and its webapps, compose overlays, and the one-shot
+`dbupgrade` service."""
 
 from __future__ import annotations
 
@@ -38,3 +39,30 @@ def check_overlay(path: Path, base: Path, problems, rel, service_keys, operator_
         for other in service.get("depends_on") or {}:
             if other not in base_services and other not in overlay["services"]:
                 problems.add(where, f"{name}: depends on unknown service {other}")
+
+
+def one_shot(service: dict) -> bool:
+    """Meta's `dbupgrade`: the coreapp image with WA_DB_UPGRADE=1, which migrates and exits."""
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(str(item).partition("=")[::2] for item in env)
+    return str(env.get("WA_DB_UPGRADE", "0")) in ("1", "true")
+
+
+def check_one_shot(where, services, envs, problems) -> tuple[str, ...]:
+    """A one-shot upgrade is the coreapp image, restarted only on failure; every service on the
+    database waits for it to complete, so none runs (or migrates) on a half-upgraded schema.
+    Returns the images a file with WA_DB_* settings must run: a file of one-shots only (Meta's
+    dbupgrade-compose.yml) needs the coreapp alone."""
+    shots = [name for name, service in services.items() if one_shot(service)]
+    for name in shots:
+        if "/coreapp:" not in str(services[name].get("image", "")):
+            problems.add(f"{where}: services.{name}", "WA_DB_UPGRADE runs the coreapp image")
+        for other, env in envs.items():
+            if other in shots or "WA_DB_ENGINE" not in env:
+                continue
+            depends = services[other].get("depends_on") or {}
+            condition = (depends.get(name) or {}).get("condition") if isinstance(depends, dict) else None
+            if condition != "service_completed_successfully":
+                problems.add(f"{where}: services.{other}", f"must wait for {name} to complete successfully")
+    return ("coreapp",) if shots and len(shots) == len(services) else ("webapp", "coreapp")

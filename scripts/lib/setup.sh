@@ -30,6 +30,12 @@ ensure_build_packages() {
         libmariadb-dev libmariadb-dev-compat libpq-dev
 }
 
+# The partition test (crates/e2e/tests/cluster.rs) puts a coreapp in a network namespace with a
+# veth pair: iproute2's `ip`. It needs root or CAP_NET_ADMIN; WA_TEST_NO_NETNS=1 skips it.
+ensure_network_tools() {
+    apt_install iproute2
+}
+
 ensure_rust() {
     if command -v cargo >/dev/null 2>&1; then return 0; fi
     if [ -x "$HOME/.cargo/bin/cargo" ]; then export PATH="$HOME/.cargo/bin:$PATH"; return 0; fi
@@ -123,9 +129,11 @@ check_deployment() {
     deploy_tools
     # Compose files, env files, Dockerfile targets and their wiring (see the script's docstring).
     "$DEPLOY_TOOLS/bin/python" deploy/check_compose.py
-    # CloudFormation: errors fail; the template is kept free of warnings too.
-    "$DEPLOY_TOOLS/bin/cfn-lint" deploy/aws/*.yml
-    echo "cfn-lint ok: $(echo deploy/aws/*.yml)"
+    # CloudFormation: errors fail; the templates are kept free of warnings too. The project's
+    # policy rules (deploy/aws/policy: database TLS, engine versions, client addresses, migrations,
+    # alarms) run as cfn-lint rules.
+    "$DEPLOY_TOOLS/bin/cfn-lint" --append-rules deploy/aws/policy -- deploy/aws/*.yml
+    echo "cfn-lint ok, with the policy rules of deploy/aws/policy: $(echo deploy/aws/*.yml)"
     # haproxy's own parser on the load balancer of the two-webapp file. Outside Docker the server
     # names do not resolve (a warning haproxy expects); any other warning fails the check.
     apt_install haproxy
@@ -142,10 +150,13 @@ check_deployment() {
     # `config` reads the files only and needs no engine.
     if docker compose version >/dev/null 2>&1; then
         local file
+        # The files require the operator's secrets key; any well-formed value lets them resolve.
+        local check_key="wa-check-key-0000000000000000000000000000000000000000000"
         for file in docker-compose.yml deploy/compose/*.yml; do
-            WA_API_VERSION=0.0.0-check docker compose -f "$file" config --quiet
+            WA_API_VERSION=0.0.0-check WA_SECRETS_KEY="$check_key" docker compose -f "$file" config --quiet
         done
-        WA_API_VERSION=0.0.0-check WA_API_KEY=check-key-0123456789 docker compose \
+        WA_API_VERSION=0.0.0-check WA_SECRETS_KEY="$check_key" WA_API_KEY=check-key-0123456789 \
+            GF_SECURITY_ADMIN_PASSWORD=check docker compose \
             -f docker-compose.yml -f deploy/monitoring/compose.yml config --quiet
         echo "docker compose config ok"
     else
@@ -154,9 +165,12 @@ check_deployment() {
 }
 # Prometheus's own checker (Debian's prometheus package) on the scrape configuration and the alert
 # rules, and the rules' unit tests (each alert fires on the series meant to trigger it). The key
-# file is the operator's; a stand-in lets `check config` see that the path resolves.
+# file is the operator's; a stand-in lets `check config` see that the path resolves. Then the
+# Grafana files against Grafana's documented formats. Prometheus and mysqld-exporter also serve
+# crates/e2e/tests/prometheus_queries.rs, which runs every dashboard and alert query.
 check_monitoring() {
     command -v promtool >/dev/null 2>&1 || apt_install prometheus
+    command -v prometheus-mysqld-exporter >/dev/null 2>&1 || apt_install prometheus-mysqld-exporter
     local dir
     dir=$(mktemp -d)
     cp deploy/monitoring/prometheus.yml deploy/monitoring/alerts.yml "$dir/"
@@ -166,6 +180,7 @@ check_monitoring() {
     promtool check rules deploy/monitoring/alerts.yml >/dev/null
     promtool test rules deploy/monitoring/alerts_test.yml >/dev/null
     echo "promtool ok: deploy/monitoring/prometheus.yml, alerts.yml (rules tested)"
+    "$DEPLOY_TOOLS/bin/python" deploy/check_grafana.py
 }
 # ---- end of deployment checks --------------------------------------------------------------------
 
@@ -178,3 +193,26 @@ ensure_browser_test_tools() {
     fi
 }
 # ---- end of admin console browser test tools -----------------------------------------------------
+
+# ---- OpenAPI fuzzing (issue 18: scripts/check-openapi) --------------------------------------------
+# schemathesis, pinned so that a new release cannot turn CI red by itself, in its own virtual
+# environment outside the work tree (installed once per machine), never into the system Python.
+SCHEMATHESIS_VERSION=4.32.5
+schemathesis_tools() {
+    local dir="${WA_SCHEMATHESIS_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/wa-onprem/schemathesis-$SCHEMATHESIS_VERSION}"
+    command -v curl >/dev/null 2>&1 || apt_install curl
+    if [ ! -x "$dir/bin/schemathesis" ]; then
+        step "installing schemathesis $SCHEMATHESIS_VERSION into $dir"
+        command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
+        rm -rf "$dir"
+        python3 -m venv "$dir" >/dev/null 2>&1 || {
+            rm -rf "$dir"
+            apt_install python3-venv
+            python3 -m venv "$dir"
+        }
+        "$dir/bin/python" -m pip install --quiet --disable-pip-version-check \
+            "schemathesis==$SCHEMATHESIS_VERSION"
+    fi
+    export SCHEMATHESIS="$dir/bin/schemathesis"
+}
+# ---- end of OpenAPI fuzzing -----------------------------------------------------------------------

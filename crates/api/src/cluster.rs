@@ -19,8 +19,14 @@ pub fn shard_of(wa_id: &str, count: u32) -> u32 {
     if count <= 1 {
         return 0;
     }
+    shard_key(wa_id) % count
+}
+
+/// What the shard of `wa_id` is taken from, for any count: the CRC-32 of its digits. The store
+/// keeps it with each outbound message, so a coreapp reads only its own shard's messages.
+pub fn shard_key(wa_id: &str) -> u32 {
     let digits: String = wa_id.chars().filter(char::is_ascii_digit).collect();
-    crc32fast::hash(digits.as_bytes()) % count
+    crc32fast::hash(digits.as_bytes())
 }
 
 /// What a node of the cluster is, as `/v1/health` names it per node.

@@ -1,5 +1,9 @@
-//! Names under which webapp and coreapp share values in the database (`config_values` rows and
-//! blobs). One definition, so the two sides cannot spell a key differently.
+//! Names under which webapp and coreapp share values in the database (`config_values` rows,
+//! generated secrets and blobs). One definition, so the two sides cannot spell a key differently.
+//!
+//! Which stored values are secret is decided here too ([`SEALED`]); the store seals those with the
+//! installation's secrets key, as it does every generated secret, every TLS private key and the
+//! network credentials of the registration.
 
 /// The application settings, as the JSON of `GET /v1/settings/application`.
 pub const APPLICATION_SETTINGS: &str = "application";
@@ -18,6 +22,14 @@ pub const TWO_STEP_PIN: &str = "account.two_step_pin";
 pub const SHARD_COUNT: &str = "account.shards";
 /// The CA bundle webhooks trust besides the built-in roots.
 pub const WEBHOOK_CA: &str = "certificates.webhooks_ca";
+
+/// The `config_values` that are sealed at rest: they hold a PIN or passwords. Every other value
+/// is plain (the webhook CA bundle holds certificates only, which are public).
+pub const SEALED: &[&str] = &[TWO_STEP_PIN, MEDIA_PROVIDERS];
+
+/// Generated secret (always sealed): the key webapps sign and verify bearer tokens with, unless
+/// `WA_WEB_JWT_CRYPTO_KEY` sets one.
+pub const JWT_SIGNING_KEY: &str = "webapp_jwt_key";
 
 /// Blob: the profile photo, as uploaded.
 pub const PROFILE_PHOTO_BLOB: &str = "profile.photo";

@@ -7,12 +7,16 @@ pub mod cluster;
 pub mod envelope;
 pub mod error;
 pub mod health;
+pub mod idempotency;
 pub mod ids;
 pub mod keys;
+pub mod limits;
 pub mod phone;
 pub mod rpc;
 pub mod settings;
 pub mod status;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod users;
 pub mod webhooks;
 

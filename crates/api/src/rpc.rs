@@ -7,6 +7,18 @@
 use crate::health::GatewayStatus;
 use serde::{Deserialize, Serialize};
 
+/// The header carrying the request id from the webapp to the coreapp, so one request's log
+/// lines in both processes share their `id`.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Whether a request id may go into logs: short, and only letters, digits, `-` and `_`.
+pub fn is_acceptable_request_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 /// An HTTP method of the table (the subset the API uses).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
@@ -144,7 +156,7 @@ routes! {
     ApplicationSettingsGet = Get "/v1/settings/application", admin(false), master;
     ApplicationSettingsPatch = Patch "/v1/settings/application", admin(true), master;
     ApplicationSettingsReset = Delete "/v1/settings/application", admin(false), master;
-    WebhookTest = Post "/v1/settings/application/webhooks/test", admin(false);
+    WebhookTest = Post "/v1/settings/application/webhooks/test", admin(true);
     ProfileAboutGet = Get "/v1/settings/profile/about", admin(false);
     ProfileAboutSet = Patch "/v1/settings/profile/about", admin(true);
     BusinessProfileGet = Get "/v1/settings/business/profile", admin(false);
@@ -179,6 +191,8 @@ routes! {
 
     StatsApp = Get "/v1/stats/app", Exposure::WebappHandler;
     StatsDb = Get "/v1/stats/db", Exposure::WebappHandler;
+    StatsAppInternal = Get "/v1/stats/app/internal", Exposure::WebappHandler;
+    StatsDbInternal = Get "/v1/stats/db/internal", Exposure::WebappHandler;
     Support = Get "/v1/support", Exposure::WebappHandler;
 }
 

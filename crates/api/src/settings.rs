@@ -37,8 +37,7 @@ pub const RESTART_REQUIRED: [&str; 4] = [
 const MAX_DELAY_MS: u64 = 86_400_000;
 const MAX_HEARTBEAT_INTERVAL_SECS: u64 = 3_600;
 const MAX_UNHEALTHY_INTERVAL_SECS: u64 = 86_400;
-const MAX_URL_CHARS: usize = 2_048;
-const MAX_PAGER_CHARS: usize = 64;
+use crate::limits::{PAGER_CHARS as MAX_PAGER_CHARS, URL_CHARS as MAX_URL_CHARS};
 
 /// Values `log_level` accepts (the webapp logger's names, spec §8.3).
 const LOG_LEVELS: [&str; 5] = ["debug", "info", "warn", "warning", "error"];

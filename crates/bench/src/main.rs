@@ -10,6 +10,7 @@
 //! Progress goes to stderr; stdout carries the table only.
 
 mod api;
+mod cluster;
 mod cpu;
 mod load;
 mod outcome;
@@ -30,7 +31,7 @@ use procs::Launcher;
 use receiver::Receiver;
 use report::{ms, Report, Target};
 use serde_json::json;
-use stack::Stack;
+use stack::{Measured, Stack};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use wa_store::testing::TestDb;
@@ -43,6 +44,8 @@ const TARGET_P99_RATE: u32 = 500;
 const TARGET_OFFLINE: usize = 100_000;
 const TARGET_OFFLINE_SECS: f64 = 60.0;
 const TARGET_IDLE_MIB: f64 = 64.0;
+/// wanet's resident memory once a full run is over: its retention must bound it.
+const TARGET_WANET_AFTER_RUN_MIB: f64 = 64.0;
 
 /// No webhook for this long after the expected `sent` ones means the phase's receipts are in.
 const QUIET: Duration = Duration::from_millis(1000);
@@ -147,6 +150,9 @@ struct Bench<'a> {
 
 impl Bench<'_> {
     async fn run(&mut self, backend: Backend, launcher: &Launcher) -> Result<()> {
+        if let Some(shards) = self.plan.shards {
+            return self.multiconnect(backend, launcher, shards).await;
+        }
         // The ceiling first, while nothing else runs on the machine.
         if self.plan.runs(Phase::Storage) {
             self.storage_ceiling(backend).await?;
@@ -199,10 +205,24 @@ impl Bench<'_> {
         if self.plan.runs(Phase::Drain) {
             self.offline_drain(&mut stack, &receiver).await?;
         }
+        self.wanet_after_run(&stack)?;
 
         // Stop the processes before the database they use is dropped.
         drop(stack);
         drop(db);
+        Ok(())
+    }
+
+    /// wanet keeps every message it saw for a while (phones' lists, dedupe ids, media): what it
+    /// holds once the whole run is over shows whether its retention bounds it.
+    fn wanet_after_run(&mut self, stack: &Stack) -> Result<()> {
+        let [.., (_, wanet)] = stack.memory()?;
+        self.report.number(
+            "RSS wanet after the run",
+            wanet.rss_mib,
+            "MiB",
+            Some(Target::below(TARGET_WANET_AFTER_RUN_MIB, "< 64 MiB")),
+        );
         Ok(())
     }
 
@@ -226,7 +246,11 @@ impl Bench<'_> {
     }
 
     /// One message from each consumer, so outbound messages to them are inside the window.
-    async fn open_windows(&mut self, stack: &Stack, receiver: &Receiver) -> Result<Recipients> {
+    async fn open_windows(
+        &mut self,
+        stack: &impl Measured,
+        receiver: &Receiver,
+    ) -> Result<Recipients> {
         progress(&format!(
             "opening {} customer-service windows",
             self.plan.consumers
@@ -237,7 +261,7 @@ impl Bench<'_> {
             .collect();
         let mut tasks = tokio::task::JoinSet::new();
         for wa_id in &wa_ids {
-            let (wanet, wa_id) = (stack.wanet.clone(), wa_id.clone());
+            let (wanet, wa_id) = (stack.wanet().clone(), wa_id.clone());
             tasks.spawn(async move { wanet.consumer_says(&wa_id, "hello business").await });
         }
         while let Some(done) = tasks.join_next().await {
@@ -253,7 +277,7 @@ impl Bench<'_> {
 
     async fn closed_loop(
         &mut self,
-        stack: &Stack,
+        stack: &impl Measured,
         receiver: &Receiver,
         to: &Recipients,
     ) -> Result<()> {
@@ -263,18 +287,21 @@ impl Bench<'_> {
             self.plan.warmup, self.plan.closed
         ));
         // Warm-up: TLS connections, pooled database connections, caches.
-        let warm = load::closed_loop(&stack.api, to, clients, self.plan.warmup).await;
+        let warm = load::closed_loop(stack.api(), to, clients, self.plan.warmup).await;
         self.settle(receiver, &warm, "warm-up").await;
         receiver.clear_sent_times();
 
         let cpu_before = stack.cpu()?;
-        let result = load::closed_loop(&stack.api, to, clients, self.plan.closed).await;
+        let result = load::closed_loop(stack.api(), to, clients, self.plan.closed).await;
         let all_sent = wait_for_statuses(receiver, &result, self.plan.settle_limit).await;
         let e2e = end_to_end(receiver, &result);
         receiver.wait_quiet(QUIET, self.plan.settle_limit).await;
         let cpu_used = stack.cpu()?.since(&cpu_before);
 
-        let label = format!("closed loop ({clients} clients)");
+        let label = match self.plan.shards {
+            Some(shards) => format!("closed loop ({clients} clients, {shards} shard(s))"),
+            None => format!("closed loop ({clients} clients)"),
+        };
         self.report.number(
             &format!("{label}: accepted"),
             result.accepted_per_second(),

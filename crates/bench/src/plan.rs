@@ -72,6 +72,11 @@ pub struct Cli {
     /// Phones that never acknowledge (no delivered/read receipts): measures the send path alone.
     #[arg(long)]
     pub silent_phones: bool,
+    /// The Multiconnect topology instead of one coreapp: 2 masters and N coreapps (1, 2, 4, 8,
+    /// 16 or 32), each holding one shard, the webapp in cluster mode, on MySQL/MariaDB or
+    /// PostgreSQL. Runs the closed loop only (end-to-end msg/s, CPU per message).
+    #[arg(long)]
+    pub shards: Option<u32>,
     /// Run only these phases (for profiling one of them); the stack is always started.
     #[arg(long, value_enum, value_delimiter = ',')]
     pub only: Vec<Phase>,
@@ -108,6 +113,8 @@ pub struct Plan {
     pub max_in_flight: usize,
     pub silent_phones: bool,
     pub phases: Vec<Phase>,
+    /// `--shards`: the Multiconnect topology with this many shards.
+    pub shards: Option<u32>,
 }
 
 impl Plan {
@@ -135,6 +142,7 @@ impl Plan {
             settle_limit: Duration::from_secs(limit),
             max_in_flight: in_flight,
             silent_phones: cli.silent_phones,
+            shards: cli.shards,
             phases: if cli.only.is_empty() {
                 vec![
                     Phase::Storage,

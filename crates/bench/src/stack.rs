@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use wa_harness::procfs;
 use wa_harness::{Memory, Process};
+use wa_store::testing::TEST_SECRETS_KEY;
 
 /// Processes whose CPU time is charged to "db" in the per-phase CPU breakdown.
 const DB_PROCESS_NAMES: &[&str] = &["mariadbd", "mysqld", "postgres"];
@@ -32,6 +33,84 @@ pub struct Stack {
     pub wanet: Wanet,
 }
 
+/// What the load phases need of a running stack, one coreapp or a cluster.
+pub trait Measured {
+    fn api(&self) -> &Api;
+    fn wanet(&self) -> &Wanet;
+    /// CPU seconds used so far per process group (`webapp`, `coreapp`, `wanet`, `db`, ...).
+    fn cpu(&self) -> Result<cpu::CpuSnapshot>;
+}
+
+/// Starts wanet with the bench's phones; returns it with its protocol and control ports.
+pub async fn start_wanet(launcher: &Launcher, plan: &Plan) -> Result<(Process, u16, u16)> {
+    let (net_port, control_port) = (wa_harness::free_port()?, wa_harness::free_port()?);
+    let delivery = if plan.silent_phones {
+        // Receipts an hour away never arrive during the run.
+        3_600_000
+    } else {
+        DELIVERY_LATENCY_MS
+    };
+    let read_probability = if plan.silent_phones { "0" } else { "0.92" };
+    let args: Vec<String> = [
+        "--listen",
+        &format!("127.0.0.1:{net_port}"),
+        "--control-listen",
+        &format!("127.0.0.1:{control_port}"),
+        "--delivery-latency-ms",
+        &delivery.to_string(),
+        "--read-latency-ms",
+        &READ_LATENCY_MS.to_string(),
+        "--read-probability",
+        read_probability,
+        "--seed",
+        "7",
+        // The benchmark measures this stack, not the network's per-number limit.
+        "--rate-limits",
+        "off",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut wanet_proc = launcher.start("wanet", "wanet", &args, &HashMap::new())?;
+    wanet_proc
+        .wait_for_port_async(control_port, START_TIMEOUT)
+        .await?;
+    wanet_proc
+        .wait_for_port_async(net_port, START_TIMEOUT)
+        .await?;
+    Ok((wanet_proc, net_port, control_port))
+}
+
+/// The variables that switch the webapp's request-rate limits off and give it the monitoring
+/// key, on `port`.
+pub fn webapp_env(db_url: &str, port: u16, core_port: u16) -> HashMap<String, String> {
+    [
+        ("ONPREM__DATABASE__URL", db_url.to_string()),
+        // The key the secrets in the database are sealed with; every process shares it.
+        ("WA_SECRETS_KEY", TEST_SECRETS_KEY.to_string()),
+        ("WA_API_KEY", "bench-monitoring-key-0123".to_string()),
+        ("WACORE_HOSTNAME", "127.0.0.1".to_string()),
+        ("ONPREM__WEBAPP__COREAPP_PORT", core_port.to_string()),
+        ("ONPREM__WEBAPP__LISTEN", format!("127.0.0.1:{port}")),
+        // The per-process request-rate limits of spec §10 (50 sends/s by default) cap the
+        // rate by design; the targets are about capacity, so the bench turns them off.
+        ("ONPREM__WEBAPP__MESSAGES_RATE_PER_SEC", "0".to_string()),
+        ("ONPREM__WEBAPP__ENDPOINT_RATE_PER_SEC", "0".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+/// CPU seconds of the database server's processes so far (PostgreSQL's backends come and go;
+/// the live ones are what we have).
+pub fn db_cpu_seconds() -> f64 {
+    procfs::pids_named(DB_PROCESS_NAMES)
+        .into_iter()
+        .filter_map(|pid| procfs::cpu_seconds(pid).ok())
+        .sum()
+}
+
 impl Stack {
     pub async fn start(
         launcher: &Launcher,
@@ -39,45 +118,12 @@ impl Stack {
         plan: &Plan,
         report: &mut Report,
     ) -> Result<Stack> {
-        let (net_port, control_port) = (wa_harness::free_port()?, wa_harness::free_port()?);
-        let delivery = if plan.silent_phones {
-            // Receipts an hour away never arrive during the run.
-            3_600_000
-        } else {
-            DELIVERY_LATENCY_MS
-        };
-        let read_probability = if plan.silent_phones { "0" } else { "0.92" };
-        let args: Vec<String> = [
-            "--listen",
-            &format!("127.0.0.1:{net_port}"),
-            "--control-listen",
-            &format!("127.0.0.1:{control_port}"),
-            "--delivery-latency-ms",
-            &delivery.to_string(),
-            "--read-latency-ms",
-            &READ_LATENCY_MS.to_string(),
-            "--read-probability",
-            read_probability,
-            "--seed",
-            "7",
-            // The benchmark measures this stack, not the network's per-number limit.
-            "--rate-limits",
-            "off",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let mut wanet_proc = launcher.start("wanet", "wanet", &args, &HashMap::new())?;
-        wanet_proc
-            .wait_for_port_async(control_port, START_TIMEOUT)
-            .await?;
-        wanet_proc
-            .wait_for_port_async(net_port, START_TIMEOUT)
-            .await?;
+        let (wanet_proc, net_port, control_port) = start_wanet(launcher, plan).await?;
 
         let core_port = wa_harness::free_port()?;
         let core_env: HashMap<String, String> = [
             ("ONPREM__DATABASE__URL", db_url.to_string()),
+            ("WA_SECRETS_KEY", TEST_SECRETS_KEY.to_string()),
             ("ONPREM__COREAPP__LISTEN", format!("127.0.0.1:{core_port}")),
             (
                 "ONPREM__COREAPP__NETWORK_ADDRESS",
@@ -97,20 +143,7 @@ impl Stack {
         );
 
         let web_port = wa_harness::free_port()?;
-        let web_env: HashMap<String, String> = [
-            ("ONPREM__DATABASE__URL", db_url.to_string()),
-            ("WA_API_KEY", "bench-monitoring-key-0123".to_string()),
-            ("WACORE_HOSTNAME", "127.0.0.1".to_string()),
-            ("ONPREM__WEBAPP__COREAPP_PORT", core_port.to_string()),
-            ("ONPREM__WEBAPP__LISTEN", format!("127.0.0.1:{web_port}")),
-            // The per-process request-rate limits of spec §10 (50 sends/s by default) cap the
-            // rate by design; the targets are about capacity, so the bench turns them off.
-            ("ONPREM__WEBAPP__MESSAGES_RATE_PER_SEC", "0".to_string()),
-            ("ONPREM__WEBAPP__ENDPOINT_RATE_PER_SEC", "0".to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+        let web_env = webapp_env(db_url, web_port, core_port);
         let mut web = launcher.start("webapp", "webapp", &[], &web_env)?;
         let web_start = web.wait_for_port_async(web_port, START_TIMEOUT).await?;
         report.number("webapp start to listening", ms(web_start), "ms", None);
@@ -165,8 +198,18 @@ impl Stack {
             ("wanet", self.wanet_proc.memory()?),
         ])
     }
+}
 
-    pub fn cpu(&self) -> Result<cpu::CpuSnapshot> {
+impl Measured for Stack {
+    fn api(&self) -> &Api {
+        &self.api
+    }
+
+    fn wanet(&self) -> &Wanet {
+        &self.wanet
+    }
+
+    fn cpu(&self) -> Result<cpu::CpuSnapshot> {
         let mut snapshot = cpu::CpuSnapshot::default();
         for (name, proc) in [
             ("webapp", &self.web),
@@ -179,12 +222,7 @@ impl Stack {
             "bench".to_string(),
             procfs::cpu_seconds(std::process::id())?,
         );
-        // Database processes come and go (PostgreSQL backends); the live ones are what we have.
-        let db: f64 = procfs::pids_named(DB_PROCESS_NAMES)
-            .into_iter()
-            .filter_map(|pid| procfs::cpu_seconds(pid).ok())
-            .sum();
-        snapshot.0.insert("db".to_string(), db);
+        snapshot.0.insert("db".to_string(), db_cpu_seconds());
         Ok(snapshot)
     }
 }

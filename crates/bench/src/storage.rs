@@ -26,7 +26,7 @@ pub async fn ceiling(backend: Backend, connections: usize, duration: Duration) -
     let config = StoreConfig {
         pool_size: u32::try_from(connections).unwrap_or(u32::MAX),
         startup_timeout: Duration::from_secs(30),
-        ..StoreConfig::new(db.url.clone())
+        ..StoreConfig::new(db.url.clone(), wa_store::testing::test_sealer())
     };
     let store = Store::connect(&config)
         .await

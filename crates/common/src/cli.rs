@@ -40,7 +40,39 @@ impl CommonArgs {
     }
 }
 
+/// The environment a binary reads, for the end of its `--help`: the log settings, the general
+/// `ONPREM__<SECTION>__<KEY>` form and every On-Prem name with the setting it fills.
+pub fn env_help() -> String {
+    let mut help = String::from(
+        "Environment (docs/configuration.md has every setting):\n  \
+         ONPREM_CONFIG                  a TOML file of settings (like --config)\n  \
+         ONPREM__<SECTION>__<KEY>       any setting, e.g. ONPREM__WEBAPP__LISTEN=0.0.0.0:443\n  \
+         ONPREM__LOG__LEVEL             log filter: error, warn, info (default), debug, ...\n  \
+         ONPREM__LOG__FORMAT            text (default) or json\n",
+    );
+    for (var, setting) in crate::config::ONPREM_ENV {
+        help.push_str(&format!("  {var:<30} {setting}\n"));
+    }
+    help.push('\n');
+    help.push_str(crate::cluster::ENV_HELP);
+    help
+}
+
 fn exit_with(err: ConfigError) -> ! {
     eprintln!("configuration error: {err}");
     std::process::exit(2);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_help_names_every_environment_variable() {
+        let help = super::env_help();
+        for (var, _) in crate::config::ONPREM_ENV {
+            assert!(help.contains(var), "{var} missing from:\n{help}");
+        }
+        for var in ["ONPREM__LOG__LEVEL", "ONPREM_CONFIG", "WA_MASTER_NODE"] {
+            assert!(help.contains(var), "{var} missing from:\n{help}");
+        }
+    }
 }

@@ -6,6 +6,7 @@
 //! On-Prem name when both are set.
 
 pub use db_tls::DbTlsSettings;
+pub use proxies::TrustedProxies;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -34,6 +35,7 @@ pub struct Settings {
     pub coreapp: CoreappSettings,
     /// High Availability and Multiconnect (`WA_MASTER_NODE`, `WA_APP_MULTICONNECT`, ...).
     pub cluster: crate::cluster::ClusterSettings,
+    pub secrets: secrets::SecretsSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -66,6 +68,9 @@ pub struct DatabaseSettings {
     pub startup_timeout_secs: u64,
     /// TLS to the server (`WA_DB_SSL_*`, see [`db_tls`]).
     pub tls: DbTlsSettings,
+    /// Apply the pending migrations and exit instead of serving (`WA_DB_UPGRADE`, 0 or 1): the
+    /// coreapp image as Meta's one-shot `dbupgrade` container.
+    pub upgrade_only: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -100,6 +105,9 @@ pub struct WebappSettings {
     /// Every connection starts with a PROXY protocol v2 header from a load balancer, whose
     /// client address the per-IP limits and the access log use (`WA_WEB_PROXY_PROTOCOL`, 0 or 1).
     pub proxy_protocol: bool,
+    /// Load balancers whose `X-Forwarded-For` names the client (`WA_WEB_TRUSTED_PROXIES`,
+    /// addresses and CIDR ranges separated by commas); empty ignores the header.
+    pub trusted_proxies: String,
     /// Request rate of `POST /v1/messages` per second before 429/1015, with bursts up to
     /// `messages_rate_burst` (spec §10); 0 turns the limit off.
     pub messages_rate_per_sec: u32,
@@ -107,6 +115,9 @@ pub struct WebappSettings {
     /// The same for every other endpoint, each counted on its own.
     pub endpoint_rate_per_sec: u32,
     pub endpoint_rate_burst: u32,
+    /// The control API of a simulated network (`http://host:5280`), whose webhook inbox the
+    /// console shows; `wa-dev` sets it to its bundled simulator.
+    pub network_control_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -143,6 +154,9 @@ pub struct CoreappSettings {
     /// How often the garbage collectors `garbagecollector_enable` switches on run (the same
     /// collections as `PUT /v1/services/{message,media}/gc`). Tests shorten it.
     pub gc_interval_secs: u64,
+    /// Seconds between the coreapp's `stats` log lines (gateway, queues, failures) that
+    /// log-based monitoring alarms on; 0 turns them off.
+    pub stats_log_interval_secs: u64,
 }
 
 impl Default for Settings {
@@ -156,6 +170,7 @@ impl Default for Settings {
             webapp: WebappSettings::default(),
             coreapp: CoreappSettings::default(),
             cluster: Default::default(),
+            secrets: Default::default(),
         }
     }
 }
@@ -188,6 +203,7 @@ impl Default for DatabaseSettings {
             pool_size: 10,
             startup_timeout_secs: 120,
             tls: DbTlsSettings::default(),
+            upgrade_only: false,
         }
     }
 }
@@ -211,10 +227,12 @@ impl Default for WebappSettings {
             user_changes_window_secs: 60,
             workers: 0,
             proxy_protocol: false,
+            trusted_proxies: String::new(),
             messages_rate_per_sec: 50,
             messages_rate_burst: 150,
             endpoint_rate_per_sec: 20,
             endpoint_rate_burst: 60,
+            network_control_url: None,
         }
     }
 }
@@ -235,12 +253,13 @@ impl Default for CoreappSettings {
             max_pending_message_age_secs: 86_400,
             template_refresh_secs: 300,
             gc_interval_secs: 3_600,
+            stats_log_interval_secs: 60,
         }
     }
 }
 
 /// The On-Prem environment variables and the setting each one fills.
-const ONPREM_ENV: &[(&str, &str)] = &[
+pub const ONPREM_ENV: &[(&str, &str)] = &[
     ("WA_VERSION", "version"),
     ("WA_DB_ENGINE", "database.engine"),
     ("WA_DB_HOSTNAME", "database.hostname"),
@@ -256,10 +275,16 @@ const ONPREM_ENV: &[(&str, &str)] = &[
     ("WA_DB_SSL_CERT", "database.tls.cert"),
     ("WA_DB_SSL_KEY", "database.tls.key"),
     ("WA_DB_SSL_VERIFY", "database.tls.verify"),
+    ("WA_DB_UPGRADE", "database.upgrade_only"),
+    ("WA_SECRETS_KEY", "secrets.key"),
+    ("WA_SECRETS_KEY_FILE", "secrets.key_file"),
+    ("WA_SECRETS_PREVIOUS_KEY", "secrets.previous_key"),
+    ("WA_SECRETS_PREVIOUS_KEY_FILE", "secrets.previous_key_file"),
     ("WA_API_KEY", "webapp.api_key"),
     ("WA_WEB_JWT_CRYPTO_KEY", "webapp.jwt_key"),
     ("WA_WEB_SERVERNAME", "webapp.server_name"),
     ("WA_WEB_PROXY_PROTOCOL", "webapp.proxy_protocol"),
+    ("WA_WEB_TRUSTED_PROXIES", "webapp.trusted_proxies"),
     ("WACORE_HOSTNAME", "webapp.coreapp_host"),
     ("WA_MASTER_NODE", "cluster.master_node"),
     ("WA_APP_MULTICONNECT", "cluster.multiconnect"),
@@ -343,6 +368,7 @@ impl Settings {
         self.database.check(&mut problems);
         self.webapp.check(&mut problems);
         self.coreapp.check(&mut problems);
+        self.secrets.check(&mut problems);
         match self.database_url() {
             Ok(url) => self
                 .cluster
@@ -407,6 +433,7 @@ impl Settings {
         redact(&mut copy.database.password);
         redact(&mut copy.webapp.api_key);
         redact(&mut copy.webapp.jwt_key);
+        copy.secrets.redact();
         if let Some(Ok(mut url)) = copy.database.url.as_deref().map(url::Url::parse) {
             if url.password().is_some() {
                 let _ = url.set_password(Some("<redacted>"));
@@ -509,6 +536,11 @@ impl WebappSettings {
                 );
             }
         }
+        if let Err(e) = TrustedProxies::parse(&self.trusted_proxies) {
+            problems.push(format!(
+                "webapp.trusted_proxies (WA_WEB_TRUSTED_PROXIES): {e}"
+            ));
+        }
         if !(4..=31).contains(&self.bcrypt_cost) {
             problems.push("webapp.bcrypt_cost must be between 4 and 31".into());
         }
@@ -562,5 +594,7 @@ impl WebappSettings {
 pub const MAX_BODY_BYTES_LIMIT: usize = 8 * 1024 * 1024;
 
 mod db_tls;
+mod proxies;
+pub mod secrets;
 #[cfg(test)]
 mod tests;

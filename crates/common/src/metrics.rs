@@ -19,7 +19,9 @@ use prometheus::proto::{MetricFamily, MetricType};
 use prometheus::{IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
 use serde_json::{json, Map, Number, Value};
 
+mod process;
 mod text;
+pub use process::process_stats;
 pub use text::prometheus_text;
 
 /// `Content-Type` of the Prometheus text exposition format.
@@ -138,6 +140,11 @@ pub const ENDPOINT_REQUESTS_DURATION_MS_SUM: MetricDef = counter(
     "Total duration of API requests in the coreapp in milliseconds",
     &["endpoint"],
 );
+pub const GATEWAY_CONNECTED: MetricDef = gauge(
+    "gateway_connected",
+    "1 while the gateway is connected to the network (gateway_status connected), else 0",
+    &[],
+);
 pub const IN_MESSAGE_FROM_SERVER: MetricDef = counter(
     "in_message_from_server",
     "Total number of inbound messages received from the server",
@@ -193,6 +200,7 @@ pub const APP_STATS: &[MetricDef] = &[
     ENDPOINT_REQUESTS,
     ENDPOINT_REQUESTS_DURATION_MS_COUNT,
     ENDPOINT_REQUESTS_DURATION_MS_SUM,
+    GATEWAY_CONNECTED,
     IN_MESSAGE_FROM_SERVER,
     IN_MESSAGE_PERSISTED,
     OUT_MESSAGE_PERSISTED,
@@ -236,6 +244,49 @@ pub const DB_STATS: &[MetricDef] = &[
 /// `type` label values of `db_contacts`.
 pub const CONTACT_ON_WHATSAPP: &str = "whatsapp_user";
 pub const CONTACT_NOT_ON_WHATSAPP: &str = "non_whatsapp_user";
+
+// ---- coreapp: `GET /v1/stats/app/internal` and `/v1/stats/db/internal` (diagnostics) ---------
+
+pub const INTERNAL_UPTIME: MetricDef = gauge(
+    "internal_uptime_seconds",
+    "Seconds since this coreapp started",
+    &[],
+);
+pub const INTERNAL_GATEWAY_STATUS: MetricDef = gauge(
+    "internal_gateway_status",
+    "The gateway status /v1/health reports for this node (1 for the current one)",
+    &["status"],
+);
+pub const INTERNAL_NETWORK_SESSION: MetricDef = gauge(
+    "internal_network_session",
+    "Whether a session with the network is open (1) or not (0)",
+    &[],
+);
+pub const INTERNAL_READY: MetricDef = gauge(
+    "internal_ready",
+    "Whether the initialization sequence finished on the current session (1) or not (0)",
+    &[],
+);
+pub const INTERNAL_CACHE_ENTRIES: MetricDef = gauge(
+    "internal_cache_entries",
+    "Entries held in each in-memory cache",
+    &["cache"],
+);
+pub const INTERNAL_DB_POOL_CONNECTIONS: MetricDef = gauge(
+    "internal_db_pool_connections",
+    "Database connections of the pool: open, idle and the most it opens",
+    &["state"],
+);
+pub const DB_TABLE_ROWS: MetricDef = gauge(
+    "db_table_rows",
+    "Current number of rows in each table",
+    &["table"],
+);
+pub const DB_BACKEND: MetricDef = gauge(
+    "db_backend",
+    "The database engine in use (1 for the current one)",
+    &["backend"],
+);
 
 // ---- webapp: `GET /metrics` ------------------------------------------------------------------
 
@@ -288,6 +339,53 @@ pub const WEB_METRICS: &[MetricDef] = &[
 /// The `state` of `web_requests` for a request being handled. The original read Apache's
 /// scoreboard (`read`, `write`, `keep-alive`, ...); an async server only knows "in a handler".
 pub const STATE_HANDLE_REQUEST: &str = "handle-request";
+
+// ---- every process: with `GET /metrics` (labelled `node`) and `GET /v1/stats/app` -----------
+
+// The conventional names of Prometheus client libraries' process collectors, so dashboards
+// written for any exporter read them; Linux only (`metrics/process.rs`), absent elsewhere.
+pub const PROCESS_CPU_SECONDS_TOTAL: MetricDef = counter(
+    "process_cpu_seconds_total",
+    "Total user and system CPU time spent in seconds",
+    &[],
+);
+pub const PROCESS_RESIDENT_MEMORY_BYTES: MetricDef = gauge(
+    "process_resident_memory_bytes",
+    "Resident memory size in bytes",
+    &[],
+);
+pub const PROCESS_VIRTUAL_MEMORY_BYTES: MetricDef = gauge(
+    "process_virtual_memory_bytes",
+    "Virtual memory size in bytes",
+    &[],
+);
+pub const PROCESS_OPEN_FDS: MetricDef =
+    gauge("process_open_fds", "Number of open file descriptors", &[]);
+pub const PROCESS_MAX_FDS: MetricDef = gauge(
+    "process_max_fds",
+    "Maximum number of open file descriptors (the soft limit)",
+    &[],
+);
+pub const PROCESS_THREADS: MetricDef = gauge(
+    "process_threads",
+    "Number of OS threads in the process",
+    &[],
+);
+pub const PROCESS_START_TIME_SECONDS: MetricDef = gauge(
+    "process_start_time_seconds",
+    "Start time of the process since unix epoch in seconds",
+    &[],
+);
+
+pub const PROCESS_METRICS: &[MetricDef] = &[
+    PROCESS_CPU_SECONDS_TOTAL,
+    PROCESS_RESIDENT_MEMORY_BYTES,
+    PROCESS_VIRTUAL_MEMORY_BYTES,
+    PROCESS_OPEN_FDS,
+    PROCESS_MAX_FDS,
+    PROCESS_THREADS,
+    PROCESS_START_TIME_SECONDS,
+];
 
 // ---- labels ----------------------------------------------------------------------------------
 

@@ -7,7 +7,8 @@ use wa_store::{Store, StoreConfig, StoreError};
 pub async fn open(settings: &Settings) -> Result<Store, StoreError> {
     let url = settings.database_url().map_err(StoreError::Config)?;
     let db = &settings.database;
-    let mut config = StoreConfig::new(url);
+    let sealer = settings.secrets.sealer().map_err(StoreError::Config)?;
+    let mut config = StoreConfig::new(url, sealer);
     config.pool_size = db.pool_size;
     config.idle_timeout = db.connection_idle_timeout_ms.map(Duration::from_millis);
     config.startup_timeout = Duration::from_secs(db.startup_timeout_secs);

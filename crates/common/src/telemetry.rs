@@ -39,6 +39,21 @@ pub fn init(log: &LogSettings) {
     }
 }
 
+/// The `[log]` settings from the environment (`ONPREM__LOG__LEVEL`, `ONPREM__LOG__FORMAT`) and
+/// the file `ONPREM_CONFIG` names, for a binary that reads no other setting (`wanet`), so every
+/// process of a deployment logs as configured.
+pub fn log_settings_from_env() -> Result<LogSettings, crate::config::ConfigError> {
+    let file = std::env::var_os("ONPREM_CONFIG").map(std::path::PathBuf::from);
+    crate::config::Settings::load(file.as_deref()).map(|settings| settings.log)
+}
+
+/// What `--help` of such a binary says about it.
+pub const LOG_ENV_HELP: &str = "\
+Logging (as the webapp and the coreapp):
+  ONPREM__LOG__LEVEL   log filter: error, warn, info (default), debug, wanet=debug,info, ...
+  ONPREM__LOG__FORMAT  text (default) or json (one object per line)
+  ONPREM_CONFIG        a TOML file whose [log] section is read the same way";
+
 /// Replaces the level filter of the running process (`debug`, `info`, `warn`, `error`, or any
 /// `EnvFilter` directive). A process that did not call [`init`] (tests) has nothing to change.
 pub fn set_level(directive: &str) -> Result<(), String> {

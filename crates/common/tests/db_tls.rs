@@ -209,6 +209,7 @@ fn settings(engine: &str, port: u16, user: &str, tls: &[(&str, &Path)]) -> Setti
         ("WA_DB_USERNAME", user),
         ("WA_DB_PASSWORD", "unused-with-trust"),
         ("ONPREM__DATABASE__STARTUP_TIMEOUT_SECS", "5"),
+        ("WA_SECRETS_KEY", wa_store::testing::TEST_SECRETS_KEY),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -57,6 +57,15 @@ pub async fn start(settings: Settings) -> Result<RunningCoreapp, StartError> {
     start_with_store(settings, store).await
 }
 
+/// `WA_DB_UPGRADE=1` (Meta's `dbupgrade` container): opens the database, which applies the
+/// pending migrations under the migration lock, and returns how many were applied, without
+/// serving anything. Run before a new version's services so a long migration is not cut short by
+/// their health checks.
+pub async fn upgrade_database(settings: &Settings) -> Result<usize, StartError> {
+    let store = wa_common::storage::open(settings).await?;
+    Ok(store.migrations_applied())
+}
+
 /// Starts on an already opened store (the one-process launcher shares one): the internal RPC
 /// and the background tasks.
 pub async fn start_with_store(
@@ -71,7 +80,7 @@ pub async fn start_with_store(
         state.cluster.set_listen_port(address.port());
     }
     let shared = state.clone().into_inner();
-    api::certificates::load_webhook_ca(&shared).await?;
+    shared.load_webhook_ca().await?;
     let supervisor = start_background_tasks(shared);
     Ok(RunningCoreapp {
         server,
@@ -154,6 +163,7 @@ pub fn rpc_app(
         .configure(api::configure)
         .default_service(web::to(api::unknown_command))
         .wrap(from_fn(api::stats::count_endpoint_requests))
+        .wrap(from_fn(api::request_span))
 }
 
 /// Every long-running task, under one supervisor.
@@ -178,6 +188,7 @@ fn start_background_tasks(state: Arc<CoreState>) -> Supervisor {
     }
     keep!("webhook dispatcher", primary dispatcher::run_for);
     keep!("queue sampling", schedules::sample_queues);
+    keep!("stats log", schedules::log_stats);
     keep!("template refresh", schedules::refresh_templates);
     keep!("sticker pack refresh", schedules::refresh_sticker_packs);
     keep!("garbage collection", primary schedules::collect_garbage);

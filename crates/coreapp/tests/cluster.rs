@@ -218,6 +218,31 @@ impl Cluster {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// Polls node `node`'s `/rpc/gateway_status` until it says `wanted`.
+    async fn wait_for_gateway(&self, node: usize, wanted: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let (_, status) = self
+                .call(
+                    node,
+                    reqwest::Method::GET,
+                    "/rpc/gateway_status",
+                    Value::Null,
+                )
+                .await;
+            if status["gateway_status"] == wanted {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "node {node} said {status}, not {wanted}: {}",
+                    self.picture().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     async fn control(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
         let url = format!("http://{}/control{path}", self.wanet.control_addr);
         let request = self.http.request(method, url);
@@ -231,7 +256,7 @@ impl Cluster {
 
     /// Registers a number through the primary master, as an administrator would.
     async fn register(&self, primary: usize) {
-        let (cc, number) = ("44", "7700900123");
+        let (cc, number) = ("44", "7400900123");
         let cert = self
             .control(
                 reqwest::Method::POST,
@@ -418,7 +443,7 @@ async fn a_coreapp_cut_off_from_the_database_fences_itself(backend: Backend) {
     assert!(!cluster.nodes[cut_off]
         .state
         .cluster
-        .may_send("447700900999"));
+        .may_send("447400900999"));
     cluster.nodes[cut_off].stop().await;
     cluster.nodes[master].stop().await;
 }
@@ -433,7 +458,10 @@ async fn two_shards_are_held_by_two_scoped_coreapps(backend: Backend) {
     for _ in 0..3 {
         cluster.start(false, None).await;
     }
-    let shards = json!({"cc": "44", "phone_number": "7700900123", "shards": 2, "cert": "c2VydA=="});
+    // Spec §9.1's pictures: with one shard (HA) the primary master is disconnected, with
+    // Multiconnect it is connected.
+    cluster.wait_for_gateway(master, "disconnected").await;
+    let shards = json!({"cc": "44", "phone_number": "7400900123", "shards": 2, "cert": "c2VydA=="});
     let (status, body) = cluster
         .call(master, reqwest::Method::POST, "/v1/account/shards", shards)
         .await;
@@ -453,7 +481,7 @@ async fn two_shards_are_held_by_two_scoped_coreapps(backend: Backend) {
     let holder = cluster.holders()[0];
     let hold = cluster.nodes[holder].state.cluster.shard().unwrap();
     let foreign = (0..1000)
-        .map(|n| format!("4477009{n:05}"))
+        .map(|n| format!("4474009{n:05}"))
         .find(|wa_id| shard_of(wa_id, 2) != hold.index)
         .unwrap();
     let send = json!({"to": foreign, "type": "text", "text": {"body": "hi"}});
@@ -461,6 +489,7 @@ async fn two_shards_are_held_by_two_scoped_coreapps(backend: Backend) {
         .call(holder, reqwest::Method::POST, "/v1/messages", send)
         .await;
     assert_eq!((status, code_of(&body)), (500, 1018), "{body}");
+    cluster.wait_for_gateway(master, "connected").await;
     let (_, health) = cluster
         .call(
             holder,

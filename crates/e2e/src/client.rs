@@ -143,6 +143,18 @@ impl Client {
         )
     }
 
+    /// Points the installation's webhooks at `url` (as an admin), expecting 200.
+    pub fn set_webhook_url(&self, admin: &str, url: &str) {
+        let settings = serde_json::json!({ "webhooks": { "url": url } });
+        self.call(
+            "PATCH",
+            "/v1/settings/application",
+            Some(admin),
+            Some(settings),
+        )
+        .expect_status(200);
+    }
+
     /// First login of a new installation: sets `new_password` for admin, returns the bearer.
     pub fn first_login(&self, new_password: &str) -> String {
         let reply = self.login(

@@ -22,6 +22,8 @@ pub const CLUSTER_WAIT: Duration = Duration::from_secs(120);
 /// One master or coreapp process.
 pub struct Node {
     pub service: Option<Service>,
+    /// Where it listens: the loopback, or its network namespace's address.
+    pub host: String,
     pub port: u16,
     pub master: bool,
 }
@@ -31,56 +33,98 @@ pub struct ClusterStack {
     pub nodes: Vec<Node>,
     pub web: Running,
     pub admin: String,
+    /// The variables every node shares (database, cluster switches, timings).
+    env: HashMap<String, String>,
     http: reqwest::blocking::Client,
 }
 
+/// How often nodes heartbeat and after how long without one a node is unhealthy.
+#[derive(Debug, Clone, Copy)]
+pub struct Timings {
+    pub heartbeat_ms: u64,
+    pub unhealthy_ms: u64,
+}
+
+/// [`HEARTBEAT_MS`] and [`UNHEALTHY_MS`].
+pub const FAST: Timings = Timings {
+    heartbeat_ms: HEARTBEAT_MS,
+    unhealthy_ms: UNHEALTHY_MS,
+};
+
 /// The variables every node and the webapp share: Meta's cluster switches and fast timings.
-fn cluster_env(db_url: &str) -> HashMap<String, String> {
+fn cluster_env(db_url: &str, timings: Timings) -> HashMap<String, String> {
     crate::stack::env(&[
         ("ONPREM__DATABASE__URL", db_url),
         ("WA_APP_MULTICONNECT", "1"),
         ("COREAPP_HOSTNAME", "127.0.0.1"),
         (
             "ONPREM__CLUSTER__HEARTBEAT_INTERVAL_MS",
-            &HEARTBEAT_MS.to_string(),
+            &timings.heartbeat_ms.to_string(),
         ),
         (
             "ONPREM__CLUSTER__UNHEALTHY_INTERVAL_MS",
-            &UNHEALTHY_MS.to_string(),
+            &timings.unhealthy_ms.to_string(),
         ),
     ])
 }
 
 fn start_node(env: &HashMap<String, String>, wanet_port: u16, master: bool) -> Node {
     let port = free_port();
-    let mut vars = env.clone();
-    vars.insert(
-        "ONPREM__COREAPP__LISTEN".into(),
-        format!("127.0.0.1:{port}"),
-    );
-    vars.insert(
-        "ONPREM__COREAPP__NETWORK_ADDRESS".into(),
-        format!("127.0.0.1:{wanet_port}"),
-    );
-    vars.insert(
-        "WA_MASTER_NODE".into(),
-        if master { "1" } else { "0" }.into(),
+    let vars = node_env(
+        env,
+        "127.0.0.1",
+        port,
+        &format!("127.0.0.1:{wanet_port}"),
+        master,
     );
     let mut service = Service::start("coreapp", &[], &vars);
     service.wait_for_port(port);
     Node {
         service: Some(service),
+        host: "127.0.0.1".into(),
         port,
         master,
     }
+}
+
+/// A node's variables: listening on `host:port` (advertised as `host`), reaching the network
+/// at `wanet`.
+fn node_env(
+    env: &HashMap<String, String>,
+    host: &str,
+    port: u16,
+    wanet: &str,
+    master: bool,
+) -> HashMap<String, String> {
+    let mut vars = env.clone();
+    vars.insert("ONPREM__COREAPP__LISTEN".into(), format!("{host}:{port}"));
+    vars.insert("COREAPP_HOSTNAME".into(), host.into());
+    vars.insert("ONPREM__COREAPP__NETWORK_ADDRESS".into(), wanet.into());
+    vars.insert(
+        "WA_MASTER_NODE".into(),
+        if master { "1" } else { "0" }.into(),
+    );
+    crate::stack::with_secrets_key(&mut vars);
+    vars
 }
 
 impl ClusterStack {
     /// Starts wanet, `masters` masters, `coreapps` coreapps and the webapp on `db_url`; waits for
     /// a primary master, logs the admin in and points the webhooks at `webhook_url`.
     pub fn start(db_url: &str, masters: usize, coreapps: usize, webhook_url: &str) -> Self {
+        Self::start_with(db_url, masters, coreapps, webhook_url, FAST)
+    }
+
+    /// [`ClusterStack::start`] with other heartbeat timings.
+    pub fn start_with(
+        db_url: &str,
+        masters: usize,
+        coreapps: usize,
+        webhook_url: &str,
+        timings: Timings,
+    ) -> Self {
         let wanet = wanet(FAST_PHONES);
-        let env = cluster_env(db_url);
+        let env = cluster_env(db_url, timings);
         let nodes: Vec<Node> = (0..masters + coreapps)
             .map(|i| start_node(&env, wanet.port, i < masters))
             .collect();
@@ -91,6 +135,7 @@ impl ClusterStack {
             nodes,
             web,
             admin,
+            env,
             http: reqwest::blocking::Client::builder()
                 .timeout(Duration::from_secs(10))
                 .build()
@@ -118,12 +163,43 @@ impl ClusterStack {
         &self.web.client
     }
 
+    /// Starts one more coreapp (not a master) on the loopback; returns its index.
+    pub fn add_coreapp(&mut self) -> usize {
+        let node = start_node(&self.env, self.wanet.port, false);
+        self.nodes.push(node);
+        self.nodes.len() - 1
+    }
+
+    /// Starts one more coreapp inside `netns`, reaching the database at `db_url` and the
+    /// network at `wanet` (addresses the test relays from the host side of the veth); returns
+    /// its index.
+    pub fn add_coreapp_in(
+        &mut self,
+        netns: &crate::netns::Netns,
+        db_url: &str,
+        wanet: &str,
+    ) -> usize {
+        let host = netns.inner_ip().to_string();
+        let port = free_port();
+        let mut vars = node_env(&self.env, &host, port, wanet, false);
+        vars.insert("ONPREM__DATABASE__URL".into(), db_url.into());
+        let mut service = Service::start_in_netns(&netns.name, "coreapp", &[], &vars);
+        service.wait_for_addr(std::net::SocketAddr::new(netns.inner_ip().into(), port));
+        self.nodes.push(Node {
+            service: Some(service),
+            host,
+            port,
+            master: false,
+        });
+        self.nodes.len() - 1
+    }
+
     /// What node `index` says of itself (`gateway_status`, `node`, `role`), or `None` when it
     /// does not answer (stopped, killed).
     pub fn node_status(&self, index: usize) -> Option<Value> {
         let node = &self.nodes[index];
         node.service.as_ref()?;
-        let url = format!("http://127.0.0.1:{}/rpc/gateway_status", node.port);
+        let url = format!("http://{}:{}/rpc/gateway_status", node.host, node.port);
         let response = self.http.get(url).send().ok()?;
         response.json().ok()
     }
@@ -159,7 +235,7 @@ impl ClusterStack {
     pub fn state(&self) -> String {
         let nodes: Vec<Value> = (0..self.nodes.len())
             .map(|i| {
-                json!({ "port": self.nodes[i].port, "master": self.nodes[i].master,
+                json!({ "host": self.nodes[i].host, "port": self.nodes[i].port, "master": self.nodes[i].master,
                         "status": self.node_status(i) })
             })
             .collect();
@@ -229,6 +305,14 @@ impl ClusterStack {
             .wanet
             .get(&format!("/control/businesses/{BUSINESS_WA_ID}/shards"));
         body["sessions"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// The network's last sessions of the number that ended, with when and why.
+    pub fn ended_sessions(&self) -> Vec<Value> {
+        let (_, body) = self
+            .wanet
+            .get(&format!("/control/businesses/{BUSINESS_WA_ID}/shards"));
+        body["ended"].as_array().cloned().unwrap_or_default()
     }
 
     /// Sends a text through the webapp.

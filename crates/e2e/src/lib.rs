@@ -8,8 +8,10 @@ pub mod client;
 pub mod cluster;
 pub mod compose;
 pub mod files;
+pub mod netns;
 pub mod process;
 pub mod receiver;
+pub mod relay;
 pub mod stack;
 
 pub use client::{basic, Client, Reply};

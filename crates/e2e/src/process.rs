@@ -32,10 +32,34 @@ impl Service {
     /// Starts `name` with `args` and exactly the given extra environment (the parent's `ONPREM_*`,
     /// `WA_*` and `WANET_*` variables are removed so a developer's shell cannot leak into a test).
     pub fn start(name: &str, args: &[&str], env: &HashMap<String, String>) -> Service {
+        Self::start_with(name, &binary(name), args, env)
+    }
+
+    /// [`Service::start`] inside the network namespace `netns` (through `ip netns exec`, which
+    /// execs the binary, so the process is still this one).
+    pub fn start_in_netns(
+        netns: &str,
+        name: &str,
+        args: &[&str],
+        env: &HashMap<String, String>,
+    ) -> Service {
+        let binary = binary(name);
+        let binary = binary.to_str().unwrap();
+        let mut all = vec!["netns", "exec", netns, binary];
+        all.extend_from_slice(args);
+        Self::start_with(name, Path::new(crate::netns::IP), &all, env)
+    }
+
+    fn start_with(
+        name: &str,
+        program: &Path,
+        args: &[&str],
+        env: &HashMap<String, String>,
+    ) -> Service {
         let log_dir = tempfile::tempdir().unwrap();
         let process = Process::start(&Start {
             name,
-            binary: &binary(name),
+            binary: program,
             args,
             env,
             log: &log_dir.path().join(format!("{name}.log")),
@@ -70,6 +94,13 @@ impl Service {
         }
     }
 
+    /// [`Service::wait_for_port`] on another address than the loopback.
+    pub fn wait_for_addr(&mut self, addr: std::net::SocketAddr) {
+        if let Err(e) = self.process.wait_for_addr(addr, START_TIMEOUT) {
+            panic!("{e}");
+        }
+    }
+
     /// Waits for the process to exit by itself and returns its exit code.
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
         match self.process.wait_exit(timeout) {
@@ -80,6 +111,12 @@ impl Service {
 
     pub fn kill(&mut self) {
         self.process.kill();
+    }
+
+    /// Ctrl-C: SIGINT, then waits for the process to exit by itself.
+    pub fn interrupt(&mut self, timeout: Duration) {
+        self.signal(Signal::INT);
+        self.wait_exit(timeout);
     }
 }
 

@@ -15,6 +15,17 @@ pub fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         .collect()
 }
 
+/// Gives a webapp's or coreapp's variables the test installation's secrets key (the one the
+/// store's tests use too, `wa_store::testing::TEST_SECRETS_KEY`), unless they name a key.
+pub fn with_secrets_key(vars: &mut HashMap<String, String>) {
+    if !vars.contains_key("WA_SECRETS_KEY") && !vars.contains_key("WA_SECRETS_KEY_FILE") {
+        vars.insert(
+            "WA_SECRETS_KEY".into(),
+            wa_store::testing::TEST_SECRETS_KEY.into(),
+        );
+    }
+}
+
 /// A process serving the API, with a client pointed at it.
 pub struct Running {
     pub service: Service,
@@ -22,6 +33,68 @@ pub struct Running {
     pub client: Client,
     /// Control API of the simulator bundled in `wa-dev` (0 for a plain webapp).
     pub wanet_control_port: u16,
+}
+
+/// A call to a simulator's control API on `port` (plain HTTP); the status and the JSON body
+/// (null when there is none).
+pub fn wanet_control(port: u16, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let http = reqwest::blocking::Client::new();
+    let url = format!("http://127.0.0.1:{port}{path}");
+    let mut request = http.request(method.parse().unwrap(), url);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().unwrap_or(Value::Null))
+}
+
+/// The number [`Running::register_demo_number`] registers.
+pub const DEMO_WA_ID: &str = "447400900123";
+
+impl Running {
+    /// A call to the control API of the simulator bundled in `wa-dev`.
+    pub fn control(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        wanet_control(self.wanet_control_port, method, path, body)
+    }
+
+    /// Waits until `/v1/health` says `connected` (the deadline is a failure guard).
+    pub fn wait_connected(&self, admin: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let r = self.client.call("GET", "/v1/health", Some(admin), None);
+            if r.body["health"]["gateway_status"] == "connected" {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{}\n{}",
+                r.body,
+                self.service.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Registers [`DEMO_WA_ID`] through the API (`POST /v1/account` with a certificate minted
+    /// by the bundled simulator, then the code it shows), and waits for `connected`.
+    pub fn register_demo_number(&self, admin: &str) {
+        let (_, cert) = self.control(
+            "POST",
+            "/control/certs",
+            Some(serde_json::json!({"vname": "Demo Shop"})),
+        );
+        let body = serde_json::json!({"cc": "44", "phone_number": "7400900123", "method": "sms",
+            "cert": cert["cert"]});
+        let api = &self.client;
+        api.call("POST", "/v1/account", Some(admin), Some(body))
+            .expect_status(202);
+        let (_, code) = self.control("GET", &format!("/control/codes/{DEMO_WA_ID}"), None);
+        let verify = serde_json::json!({"code": code["code"]});
+        api.call("POST", "/v1/account/verify", Some(admin), Some(verify))
+            .expect_status(201);
+        self.wait_connected(admin);
+    }
 }
 
 /// README command 1's binary (`wa-dev`) on a data directory, with the monitoring key set.
@@ -59,6 +132,7 @@ pub fn coreapp(db_env: &HashMap<String, String>) -> (Service, u16) {
         "ONPREM__COREAPP__LISTEN".into(),
         format!("127.0.0.1:{port}"),
     );
+    with_secrets_key(&mut vars);
     let mut service = Service::start("coreapp", &[], &vars);
     service.wait_for_port(port);
     (service, port)
@@ -72,6 +146,7 @@ pub fn webapp(db_env: &HashMap<String, String>, core_port: u16) -> Running {
     vars.insert("WACORE_HOSTNAME".into(), "127.0.0.1".into());
     vars.insert("ONPREM__WEBAPP__COREAPP_PORT".into(), core_port.to_string());
     vars.insert("ONPREM__WEBAPP__LISTEN".into(), format!("127.0.0.1:{port}"));
+    with_secrets_key(&mut vars);
     let mut service = Service::start("webapp", &[], &vars);
     service.wait_for_port(port);
     Running {
@@ -132,8 +207,34 @@ impl Wanet {
         )
     }
 
+    /// Posts a shipped scenario (`scenarios/{name}` at the repository root) as it is.
+    pub fn post_scenario(&self, name: &str) -> (u16, serde_json::Value) {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../scenarios")
+            .join(name);
+        let text = std::fs::read_to_string(&file).unwrap();
+        let response = self
+            .http
+            .post(self.url("/control/scenarios"))
+            .body(text)
+            .send()
+            .unwrap();
+        (
+            response.status().as_u16(),
+            response.json().unwrap_or_default(),
+        )
+    }
+
     pub fn put(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
         let response = self.http.put(self.url(path)).json(&body).send().unwrap();
+        (
+            response.status().as_u16(),
+            response.json().unwrap_or_default(),
+        )
+    }
+
+    pub fn patch(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let response = self.http.patch(self.url(path)).json(&body).send().unwrap();
         (
             response.status().as_u16(),
             response.json().unwrap_or_default(),
@@ -413,6 +514,7 @@ impl Messaging {
             "ONPREM__COREAPP__LISTEN".into(),
             format!("127.0.0.1:{}", self.core_port),
         );
+        crate::stack::with_secrets_key(&mut vars);
         let mut core = Service::start("coreapp", &[], &vars);
         core.wait_for_port(self.core_port);
         self.core = core;

@@ -311,6 +311,11 @@ fn webhook_ca(db_env: std::collections::HashMap<String, String>) {
         assert!(Instant::now() < deadline, "new webhook never delivered");
         std::thread::sleep(Duration::from_millis(100));
     }
+    // The console's test webhook trusts the same CA as real deliveries.
+    let test = "/v1/settings/application/webhooks/test";
+    let r = api.call("POST", test, Some(admin), None);
+    r.expect_status(200);
+    assert_eq!(r.body["webhook_test"]["status"], 200, "{}", r.body);
 
     api.call(
         "POST",
@@ -338,6 +343,10 @@ fn webhook_ca(db_env: std::collections::HashMap<String, String>) {
         !has_inbound(&receiver.bodies(), &third),
         "delivered after the CA was removed"
     );
+    let r = api.call("POST", test, Some(admin), None);
+    assert!(r.body["webhook_test"]["status"].is_null(), "{}", r.body);
+    let error = r.body["webhook_test"]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("certificate"), "{error}");
 }
 
 #[test]

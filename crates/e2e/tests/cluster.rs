@@ -3,13 +3,16 @@
 //! condition with a long deadline and prints the cluster state; nothing asserts a duration.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use e2e::cluster::{ClusterStack, CLUSTER_WAIT};
+use e2e::cluster::{ClusterStack, Timings, CLUSTER_WAIT};
+use e2e::netns::Netns;
+use e2e::relay::Relay;
 use e2e::Receiver;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use wa_api::cluster::shard_of;
 use wa_store::testing::TestDb;
 use wa_store::Backend;
@@ -133,9 +136,10 @@ fn send_burst(
                     break;
                 }
                 // During a failover: the node is gone (1014), not ready (1011), no longer
-                // the shard's holder (1018), over the rate limit (1015). A client tries again.
+                // the shard's holder (1018), over the rate limit (1015), cut off from the
+                // database (1023). A client tries again.
                 assert!(
-                    [1011, 1014, 1015, 1018].contains(&r.code()),
+                    [1011, 1014, 1015, 1018, 1023].contains(&r.code()),
                     "unexpected answer {} {}",
                     r.status,
                     r.body
@@ -278,7 +282,8 @@ fn assert_each_shard_carried_its_recipients(
 }
 
 /// Multiconnect: shards set to 2, then to 4 with enough coreapps: the sessions of 2 shards are
-/// replaced by 4, and sends after the change go out through the shard of their recipient.
+/// replaced by 4, and 2,000 sends to 500 consumers after the change go out through the shard of
+/// their recipient, each shard's session carrying exactly its recipients' messages.
 fn two_then_four_shards(backend: Backend) {
     let db = TestDb::new(backend);
     let receiver = Receiver::start();
@@ -286,13 +291,13 @@ fn two_then_four_shards(backend: Backend) {
     stack.register(1);
     stack.set_shards(2);
     stack.set_shards(4);
-    let phones = consumers(40);
+    let phones = consumers(500);
     open_windows(&stack, &receiver, &phones);
-    let accepted: Vec<String> = (0..200)
-        .map(|i| stack.send_until_accepted(&phones[i % phones.len()], &format!("four {i}")))
-        .collect();
+    let accepted = send_burst(&stack, &phones, 2000, Arc::default())
+        .join()
+        .unwrap();
     assert_all_delivered_once(&stack, &receiver, &phones, &accepted);
-    assert_each_shard_carried_its_recipients(&stack, &phones, 200, 4);
+    assert_each_shard_carried_its_recipients(&stack, &phones, 2000, 4);
 }
 
 #[test]
@@ -423,4 +428,147 @@ fn multiconnect_two_shards_mysql() {
 #[test]
 fn multiconnect_two_shards_postgres() {
     two_shards(Backend::Postgres);
+}
+
+/// The network namespace of the partition test, or `None` (with a note) when the run opts out
+/// with `WA_TEST_NO_NETNS=1`. Creating one needs root or CAP_NET_ADMIN and iproute2.
+fn netns_or_opt_out() -> Option<Netns> {
+    if std::env::var("WA_TEST_NO_NETNS").is_ok_and(|v| v == "1") {
+        eprintln!("partition test skipped: WA_TEST_NO_NETNS=1");
+        return None;
+    }
+    match Netns::create() {
+        Ok(netns) => Some(netns),
+        Err(e) => panic!(
+            "the partition test needs a network namespace ({e}); run it as root (or with \
+             CAP_NET_ADMIN) with iproute2 installed, or set WA_TEST_NO_NETNS=1 to skip it"
+        ),
+    }
+}
+
+/// Where the database of `url` listens.
+fn db_addr(url: &str) -> SocketAddr {
+    let url = url::Url::parse(url).unwrap();
+    let host = url.host_str().unwrap();
+    let port = url.port_or_known_default().unwrap();
+    format!("{host}:{port}").parse().unwrap()
+}
+
+/// `url` reaching its database through `relay` instead.
+fn url_via(url: &str, relay: SocketAddr) -> String {
+    let mut url = url::Url::parse(url).unwrap();
+    url.set_host(Some(&relay.ip().to_string())).unwrap();
+    url.set_port(Some(relay.port())).unwrap();
+    url.to_string()
+}
+
+fn unix_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// Partition: the coreapp holding the number runs in its own network namespace and reaches
+/// the database and wanet only through relays on the host side of its veth. In the middle of
+/// sends and inbound messages the database relay becomes a black hole (what a partition looks
+/// like: no error, no answer), wanet's stays up. The coreapp must close its network session by
+/// itself before the primary master can hand the shard over: wanet records the session as
+/// closed (not replaced by the standby's newer epoch), ended before the standby's session
+/// attached. Everything accepted is delivered once and every inbound message has its webhook.
+/// The heartbeat is 500 ms and `unhealthy_interval` 5 s, so the margin the fencing rule leaves
+/// (a beat, plus the primary's pass and the standby's pick-up) is wide on a loaded machine.
+fn partitioned_holder_fences_itself(backend: Backend) {
+    let Some(netns) = netns_or_opt_out() else {
+        return;
+    };
+    let timings = Timings {
+        heartbeat_ms: 500,
+        unhealthy_ms: 5000,
+    };
+    let db = TestDb::new(backend);
+    let receiver = Receiver::start();
+    let mut stack = ClusterStack::start_with(&db.url, 2, 0, &receiver.url(), timings);
+    let on_veth = |port: u16| SocketAddr::new(netns.host_ip().into(), port);
+    let db_relay = Relay::start(on_veth(e2e::free_port()), db_addr(&db.url));
+    let wanet_relay = Relay::start(
+        on_veth(e2e::free_port()),
+        SocketAddr::from(([127, 0, 0, 1], stack.wanet.port)),
+    );
+    let inside = stack.add_coreapp_in(
+        &netns,
+        &url_via(&db.url, db_relay.addr),
+        &wanet_relay.addr.to_string(),
+    );
+    stack.register(1);
+    let standby = stack.add_coreapp();
+    assert_eq!(
+        stack.connected_coreapps(),
+        vec![inside],
+        "{}",
+        stack.state()
+    );
+    let phones = consumers(10);
+    open_windows(&stack, &receiver, &phones);
+
+    let progress = Arc::new(AtomicUsize::new(0));
+    let sender = send_burst(&stack, &phones, 600, progress.clone());
+    wait_for("200 sends", &stack, || {
+        progress.load(Ordering::SeqCst) >= 200
+    });
+    let before = stack.shard_sessions();
+    assert_eq!(before.len(), 1, "{}", stack.state());
+    let (session, epoch) = (before[0]["session"].clone(), before[0]["epoch"].as_i64());
+    let cut_ms = unix_ms();
+    db_relay.cut();
+    let burst_ids = stack.wanet.consumer_bursts(&phones[1], 300, "partition");
+    stack.wait_for("the standby's session", |s| {
+        let sessions = s.shard_sessions();
+        s.connected_coreapps() == vec![standby]
+            && sessions.len() == 1
+            && sessions[0]["epoch"].as_i64() > epoch
+    });
+    let taken_over = stack.shard_sessions()[0].clone();
+    let ended = stack
+        .ended_sessions()
+        .into_iter()
+        .find(|e| e["session"] == session)
+        .unwrap_or_else(|| panic!("the partitioned session ended\n{}", stack.state()));
+    let at = |v: &Value, key: &str| v[key].as_i64().unwrap_or(0) - cut_ms;
+    eprintln!(
+        "partition ({backend:?}, unhealthy_interval {} ms): the partitioned coreapp's last \
+         accepted send {} ms, its session closed {} ms, the standby's session attached {} ms \
+         after the cut",
+        timings.unhealthy_ms,
+        at(&ended, "last_send_ms"),
+        at(&ended, "ended_ms"),
+        at(&taken_over, "attached_ms"),
+    );
+    assert_eq!(
+        ended["reason"],
+        "closed",
+        "the partitioned coreapp closed its session itself: {ended}\n{}",
+        stack.state()
+    );
+    assert!(
+        ended["ended_ms"].as_i64() <= taken_over["attached_ms"].as_i64(),
+        "the partitioned session ended before the standby's attached: {ended} {taken_over}"
+    );
+
+    let accepted = sender.join().unwrap();
+    assert_eq!(accepted.len(), 600);
+    assert_all_delivered_once(&stack, &receiver, &phones, &accepted);
+    wait_for("every inbound webhook", &stack, || {
+        burst_ids.is_subset(&delivered_inbound_ids(&receiver))
+    });
+}
+
+#[test]
+fn partition_holder_cut_off_from_the_database_mysql() {
+    partitioned_holder_fences_itself(Backend::Mysql);
+}
+
+#[test]
+fn partition_holder_cut_off_from_the_database_postgres() {
+    partitioned_holder_fences_itself(Backend::Postgres);
 }

@@ -25,6 +25,8 @@ const COMPOSE_FILES: &[&str] = &[
     "deploy/compose/multiconnect.yml",
     "deploy/compose/ha-postgres.yml",
     "deploy/compose/multiconnect-postgres.yml",
+    "deploy/compose/production.yml",
+    "deploy/compose/dbupgrade.yml",
 ];
 const WAIT: Duration = Duration::from_secs(60);
 /// The variables the test sets, on top of the compose file, for the database.
@@ -35,9 +37,16 @@ const DB_VARS: &[&str] = &[
     "WA_DB_PASSWORD",
 ];
 
-/// What `docker compose` would get from the shell: only the required version pin.
+/// What `docker compose` would get from the shell: only the required version pin and the
+/// secrets key.
 fn compose_vars() -> HashMap<String, String> {
-    HashMap::from([("WA_API_VERSION".to_string(), "e2e".to_string())])
+    HashMap::from([
+        ("WA_API_VERSION".to_string(), "e2e".to_string()),
+        (
+            "WA_SECRETS_KEY".to_string(),
+            wa_store::testing::TEST_SECRETS_KEY.to_string(),
+        ),
+    ])
 }
 
 /// wanet's control API, as a test or demo drives it.
@@ -290,7 +299,7 @@ fn postgres_variant_environment_runs_on_postgresql() {
 
 /// Every compose file deserializes into typed Compose-specification models (unknown keys and
 /// malformed ports, durations, depends_on, volumes fail), refuses to start without
-/// WA_API_VERSION, and the variants give the services the same settings as the main file except
+/// WA_API_VERSION or without WA_SECRETS_KEY, and the variants give the services the same settings as the main file except
 /// where they mean to differ.
 #[test]
 fn compose_files_follow_the_compose_spec_and_agree() {
@@ -305,10 +314,19 @@ fn compose_files_follow_the_compose_spec_and_agree() {
         parsed
             .validate_all()
             .unwrap_or_else(|e| panic!("{file}: {e}"));
-        let without = Compose::interpolated(&path, &HashMap::new()).unwrap_err();
+        let mut unpinned = compose_vars();
+        unpinned.remove("WA_API_VERSION");
+        let without = Compose::interpolated(&path, &unpinned).unwrap_err();
         assert!(
             without.contains("WA_API_VERSION"),
             "{file} must refuse to start without WA_API_VERSION: {without}"
+        );
+        let mut keyless = compose_vars();
+        keyless.remove("WA_SECRETS_KEY");
+        let without = Compose::interpolated(&path, &keyless).unwrap_err();
+        assert!(
+            without.contains("WA_SECRETS_KEY"),
+            "{file} must refuse to start without WA_SECRETS_KEY: {without}"
         );
     }
 
@@ -395,4 +413,35 @@ fn diff(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> Vec<Strin
     keys.sort();
     keys.dedup();
     keys
+}
+
+/// The production file (Meta's prod-docker-compose.yml plus dbupgrade): no `db`, the database
+/// settings and TLS from production.env for every service on the database, and the one-shot
+/// upgrade with exactly the coreapp's database settings plus WA_DB_UPGRADE=1.
+#[test]
+fn production_file_has_no_db_and_upgrades_first() {
+    let prod = Compose::load("deploy/compose/production.yml", &compose_vars());
+    let mut services = prod.services();
+    services.sort();
+    assert_eq!(services, ["dbupgrade", "wacore", "wanet", "waweb"]);
+    for service in ["dbupgrade", "wacore", "waweb"] {
+        let env = prod.environment(service);
+        assert_eq!(env["WA_DB_SSL_CA"], "/opt/certs/db-ca.pem", "{service}");
+        assert_eq!(env["WA_DB_SSL_VERIFY"], "1", "{service}");
+        assert_ne!(env["WA_DB_HOSTNAME"], "db", "{service}: an external server");
+    }
+    let mut upgrade = prod.environment("dbupgrade");
+    assert_eq!(upgrade.remove("WA_DB_UPGRADE").as_deref(), Some("1"));
+    let mut core = prod.environment("wacore");
+    core.remove("ONPREM__COREAPP__NETWORK_ADDRESS");
+    assert_eq!(upgrade, core);
+    let standalone = Compose::load("deploy/compose/dbupgrade.yml", &compose_vars());
+    let mut upgrade = standalone.environment("dbupgrade");
+    upgrade.remove("WA_DB_UPGRADE");
+    let mut single = Compose::load("docker-compose.yml", &compose_vars()).environment("wacore");
+    single.remove("ONPREM__COREAPP__NETWORK_ADDRESS");
+    assert_eq!(
+        upgrade, single,
+        "dbupgrade.yml reads the single-host stack's db.env"
+    );
 }

@@ -21,7 +21,9 @@ fn console_files_are_served_and_the_root_is_unchanged() {
     for (path, content_type, marker) in [
         ("/console", "text/html", "<title>Admin console"),
         ("/console/", "text/html", "<title>Admin console"),
-        ("/console/app.js", "text/javascript", "/v1/users/login"),
+        ("/console/core.js", "text/javascript", "/v1/users/login"),
+        ("/console/pages.js", "text/javascript", "/v1/openapi.json"),
+        ("/console/app.js", "text/javascript", "restoreSession();"),
         ("/console/app.css", "text/css", "@media"),
     ] {
         let response = api.request("GET", path).send().unwrap();
@@ -84,6 +86,29 @@ fn webhook_test_and_message_status_extensions() {
         .as_str()
         .unwrap()
         .starts_with("connection failed"));
+
+    // A URL in the body is tested instead of the saved one, which stays.
+    receiver.answer_with(200);
+    let reply = api.call(
+        "POST",
+        WEBHOOK_TEST,
+        admin,
+        Some(json!({ "url": receiver.url() })),
+    );
+    assert_eq!(reply.body["webhook_test"]["url"], receiver.url().as_str());
+    assert_eq!(reply.body["webhook_test"]["status"], 200, "{}", reply.body);
+    let saved = api.call("GET", "/v1/settings/application", admin, None);
+    assert_ne!(
+        saved.body["settings"]["application"]["webhooks"]["url"],
+        receiver.url().as_str()
+    );
+    for bad in [
+        json!({ "url": "ftp://example.com/hook" }),
+        json!({ "url": 7 }),
+    ] {
+        api.call("POST", WEBHOOK_TEST, admin, Some(bad))
+            .expect_error(400, 1009);
+    }
 
     // Administrators only, like the settings it tests.
     api.call(

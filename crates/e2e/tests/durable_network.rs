@@ -4,75 +4,18 @@
 //! off arrives as a webhook.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use e2e::stack::{env, launcher, Messaging, Running, BUSINESS_WA_ID, FAST_PHONES};
+use e2e::stack::{env, launcher, wanet_control, Messaging, Running, BUSINESS_WA_ID, FAST_PHONES};
 use e2e::{Receiver, Service, ADMIN_PASSWORD};
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use wa_store::testing::TestDb;
 use wa_store::Backend;
 
 const WAIT: Duration = Duration::from_secs(60);
-const CONSUMER: &str = "447700900999";
-
-/// Ctrl-C: SIGINT, then the process must exit by itself.
-fn interrupt(service: &mut Service) {
-    let pid = service.pid().to_string();
-    let sent = std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    service.wait_exit(WAIT);
-}
+const CONSUMER: &str = "447400900999";
 
 fn control(port: u16) -> impl Fn(&str, &str, Option<Value>) -> (u16, Value) {
-    let http = reqwest::blocking::Client::new();
-    move |method: &str, path: &str, body: Option<Value>| {
-        let url = format!("http://127.0.0.1:{port}{path}");
-        let mut request = http.request(method.parse().unwrap(), url);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().unwrap_or(Value::Null))
-    }
-}
-
-fn wait_connected(stack: &Running, admin: &str) {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let r = stack.client.call("GET", "/v1/health", Some(admin), None);
-        if r.body["health"]["gateway_status"] == "connected" {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{}\n{}",
-            r.body,
-            stack.service.log()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn register_launcher(stack: &Running, admin: &str) {
-    let control = control(stack.wanet_control_port);
-    let (_, cert) = control(
-        "POST",
-        "/control/certs",
-        Some(json!({"vname": "Demo Shop"})),
-    );
-    let body =
-        json!({"cc": "44", "phone_number": "7700900123", "method": "sms", "cert": cert["cert"]});
-    let api = &stack.client;
-    api.call("POST", "/v1/account", Some(admin), Some(body))
-        .expect_status(202);
-    let (_, code) = control("GET", "/control/codes/447700900123", None);
-    let verify = json!({"code": code["code"]});
-    api.call("POST", "/v1/account/verify", Some(admin), Some(verify))
-        .expect_status(201);
-    wait_connected(stack, admin);
+    move |method: &str, path: &str, body: Option<Value>| wanet_control(port, method, path, body)
 }
 
 /// The consumer writes while the business is cut off (an outage drops its session and keeps
@@ -110,26 +53,17 @@ fn wa_dev_stopped_with_ctrl_c_resumes_where_it_was() {
     let mut stack = launcher(data.path(), &fast);
     let admin = stack.client.first_login(ADMIN_PASSWORD);
     let receiver = Receiver::start();
-    let settings = json!({"webhooks": {"url": receiver.url()}});
-    stack
-        .client
-        .call(
-            "PATCH",
-            "/v1/settings/application",
-            Some(&admin),
-            Some(settings),
-        )
-        .expect_status(200);
-    register_launcher(&stack, &admin);
+    stack.client.set_webhook_url(&admin, &receiver.url());
+    stack.register_demo_number(&admin);
     let (_, config) = control(stack.wanet_control_port)("GET", "/control/config", None);
     assert_eq!(config["delivery_latency_ms"], 20, "{config}");
     let waiting = written_while_cut_off(stack.wanet_control_port);
-    interrupt(&mut stack.service);
+    stack.service.interrupt(WAIT);
     assert!(data.path().join("wanet.sqlite").exists());
 
     let stack = launcher(data.path(), &fast);
     let admin = stack.client.bearer("admin", ADMIN_PASSWORD);
-    wait_connected(&stack, &admin);
+    stack.wait_connected(&admin);
     let inbound = receiver.wait_for_inbound(WAIT, &waiting);
     assert_eq!(inbound["text"]["body"], "Are you still open?");
     // The window the message opened survived too: a free-form answer is delivered.
@@ -163,7 +97,7 @@ fn restart_separately(backend: Backend) {
     let waiting = written_while_cut_off(stack.wanet.control_port);
 
     // The network restarts on its database (SIGINT, as `docker stop` sends SIGTERM).
-    interrupt(&mut stack.wanet.service);
+    stack.wanet.service.interrupt(WAIT);
     let listen = format!("127.0.0.1:{}", stack.wanet.port);
     let control_listen = format!("127.0.0.1:{}", stack.wanet.control_port);
     let mut all = vec!["--listen", &listen, "--control-listen", &control_listen];
@@ -245,11 +179,11 @@ fn a_wiped_network_lets_the_installation_register_again_through_the_api() {
     wait_for_refusal_webhook(&receiver, 1);
     stack.wait_for_gateway("unregistered");
     let cert = stack.wanet.cert("Other Shop");
-    let body = json!({"cc": "44", "phone_number": "7700900321", "method": "voice", "cert": cert});
+    let body = json!({"cc": "44", "phone_number": "7400900321", "method": "voice", "cert": cert});
     let api = stack.api();
     let r = api.call("POST", "/v1/account", Some(&stack.admin), Some(body));
     r.expect_status(202);
-    let (_, code) = stack.wanet.get("/control/codes/447700900321");
+    let (_, code) = stack.wanet.get("/control/codes/447400900321");
     let verify = json!({"code": code["code"]});
     api.call(
         "POST",
@@ -259,6 +193,6 @@ fn a_wiped_network_lets_the_installation_register_again_through_the_api() {
     )
     .expect_status(201);
     stack.wait_for_gateway("connected");
-    let (_, business) = stack.wanet.get("/control/businesses/447700900321");
+    let (_, business) = stack.wanet.get("/control/businesses/447400900321");
     assert_eq!(business["connected"], true, "{business}");
 }

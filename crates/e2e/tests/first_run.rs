@@ -183,6 +183,20 @@ fn readme_command_prints_url_and_first_login_credentials() {
     );
     assert!(log.contains("admin / secret"), "{log}");
     assert!(data.path().join("waent.db").exists());
+    // No key configured: wa-dev wrote one next to the database, readable by its owner only, and
+    // sealed the database's secrets with it.
+    let key_file = data.path().join("secrets.key");
+    let key = std::fs::read_to_string(&key_file).unwrap();
+    assert!(wa_store::SecretsKey::parse(&key).is_ok(), "{key:?}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(log.contains("generated the secrets key"), "{log}");
+    // A restart on the same folder keeps the key and opens what it sealed.
+    drop(stack);
+    let again = launcher(data.path(), &[]);
+    again.client.first_login(e2e::ADMIN_PASSWORD);
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap(), key);
 }
 
 /// The README's first steps on command 1's binary: register through the bundled simulator,
@@ -194,14 +208,7 @@ fn readme_walkthrough_with_the_bundled_simulator() {
     let api = &stack.client;
     let admin = api.first_login(ADMIN_PASSWORD);
     let receiver = e2e::Receiver::start();
-    let settings = json!({"webhooks": {"url": receiver.url()}});
-    api.call(
-        "PATCH",
-        "/v1/settings/application",
-        Some(&admin),
-        Some(settings),
-    )
-    .expect_status(200);
+    api.set_webhook_url(&admin, &receiver.url());
     let r = api.call("GET", "/v1/settings/application", Some(&admin), None);
     assert_eq!(
         r.body["settings"]["application"]["webhooks"]["url"],
@@ -218,11 +225,11 @@ fn readme_walkthrough_with_the_bundled_simulator() {
         .json()
         .unwrap();
     let body =
-        json!({"cc": "44", "phone_number": "7700900123", "method": "voice", "cert": cert["cert"]});
+        json!({"cc": "44", "phone_number": "7400900123", "method": "voice", "cert": cert["cert"]});
     api.call("POST", "/v1/account", Some(&admin), Some(body))
         .expect_status(202);
     let code: serde_json::Value = control
-        .get(format!("{base}/control/codes/447700900123"))
+        .get(format!("{base}/control/codes/447400900123"))
         .send()
         .unwrap()
         .json()
@@ -244,7 +251,7 @@ fn readme_walkthrough_with_the_bundled_simulator() {
     }
     let said = json!({"type": "text", "text": {"body": "Do you ship to Leeds?"}});
     let r = control
-        .post(format!("{base}/control/consumers/447700900999/messages"))
+        .post(format!("{base}/control/consumers/447400900999/messages"))
         .json(&said)
         .send()
         .unwrap();
@@ -257,7 +264,7 @@ fn readme_walkthrough_with_the_bundled_simulator() {
                 .any(|m| m["messages"][0]["text"]["body"] == "Do you ship to Leeds?")
         },
     );
-    let send = json!({"to": "447700900999", "type": "text", "text": {"body": "We do!"}});
+    let send = json!({"to": "447400900999", "type": "text", "text": {"body": "We do!"}});
     let r = api.call("POST", "/v1/messages", Some(&admin), Some(send));
     r.expect_status(201);
     let id = r.body["messages"][0]["id"].as_str().unwrap().to_string();

@@ -10,6 +10,7 @@ use wa_store::Backend;
 
 const WAIT: Duration = Duration::from_secs(60);
 const CONSUMER: &str = "16315551299";
+const SILENT: &str = "16315551298";
 
 fn sends_are_blocked_until_the_new_identity_is_acknowledged(backend: Backend) {
     let (_db, receiver, stack) = messaging_on(backend, &[]);
@@ -24,9 +25,36 @@ fn sends_are_blocked_until_the_new_identity_is_acknowledged(backend: Backend) {
     )
     .expect_status(200);
     stack.wanet.consumer_says(CONSUMER, "hi there");
+    let bodies = receiver.wait_until(WAIT, "the first message", |b| {
+        b.iter()
+            .any(|b| b["messages"][0]["text"]["body"] == "hi there")
+    });
+    let first = bodies
+        .iter()
+        .find(|b| b["messages"][0]["text"]["body"] == "hi there")
+        .unwrap();
     stack.send_text(CONSUMER, "hello").expect_status(201);
+    // Never changed: the identity the network names on the consumer's messages, nothing to
+    // acknowledge.
     let path = format!("/v1/contacts/{CONSUMER}/identity");
-    api.call("GET", &path, admin, None).expect_error(404, 1006);
+    let r = api.call("GET", &path, admin, None);
+    r.expect_status(200);
+    assert_eq!(
+        r.body["contacts"], first["messages"][0]["identity"],
+        "{first}"
+    );
+    assert_eq!(r.body["contacts"]["acknowledged"], true, "{}", r.body);
+    let current = r.body["contacts"]["hash"].clone();
+    api.call("PUT", &path, admin, Some(json!({ "hash": current })))
+        .expect_status(200);
+    api.call("PUT", &path, admin, Some(json!({ "hash": "UKD6Y/5SqDU=" })))
+        .expect_error(400, 1009);
+    // A number that never wrote is known to the network all the same, and stays the same.
+    let silent = format!("/v1/contacts/{SILENT}/identity");
+    let r = api.call("GET", &silent, admin, None);
+    r.expect_status(200);
+    assert_eq!(r.body["contacts"]["acknowledged"], true, "{}", r.body);
+    assert_eq!(api.call("GET", &silent, admin, None).body, r.body);
 
     let (status, changed) = stack.wanet.post(
         &format!("/control/consumers/{CONSUMER}/identity"),

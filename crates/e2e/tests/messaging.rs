@@ -173,6 +173,19 @@ fn register_send_receive(db_env: HashMap<String, String>) {
         .unwrap();
     assert_eq!(failed["errors"][0]["code"], 470, "{failed}");
     assert!(failed["errors"][0]["title"].is_string());
+    // The message's status says why too, without the webhook (the console shows it).
+    let status = api.call(
+        "GET",
+        &format!("/v1/messages/{stranger}"),
+        Some(&stack.admin),
+        None,
+    );
+    assert_eq!(
+        status.body["messages"][0]["status"], "failed",
+        "{}",
+        status.body
+    );
+    assert_eq!(status.body["messages"][0]["errors"], failed["errors"]);
     assert_eq!(stack.wanet.consumer("16315550200")["received_count"], 0);
 
     // A number that is not on WhatsApp: failed with 1013.

@@ -64,8 +64,14 @@ fn assert_stat_shapes(stats: &Value) {
             "{name}: {stat}"
         );
         assert!(!stat["help"].as_str().unwrap().is_empty(), "{name}");
+        // Counts are whole numbers; CPU seconds and the start time are fractions of a second.
+        let fractional = ["process_cpu_seconds_total", "process_start_time_seconds"];
         for sample in stat["data"].as_array().unwrap() {
-            assert!(sample["value"].is_i64(), "{name}: {sample}");
+            if fractional.contains(&name.as_str()) {
+                assert!(sample["value"].is_number(), "{name}: {sample}");
+            } else {
+                assert!(sample["value"].is_i64(), "{name}: {sample}");
+            }
             if let Some(labels) = sample.get("labels") {
                 assert!(
                     labels.as_object().unwrap().values().all(Value::is_string),
@@ -127,6 +133,47 @@ fn scraped(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
     }
 }
 
+/// The one sample of `name` whose labels include all of `labels`, as a float.
+fn float_value(stats: &Value, name: &str, labels: &[(&str, &str)]) -> f64 {
+    let samples: Vec<f64> = stats[name]["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{name} missing from {stats}"))
+        .iter()
+        .filter(|sample| labels.iter().all(|(k, v)| sample["labels"][*k] == *v))
+        .map(|sample| sample["value"].as_f64().unwrap())
+        .collect();
+    assert_eq!(samples.len(), 1, "{name}{labels:?} in {stats}");
+    samples[0]
+}
+
+/// The `process_*` statistics of `stats` (one process, samples with `labels`) are that
+/// process's: its CPU time lies between two readings of `/proc/<pid>/stat` taken around the
+/// request, and the other values are plausible for a running server.
+fn assert_process_stats(what: &str, pid: u32, labels: &[(&str, &str)], read: impl Fn() -> Value) {
+    let cpu = || wa_harness::procfs::cpu_seconds(pid).unwrap();
+    let before = cpu();
+    let stats = read();
+    let after = cpu();
+    let v = |name: &str| float_value(&stats, name, labels);
+    let reported = v("process_cpu_seconds_total");
+    assert!(
+        before <= reported && reported <= after && reported > 0.0,
+        "{what}: {before} <= {reported} <= {after}"
+    );
+    assert_eq!(stats["process_cpu_seconds_total"]["type"], "counter");
+    let rss = v("process_resident_memory_bytes");
+    assert!(rss > 1e6, "{what}: {stats}");
+    assert!(v("process_virtual_memory_bytes") >= rss, "{what}: {stats}");
+    let open = v("process_open_fds");
+    assert!(
+        open >= 3.0 && open <= v("process_max_fds"),
+        "{what}: {stats}"
+    );
+    // The runtime's thread and the RPC or HTTP workers at least.
+    assert!(v("process_threads") >= 2.0, "{what}: {stats}");
+    assert!(v("process_start_time_seconds") > 0.0, "{what}: {stats}");
+}
+
 fn stats_app(stack: &Messaging) -> Value {
     get_json(stack.api(), "/v1/stats/app", &apikey())["stats"]["app"].clone()
 }
@@ -137,7 +184,12 @@ fn stats_db(stack: &Messaging) -> Value {
 
 /// Customers write, the business answers, webhooks go out: every counter on the way moves, and
 /// the three endpoints agree in JSON and in Prometheus text.
-fn counters_follow_traffic(db_env: HashMap<String, String>) {
+fn counters_follow_traffic(mut db_env: HashMap<String, String>) {
+    // JSON logs with the stats line each second, as the AWS template's metric filters read them.
+    db_env.extend(env(&[
+        ("ONPREM__LOG__FORMAT", "json"),
+        ("ONPREM__COREAPP__STATS_LOG_INTERVAL_SECS", "1"),
+    ]));
     let receiver = Receiver::start();
     let stack = Messaging::start(&db_env, FAST_PHONES, &receiver.url());
     let api = stack.api();
@@ -161,8 +213,26 @@ fn counters_follow_traffic(db_env: HashMap<String, String>) {
     );
     assert_eq!(value(app, "in_message_from_server", &[]), 0);
     assert_eq!(value(app, "out_message_persisted", &[]), 0);
+    assert_eq!(value(app, "gateway_connected", &[]), 0, "unregistered");
 
     stack.register();
+    let app = stats_app(&stack);
+    assert_eq!(value(&app, "gateway_connected", &[]), 1, "{app}");
+    let line = eventually("a stats log line of the connected coreapp", || {
+        stack.core.log().lines().rev().find_map(|line| {
+            let event: Value = serde_json::from_str(line).ok()?;
+            (event["target"] == "wa_stats" && event["gateway_connected"] == 1).then_some(event)
+        })
+    });
+    for field in [
+        "pending_messages",
+        "callback_queue_size",
+        "callback_successes",
+        "callback_failures",
+        "db_request_errors",
+    ] {
+        assert!(line[field].is_u64(), "{field} in {line}");
+    }
     stack.wanet.post(
         "/control/consumers",
         json!({"wa_id": NOT_ON_WHATSAPP, "profile": "not_on_whatsapp"}),
@@ -327,6 +397,7 @@ fn counters_follow_traffic(db_env: HashMap<String, String>) {
         1.0
     );
     assert_eq!(scraped(&text, "db_messages", &[("type", "text")]), 5.0);
+    internal_diagnostics_follow_the_same_state(&stack);
 
     // The webapp's own metrics: the requests above by route template and status.
     api.call("GET", "/v1/users/admin", Some(&stack.admin), None)
@@ -398,6 +469,69 @@ fn counters_follow_traffic(db_env: HashMap<String, String>) {
             &[("app", &coreapp_address)]
         ) >= 0.0
     );
+
+    // Each process reports its own resources: the webapp under its `node`, the coreapp as
+    // its other statistics, unlabelled; both in the text form too.
+    let labels = [("node", node.as_str())];
+    assert_process_stats("webapp", stack.web.service.pid(), &labels, || {
+        get_json(api, "/metrics", &apikey())["metrics"].clone()
+    });
+    assert_process_stats("coreapp", stack.core.pid(), &[], || stats_app(&stack));
+    assert!(scraped(&text, "process_resident_memory_bytes", &labels) > 0.0);
+    let text = scrape(api, "/v1/stats/app?format=prometheus", &apikey());
+    assert!(scraped(&text, "process_open_fds", &[]) >= 3.0);
+    assert_eq!(
+        text.docs["process_cpu_seconds_total"],
+        "Total user and system CPU time spent in seconds"
+    );
+}
+
+/// `/v1/stats/app/internal` and `/v1/stats/db/internal`: the statistics' shape under
+/// `internal`, showing the connected session, its caches and pool, and the rows stored above.
+fn internal_diagnostics_follow_the_same_state(stack: &Messaging) {
+    let api = stack.api();
+    let body = get_json(api, "/v1/stats/app/internal", &apikey());
+    let app = &body["stats"]["app"]["internal"];
+    assert_stat_shapes(app);
+    let connected = [("status", "connected")];
+    assert_eq!(
+        value(app, "internal_gateway_status", &connected),
+        1,
+        "{app}"
+    );
+    assert_eq!(value(app, "internal_network_session", &[]), 1, "{app}");
+    assert_eq!(value(app, "internal_ready", &[]), 1, "{app}");
+    // The network's seeded templates were loaded at initialization.
+    assert!(
+        value(app, "internal_cache_entries", &[("cache", "templates")]) > 0,
+        "{app}"
+    );
+    let open = value(app, "internal_db_pool_connections", &[("state", "open")]);
+    let max = value(app, "internal_db_pool_connections", &[("state", "max")]);
+    assert!(open >= 1 && open <= max, "{app}");
+
+    let body = get_json(api, "/v1/stats/db/internal", &stack.admin);
+    let db = &body["stats"]["db"]["internal"];
+    assert_stat_shapes(db);
+    // Both directions, every type: the sum of `db_messages`.
+    let messages = value(&stats_db(stack), "db_messages", &[]);
+    assert!(messages >= 5);
+    assert_eq!(
+        value(db, "db_table_rows", &[("table", "messages")]),
+        messages,
+        "{db}"
+    );
+    assert!(
+        value(db, "db_table_rows", &[("table", "users")]) >= 1,
+        "{db}"
+    );
+    assert_eq!(value(db, "db_backend", &[]), 1, "{db}");
+
+    let text = scrape(api, "/v1/stats/db/internal?format=prometheus", &apikey());
+    let rows = scraped(&text, "db_table_rows", &[("table", "messages")]);
+    assert_eq!(rows, messages as f64);
+    let text = scrape(api, "/v1/stats/app/internal?format=prometheus", &apikey());
+    assert_eq!(scraped(&text, "internal_ready", &[]), 1.0);
 }
 
 #[test]
@@ -438,6 +572,8 @@ fn monitoring_endpoints_take_a_bearer_or_the_api_key() {
     for path in [
         "/v1/stats/app",
         "/v1/stats/db",
+        "/v1/stats/app/internal",
+        "/v1/stats/db/internal",
         "/metrics",
         "/metrics/",
         "/v1/stats/app?format=prometheus",

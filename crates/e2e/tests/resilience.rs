@@ -15,7 +15,10 @@ use wa_store::{Backend, Store};
 fn store_of(url: &str) -> (tokio::runtime::Runtime, Store) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let store = runtime
-        .block_on(Store::connect(&wa_store::StoreConfig::new(url)))
+        .block_on(Store::connect(&wa_store::StoreConfig::new(
+            url,
+            wa_store::testing::test_sealer(),
+        )))
         .unwrap();
     (runtime, store)
 }

@@ -145,10 +145,9 @@ impl Process {
         }
     }
 
-    /// One look at `port`: `Some(time since spawn)` once it accepts connections.
-    fn probe(&mut self, port: u16) -> Result<Option<Duration>, Error> {
+    /// One look at `addr`: `Some(time since spawn)` once it accepts connections.
+    fn probe(&mut self, addr: SocketAddr) -> Result<Option<Duration>, Error> {
         self.check_alive()?;
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
         Ok(TcpStream::connect_timeout(&addr, Duration::from_secs(1))
             .ok()
             .map(|_| self.started.elapsed()))
@@ -163,15 +162,25 @@ impl Process {
         }
     }
 
-    /// Waits until `port` accepts TCP connections; returns the time since the spawn.
+    /// Waits until `port` accepts TCP connections on the loopback; returns the time since the
+    /// spawn.
     pub fn wait_for_port(&mut self, port: u16, timeout: Duration) -> Result<Duration, Error> {
+        self.wait_for_addr(SocketAddr::from(([127, 0, 0, 1], port)), timeout)
+    }
+
+    /// Waits until `addr` accepts TCP connections; returns the time since the spawn.
+    pub fn wait_for_addr(
+        &mut self,
+        addr: SocketAddr,
+        timeout: Duration,
+    ) -> Result<Duration, Error> {
         let deadline = Instant::now() + timeout;
         loop {
-            if let Some(elapsed) = self.probe(port)? {
+            if let Some(elapsed) = self.probe(addr)? {
                 return Ok(elapsed);
             }
             if Instant::now() > deadline {
-                return Err(self.timeout(format!("did not listen on port {port}"), timeout));
+                return Err(self.timeout(format!("did not listen on {addr}"), timeout));
             }
             std::thread::sleep(POLL);
         }
@@ -184,8 +193,9 @@ impl Process {
         timeout: Duration,
     ) -> Result<Duration, Error> {
         let deadline = Instant::now() + timeout;
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
         loop {
-            if let Some(elapsed) = self.probe(port)? {
+            if let Some(elapsed) = self.probe(addr)? {
                 return Ok(elapsed);
             }
             if Instant::now() > deadline {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use wa_api::users::{ADMIN_USERNAME as ADMIN, DEFAULT_ADMIN_PASSWORD as DEFAULT_PASSWORD};
 
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version, about, after_help = wa_common::cli::env_help())]
 struct Cli {
     #[command(flatten)]
     common: wa_common::cli::CommonArgs,
@@ -38,16 +38,44 @@ struct Cli {
     wanet: wanet::WanetOptions,
 }
 
+/// The key file `wa-dev` keeps in its data folder when no secrets key is configured.
+const SECRETS_KEY_FILE: &str = "secrets.key";
+
+/// A new key file unless one exists, in the data folder (created first).
+fn generate_key_file(path: &std::path::Path) -> Result<bool, String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    wa_common::config::secrets::create_key_file(path)
+        .map_err(|e| format!("cannot write the secrets key {}: {e}", path.display()))
+}
+
 #[actix_web::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    let mut generated_key = Ok(false);
     let settings = cli.common.load_with_or_exit(|s| {
         s.data_dir = cli.data_dir.clone();
         s.media_dir = cli.data_dir.join("media");
         s.webapp.listen = cli.listen.clone();
         s.coreapp.listen = "127.0.0.1:0".into();
+        if s.secrets.is_unset() {
+            let key_file = cli.data_dir.join(SECRETS_KEY_FILE);
+            generated_key = generate_key_file(&key_file);
+            s.secrets.key_file = Some(key_file);
+        }
     });
     wa_common::telemetry::init(&settings.log);
+    match generated_key {
+        Ok(true) => tracing::info!(
+            "generated the secrets key in {}: keep a copy with every backup of the data folder",
+            cli.data_dir.join(SECRETS_KEY_FILE).display()
+        ),
+        Ok(false) => {}
+        // The settings were validated with the file, so it exists: someone else wrote it.
+        Err(e) => tracing::warn!("{e}"),
+    }
     match run(settings, &cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -71,13 +99,17 @@ async fn run(mut settings: wa_common::Settings, cli: &Cli) -> Result<(), String>
     let core_addr = core.addresses.first().ok_or("coreapp bound no address")?;
     settings.webapp.coreapp_host = core_addr.ip().to_string();
     settings.webapp.coreapp_port = core_addr.port();
+    let control_url = simulator
+        .as_ref()
+        .map(|w| format!("http://{}", w.control_addr));
+    // The console shows the bundled simulator's webhook inbox.
+    if settings.webapp.network_control_url.is_none() {
+        settings.webapp.network_control_url = control_url.clone();
+    }
     let web = webapp::start_with_store(settings.clone(), store.clone())
         .await
         .map_err(|e| e.to_string())?;
     let port = web.addresses.first().map_or(0, |a| a.port());
-    let control_url = simulator
-        .as_ref()
-        .map(|w| format!("http://{}", w.control_addr));
     print_banner(&store, port, control_url.as_deref()).await;
     let (web_result, core_result) = tokio::join!(web.server, core.server);
     core.supervisor.shutdown().await;

@@ -148,6 +148,9 @@ pub enum Request {
     },
     /// What the app of consumer `wa_id` can display (asked before a template with buttons).
     GetCapabilities { wa_id: String },
+    /// The current identity (security code) of consumer `wa_id`, for
+    /// `GET /v1/contacts/{wa_id}/identity` when no change of it has been announced.
+    GetIdentity { wa_id: String },
 }
 
 /// What consumers see of a business: `about`, the photo and the business profile fields.
@@ -226,6 +229,13 @@ pub enum Response {
         /// Whether the app shows the buttons of a template (quick replies, URL and call buttons).
         template_buttons: bool,
     },
+    /// The consumer's current identity, as it names it on each of their messages.
+    Identity {
+        wa_id: String,
+        hash: String,
+        /// When this identity was created, epoch milliseconds.
+        created_timestamp: i64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -257,6 +267,21 @@ pub enum Push {
     },
     /// Everything stored while the business was offline has been pushed.
     BacklogDone,
+    /// The throttle that refused this number's sends (429 with `retry_after_ms`) is over:
+    /// lifted on appeal, or its length has run. Sends may go again now instead of after the
+    /// pause the refusal named. Sent to the sessions connected at that moment and not kept for
+    /// later ones: a session that connects afterwards learns it by sending.
+    SendingResumed { reason: ResumeReason },
+}
+
+/// Why a throttle ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResumeReason {
+    /// Lifted before its end (an appeal; the simulator's control API).
+    Lifted,
+    /// Its length has run.
+    Ended,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -389,6 +414,12 @@ mod tests {
             Frame::Push {
                 id: 7,
                 push: Push::BacklogDone,
+            },
+            Frame::Push {
+                id: 8,
+                push: Push::SendingResumed {
+                    reason: ResumeReason::Lifted,
+                },
             },
             Frame::Ack { id: 7 },
             Frame::Ping { nonce: 3 },

@@ -2,7 +2,7 @@
 
 use std::{fmt, time::Duration};
 
-use crate::StoreError;
+use crate::{Sealer, StoreError};
 
 #[derive(Clone)]
 pub struct StoreConfig {
@@ -17,11 +17,15 @@ pub struct StoreConfig {
     pub idle_timeout: Option<Duration>,
     /// How long `Store::connect` keeps retrying an unreachable database before giving up.
     pub startup_timeout: Duration,
+    /// Seals the secret values the store keeps (the JWT signing key, TLS private keys, the
+    /// two-step PIN, media provider passwords, the network credentials).
+    pub sealer: Sealer,
 }
 
 impl StoreConfig {
-    pub fn new(url: impl Into<String>) -> Self {
+    pub fn new(url: impl Into<String>, sealer: Sealer) -> Self {
         StoreConfig {
+            sealer,
             url: url.into(),
             pool_size: 10,
             connection_timeout: Duration::from_secs(5),
@@ -61,6 +65,7 @@ impl fmt::Debug for StoreConfig {
             .field("connection_timeout", &self.connection_timeout)
             .field("idle_timeout", &self.idle_timeout)
             .field("startup_timeout", &self.startup_timeout)
+            .field("sealer", &self.sealer)
             .finish()
     }
 }
@@ -68,10 +73,15 @@ impl fmt::Debug for StoreConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::SecretsKey;
+
+    fn store_config(url: &str) -> StoreConfig {
+        StoreConfig::new(url, Sealer::new(SecretsKey::generate(), None))
+    }
 
     #[test]
     fn defaults() {
-        let config = StoreConfig::new("sqlite:x.db");
+        let config = store_config("sqlite:x.db");
         assert_eq!(config.pool_size, 10);
         assert_eq!(config.connection_timeout, Duration::from_secs(5));
         assert_eq!(config.idle_timeout, None);
@@ -81,20 +91,20 @@ mod tests {
 
     #[test]
     fn values_r2d2_panics_on_are_rejected() {
-        let mut config = StoreConfig::new("sqlite:x.db");
+        let mut config = store_config("sqlite:x.db");
         config.pool_size = 0;
         assert!(matches!(config.validate(), Err(StoreError::Config(_))));
-        let mut config = StoreConfig::new("sqlite:x.db");
+        let mut config = store_config("sqlite:x.db");
         config.idle_timeout = Some(Duration::ZERO);
         assert!(matches!(config.validate(), Err(StoreError::Config(_))));
-        let mut config = StoreConfig::new("sqlite:x.db");
+        let mut config = store_config("sqlite:x.db");
         config.connection_timeout = Duration::ZERO;
         assert!(matches!(config.validate(), Err(StoreError::Config(_))));
     }
 
     #[test]
     fn debug_hides_the_password() {
-        let config = StoreConfig::new("mysql://root:hunter2@db/wa");
+        let config = store_config("mysql://root:hunter2@db/wa");
         let text = format!("{config:?}");
         assert!(!text.contains("hunter2"), "{text}");
     }

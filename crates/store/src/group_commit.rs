@@ -10,7 +10,8 @@
 //! There is no long-lived task: the first writer that finds no flush in progress spawns one, which
 //! runs until the queue is empty. If a batch fails as a whole (a deadlock, or one bad write
 //! aborting the transaction), each of its writes is retried in a transaction of its own, so a
-//! failure is reported to the caller whose write caused it and nobody else.
+//! failure is reported to the caller whose write caused it and nobody else; a write rolled back
+//! as a deadlock's victim is run again a few times before it counts as failed.
 //!
 //! What a write is and does is the table layer's business ([`GroupWrite`]); this module only
 //! queues, batches and commits.
@@ -182,8 +183,33 @@ fn apply_all<W: GroupWrite>(
     }
     writes
         .iter()
-        .map(|write| write_transaction(conn, |conn| write.apply(conn)))
+        .map(|write| apply_alone(conn, write))
         .collect()
+}
+
+/// How often a write the database rolled back for contention is run again before its caller
+/// hears of it.
+const CONTENTION_ATTEMPTS: u32 = 5;
+
+/// One write in a transaction of its own, run again when the database chose it as a deadlock's
+/// victim: the rollback undid all of it, and a caller told of the failure would act as if the
+/// write never happened (the delivery worker would hand an accepted message to the network
+/// again). A short pause, longer each time, lets the other transaction finish first.
+fn apply_alone<W: GroupWrite>(
+    conn: &mut DbConnection,
+    write: &W,
+) -> Result<W::Outcome, StoreError> {
+    let mut attempt = 1;
+    loop {
+        match write_transaction(conn, |conn| write.apply(conn)) {
+            Err(error) if error.is_contention() && attempt < CONTENTION_ATTEMPTS => {
+                tracing::info!(attempt, %error, "write rolled back for contention; running it again");
+                std::thread::sleep(std::time::Duration::from_millis(5 << attempt));
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
+    }
 }
 
 fn abandoned() -> StoreError {

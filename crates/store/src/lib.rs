@@ -11,7 +11,8 @@
 //!    connection, backend-specific branches included; `tables::pipeline` defines the hot writes.
 //! 2. `group_commit`: queues writes and commits them in shared transactions, whatever they are.
 //! 1. `db`: connections, transactions, migrations, the pool and `Db::run`; knows no table.
-//! 0. `error`, `config`, `backend`, `clock`, `schema` (every table's diesel definition).
+//! 0. `error`, `config`, `backend`, `clock`, `schema` (every table's diesel definition), `seal`
+//!    (secret values sealed at rest).
 
 mod backend;
 mod clock;
@@ -20,6 +21,7 @@ mod db;
 mod error;
 mod group_commit;
 mod schema;
+mod seal;
 mod state;
 mod store;
 mod tables;
@@ -29,8 +31,9 @@ pub mod testing;
 
 pub use backend::Backend;
 pub use config::StoreConfig;
-pub use db::QueryTimings;
+pub use db::{DumpedValue, PoolState, QueryTimings};
 pub use error::StoreError;
+pub use seal::{Sealer, SecretsKey, KEY_BYTES as SECRETS_KEY_BYTES, SEALED_PREFIX};
 pub use state::{StateChange, StateRow, StateStore};
 pub use store::Store;
 pub use tables::blobs::MAX_BLOB_BYTES;
@@ -41,11 +44,14 @@ pub use tables::cluster::{
 };
 pub use tables::config_values::MAX_CONFIG_VALUE_BYTES;
 pub use tables::conversations::Conversation;
+pub use tables::idempotency::IdempotentSend;
 pub use tables::identities::ContactIdentity;
 pub use tables::media::MediaRecord;
-pub use tables::messages::{InboundMessage, OutboundMessage, StatusOutcome, StoredMessage};
+pub use tables::messages::{
+    InboundMessage, OutboundMessage, ShardSlice, StatusOutcome, StoredMessage,
+};
 pub use tables::registration::Registration;
 pub use tables::stats::DbCounts;
 pub use tables::stickerpacks::{Sticker, StickerChanges, StickerPack, StickerPackChanges};
-pub use tables::tokens::StoredToken;
+pub use tables::tokens::{LiveToken, StoredToken};
 pub use tables::users::{NewUser, User};

@@ -9,6 +9,7 @@ diesel::table! {
         role -> Text,
         must_change_password -> Bool,
         created_at -> BigInt,
+        token_stamp -> Text,
     }
 }
 
@@ -18,6 +19,7 @@ diesel::table! {
         username -> Text,
         issued_at -> BigInt,
         expires_at -> BigInt,
+        user_stamp -> Text,
     }
 }
 
@@ -73,6 +75,8 @@ diesel::table! {
         created_ms -> BigInt,
         updated_ms -> BigInt,
         expires_ms -> Nullable<BigInt>,
+        shard_key -> Nullable<BigInt>,
+        errors -> Nullable<Text>,
     }
 }
 
@@ -180,5 +184,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    idempotency_keys (idem_key) {
+        idem_key -> Text,
+        request_hash -> Text,
+        message_id -> Text,
+        response -> Text,
+        created_ms -> BigInt,
+    }
+}
+
 // The fencing statements read the lease inside statements on the shard table.
 diesel::allow_tables_to_appear_in_same_query!(cluster_lease, shard_assignments);
+// Bearer tokens are checked against their user in one query.
+diesel::allow_tables_to_appear_in_same_query!(tokens, users);

@@ -10,12 +10,20 @@ use std::{env, time::Duration};
 use tempfile::TempDir;
 use url::Url;
 
-use crate::{admin, Backend, StoreConfig};
+use crate::{admin, backend::DbTarget, db, Backend, Sealer, SecretsKey, StoreConfig, StoreError};
 
 pub const MYSQL_URL_VAR: &str = "WA_TEST_MYSQL_URL";
 pub const POSTGRES_URL_VAR: &str = "WA_TEST_POSTGRES_URL";
 const DEFAULT_MYSQL_URL: &str = "mysql://wa_test:wa_test@127.0.0.1:3306";
 const DEFAULT_POSTGRES_URL: &str = "postgres://wa_test:wa_test@127.0.0.1:5432";
+/// The secrets key (`WA_SECRETS_KEY`) of every test installation: base64 of 32 bytes that say
+/// what they are, so that a test and the processes it starts open each other's secrets.
+pub const TEST_SECRETS_KEY: &str = "d2Etb25wcmVtIHRlc3RzOiBub3QgYSByZWFsIGtleSE=";
+
+/// A sealer with [`TEST_SECRETS_KEY`] and no previous key.
+pub fn test_sealer() -> Sealer {
+    Sealer::new(SecretsKey::parse(TEST_SECRETS_KEY).unwrap(), None)
+}
 
 /// A uniquely named database (`wa_t_<8 hex>`) that does not exist yet; `Store::connect` creates it
 /// and dropping the `TestDb` drops it again.
@@ -59,13 +67,13 @@ impl TestDb {
         self.backend
     }
 
-    /// A config for this database: a small pool and a startup timeout short enough that an
-    /// unreachable test server fails the test quickly.
+    /// A config for this database: a small pool, a startup timeout short enough that an
+    /// unreachable test server fails the test quickly, and [`TEST_SECRETS_KEY`].
     pub fn config(&self) -> StoreConfig {
         StoreConfig {
             pool_size: 4,
             startup_timeout: Duration::from_secs(10),
-            ..StoreConfig::new(self.url.clone())
+            ..StoreConfig::new(self.url.clone(), test_sealer())
         }
     }
 
@@ -88,6 +96,19 @@ impl Drop for TestDb {
             eprintln!("could not drop test database: {error}");
         }
     }
+}
+
+/// Runs `sql` as it is on the database `url` names, bypassing the store: rows as an older version
+/// wrote them, or damaged on purpose.
+pub fn execute_sql(url: &str, sql: &str) -> Result<(), StoreError> {
+    db::execute_batch(&DbTarget::parse(url)?, sql)
+}
+
+/// The plan the database `url` names would choose for `sql`, in its own words (PostgreSQL's
+/// `EXPLAIN` text, MySQL's `EXPLAIN FORMAT=JSON`, SQLite's `EXPLAIN QUERY PLAN` steps), for
+/// tests of which index a statement uses. The statement is planned, not run.
+pub fn explain(url: &str, sql: &str) -> Result<String, StoreError> {
+    db::explain(&DbTarget::parse(url)?, sql)
 }
 
 fn server_url(var: &str, default: &str) -> String {

@@ -8,12 +8,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The layer of each top-level module, lowest first.
-const LAYERS: [(&str, u8); 12] = [
+const LAYERS: [(&str, u8); 13] = [
     ("error", 0),
     ("config", 0),
     ("backend", 0),
     ("clock", 0),
     ("schema", 0),
+    ("seal", 0),
     ("db", 1),
     ("group_commit", 2),
     ("tables", 3),

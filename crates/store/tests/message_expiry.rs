@@ -43,23 +43,36 @@ async fn expired_pending_messages_are_found_once_past_their_expiry(backend: Back
     store.record_status("sent", "sent", None).await.unwrap();
 
     assert!(store
-        .expired_outbound(999, 10, vec![])
+        .expired_outbound(999, 10, vec![], None)
         .await
         .unwrap()
         .is_empty());
     assert_eq!(
-        ids(&store.expired_outbound(1_000, 10, vec![]).await.unwrap()),
+        ids(&store
+            .expired_outbound(1_000, 10, vec![], None)
+            .await
+            .unwrap()),
         ["soon"]
     );
-    let both = store.expired_outbound(10_000, 10, vec![]).await.unwrap();
+    let both = store
+        .expired_outbound(10_000, 10, vec![], None)
+        .await
+        .unwrap();
     assert_eq!(ids(&both), ["soon", "later"]);
     assert_eq!(both[0].msg_type, "template");
     let excluded = store
-        .expired_outbound(10_000, 10, vec!["soon".into()])
+        .expired_outbound(10_000, 10, vec!["soon".into()], None)
         .await
         .unwrap();
     assert_eq!(ids(&excluded), ["later"]);
     // Expired messages still show up in the send queue until they are failed; the delivery
     // worker fails them first.
-    assert_eq!(store.pending_outbound(10, vec![]).await.unwrap().len(), 3);
+    assert_eq!(
+        store
+            .pending_outbound(10, vec![], None)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
 }

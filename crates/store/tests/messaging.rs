@@ -16,9 +16,11 @@ on_every_backend!(
     outbound_messages_are_pending_until_sent_in_order,
     statuses_only_advance_and_queue_one_webhook_each,
     a_receipt_waits_for_sent_to_be_recorded,
+    a_failed_message_keeps_its_errors,
     inbound_message_and_its_webhook_are_written_together_once,
     contacts_cache_honours_freshness,
     one_open_conversation_per_recipient,
+    racing_opens_agree_on_one_conversation,
     callback_outbox_schedules_and_deletes,
 );
 
@@ -67,12 +69,12 @@ async fn outbound_messages_are_pending_until_sent_in_order(backend: Backend) {
     store.insert_outbound(outbound("gB2", 20)).await.unwrap();
     store.insert_outbound(outbound("gB1", 10)).await.unwrap();
     store.insert_outbound(outbound("gB3", 30)).await.unwrap();
-    let pending = store.pending_outbound(10, vec![]).await.unwrap();
+    let pending = store.pending_outbound(10, vec![], None).await.unwrap();
     let ids: Vec<_> = pending.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(ids, ["gB1", "gB2", "gB3"]);
     assert_eq!(pending[0].payload, "{\"text\":{\"body\":\"hi 😀\"}}");
     let rest = store
-        .pending_outbound(10, vec!["gB1".into()])
+        .pending_outbound(10, vec!["gB1".into()], None)
         .await
         .unwrap();
     assert_eq!(rest.len(), 2);
@@ -80,7 +82,14 @@ async fn outbound_messages_are_pending_until_sent_in_order(backend: Backend) {
         store.record_status("gB1", "sent", None).await.unwrap(),
         StatusOutcome::Advanced
     );
-    assert_eq!(store.pending_outbound(10, vec![]).await.unwrap().len(), 2);
+    assert_eq!(
+        store
+            .pending_outbound(10, vec![], None)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     assert!(store.insert_outbound(outbound("gB1", 40)).await.is_err());
 }
 
@@ -118,6 +127,38 @@ async fn statuses_only_advance_and_queue_one_webhook_each(backend: Backend) {
     assert_eq!(
         store.record_status("nope", "read", None).await.unwrap(),
         StatusOutcome::UnknownMessage
+    );
+}
+
+/// Why a message failed is kept with it (GET /v1/messages/{id} answers it); other messages have
+/// no errors.
+async fn a_failed_message_keeps_its_errors(backend: Backend) {
+    let db = TestDb::new(backend);
+    let store = connect_to(&db).await;
+    store.insert_outbound(outbound("gB3", 1)).await.unwrap();
+    store.insert_outbound(outbound("gB4", 1)).await.unwrap();
+    assert_eq!(
+        store.find_message("gB3").await.unwrap().unwrap().errors,
+        None
+    );
+    let errors = r#"[{"code":470,"title":"Message failed to send because more than 24 hours have passed since the customer last replied to this number","details":"24 hours"}]"#;
+    let outcome = store
+        .record_failure("gB3", None, errors.to_string(), false)
+        .await
+        .unwrap();
+    assert_eq!(outcome, StatusOutcome::Advanced);
+    // A failure recorded again (a write run again after a rollback) changes nothing.
+    let again = store
+        .record_failure("gB3", None, "[]".to_string(), false)
+        .await
+        .unwrap();
+    assert_eq!(again, StatusOutcome::NotNewer);
+    let failed = store.find_message("gB3").await.unwrap().unwrap();
+    assert_eq!(failed.status, "failed");
+    assert_eq!(failed.errors.as_deref(), Some(errors));
+    assert_eq!(
+        store.find_message("gB4").await.unwrap().unwrap().errors,
+        None
     );
 }
 
@@ -241,6 +282,44 @@ async fn one_open_conversation_per_recipient(backend: Backend) {
         .unwrap();
     assert!(opened);
     assert_eq!(next.id, "c3");
+}
+
+/// Writers opening one recipient's conversation at once (a send's `sent` and its phone's
+/// `delivered`) all succeed and name the same conversation, which exactly one of them opened.
+async fn racing_opens_agree_on_one_conversation(backend: Backend) {
+    let db = TestDb::new(backend);
+    let store = connect_to(&db).await;
+    for round in 0..10 {
+        let recipient = format!("1555000{round}");
+        let racers: Vec<_> = (0..6)
+            .map(|i| {
+                let (store, recipient) = (store.clone(), recipient.clone());
+                let candidate = Conversation {
+                    id: format!("c{round}-{i}"),
+                    origin: "business_initiated".into(),
+                    expires_at: 1_000,
+                };
+                tokio::spawn(
+                    async move { store.open_conversation(&recipient, 10, candidate).await },
+                )
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for racer in racers {
+            answers.push(
+                racer
+                    .await
+                    .unwrap()
+                    .expect("every racer gets the open conversation"),
+            );
+        }
+        let opened = answers.iter().filter(|(_, opened)| *opened).count();
+        assert_eq!(opened, 1, "round {round}: {answers:?}");
+        assert!(
+            answers.iter().all(|(c, _)| c.id == answers[0].0.id),
+            "round {round}: {answers:?}"
+        );
+    }
 }
 
 async fn callback_outbox_schedules_and_deletes(backend: Backend) {

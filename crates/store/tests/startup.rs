@@ -7,7 +7,8 @@ mod common;
 use std::{net::TcpListener, time::Duration};
 
 use common::{connect_to, migration_names, new_user};
-use wa_store::{admin, testing::TestDb, Backend, Store, StoreConfig, StoreError};
+use wa_store::testing::{test_sealer, TestDb};
+use wa_store::{admin, Backend, Store, StoreConfig, StoreError};
 
 on_every_backend!(
     first_connect_migrates_and_second_is_a_no_op,
@@ -16,6 +17,7 @@ on_every_backend!(
     dropped_database_is_recreated_on_connect,
     unreachable_database_fails_with_unavailable_after_startup_timeout,
     many_concurrent_queries_share_a_small_pool,
+    sessions_run_at_read_committed,
 );
 
 async fn first_connect_migrates_and_second_is_a_no_op(backend: Backend) {
@@ -28,6 +30,20 @@ async fn first_connect_migrates_and_second_is_a_no_op(backend: Backend) {
     let second = connect_to(&db).await;
     assert_eq!(second.migrations_applied(), 0);
     second.ping().await.unwrap();
+}
+
+/// MySQL/MariaDB sessions run at READ COMMITTED like PostgreSQL's (no gap locks: the send and
+/// status paths' deadlocks came from them); SQLite has one writer at a time and no level to set.
+async fn sessions_run_at_read_committed(backend: Backend) {
+    let db = TestDb::new(backend);
+    connect_to(&db).await;
+    let level = admin::session_isolation(&db.url).unwrap();
+    let expected = match backend {
+        Backend::Mysql => Some("READ-COMMITTED"),
+        Backend::Postgres => Some("read committed"),
+        Backend::Sqlite => None,
+    };
+    assert_eq!(level.as_deref(), expected);
 }
 
 async fn concurrent_connects_on_a_fresh_database_both_succeed(backend: Backend) {
@@ -85,7 +101,7 @@ async fn unreachable_database_fails_with_unavailable_after_startup_timeout(backe
     let (url, _keep_dir) = unreachable_url(backend);
     let config = StoreConfig {
         startup_timeout: Duration::from_secs(2),
-        ..StoreConfig::new(url)
+        ..StoreConfig::new(url, test_sealer())
     };
     let error = Store::connect(&config).await.unwrap_err();
     assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
@@ -144,7 +160,7 @@ async fn unknown_url_schemes_are_rejected_without_creating_files() {
         format!("postgress://wa_test@127.0.0.1/{}", "wa_t_typo"),
         format!("mysqll://wa_test@127.0.0.1/{}", "wa_t_typo"),
     ] {
-        let error = Store::connect(&StoreConfig::new(url.clone()))
+        let error = Store::connect(&StoreConfig::new(url.clone(), test_sealer()))
             .await
             .unwrap_err();
         assert!(matches!(error, StoreError::Config(_)), "{url}: {error:?}");
@@ -164,7 +180,9 @@ async fn invalid_database_names_are_config_errors() {
         "postgres://wa_test@127.0.0.1/x%22y",
         "postgres://h",
     ] {
-        let error = Store::connect(&StoreConfig::new(url)).await.unwrap_err();
+        let error = Store::connect(&StoreConfig::new(url, test_sealer()))
+            .await
+            .unwrap_err();
         assert!(matches!(error, StoreError::Config(_)), "{url}: {error:?}");
     }
 }

@@ -1,4 +1,5 @@
-//! The counts behind `GET /v1/stats/db` and the query timings, on every backend.
+//! The counts behind `GET /v1/stats/db` and `/v1/stats/db/internal` and the query timings, on
+//! every backend.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -82,6 +83,23 @@ async fn counts_follow_contacts_messages_receipts_and_callbacks(backend: Backend
         }
     );
     assert_eq!(store.pending_outbound_count().await.unwrap(), 1);
+
+    // The internal view counts every table; these are the rows written above.
+    let rows: std::collections::HashMap<_, _> =
+        store.table_rows().await.unwrap().into_iter().collect();
+    assert_eq!(rows.len(), 18, "{rows:?}");
+    assert_eq!(rows["messages"], 5, "{rows:?}");
+    assert_eq!(rows["callbacks"], 2, "{rows:?}");
+    assert_eq!(rows["contacts"], 3, "{rows:?}");
+    assert_eq!(rows["users"], 0, "{rows:?}");
+    // The migrations create the one lease row.
+    assert_eq!(rows["cluster_lease"], 1, "{rows:?}");
+    let pool = store.pool_state();
+    assert!(
+        pool.connections >= 1 && pool.connections <= pool.max_size,
+        "{pool:?}"
+    );
+    assert!(pool.idle_connections <= pool.connections, "{pool:?}");
 }
 
 async fn queries_are_timed_by_outcome(backend: Backend) {

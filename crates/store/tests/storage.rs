@@ -5,7 +5,7 @@
 mod common;
 
 use common::{connect_to, new_user};
-use wa_store::{testing::TestDb, Backend, StoreError, StoredCert, StoredToken};
+use wa_store::{testing::TestDb, Backend, StoreError, StoredCert, StoredToken, User};
 
 on_every_backend!(
     user_create_find_update_delete,
@@ -14,6 +14,7 @@ on_every_backend!(
     delete_user_removes_its_tokens_only,
     token_insert_find_delete,
     delete_expired_tokens_keeps_live_ones,
+    live_tokens_follow_the_users_stamp,
     cert_insert_if_absent_first_writer_wins,
     cert_concurrent_writers_agree_on_one,
     secret_first_writer_wins_across_stores,
@@ -39,25 +40,33 @@ async fn user_create_find_update_delete(backend: Backend) {
         .insert_token(token("before-change", "alice", 100, i64::MAX))
         .await
         .unwrap();
-    assert!(store
+    let changed = store
         .update_password("alice", "$2b$12$new", true)
         .await
-        .unwrap());
+        .unwrap()
+        .unwrap();
     // A password change revokes the tokens issued under the old password.
     assert_eq!(store.find_token("before-change").await.unwrap(), None);
     let updated = store.find_user("alice").await.unwrap().unwrap();
+    assert_eq!(updated, changed);
     assert_eq!(updated.password_hash, "$2b$12$new");
     assert!(updated.must_change_password);
     assert_eq!(updated.created_at, created.created_at);
-    // Writing the same values again still reports the user as found (MySQL counts changed rows).
-    assert!(store
+    assert_ne!(updated.token_stamp, created.token_stamp);
+    // Writing the same values again still reports the user as found, under yet another stamp.
+    let again = store
         .update_password("alice", "$2b$12$new", true)
         .await
-        .unwrap());
-    assert!(!store
-        .update_password("bob", "$2b$12$x", false)
-        .await
-        .unwrap());
+        .unwrap()
+        .unwrap();
+    assert_ne!(again.token_stamp, updated.token_stamp);
+    assert_eq!(
+        store
+            .update_password("bob", "$2b$12$x", false)
+            .await
+            .unwrap(),
+        None
+    );
 
     assert!(store.delete_user("alice").await.unwrap());
     assert_eq!(store.find_user("alice").await.unwrap(), None);
@@ -278,7 +287,66 @@ fn token(id: &str, username: &str, issued_at: i64, expires_at: i64) -> StoredTok
         username: username.to_string(),
         issued_at,
         expires_at,
+        user_stamp: String::new(),
     }
+}
+
+/// A token of `user` under its current stamp.
+fn token_of(id: &str, user: &User) -> StoredToken {
+    StoredToken {
+        user_stamp: user.token_stamp.clone(),
+        ..token(id, &user.username, 100, i64::MAX)
+    }
+}
+
+async fn live_tokens_follow_the_users_stamp(backend: Backend) {
+    let db = TestDb::new(backend);
+    let store = connect_to(&db).await;
+    let mut admin = new_user("root");
+    admin.role = "ROLE_ADMIN".to_string();
+    let alice = store.create_user(new_user("alice")).await.unwrap();
+    let root = store.create_user(admin).await.unwrap();
+    assert_ne!(alice.token_stamp, root.token_stamp);
+    store.insert_token(token_of("a1", &alice)).await.unwrap();
+    store.insert_token(token_of("r1", &root)).await.unwrap();
+    // Another user's stamp, or a user that does not exist, is not enough.
+    let mut forged = token_of("x1", &root);
+    forged.username = "alice".to_string();
+    store.insert_token(forged).await.unwrap();
+    store
+        .insert_token(token("x2", "ghost", 1, i64::MAX))
+        .await
+        .unwrap();
+
+    let live = store.find_live_token("a1").await.unwrap().unwrap();
+    assert_eq!(live.token, token_of("a1", &alice));
+    assert_eq!(live.role, alice.role);
+    let live = store.find_live_token("r1").await.unwrap().unwrap();
+    assert_eq!(live.role, "ROLE_ADMIN");
+    for dead in ["x1", "x2", "unknown"] {
+        assert_eq!(store.find_live_token(dead).await.unwrap(), None, "{dead}");
+    }
+
+    // A token stored after the password change under the stamp read before it is dead.
+    let changed = store
+        .update_password("alice", "$2b$12$new", false)
+        .await
+        .unwrap()
+        .unwrap();
+    store.insert_token(token_of("a2", &alice)).await.unwrap();
+    assert!(store.find_token("a2").await.unwrap().is_some());
+    assert_eq!(store.find_live_token("a2").await.unwrap(), None);
+    store.insert_token(token_of("a3", &changed)).await.unwrap();
+    assert!(store.find_live_token("a3").await.unwrap().is_some());
+
+    // A deleted user's token does not come back with a new user of the same name.
+    store.delete_user("alice").await.unwrap();
+    store.insert_token(token_of("a4", &changed)).await.unwrap();
+    let reborn = store.create_user(new_user("alice")).await.unwrap();
+    assert_eq!(store.find_live_token("a4").await.unwrap(), None);
+    store.insert_token(token_of("a5", &reborn)).await.unwrap();
+    assert!(store.find_live_token("a5").await.unwrap().is_some());
+    assert!(store.find_live_token("r1").await.unwrap().is_some());
 }
 
 fn cert(tag: &str) -> StoredCert {

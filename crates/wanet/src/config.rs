@@ -21,6 +21,8 @@ pub struct WanetConfig {
     pub database_url: Option<String>,
     /// Length of the customer-service window opened by a consumer's message.
     pub window_secs: u64,
+    /// How long the network and the phones take (latency.rs).
+    pub latency: LatencyPreset,
     /// Time between the network accepting a message and the phone's `delivered` receipt.
     pub delivery_latency_ms: u64,
     /// Time between `delivered` and `read`.
@@ -42,6 +44,22 @@ pub struct WanetConfig {
     pub media_retention_secs: u64,
     /// How long an accepted message id is remembered to drop re-sends of it.
     pub dedupe_retention_secs: u64,
+    /// A scenario file (TOML or JSON) applied once the network is up.
+    pub scenario: Option<PathBuf>,
+}
+
+/// How long the network and the phones take (latency.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LatencyPreset {
+    /// `delivery_latency_ms` and `read_latency_ms` as configured; the network answers at once.
+    #[default]
+    Fixed,
+    /// The field's figures: the network answers a send in 2–5 s, `delivered` 3–7 s later (up to
+    /// 15 s across borders), `read` after `read_latency_ms`.
+    Realistic,
+    /// Nothing waits: for tests.
+    Instant,
 }
 
 /// The per-number throughput rules (design.md §5).
@@ -67,6 +85,7 @@ impl Default for WanetConfig {
             data_dir: None,
             database_url: None,
             window_secs: runtime.window_secs,
+            latency: runtime.latency,
             delivery_latency_ms: runtime.delivery_latency_ms,
             read_latency_ms: runtime.read_latency_ms,
             read_probability: runtime.read_probability,
@@ -77,6 +96,7 @@ impl Default for WanetConfig {
             received_max_per_consumer: runtime.received_max_per_consumer,
             media_retention_secs: runtime.media_retention_secs,
             dedupe_retention_secs: runtime.dedupe_retention_secs,
+            scenario: None,
         }
     }
 }
@@ -96,6 +116,7 @@ impl WanetConfig {
     pub fn runtime(&self) -> RuntimeConfig {
         RuntimeConfig {
             window_secs: self.window_secs,
+            latency: self.latency,
             delivery_latency_ms: self.delivery_latency_ms,
             read_latency_ms: self.read_latency_ms,
             read_probability: self.read_probability,
@@ -115,6 +136,7 @@ impl WanetConfig {
 #[serde(deny_unknown_fields)]
 pub struct RuntimeConfig {
     pub window_secs: u64,
+    pub latency: LatencyPreset,
     pub delivery_latency_ms: u64,
     pub read_latency_ms: u64,
     pub read_probability: f64,
@@ -130,6 +152,7 @@ impl Default for RuntimeConfig {
     fn default() -> Self {
         RuntimeConfig {
             window_secs: 86_400,
+            latency: LatencyPreset::Fixed,
             delivery_latency_ms: 300,
             read_latency_ms: 1_000,
             read_probability: 0.92,
@@ -146,10 +169,71 @@ impl Default for RuntimeConfig {
     }
 }
 
+impl RuntimeConfig {
+    /// The checks serde's types cannot make: a probability and a positive time scale.
+    pub fn check(&self) -> Result<(), String> {
+        if !(0.0..=1.0).contains(&self.read_probability) {
+            return Err("read_probability must be between 0 and 1".into());
+        }
+        if !(self.time_scale.is_finite() && self.time_scale > 0.0) {
+            return Err("time_scale must be a positive number".into());
+        }
+        Ok(())
+    }
+}
+
+/// Any subset of the [`RuntimeConfig`] fields, by the same names: the body of
+/// `PATCH /control/config` and a scenario's `[config]` section.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeConfigChange {
+    pub window_secs: Option<u64>,
+    pub latency: Option<LatencyPreset>,
+    pub delivery_latency_ms: Option<u64>,
+    pub read_latency_ms: Option<u64>,
+    pub read_probability: Option<f64>,
+    pub rate_limits: Option<RateLimitPreset>,
+    pub time_scale: Option<f64>,
+    pub received_retention_secs: Option<u64>,
+    pub received_max_per_consumer: Option<usize>,
+    pub media_retention_secs: Option<u64>,
+    pub dedupe_retention_secs: Option<u64>,
+}
+
+impl RuntimeConfigChange {
+    /// `base` with the fields this change names replaced, checked.
+    pub fn apply_to(&self, base: RuntimeConfig) -> Result<RuntimeConfig, String> {
+        let config = RuntimeConfig {
+            window_secs: self.window_secs.unwrap_or(base.window_secs),
+            latency: self.latency.unwrap_or(base.latency),
+            delivery_latency_ms: self.delivery_latency_ms.unwrap_or(base.delivery_latency_ms),
+            read_latency_ms: self.read_latency_ms.unwrap_or(base.read_latency_ms),
+            read_probability: self.read_probability.unwrap_or(base.read_probability),
+            rate_limits: self.rate_limits.unwrap_or(base.rate_limits),
+            time_scale: self.time_scale.unwrap_or(base.time_scale),
+            received_retention_secs: self
+                .received_retention_secs
+                .unwrap_or(base.received_retention_secs),
+            received_max_per_consumer: self
+                .received_max_per_consumer
+                .unwrap_or(base.received_max_per_consumer),
+            media_retention_secs: self
+                .media_retention_secs
+                .unwrap_or(base.media_retention_secs),
+            dedupe_retention_secs: self
+                .dedupe_retention_secs
+                .unwrap_or(base.dedupe_retention_secs),
+        };
+        config.check()?;
+        Ok(config)
+    }
+}
+
 /// The messaging rules derived from a [`RuntimeConfig`], in the units the network works with.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Rules {
     pub window: Duration,
+    pub latency: LatencyPreset,
     pub delivery_latency: Duration,
     pub read_latency: Duration,
     pub read_probability: f64,
@@ -181,6 +265,7 @@ impl Rules {
         }
         Rules {
             window: Duration::from_secs(source.window_secs),
+            latency: source.latency,
             delivery_latency: Duration::from_millis(source.delivery_latency_ms),
             read_latency: Duration::from_millis(source.read_latency_ms),
             read_probability: source.read_probability,

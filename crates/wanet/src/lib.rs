@@ -3,42 +3,25 @@
 //! It serves the coreapp's side of `wa-netproto` over TLS (registration, the directory, message
 //! sends with the 24-hour window and the phones' receipts, an offline store that survives client
 //! crashes) and a control API through which tests and demos play the consumers.
+//!
+//! Layers, each using only those below it (docs/architecture.md): `control`, `protocol` and
+//! `state` over `network` (the shared state and its operations), over `realism` (the field's
+//! rules), `routing` (where pushes go) and `model` (the data held), over `base`.
 
-mod catalogs;
-mod certs;
-mod clock;
+mod base;
 mod config;
 mod control;
-mod control_config;
-mod dedupe;
-mod directory;
-mod durability;
-mod errors;
-mod ids;
-mod limits;
-mod media;
-mod messaging;
+mod model;
 mod network;
 mod options;
-mod outage;
-mod outbox;
-mod persist;
-mod phone;
-mod profile;
-mod profiles;
-mod registration;
-mod server;
-mod session;
-mod shards;
-mod stickers;
-mod templates;
-mod tls;
-mod traffic;
-mod verify_lock;
+mod protocol;
+mod realism;
+mod routing;
+mod state;
 
-pub use config::{RateLimitPreset, RuntimeConfig, WanetConfig};
+pub use config::{LatencyPreset, RateLimitPreset, RuntimeConfig, WanetConfig};
 pub use options::WanetOptions;
-pub use tls::SERVER_NAME;
+pub use protocol::tls::SERVER_NAME;
 
 use actix_web::dev::ServerHandle;
 use config::Rules;
@@ -78,15 +61,25 @@ pub struct WanetHandle {
 /// Binds both listeners and spawns their tasks on the current tokio runtime (an actix System is
 /// one too).
 pub async fn start(config: WanetConfig) -> io::Result<RunningWanet> {
-    let tls = tls::generate()?;
+    let tls = protocol::tls::generate()?;
+    // A scenario that does not parse stops the start: better than a network set up by half.
+    let scenario = match &config.scenario {
+        Some(path) => Some(control::Scenario::read(path)?),
+        None => None,
+    };
     let mut network = Network::new(Rules::from_config(&config), config.seed);
-    let state_store = persist::open(config.state_url(), &mut network).await?;
+    network.on_first_registration(Box::new(control::apply_waiting_scenario_entries));
+    let state_store = state::open(config.state_url(), &mut network).await?;
     let network = Arc::new(network);
     let shutdown = CancellationToken::new();
+    tokio::spawn(network::limits::watch_throttles(
+        network.clone(),
+        shutdown.child_token(),
+    ));
     // Stopping the servers stops the flusher too, after a last write.
     let flusher_stop = shutdown.child_token();
     let flushed_out = CancellationToken::new();
-    let flusher = persist::spawn_flusher(
+    let flusher = state::spawn_flusher(
         network.clone(),
         state_store,
         flusher_stop.clone(),
@@ -102,7 +95,25 @@ pub async fn start(config: WanetConfig) -> io::Result<RunningWanet> {
         flushed_out,
     };
     let control_task = tokio::spawn(control_server);
-    let protocol_task = tokio::spawn(server::accept_loop(
+    if let Some(scenario) = scenario {
+        let loaded = scenario.load(&network);
+        for error in &loaded.errors {
+            tracing::warn!("scenario {:?}: a step was refused: {error}", loaded.name);
+        }
+        tracing::info!(
+            "scenario {:?}: {} steps applied, {} waiting for a registration, {} events {}",
+            loaded.name,
+            loaded.applied,
+            loaded.waiting,
+            loaded.events,
+            if loaded.events_wait {
+                "waiting for a registration"
+            } else {
+                "scheduled"
+            }
+        );
+    }
+    let protocol_task = tokio::spawn(protocol::server::accept_loop(
         listener,
         tls.acceptor,
         network,

@@ -4,7 +4,7 @@ use wanet::{WanetConfig, WanetOptions};
 
 /// The simulated WhatsApp network.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version, about, after_help = wa_common::telemetry::LOG_ENV_HELP)]
 struct Cli {
     /// Address of the protocol listener (TLS) the coreapp connects to.
     #[arg(long, env = "WANET_LISTEN", default_value = "0.0.0.0:5222")]
@@ -38,8 +38,14 @@ impl From<Cli> for WanetConfig {
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
-    wa_common::telemetry::init(&wa_common::config::LogSettings::default());
     let cli = Cli::parse();
+    match wa_common::telemetry::log_settings_from_env() {
+        Ok(log) => wa_common::telemetry::init(&log),
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    }
     let result = match wanet::start(cli.into()).await {
         Ok(running) => {
             let handle = running.handle();

@@ -2,7 +2,7 @@
 //! the `wanet` binary and `wa-dev` (which flattens them into its own flags), so every way of
 //! running the simulator takes the same options under the same names.
 
-use crate::config::{RateLimitPreset, RuntimeConfig, WanetConfig};
+use crate::config::{LatencyPreset, RateLimitPreset, RuntimeConfig, WanetConfig};
 
 /// Flags (and environment variables) for everything [`RuntimeConfig`] holds, plus the seed.
 #[derive(Debug, Clone, clap::Args)]
@@ -10,7 +10,11 @@ pub struct WanetOptions {
     /// Length of the customer-service window opened by a consumer's message, in seconds.
     #[arg(long, env = "WANET_WINDOW_SECS", default_value_t = RuntimeConfig::default().window_secs)]
     pub window_secs: u64,
-    /// Delay before a phone's `delivered` receipt, in milliseconds.
+    /// How long the network and the phones take: fixed (the two delays below), realistic (the
+    /// field's figures), or instant.
+    #[arg(long, env = "WANET_LATENCY", value_enum, default_value = "fixed")]
+    pub latency: LatencyPreset,
+    /// Delay before a phone's `delivered` receipt, in milliseconds (`fixed`).
     #[arg(long, env = "WANET_DELIVERY_LATENCY_MS", default_value_t = RuntimeConfig::default().delivery_latency_ms)]
     pub delivery_latency_ms: u64,
     /// Delay between `delivered` and `read`, in milliseconds.
@@ -30,7 +34,8 @@ pub struct WanetOptions {
         default_value = "realistic"
     )]
     pub rate_limits: RateLimitPreset,
-    /// Multiplies rate-limit periods, cooldowns and the tier window (0.01 = 100x faster).
+    /// Multiplies rate-limit periods, cooldowns, the tier window, the verification lock and the
+    /// offline store's 30 days (0.01 = 100x faster).
     #[arg(long, env = "WANET_TIME_SCALE", default_value_t = RuntimeConfig::default().time_scale)]
     pub time_scale: f64,
     /// How long a phone's list of received messages keeps a message, in seconds.
@@ -45,12 +50,16 @@ pub struct WanetOptions {
     /// How long an accepted message id is remembered to drop re-sends, in seconds.
     #[arg(long, env = "WANET_DEDUPE_RETENTION_SECS", default_value_t = RuntimeConfig::default().dedupe_retention_secs)]
     pub dedupe_retention_secs: u64,
+    /// A scenario file (TOML or JSON) to set the network up with and play (docs/wanet.md).
+    #[arg(long, env = "WANET_SCENARIO")]
+    pub scenario: Option<std::path::PathBuf>,
 }
 
 impl WanetOptions {
     /// Writes these options into `config`, leaving where it listens and stores untouched.
     pub fn apply(self, config: &mut WanetConfig) {
         config.window_secs = self.window_secs;
+        config.latency = self.latency;
         config.delivery_latency_ms = self.delivery_latency_ms;
         config.read_latency_ms = self.read_latency_ms;
         config.read_probability = self.read_probability;
@@ -61,5 +70,6 @@ impl WanetOptions {
         config.received_max_per_consumer = self.received_max_per_consumer;
         config.media_retention_secs = self.media_retention_secs;
         config.dedupe_retention_secs = self.dedupe_retention_secs;
+        config.scenario = self.scenario;
     }
 }

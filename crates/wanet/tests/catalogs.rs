@@ -96,11 +96,11 @@ async fn capabilities_follow_the_profile() {
     let (status, body) = net
         .post(
             "/control/profiles",
-            json!({"prefix": "4477", "profile": "no_template_buttons"}),
+            json!({"prefix": "4474", "profile": "no_template_buttons"}),
         )
         .await;
     assert_eq!(status, 201, "{body}");
-    for (wa_id, shows) in [(CONSUMER, true), ("447700900123", false)] {
+    for (wa_id, shows) in [(CONSUMER, true), ("447400900123", false)] {
         let request = Request::GetCapabilities {
             wa_id: wa_id.into(),
         };

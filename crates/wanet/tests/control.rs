@@ -89,12 +89,12 @@ async fn unknown_things_are_404() {
 #[tokio::test]
 async fn consumers_exist_implicitly_and_can_be_shaped() {
     let net = Net::start().await;
-    let implicit = net.consumer("447700900999").await;
+    let implicit = net.consumer("447400900999").await;
     assert_eq!(
         implicit,
         json!({
-            "wa_id": "447700900999", "name": "WhatsApp User 0999", "profile": "normal",
-            "received_count": 0, "received": [], "read_receipts": []
+            "wa_id": "447400900999", "name": "WhatsApp User 0999", "profile": "normal",
+            "received_count": 0, "received": [], "read_receipts": [], "held": [], "expired_held": 0
         })
     );
     let (status, created) = net
@@ -134,7 +134,7 @@ async fn consumers_exist_implicitly_and_can_be_shaped() {
 async fn with_several_businesses_the_consumer_must_say_which() {
     let net = Net::start().await;
     net.register_business().await;
-    net.register("44", "7700900000", "Other Ltd").await;
+    net.register("44", "7400900000", "Other Ltd").await;
     let path = format!("/control/consumers/{CONSUMER}/messages");
     let (status, reply) = net
         .post(&path, json!({ "type": "text", "text": { "body": "hi" } }))
@@ -152,10 +152,11 @@ async fn with_several_businesses_the_consumer_must_say_which() {
         business,
         json!({
             "wa_id": BUSINESS, "vname": "Acme Inc", "connected": false, "queued_pushes": 1,
-            "unacked_pushes": 0, "accepted_messages": 0, "duplicate_sends": 0
+            "unacked_pushes": 0, "accepted_messages": 0, "duplicate_sends": 0,
+            "terms_accepted": true
         })
     );
-    assert_eq!(net.business("447700900000").await["queued_pushes"], 0);
+    assert_eq!(net.business("447400900000").await["queued_pushes"], 0);
 }
 
 #[tokio::test]

@@ -72,7 +72,7 @@ async fn state_survives_a_restart(config: WanetConfig) {
     ));
     wait_received(&net, CONSUMER, 1).await;
     drop(session);
-    let limits = json!({ "upgraded": true, "tier": 10000 });
+    let limits = json!({ "upgraded": true, "tier": 10000, "account": "acme" });
     let (status, _) = net
         .post(&format!("/control/businesses/{BUSINESS}/limits"), limits)
         .await;
@@ -125,13 +125,14 @@ async fn state_survives_a_restart(config: WanetConfig) {
         .await;
     assert_eq!(limits["upgraded"], true, "{limits}");
     assert_eq!(limits["tier"], 10000, "{limits}");
+    assert_eq!(limits["account"], "acme", "{limits}");
     // A certificate minted before the restart still registers a number.
     let mut anonymous = net.connect().await;
     anonymous.hello(None).await.unwrap();
     let code_sent = anonymous
         .request(Request::RequestCode {
             cc: "44".into(),
-            phone_number: "7700900555".into(),
+            phone_number: "7400900555".into(),
             method: "sms".into(),
             cert,
             pin: None,

@@ -13,7 +13,7 @@ async fn contacts_are_users_unless_marked_not_on_whatsapp() {
     let (status, created) = net
         .post(
             "/control/consumers",
-            json!({ "wa_id": "447700900123", "profile": "not_on_whatsapp" }),
+            json!({ "wa_id": "447400900123", "profile": "not_on_whatsapp" }),
         )
         .await;
     assert_eq!(status, 201, "{created}");
@@ -23,7 +23,7 @@ async fn contacts_are_users_unless_marked_not_on_whatsapp() {
     let mut session = net.business_session(&credentials).await;
     let wa_ids = vec![
         "+1 631-555-1234".into(),
-        "447700900123".into(),
+        "447400900123".into(),
         "12345".into(),
     ];
     let response = session
@@ -41,7 +41,7 @@ async fn contacts_are_users_unless_marked_not_on_whatsapp() {
                 on_whatsapp: true
             },
             ContactResult {
-                wa_id: "447700900123".into(),
+                wa_id: "447400900123".into(),
                 on_whatsapp: false
             },
             ContactResult {
@@ -290,11 +290,11 @@ async fn a_recipient_not_on_whatsapp_fails_with_1013() {
     let credentials = net.register_business().await;
     net.post(
         "/control/consumers",
-        json!({ "wa_id": "447700900123", "profile": "not_on_whatsapp" }),
+        json!({ "wa_id": "447400900123", "profile": "not_on_whatsapp" }),
     )
     .await;
     let mut session = net.business_session(&credentials).await;
-    for (id, to) in [("gBGGnobody", "447700900123"), ("gBGGmalformed", "12")] {
+    for (id, to) in [("gBGGnobody", "447400900123"), ("gBGGmalformed", "12")] {
         session.send_text(id, to, "hello").await.unwrap();
         let (status, error) = session.receipt_for(id).await;
         assert_eq!(status, ReceiptStatus::Failed);

@@ -63,7 +63,7 @@ async fn each_profile_answers_with_its_receipts() {
     let (status, rule) = net
         .post(
             "/control/profiles",
-            json!({"prefix": "+4477", "profile": "old_app"}),
+            json!({"prefix": "+4474", "profile": "old_app"}),
         )
         .await;
     assert_eq!(status, 201, "{rule}");
@@ -87,18 +87,21 @@ async fn each_profile_answers_with_its_receipts() {
             Some("multi_device"),
             vec![(Delivered, None), (Failed, Some(1026))],
         ),
-        // Default prefix rules: Iran and Turkey are never reached.
-        ("989121234567", None, vec![]),
-        ("905321234567", None, vec![]),
+        // Default prefix rules: Iran and Turkey are cut off. Their users cannot write, so no
+        // window opens and a text fails with 470 (a template stays `sent`: e2e network_realism).
+        ("989121234567", None, vec![(Failed, Some(470))]),
+        ("905321234567", None, vec![(Failed, Some(470))]),
         // A prefix rule set above.
-        ("447700900123", None, vec![(Failed, Some(1026))]),
+        ("447400900123", None, vec![(Failed, Some(1026))]),
     ];
     for (wa_id, profile, _) in &cases {
         if let Some(profile) = profile {
             set_profile(&net, wa_id, profile).await;
         }
         // The window is open, so only the profile decides.
-        net.consumer_says(wa_id, "hi").await;
+        if profile.is_some() || wa_id.starts_with("44") {
+            net.consumer_says(wa_id, "hi").await;
+        }
     }
     assert_eq!(net.consumer("989121234567").await["profile"], "sanctioned");
     for (n, (wa_id, _, _)) in cases.iter().enumerate() {
@@ -122,7 +125,7 @@ async fn each_profile_answers_with_its_receipts() {
 }
 
 #[tokio::test]
-async fn the_strict_preset_throttles_with_escalating_cooldowns() {
+async fn the_strict_preset_throttles_a_number_then_its_whole_account() {
     let net = Net::start_with(WanetConfig {
         rate_limits: RateLimitPreset::Strict,
         time_scale: 0.01,
@@ -131,7 +134,24 @@ async fn the_strict_preset_throttles_with_escalating_cooldowns() {
     .await;
     let credentials = net.register_business().await;
     let mut session = net.business_session(&credentials).await;
-    net.consumer_says("16315550001", "hi").await;
+    let sibling = net.register("1", "6315550999", "Acme Two").await;
+    let mut sibling_session = net.business_session(&sibling).await;
+    for number in [BUSINESS, "16315550999"] {
+        let (status, limits) = net
+            .post(
+                &format!("/control/businesses/{number}/limits"),
+                json!({"account": "acme"}),
+            )
+            .await;
+        assert_eq!((status, limits["account"].clone()), (200, json!("acme")));
+    }
+    for to in [BUSINESS, "16315550999"] {
+        let hi = json!({"type": "text", "text": {"body": "hi"}, "to": to});
+        let (status, _) = net
+            .post("/control/consumers/16315550001/messages", hi)
+            .await;
+        assert_eq!(status, 201);
+    }
     for n in 0..5 {
         session
             .send_text(&format!("m{n}"), "16315550001", "x")
@@ -146,20 +166,33 @@ async fn the_strict_preset_throttles_with_escalating_cooldowns() {
         (refused.code, refused.title.as_str()),
         (429, "Rate limit hit")
     );
+    // Light: 5 minutes at 1/100 of real time, this number only.
     let details = refused.details.unwrap();
     assert!(
-        details.contains("light throttling") && details.contains("retry after 600 ms"),
+        details.contains("light throttling of this number")
+            && details.contains("retry after 3000 ms"),
         "{details}"
     );
+    sibling_session
+        .send_text("s0", "16315550001", "x")
+        .await
+        .unwrap();
     // A duplicate of an accepted message is not a new send.
     assert!(session.send_text("m0", "16315550001", "x").await.is_ok());
     let (_, limits) = net
         .get(&format!("/control/businesses/{BUSINESS}/limits"))
         .await;
-    assert_eq!(limits["throttling"], "light", "{limits}");
-    tokio::time::sleep(Duration::from_millis(650)).await;
+    assert_eq!(
+        (
+            limits["throttling"].clone(),
+            limits["throttling_scope"].clone()
+        ),
+        (json!("light"), json!("number")),
+        "{limits}"
+    );
+    tokio::time::sleep(Duration::from_millis(3_050)).await;
     session.send_text("m5", "16315550001", "x").await.unwrap();
-    // An upgraded number has 30 a minute.
+    // An upgraded number has 30 a minute; going over again throttles the account.
     let (status, _) = net
         .post(
             &format!("/control/businesses/{BUSINESS}/limits"),
@@ -178,6 +211,23 @@ async fn the_strict_preset_throttles_with_escalating_cooldowns() {
         .await
         .unwrap_err();
     assert!(again.details.unwrap().contains("moderate throttling"));
+    let sibling_refused = sibling_session
+        .send_text("s1", "16315550001", "x")
+        .await
+        .unwrap_err();
+    assert_eq!(sibling_refused.code, 429);
+    assert_eq!(
+        sibling_refused.retry_after_ms.map(|ms| ms <= 36_000),
+        Some(true)
+    );
+    let (status, limits) = net
+        .post(
+            "/control/businesses/16315550999/limits",
+            json!({"lift_throttling": true}),
+        )
+        .await;
+    assert_eq!((status, limits["throttling"].clone()), (200, json!(null)));
+    session.send_text("m35", "16315550001", "x").await.unwrap();
 }
 
 #[tokio::test]

@@ -3,9 +3,10 @@
 //!
 //! A bearer token is an HS256 JWT with the original's claims (`user`, `iat`, `exp`, `wa:rand`).
 //! It is valid when the signature verifies, it has not expired, *and* its `wa:rand` is still in
-//! the `tokens` table, so logout and user deletion revoke it at once on every webapp.
+//! the `tokens` table under its user's current token stamp, so logout, user deletion and password
+//! changes revoke it at once on every webapp sharing the database.
 
-use crate::state::SharedState;
+use crate::state::{AppState, SharedState};
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{web, FromRequest, HttpRequest};
@@ -16,7 +17,7 @@ use std::future::Future;
 use std::pin::Pin;
 use wa_api::users::ROLE_ADMIN;
 use wa_api::ApiError;
-use wa_store::StoredToken;
+use wa_store::{StoredToken, User};
 
 /// Claim names of the original's tokens.
 #[derive(Debug, Serialize, Deserialize)]
@@ -34,11 +35,12 @@ pub struct IssuedToken {
     pub expires_at: i64,
 }
 
-/// Creates, stores and returns a token for `username`.
-pub async fn issue_token(state: &SharedState, username: &str) -> Result<IssuedToken, ApiError> {
+/// Creates, stores and returns a token for `user`, bound to the token stamp of the `user` row
+/// whose password was checked: if the password changed since, the token is dead on arrival.
+pub async fn issue_token(state: &AppState, user: &User) -> Result<IssuedToken, ApiError> {
     let now = chrono::Utc::now().timestamp();
     let claims = Claims {
-        user: username.to_string(),
+        user: user.username.clone(),
         iat: now,
         exp: now + state.settings.webapp.token_lifetime_secs,
         rand: random_hex_32(),
@@ -53,6 +55,7 @@ pub async fn issue_token(state: &SharedState, username: &str) -> Result<IssuedTo
         username: claims.user,
         issued_at: claims.iat,
         expires_at: claims.exp,
+        user_stamp: user.token_stamp.clone(),
     };
     state.store.insert_token(stored).await.map_err(|e| {
         tracing::error!("storing a token failed: {e}");
@@ -214,12 +217,14 @@ async fn verify_bearer(state: &SharedState, token: &str) -> Result<AuthUser, Api
     let claims = jsonwebtoken::decode::<Claims>(token, &state.jwt.decoding, &validation)
         .map_err(|_| invalid())?
         .claims;
-    let stored = state
+    // One query: the token row joined with its user under the stamp it was issued with.
+    let live = state
         .store
-        .find_token(&claims.rand)
+        .find_live_token(&claims.rand)
         .await
         .map_err(store_failure)?
         .ok_or_else(invalid)?;
+    let stored = live.token;
     let now = chrono::Utc::now().timestamp();
     if stored.username != claims.user {
         return Err(invalid());
@@ -229,15 +234,9 @@ async fn verify_bearer(state: &SharedState, token: &str) -> Result<AuthUser, Api
         let _ = state.store.delete_token(&stored.id).await;
         return Err(invalid());
     }
-    let user = state
-        .store
-        .find_user(&stored.username)
-        .await
-        .map_err(store_failure)?
-        .ok_or_else(invalid)?;
     Ok(AuthUser {
-        username: user.username,
-        role: user.role,
+        username: stored.username,
+        role: live.role,
         token_id: stored.id,
     })
 }

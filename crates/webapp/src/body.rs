@@ -44,6 +44,19 @@ impl JsonParams {
         Value::Object(self.fields)
     }
 
+    /// Every string of the body within `wa_api::limits::ANY_STRING_CHARS` (fields with tighter
+    /// limits are checked where they are read): whatever the endpoint, the database never gets a
+    /// value too long for it. Restoring a backup reads its (large) body with [`Self::parse`].
+    pub fn check_lengths(&self) -> Result<(), ApiError> {
+        let max = wa_api::limits::ANY_STRING_CHARS;
+        self.fields.iter().try_for_each(|(key, value)| {
+            if key.chars().count() > max {
+                return Err(wa_api::limits::too_long("key", max));
+            }
+            wa_api::limits::bounded_strings(value, key, max)
+        })
+    }
+
     /// Whether the body has no fields at all.
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()
@@ -90,7 +103,9 @@ impl FromRequest for JsonParams {
         let mut payload = payload.take();
         Box::pin(async move {
             let body = read_body(&mut payload, limit, || too_large(limit)).await?;
-            JsonParams::parse(content_type.as_deref(), &body)
+            let params = JsonParams::parse(content_type.as_deref(), &body)?;
+            params.check_lengths()?;
+            Ok(params)
         })
     }
 }

@@ -7,6 +7,15 @@ use wa_api::rpc::{Endpoint, GatewayStatusReply, Method};
 use wa_api::ApiError;
 use wa_common::config::WebappSettings;
 
+tokio::task_local! {
+    /// The id of the request being handled (set by `middleware::request_context`), passed on
+    /// with every call made while handling it, so the coreapp's log lines carry it too.
+    pub static CURRENT_REQUEST_ID: String;
+    /// The caller's `Idempotency-Key` header while its call is relayed (`routes::forward`),
+    /// passed on to the coreapp, which honours it on `POST /v1/messages`.
+    pub static RELAYED_IDEMPOTENCY_KEY: Option<reqwest::header::HeaderValue>;
+}
+
 pub struct CoreappClient {
     http: reqwest::Client,
     base_url: String,
@@ -69,9 +78,7 @@ impl CoreappClient {
         path: &str,
     ) -> Result<T, ApiError> {
         let url = format!("{}{}", self.base_url, path);
-        let response = self
-            .http
-            .get(&url)
+        let response = with_request_id(self.http.get(&url))
             .send()
             .await
             .map_err(|e| self.unreachable(&e))?;
@@ -169,7 +176,7 @@ impl CoreappClient {
         body: Option<&serde_json::Value>,
     ) -> Result<Forwarded, reqwest::Error> {
         let url = format!("{base_url}{path_and_query}");
-        let mut request = self.http.request(method, &url);
+        let mut request = with_request_id(self.http.request(method, &url));
         if let Some(body) = body {
             request = request.json(body);
         }
@@ -177,6 +184,19 @@ impl CoreappClient {
         let status = response.status().as_u16();
         let body = response.json::<serde_json::Value>().await?;
         Ok(Forwarded { status, body })
+    }
+}
+
+/// Passes the id of the request being handled on, so the coreapp logs under the same id, and
+/// the caller's idempotency key when the call is a relayed one.
+fn with_request_id(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    let request = match CURRENT_REQUEST_ID.try_with(String::clone) {
+        Ok(id) => request.header(wa_api::rpc::REQUEST_ID_HEADER, id),
+        Err(_outside_a_request) => request,
+    };
+    match RELAYED_IDEMPOTENCY_KEY.try_with(Clone::clone) {
+        Ok(Some(key)) => request.header(wa_api::idempotency::IDEMPOTENCY_KEY_HEADER, key),
+        _ => request,
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod client_addr;
 pub mod cluster;
 pub mod coreapp;
 pub mod limiter;

@@ -2,7 +2,7 @@ use clap::Parser;
 
 /// The REST webapp: HTTPS API, authentication and users; forwards work to the coreapp.
 #[derive(Parser)]
-#[command(version, about, after_help = wa_common::cluster::ENV_HELP)]
+#[command(version, about, after_help = wa_common::cli::env_help())]
 struct Cli {
     #[command(flatten)]
     common: wa_common::cli::CommonArgs,

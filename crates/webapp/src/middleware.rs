@@ -13,7 +13,7 @@ use wa_common::metrics::request_label;
 
 use crate::routes::monitoring::WebMetrics;
 
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
+pub use wa_api::rpc::REQUEST_ID_HEADER;
 
 /// The request id of the current request, available to handlers through extensions.
 #[derive(Debug, Clone)]
@@ -33,14 +33,17 @@ pub async fn request_context(
     let span = tracing::info_span!("request", id = %request_id);
     let method = req.method().clone();
     let path = req.path().to_owned();
-    // The TCP peer, or the client named by a load balancer's PROXY header (see proxy_protocol).
-    let client = req
-        .peer_addr()
-        .map_or_else(|| "-".to_string(), |addr| addr.ip().to_string());
+    // The TCP peer, or the client a load balancer named (see client_addr and proxy_protocol).
+    let client = match req.peer_addr() {
+        Some(_) => crate::client_addr::client_ip(req.request()).to_string(),
+        None => "-".to_string(),
+    };
     let started = Instant::now();
     let metrics = req.app_data::<web::Data<WebMetrics>>().cloned();
     let ongoing = metrics.as_ref().map(|metrics| metrics.request_started());
-    let mut response = next.call(req).instrument(span.clone()).await?;
+    let mut response = crate::coreapp::CURRENT_REQUEST_ID
+        .scope(request_id.clone(), next.call(req).instrument(span.clone()))
+        .await?;
     drop(ongoing);
     if let Some(metrics) = &metrics {
         // The route template, not the raw path, so ids in paths do not multiply the series.
@@ -73,8 +76,5 @@ pub async fn request_context(
 
 /// Client-supplied ids end up in logs: keep them short and free of control characters.
 fn is_acceptable_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    wa_api::rpc::is_acceptable_request_id(id)
 }

@@ -15,9 +15,6 @@ use wa_api::users::{ADMIN_USERNAME, DEFAULT_ADMIN_PASSWORD, ROLE_ADMIN};
 use wa_common::Settings;
 use wa_store::{NewUser, Store};
 
-/// Secret name of the generated JWT key when `WA_WEB_JWT_CRYPTO_KEY` is not set.
-const JWT_SECRET_NAME: &str = "webapp_jwt_key";
-
 /// How often expired tokens are swept from the database.
 const TOKEN_SWEEP_INTERVAL: Duration = Duration::from_secs(3600);
 
@@ -184,7 +181,7 @@ async fn jwt_keys(store: &Store, settings: &Settings) -> Result<JwtKeys, StartEr
             let bytes: [u8; 32] = rand::random();
             let generated: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
             store
-                .get_or_insert_secret(JWT_SECRET_NAME, generated)
+                .get_or_insert_secret(wa_api::keys::JWT_SIGNING_KEY, generated)
                 .await?
         }
     };

@@ -3,8 +3,10 @@
 use crate::coreapp::CoreappClient;
 use crate::limiter::WindowLimiter;
 use jsonwebtoken::{DecodingKey, EncodingKey};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
+use wa_common::config::TrustedProxies;
 use wa_common::Settings;
 use wa_store::Store;
 
@@ -17,9 +19,14 @@ pub struct AppState {
     pub coreapp: CoreappClient,
     /// Set in cluster mode (High Availability / Multiconnect): where each call goes.
     pub cluster: Option<crate::cluster::Cluster>,
+    /// Whose `X-Forwarded-For` names the client (see `client_addr`).
+    pub trusted_proxies: TrustedProxies,
     /// A bcrypt hash at the configured cost that no password matches: a login for an unknown
     /// user is verified against it, so it takes as long as a login for a real one.
     unknown_user_hash: String,
+    /// How many bcrypt verifications logins ran: one per login that got as far as a username,
+    /// known or not (the in-process tests count them to show both cost the same).
+    pub password_checks: AtomicU64,
 }
 
 pub struct JwtKeys {
@@ -52,11 +59,14 @@ impl AppState {
                 Duration::from_secs(web.user_changes_window_secs),
             ),
             coreapp: CoreappClient::new(web)?,
+            // Checked by the settings validation at start; a list that got past it trusts no one.
+            trusted_proxies: TrustedProxies::parse(&web.trusted_proxies).unwrap_or_default(),
             cluster: crate::cluster::Cluster::from_settings(&store, &settings),
             store,
             settings,
             jwt,
             unknown_user_hash,
+            password_checks: AtomicU64::new(0),
         })
     }
 

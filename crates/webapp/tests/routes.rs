@@ -12,6 +12,7 @@ use common::TestApp;
 use serde_json::json;
 use wa_api::rpc::{paths, Exposure, ROUTES};
 use wa_store::Backend;
+use webapp::routes::OWN_ROUTES;
 
 on_every_backend!(
     every_public_route_asks_for_a_token,
@@ -23,24 +24,6 @@ on_every_backend!(
 );
 
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
-
-/// The webapp's own paths (`routes::configure`) and the methods each routes.
-const OWN_ROUTES: &[(&str, &[&str])] = &[
-    ("/v1/users/login", &["POST"]),
-    ("/v1/users/logout", &["POST"]),
-    ("/v1/users", &["POST"]),
-    ("/v1/users/x", &["GET", "PUT", "DELETE"]),
-    ("/v1/health", &["GET"]),
-    ("/metrics", &["GET"]),
-    ("/v1/settings/profile/photo", &["GET", "POST", "DELETE"]),
-    ("/v1/certificates/external", &["POST"]),
-    ("/v1/certificates/external/ca", &["GET"]),
-    ("/v1/certificates/webhooks/ca", &["GET", "POST", "DELETE"]),
-    ("/v1/media", &["POST"]),
-    ("/v1/settings/application/media/providers", &["GET", "POST"]),
-    ("/v1/settings/application/media/providers/x", &["DELETE"]),
-    ("/v1/media/x", &["GET", "DELETE"]),
-];
 
 /// A concrete path for a table path: every `{parameter}` becomes `x`.
 fn concrete(path: &str) -> String {
@@ -82,10 +65,15 @@ async fn every_public_route_asks_for_a_token(backend: Backend) {
 
 async fn other_methods_are_405_on_every_path(backend: Backend) {
     let app = TestApp::on(backend).await;
-    let mut table: Vec<(String, Vec<&str>)> = OWN_ROUTES
-        .iter()
-        .map(|(path, methods)| (path.to_string(), methods.to_vec()))
-        .collect();
+    // The webapp's own routes, grouped by path.
+    let mut table: Vec<(String, Vec<&str>)> = Vec::new();
+    for route in OWN_ROUTES {
+        let path = concrete(route.path);
+        match table.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, methods)) => methods.push(route.method.as_str()),
+            None => table.push((path, vec![route.method.as_str()])),
+        }
+    }
     for (path, routes) in paths() {
         let public: Vec<&str> = routes
             .iter()
@@ -166,6 +154,15 @@ async fn json_bodies_are_read_whatever_their_content_type(backend: Backend) {
         let reply = app.send(post_as(content_type, body)).await;
         reply.expect_status(201);
     }
+    // No Content-Type at all.
+    let untyped = app
+        .request("POST", "/v1/users")
+        .insert_header(("Authorization", admin.as_str()))
+        .set_payload(r#"{"username": "jdoe9", "password": "S3cure!pass"}"#);
+    app.send(untyped).await.expect_status(201);
+    app.call("GET", "/v1/users/jdoe9", Some(&admin), None)
+        .await
+        .expect_status(200);
     let form = "username=jdoe&password=S3cure!pass".to_string();
     let reply = app
         .send(post_as("application/x-www-form-urlencoded", form))

@@ -9,6 +9,7 @@ mod common;
 use base64::Engine;
 use common::{basic, TestApp, ADMIN_PASSWORD};
 use serde_json::json;
+use std::sync::atomic::Ordering;
 use wa_store::Backend;
 
 on_every_backend!(
@@ -16,6 +17,9 @@ on_every_backend!(
     credentials_tokens_and_roles,
     expired_tokens_are_refused,
     user_management_is_rate_limited_per_ip,
+    revocations_take_effect_on_every_webapp,
+    a_token_written_after_a_password_change_is_refused,
+    unknown_and_known_users_cost_one_verification_each,
 );
 
 async fn malformed_bodies_and_wrong_types(backend: Backend) {
@@ -356,14 +360,16 @@ async fn credentials_tokens_and_roles(backend: Backend) {
     assert_eq!(r.details(), "Invalid Username");
 }
 
+/// Expiry is in whole seconds: a 1 s token issued late in a second was already expired at the
+/// first call on a loaded machine, so the token lives 3 s (at least 2 s of it usable).
 async fn expired_tokens_are_refused(backend: Backend) {
-    let app = TestApp::with(backend, |s| s.webapp.token_lifetime_secs = 1).await;
+    let app = TestApp::with(backend, |s| s.webapp.token_lifetime_secs = 3).await;
     app.first_login().await;
     let token = app.bearer("admin", ADMIN_PASSWORD).await;
     app.call("GET", "/v1/users/admin", Some(&token), None)
         .await
         .expect_status(200);
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(4100)).await;
     app.call("GET", "/v1/users/admin", Some(&token), None)
         .await
         .expect_error(401, 1005);
@@ -402,4 +408,138 @@ async fn user_management_is_rate_limited_per_ip(backend: Backend) {
     app.call("GET", "/v1/users/user0", Some(&admin), None)
         .await
         .expect_status(200);
+}
+
+/// Two webapps on one database, as behind a load balancer: a logout, a password change (by the
+/// user or the admin) and a deletion on one shut the token out of the other at once.
+async fn revocations_take_effect_on_every_webapp(backend: Backend) {
+    let one = TestApp::on(backend).await;
+    let admin = one.first_login().await;
+    let two = one.beside().await;
+    let body = json!({"username": "alice", "password": "Al1ce!pass"});
+    one.call("POST", "/v1/users", Some(&admin), Some(body))
+        .await
+        .expect_status(201);
+    let on_one = one.bearer("alice", "Al1ce!pass").await;
+    let on_two = two.bearer("alice", "Al1ce!pass").await;
+    for token in [&on_one, &on_two] {
+        get(&one, token).await.expect_status(200);
+        get(&two, token).await.expect_status(200);
+    }
+
+    // A logout on one webapp revokes that token on the other, and only that token.
+    two.call("POST", "/v1/users/logout", Some(&on_one), None)
+        .await
+        .expect_status(200);
+    get(&one, &on_one).await.expect_error(401, 1005);
+    get(&one, &on_two).await.expect_status(200);
+
+    // The admin's reset on one webapp: the token from the other is refused by both.
+    let reset = json!({"password": "Adm1n!set"});
+    one.call("PUT", "/v1/users/alice", Some(&admin), Some(reset))
+        .await
+        .expect_status(200);
+    get(&two, &on_two).await.expect_error(401, 1005);
+    get(&one, &on_two).await.expect_error(401, 1005);
+    // The user's own change on the second webapp does the same to a token from the first.
+    let after_reset = one.bearer("alice", "Adm1n!set").await;
+    let own = json!({"password": "N3w!passwd"});
+    two.call("PUT", "/v1/users/alice", Some(&after_reset), Some(own))
+        .await
+        .expect_status(200);
+    get(&one, &after_reset).await.expect_error(401, 1005);
+    two.login("alice", "Adm1n!set", None)
+        .await
+        .expect_error(401, 1005);
+
+    // Deleted on the second webapp: the first refuses the token, even once the name is taken
+    // again by a new user.
+    let last = one.bearer("alice", "N3w!passwd").await;
+    two.call("DELETE", "/v1/users/alice", Some(&admin), None)
+        .await
+        .expect_status(200);
+    get(&one, &last).await.expect_error(401, 1005);
+    let again = json!({"username": "alice", "password": "N3w!passwd"});
+    two.call("POST", "/v1/users", Some(&admin), Some(again))
+        .await
+        .expect_status(201);
+    get(&one, &last).await.expect_error(401, 1005);
+    // The admin's own token was never touched.
+    get(&one, &admin).await.expect_status(200);
+}
+
+/// A login checks the password, then writes its token: a password change committed in between
+/// must not leave that token valid (it is bound to the user row the login checked).
+async fn a_token_written_after_a_password_change_is_refused(backend: Backend) {
+    let app = TestApp::on(backend).await;
+    let admin = app.first_login().await;
+    let body = json!({"username": "alice", "password": "Al1ce!pass"});
+    app.call("POST", "/v1/users", Some(&admin), Some(body))
+        .await
+        .expect_status(201);
+    let store = &app.state().store;
+    // The login read the user and verified the old password ...
+    let checked = store.find_user("alice").await.unwrap().unwrap();
+    // ... the admin resets the password meanwhile ...
+    let reset = json!({"password": "Adm1n!set"});
+    app.call("PUT", "/v1/users/alice", Some(&admin), Some(reset))
+        .await
+        .expect_status(200);
+    // ... and then the login stores its token.
+    let issued = webapp::auth::issue_token(app.state(), &checked)
+        .await
+        .unwrap();
+    let late = format!("Bearer {}", issued.token);
+    app.call("GET", "/v1/users/alice", Some(&late), None)
+        .await
+        .expect_error(401, 1005);
+    // A token issued under the current password works.
+    let current = store.find_user("alice").await.unwrap().unwrap();
+    let issued = webapp::auth::issue_token(app.state(), &current)
+        .await
+        .unwrap();
+    let fresh = format!("Bearer {}", issued.token);
+    app.call("GET", "/v1/users/alice", Some(&fresh), None)
+        .await
+        .expect_status(200);
+}
+
+/// Every login that names a user runs exactly one bcrypt verification, at the configured cost,
+/// whether the user exists or not; so the answer takes as long either way.
+async fn unknown_and_known_users_cost_one_verification_each(backend: Backend) {
+    let app = TestApp::on(backend).await;
+    app.first_login().await;
+    let checks = || app.state().password_checks.load(Ordering::Relaxed);
+    for (user, password) in [
+        ("nobody", "wrong"),
+        ("admin", "wrong"),
+        ("admin", ADMIN_PASSWORD),
+        ("nobody", ADMIN_PASSWORD),
+    ] {
+        let before = checks();
+        let reply = app.login(user, password, None).await;
+        assert_eq!(checks() - before, 1, "{user}/{password}: {}", reply.body);
+    }
+    // Credentials that name nobody are refused before any verification.
+    let before = checks();
+    app.call("POST", "/v1/users/login", Some("Basic !!!"), None)
+        .await
+        .expect_error(401, 1005);
+    assert_eq!(checks(), before);
+    // The stand-in hash has the real ones' algorithm and cost (the tests' 4).
+    let admin = app.state().store.find_user("admin").await.unwrap().unwrap();
+    let cost = |hash: &str| hash.split('$').nth(2).map(str::to_owned);
+    assert_eq!(
+        cost(app.state().unknown_user_hash()),
+        Some("04".to_string())
+    );
+    assert_eq!(
+        cost(app.state().unknown_user_hash()),
+        cost(&admin.password_hash)
+    );
+}
+
+/// `GET /v1/users/alice` with `token` on `app`.
+async fn get(app: &TestApp, token: &str) -> common::Reply {
+    app.call("GET", "/v1/users/alice", Some(token), None).await
 }

@@ -429,4 +429,34 @@ fn a_backoff_cap_below_the_first_delay_is_refused() {
     assert!(text.contains("must be at least"), "{text}");
     // Raising the cap and the first delay together is fine, as is equality.
     patched(json!({ "callback_backoff_delay_ms": 5000, "max_callback_backoff_delay_ms": 5000 }));
+    // Either one alone is checked against the other's current value.
+    let (code, _) = rejected(json!({ "max_callback_backoff_delay_ms": 2999 }));
+    assert_eq!(code, 1009);
+    let mut settings = patched(json!({ "max_callback_backoff_delay_ms": 3000 }));
+    let error = settings
+        .apply_patch(&json!({ "callback_backoff_delay_ms": 3001 }))
+        .unwrap_err();
+    assert_eq!(details(&error).0, 1009);
+    assert_eq!(settings.callback_backoff(), (ms(3000), ms(3000)));
+}
+
+#[test]
+fn a_stored_backoff_cap_below_the_first_delay_loads_as_a_working_pair() {
+    // Saved before the rule existed: the first delay is kept, the cap falls back to its default.
+    let stored = json!({
+        "callback_backoff_delay_ms": 5000,
+        "max_callback_backoff_delay_ms": 10,
+        "sent_status": true,
+    });
+    let (loaded, skipped) = ApplicationSettings::from_stored(&stored);
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(
+        loaded.callback_backoff(),
+        (ms(5000), ms(DEFAULT_MAX_CALLBACK_BACKOFF_DELAY_MS))
+    );
+    assert!(loaded.sent_status);
+}
+
+fn ms(millis: u64) -> std::time::Duration {
+    std::time::Duration::from_millis(millis)
 }

@@ -1,10 +1,102 @@
 use super::*;
 
+/// The given variables, with the test secrets key unless they set one.
 fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-    pairs
+    let mut vars: HashMap<String, String> = pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+        .collect();
+    vars.entry("WA_SECRETS_KEY".into())
+        .or_insert_with(|| wa_store::testing::TEST_SECRETS_KEY.into());
+    vars
+}
+
+fn problems_of(vars: &[(&str, &str)]) -> Vec<String> {
+    let s = Settings::load_from(None, env(vars)).unwrap();
+    match s.validate() {
+        Err(ConfigError::Invalid(problems)) => problems,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn without_a_secrets_key_the_settings_are_refused_with_what_to_set() {
+    let problems = problems_of(&[("WA_SECRETS_KEY", "")]);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("WA_SECRETS_KEY") && p.contains("WA_SECRETS_KEY_FILE")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn a_secrets_key_must_be_base64_of_32_bytes_and_given_once() {
+    for (vars, expected) in [
+        (vec![("WA_SECRETS_KEY", "c2hvcnQ=")], "32 bytes"),
+        (vec![("WA_SECRETS_KEY", "not base64 at all!")], "base64"),
+        (
+            vec![("WA_SECRETS_PREVIOUS_KEY", "c2hvcnQ=")],
+            "WA_SECRETS_PREVIOUS_KEY",
+        ),
+        (
+            vec![("WA_SECRETS_KEY_FILE", "/nonexistent/secrets.key")],
+            "not both",
+        ),
+    ] {
+        let problems = problems_of(&vars);
+        assert!(
+            problems.iter().any(|p| p.contains(expected)),
+            "{vars:?}: {problems:?}"
+        );
+    }
+}
+
+#[test]
+fn the_key_file_is_read_and_created_once_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("secrets.key");
+    assert!(secrets::create_key_file(&path).unwrap());
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(!secrets::create_key_file(&path).unwrap());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), written);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let file = path.display().to_string();
+    let s = Settings::load_from(
+        None,
+        env(&[("WA_SECRETS_KEY", ""), ("WA_SECRETS_KEY_FILE", &file)]),
+    )
+    .unwrap();
+    s.validate().unwrap();
+    assert!(!s.secrets.is_unset());
+    let missing = dir.path().join("missing.key").display().to_string();
+    let problems = problems_of(&[("WA_SECRETS_KEY", ""), ("WA_SECRETS_KEY_FILE", &missing)]);
+    assert!(
+        problems.iter().any(|p| p.contains("cannot read")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn printed_settings_hide_the_secrets_keys() {
+    let s = Settings::load_from(
+        None,
+        env(&[(
+            "WA_SECRETS_PREVIOUS_KEY",
+            wa_store::testing::TEST_SECRETS_KEY,
+        )]),
+    )
+    .unwrap();
+    let printed = s.redacted_toml();
+    assert!(
+        !printed.contains(wa_store::testing::TEST_SECRETS_KEY),
+        "{printed}"
+    );
 }
 
 #[test]
@@ -177,6 +269,16 @@ fn redaction_hides_secrets() {
 }
 
 #[test]
+fn db_upgrade_is_a_checked_switch() {
+    let on = Settings::load_from(None, env(&[("WA_DB_UPGRADE", "1")])).unwrap();
+    assert!(on.database.upgrade_only);
+    let off = Settings::load_from(None, env(&[("WA_DB_UPGRADE", "0")])).unwrap();
+    assert!(!off.database.upgrade_only);
+    assert!(!Settings::default().database.upgrade_only);
+    assert!(Settings::load_from(None, env(&[("WA_DB_UPGRADE", "yes please")])).is_err());
+}
+
+#[test]
 fn proxy_protocol_is_a_checked_switch() {
     let on = Settings::load_from(None, env(&[("WA_WEB_PROXY_PROTOCOL", "1")])).unwrap();
     assert!(on.webapp.proxy_protocol);
@@ -231,4 +333,18 @@ fn db_tls_variables_become_url_options() {
         ("WA_DB_ENGINE", "PGSQL"),
         ("WA_DB_SSL_CA", "/nonexistent/ca.pem")
     ]));
+}
+
+#[test]
+fn trusted_proxies_are_checked() {
+    let set = Settings::load_from(
+        None,
+        env(&[("WA_WEB_TRUSTED_PROXIES", "10.0.0.0/8,192.0.2.7")]),
+    )
+    .unwrap();
+    assert_eq!(set.webapp.trusted_proxies, "10.0.0.0/8,192.0.2.7");
+    assert!(set.validate().is_ok());
+    let bad = Settings::load_from(None, env(&[("WA_WEB_TRUSTED_PROXIES", "balancer")])).unwrap();
+    let problems = bad.validate().unwrap_err().to_string();
+    assert!(problems.contains("WA_WEB_TRUSTED_PROXIES"), "{problems}");
 }

@@ -5,7 +5,12 @@ use super::*;
 fn every_definition_is_valid_and_unique() {
     let mut seen = std::collections::HashSet::new();
     let mut set = MetricSet::new();
-    for def in APP_STATS.iter().chain(DB_STATS).chain(WEB_METRICS) {
+    for def in APP_STATS
+        .iter()
+        .chain(DB_STATS)
+        .chain(WEB_METRICS)
+        .chain(PROCESS_METRICS)
+    {
         assert!(seen.insert(def.name), "{} defined twice", def.name);
         assert!(is_metric_name(def.name), "{}", def.name);
         assert!(def.labels.iter().all(|l| is_label_name(l)), "{}", def.name);

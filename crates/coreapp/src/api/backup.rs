@@ -89,9 +89,7 @@ pub async fn restore(
     let content: BackupContent = serde_json::from_slice(&plain).map_err(|_| damaged())?;
     apply(&state, content).await?;
     settings.reload(&state.store).await.map_err(store_failure)?;
-    crate::api::certificates::load_webhook_ca(&state)
-        .await
-        .map_err(store_failure)?;
+    state.load_webhook_ca().await.map_err(store_failure)?;
     tracing::info!("backup restored; reconnecting with the restored registration");
     state.registration_replaced();
     Ok(HttpResponse::Ok().json(meta_only(Meta::current_coreapp())))

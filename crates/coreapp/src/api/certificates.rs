@@ -12,14 +12,6 @@ use serde_json::{json, Value};
 use wa_api::envelope::meta_only;
 use wa_api::keys::WEBHOOK_CA as WEBHOOK_CA_KEY;
 use wa_api::{ApiError, ErrorCode, Meta};
-use wa_store::StoreError;
-
-/// Publishes the stored bundle to the dispatcher (at start and after a restore).
-pub async fn load_webhook_ca(state: &CoreState) -> Result<(), StoreError> {
-    let pem = state.store.get_config_value(WEBHOOK_CA_KEY).await?;
-    state.webhook_ca.send_replace(pem);
-    Ok(())
-}
 
 pub async fn get_ca(state: web::Data<CoreState>) -> Result<HttpResponse, ApiError> {
     match state

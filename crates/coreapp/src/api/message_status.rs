@@ -1,8 +1,8 @@
 //! EXTENSION `GET /v1/messages/{id}`: a stored message and its latest status, so a client that
 //! cannot receive webhooks (the admin console) can follow a message it sent by polling.
 //!
-//! The original routed this path to a stub answering 200 with `meta` only (spec onprem-messaging
-//! §3.2) and no client relies on that; answering the message is a superset of it.
+//! The original routed this path to a stub answering 200 with `meta` only and no client relies
+//! on that; answering the message is a superset of it.
 
 use crate::state::CoreState;
 use crate::util::failure::store_failure;
@@ -24,6 +24,9 @@ pub struct MessageStatus {
     pub msg_type: String,
     pub status: String,
     pub timestamp: String,
+    /// Why a `failed` message failed: the error objects of its webhook (code, title, details).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<serde_json::Value>,
 }
 
 impl From<StoredMessage> for MessageStatus {
@@ -39,6 +42,10 @@ impl From<StoredMessage> for MessageStatus {
             msg_type: message.msg_type,
             status: message.status,
             timestamp: (message.updated_ms / 1000).to_string(),
+            // Written by the coreapp itself; text that does not parse is left out, not an error.
+            errors: message
+                .errors
+                .and_then(|text| serde_json::from_str(&text).ok()),
         }
     }
 }

@@ -3,12 +3,12 @@
 //! until the network accepts it; after a crash it is sent again, and the network drops the
 //! duplicate by id (design.md §3, invariant 1).
 
-use crate::domain::outbound;
+use crate::domain::{idempotency, outbound};
 use crate::state::CoreState;
 use crate::util::body::body_object;
 use crate::util::failure::not_ready;
 use crate::util::now_ms;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 use wa_api::envelope::{meta_only, payload};
 use wa_api::{ids, ApiError, ErrorCode, Meta};
@@ -17,11 +17,22 @@ use wa_store::OutboundMessage;
 
 pub use crate::engine::delivery::delivery_worker;
 
-pub async fn send(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn send(
+    state: web::Data<CoreState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let request = body_object(&body)?;
+    let claim = idempotency::claim_of(&req, &body)?;
     let mut send = outbound::validate(&request, state.registered_number().await?.as_deref())?;
     if !state.cluster.may_send(&send.to) {
         return Err(crate::util::failure::not_shard_holder());
+    }
+    // A repeat is answered before the readiness and overload checks: it sends nothing.
+    if let Some(claim) = &claim {
+        if let Some(first) = idempotency::earlier_answer(&state, claim, now_ms()).await? {
+            return Ok(first);
+        }
     }
     if !state.is_ready() {
         return Err(not_ready("message send"));
@@ -40,15 +51,24 @@ pub async fn send(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpR
         payload: network_message.to_string(),
         created_ms,
     };
-    state
-        .store
-        .insert_outbound_expiring(message, Some(expires_ms))
-        .await
-        .map_err(crate::util::failure::store_failure)?;
-    state.stats.outbound_persisted();
-    state.send_wake.notify_one();
     let mut body = payload("messages", [json!({ "id": id })], Meta::current_coreapp());
     body["contacts"] = json!([{ "input": send.input, "wa_id": send.to }]);
+    match &claim {
+        None => state
+            .store
+            .insert_outbound_expiring(message, Some(expires_ms))
+            .await
+            .map_err(crate::util::failure::store_failure)?,
+        Some(claim) => {
+            let taken =
+                idempotency::store_with_answer(&state, claim, message, expires_ms, &body).await?;
+            if let Some(first) = taken {
+                return Ok(first);
+            }
+        }
+    }
+    state.stats.outbound_persisted();
+    state.send_wake.notify_one();
     Ok(HttpResponse::Created().json(body))
 }
 

@@ -15,6 +15,7 @@ pub mod profile;
 pub mod settings;
 pub mod shards;
 pub mod stats;
+pub mod stats_internal;
 pub mod stickerpacks;
 pub mod support;
 pub mod templates;
@@ -25,6 +26,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, HttpResponse};
+use tracing::Instrument;
 use wa_api::health::GatewayStatus;
 use wa_api::rpc::{paths, Endpoint, GatewayStatusReply, NodeKind};
 use wa_api::ApiError;
@@ -113,23 +115,63 @@ fn handler(endpoint: Endpoint) -> actix_web::Route {
         E::StickerDelete => route.to(stickerpacks::delete_sticker),
         E::StatsApp => route.to(stats::app),
         E::StatsDb => route.to(stats::db),
+        E::StatsAppInternal => route.to(stats_internal::app),
+        E::StatsDbInternal => route.to(stats_internal::db),
         E::Support => route.to(support::get),
     }
 }
 
-/// The node's connection state; in a cluster with its id and role. A master holds no
-/// connection of the number: `disconnected` once a number is registered.
+/// The node's connection state; in a cluster with its id and role.
 async fn gateway_status(state: web::Data<CoreState>) -> Result<HttpResponse, ApiError> {
     let cluster = &state.cluster;
     let mut gateway_status = state.gateway();
     if cluster.enabled && cluster.master && state.registered_number().await?.is_some() {
-        gateway_status = GatewayStatus::Disconnected;
+        gateway_status = master_status(&state).await?;
     }
     Ok(HttpResponse::Ok().json(GatewayStatusReply {
         gateway_status,
         node: cluster.enabled.then(|| cluster.node_id.clone()),
         role: cluster.role(),
     }))
+}
+
+/// Runs the call inside a `request` span with the webapp's request id (its `X-Request-ID`), so
+/// every log line of the call names the same id as the webapp's access log. A call without one
+/// (a direct call, a health probe) logs without.
+pub async fn request_span(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = req
+        .headers()
+        .get(wa_api::rpc::REQUEST_ID_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| wa_api::rpc::is_acceptable_request_id(id))
+        .map(str::to_owned);
+    match id {
+        Some(id) => {
+            let span = tracing::info_span!("request", id = %id);
+            next.call(req).instrument(span).await
+        }
+        None => next.call(req).await,
+    }
+}
+
+/// A master holds no business session of the number. Its health follows the pictures of spec
+/// §9.1: with High Availability every master is `disconnected`; with Multiconnect (more than
+/// one shard) the primary master is `connected` while its own session to the network is up.
+async fn master_status(state: &CoreState) -> Result<GatewayStatus, ApiError> {
+    if !state.cluster.is_primary() || state.session().is_none() {
+        return Ok(GatewayStatus::Disconnected);
+    }
+    let shards = crate::domain::shards::stored_count(&state.store)
+        .await
+        .map_err(crate::util::failure::store_failure)?;
+    Ok(if shards > 1 {
+        GatewayStatus::Connected
+    } else {
+        GatewayStatus::Disconnected
+    })
 }
 
 /// A path outside the table: 404/1006 `URL path not found`.

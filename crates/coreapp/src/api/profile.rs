@@ -18,7 +18,7 @@ use wa_api::keys::{
 };
 use wa_api::{ApiError, ErrorCode, Meta};
 
-const MAX_ABOUT_CHARS: usize = 139;
+use wa_api::limits::ABOUT_CHARS as MAX_ABOUT_CHARS;
 
 fn ok_meta() -> HttpResponse {
     HttpResponse::Ok().json(meta_only(Meta::current_coreapp()))

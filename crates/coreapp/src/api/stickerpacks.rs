@@ -13,9 +13,9 @@ use wa_api::envelope::{meta_only, payload};
 use wa_api::{ApiError, ErrorCode, Meta};
 use wa_store::{StickerChanges, StickerPack, StickerPackChanges};
 
-/// Longest publisher or pack name (WhatsApp's sticker-app rule; the API documents none).
-const MAX_NAME_CHARS: usize = 128;
-const MAX_LINK_CHARS: usize = 2048;
+// Longest publisher or pack name (WhatsApp's sticker-app rule; the API documents none) and
+// store link: wa_api::limits.
+use wa_api::limits::{STICKERPACK_NAME_CHARS as MAX_NAME_CHARS, URL_CHARS as MAX_LINK_CHARS};
 /// Emojis per sticker (WhatsApp's sticker-app rule).
 const MAX_EMOJIS: usize = 3;
 /// Stickers one pack may have.

@@ -1,7 +1,7 @@
 //! Validation of the business profile (spec onprem-rest §8.8) and the compliance info (§8.9).
 
 use serde_json::{json, Map, Value};
-use wa_api::{ApiError, ErrorCode};
+use wa_api::{limits, ApiError, ErrorCode};
 
 const MAX_WEBSITES: usize = 2;
 const VERTICALS: &[&str] = &[
@@ -84,7 +84,11 @@ pub fn apply_business_profile(
     body: &Map<String, Value>,
 ) -> Result<(), ApiError> {
     let mut changes = Map::new();
-    for (name, max) in [("address", 256), ("description", 256), ("email", 128)] {
+    for (name, max) in [
+        ("address", limits::BUSINESS_TEXT_CHARS),
+        ("description", limits::BUSINESS_TEXT_CHARS),
+        ("email", limits::BUSINESS_EMAIL_CHARS),
+    ] {
         if let Some(value) = string_field(body, name)? {
             check_length(name, value, max)?;
             if name == "email" && !value.is_empty() && !looks_like_email(value) {
@@ -139,7 +143,7 @@ fn check_websites(websites: &Value) -> Result<Value, ApiError> {
         let Value::String(url) = item else {
             return Err(ApiError::invalid_parameter("websites", &item.to_string()));
         };
-        check_length("websites", url, 256)?;
+        check_length("websites", url, limits::BUSINESS_WEBSITE_CHARS)?;
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(invalid(format!(
                 "Website '{url}' must start with http:// or https://"

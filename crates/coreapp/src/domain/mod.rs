@@ -9,6 +9,7 @@ pub mod catalogs;
 pub mod conversations;
 pub mod first_party_stickers;
 pub mod gc;
+pub mod idempotency;
 pub mod identity;
 pub mod media;
 pub mod outbound;

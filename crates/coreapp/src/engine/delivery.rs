@@ -2,7 +2,9 @@
 //!
 //! - accepted: `sent`;
 //! - 429 `Rate limit hit` (the number's throughput): the message stays pending and every send
-//!   pauses until the cooldown the network names has passed, then it goes again;
+//!   pauses until the cooldown the network names has passed (at most an hour, then it asks
+//!   again), or until the network says the throttle is over (`SendingResumed`: lifted, or a
+//!   throttle longer than the pause ended), then it goes again;
 //! - any other refusal (470, 471 tier exhausted, 1013, ...): `failed` with the network's error
 //!   in the status webhook;
 //! - no answer (connection lost, outage, not ready): stays pending and goes on the next session.
@@ -22,7 +24,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wa_api::status::MessageStatus;
 use wa_netproto::{NetError, Request, Response};
-use wa_store::OutboundMessage;
+use wa_store::{OutboundMessage, StoreError};
 
 /// The network's code for a throttled send (onprem-messaging §8.2).
 const RATE_LIMIT_HIT: u32 = 429;
@@ -38,23 +40,37 @@ enum Delivery {
     /// Not attempted or no answer: it stays pending and goes again.
     Postponed,
     /// The network throttled the number: it stays pending, and nothing is sent for this long.
-    Throttled(Duration),
+    /// With the count of [`CoreState::sending_resumed`] seen before the send went out.
+    Throttled(Duration, u64),
 }
 
-/// Sends stop until this moment after a 429.
+/// Sends stop until this moment after a 429, unless the pause ends early: it holds only while
+/// [`CoreState::sending_resumed`] still has the count it was set under.
 #[derive(Default)]
-struct Cooldown(Mutex<Option<Instant>>);
+struct Cooldown(Mutex<Option<(Instant, u64)>>);
 
 impl Cooldown {
-    fn extend(&self, length: Duration) {
+    /// Pauses sends for `length` after a 429 to a send made when the count was `seen`. A
+    /// refusal older than the latest resumption (the throttle ended while it was on its way)
+    /// pauses nothing.
+    fn extend(&self, length: Duration, seen: u64, now: u64) {
+        if seen != now {
+            return;
+        }
         let until = Instant::now() + length;
         let mut current = lock(&self.0);
-        *current = Some(current.map_or(until, |c| c.max(until)));
+        let until = match *current {
+            Some((c, count)) if count == now => c.max(until),
+            _ => until,
+        };
+        *current = Some((until, now));
     }
 
-    fn remaining(&self) -> Option<Duration> {
+    /// What is left of the pause while the count is still `now`.
+    fn remaining(&self, now: u64) -> Option<Duration> {
         lock(&self.0)
-            .map(|until| until.saturating_duration_since(Instant::now()))
+            .filter(|(_, count)| *count == now)
+            .map(|(until, _)| until.saturating_duration_since(Instant::now()))
             .filter(|left| !left.is_zero())
     }
 }
@@ -77,25 +93,37 @@ pub async fn delivery_worker(state: Arc<CoreState>) {
             let exclude: Vec<String> = lock(&in_flight).iter().cloned().collect();
             expiry::fail_expired(&state, exclude).await;
         }
-        if let Some(left) = cooldown.remaining() {
+        // Subscribed before reading, so a resumption right after the read still wakes the wait.
+        let mut resumed = state.sending_resumed.subscribe();
+        let count = *resumed.borrow_and_update();
+        if let Some(left) = cooldown.remaining(count) {
             tracing::debug!("sending paused for {left:?}: the network throttled this number");
-            tokio::time::sleep(left).await;
+            tokio::select! {
+                () = tokio::time::sleep(left) => {}
+                _ = resumed.changed() => tracing::info!("sending resumes before the pause ended"),
+            }
             continue;
         }
         let woken = state.send_wake.notified();
         if state.is_ready() {
             let exclude: Vec<String> = lock(&in_flight).iter().cloned().collect();
-            let batch = state.cluster.pending_batch(limit) as i64;
-            let pending = state.store.pending_outbound(batch, exclude).await;
-            // In a cluster, only the messages of this coreapp's shard.
-            let pending = pending.map(|all| {
-                let mine = all.into_iter().filter(|m| state.cluster.may_send(&m.to));
-                mine.take(limit).collect::<Vec<_>>()
-            });
+            // In a cluster, only the messages of this coreapp's shard (none on a standby).
+            let pending = match state.cluster.sending_scope().filter() {
+                Some(shard) => {
+                    state
+                        .store
+                        .pending_outbound(limit as i64, exclude, shard)
+                        .await
+                }
+                None => Ok(Vec::new()),
+            };
             match pending {
                 Ok(batch) if !batch.is_empty() => {
                     for message in batch {
-                        if cooldown.remaining().is_some() {
+                        if cooldown
+                            .remaining(*state.sending_resumed.borrow())
+                            .is_some()
+                        {
                             break;
                         }
                         let Ok(permit) = permits.clone().acquire_owned().await else {
@@ -111,8 +139,9 @@ pub async fn delivery_worker(state: Arc<CoreState>) {
                                     lock(&retries).remove(&message.id);
                                 }
                                 Delivery::Postponed => note_retry(&retries, &message.id, retry),
-                                Delivery::Throttled(length) => {
-                                    cooldown.extend(length);
+                                Delivery::Throttled(length, seen) => {
+                                    let now = *state.sending_resumed.borrow();
+                                    cooldown.extend(length, seen, now);
                                     note_retry(&retries, &message.id, retry);
                                 }
                             }
@@ -171,6 +200,7 @@ async fn deliver(
         message: network_message,
     };
     let handed_over = Instant::now();
+    let resumed = *state.sending_resumed.borrow();
     let answer = session.request(request).await;
     drop(permit);
     let (status, timestamp, error) = match answer {
@@ -188,7 +218,7 @@ async fn deliver(
         Err(SessionError::Net(e)) if e.code == RATE_LIMIT_HIT => {
             let cooldown = retry_after(&e);
             tracing::info!("send of {} throttled, retrying in {cooldown:?}", message.id);
-            return Delivery::Throttled(cooldown);
+            return Delivery::Throttled(cooldown, resumed);
         }
         Err(SessionError::Net(e)) => (MessageStatus::Failed, now_ms() / 1000, Some(e)),
         Err(e) => {
@@ -196,19 +226,50 @@ async fn deliver(
             return Delivery::Postponed;
         }
     };
-    let recorded = crate::engine::status::record_status(
-        state,
-        &message.id,
-        &message.to,
-        status,
-        timestamp,
-        error,
-    );
-    if let Err(e) = recorded.await {
-        tracing::error!("recording '{status}' for {} failed: {e}", message.id);
-    }
+    record_answer(state, message, status, timestamp, error).await;
     state.webhook_wake.notify_one();
     Delivery::Done
+}
+
+/// Longest pause between two attempts at recording the network's answer.
+const MAX_RECORD_PAUSE: Duration = Duration::from_secs(5);
+
+/// Records the network's answer to a send, trying until it is recorded. The message stays in the
+/// worker's in-flight set meanwhile, so it is never read as pending and handed to the network a
+/// second time while this process runs: not when the database was briefly unreachable, not when
+/// the write was rolled back for contention, not even when it keeps failing (after a restart the
+/// message is pending again and goes once more; the network drops the repeat by id).
+async fn record_answer(
+    state: &CoreState,
+    message: &OutboundMessage,
+    status: MessageStatus,
+    timestamp: i64,
+    error: Option<NetError>,
+) {
+    let mut pause = Duration::from_millis(50);
+    loop {
+        let recorded = crate::engine::status::record_status(
+            state,
+            &message.id,
+            &message.to,
+            status,
+            timestamp,
+            error.clone(),
+        );
+        match recorded.await {
+            Ok(_) => return,
+            Err(e @ (StoreError::Unavailable(_) | StoreError::Contention(_))) => tracing::warn!(
+                "recording '{status}' for {} failed, retrying in {pause:?}: {e}",
+                message.id
+            ),
+            Err(e) => tracing::error!(
+                "recording '{status}' for {} failed, retrying in {pause:?}: {e}",
+                message.id
+            ),
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(MAX_RECORD_PAUSE);
+    }
 }
 
 /// The cooldown a throttling error names (`retry_after_ms`), within sane bounds.
@@ -236,11 +297,18 @@ mod tests {
     }
 
     #[test]
-    fn a_cooldown_only_grows() {
+    fn a_cooldown_only_grows_until_sending_resumes() {
         let c = Cooldown::default();
-        assert!(c.remaining().is_none());
-        c.extend(Duration::from_secs(10));
-        c.extend(Duration::from_secs(1));
-        assert!(c.remaining().unwrap() > Duration::from_secs(5));
+        assert!(c.remaining(0).is_none());
+        c.extend(Duration::from_secs(10), 0, 0);
+        c.extend(Duration::from_secs(1), 0, 0);
+        assert!(c.remaining(0).unwrap() > Duration::from_secs(5));
+        // The network said the throttle is over: the pause ends.
+        assert!(c.remaining(1).is_none());
+        // A refusal sent before that does not start a new pause; one sent after does.
+        c.extend(Duration::from_secs(10), 0, 1);
+        assert!(c.remaining(1).is_none());
+        c.extend(Duration::from_secs(1), 1, 1);
+        assert!(c.remaining(1).unwrap() <= Duration::from_secs(1));
     }
 }

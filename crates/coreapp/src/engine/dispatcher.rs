@@ -84,8 +84,18 @@ pub fn spawn_dispatcher_with_stats(
 }
 
 /// The coreapp's dispatcher, run by the supervisor until shutdown: the state's store, settings,
-/// statistics and webhook CA bundle.
+/// statistics and webhook CA bundle. In a cluster it starts each time this master becomes
+/// primary: the settings and the CA bundle are read from the database first, since the previous
+/// primary may have changed them (other nodes follow the settings only at their next beat).
 pub async fn run_for(state: Arc<CoreState>) {
+    if state.cluster.enabled {
+        if let Err(e) = state.settings.refresh(&state.store).await {
+            tracing::warn!("webhook dispatcher: reading the settings failed: {e}");
+        }
+        if let Err(e) = state.load_webhook_ca().await {
+            tracing::warn!("webhook dispatcher: reading the webhook CA bundle failed: {e}");
+        }
+    }
     match Dispatcher::new(
         state.store.clone(),
         &state.settings,

@@ -16,12 +16,19 @@ pub const EXPIRY_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from
 /// Fails pending messages past their expiry (never one being handed over right now): templates
 /// with 410 `Message expired`, others with 408 `Message is not valid` (spec §2.7).
 pub async fn fail_expired(state: &CoreState, exclude: Vec<String>) {
-    let expired = match state.store.expired_outbound(now_ms(), 1000, exclude).await {
+    // In a cluster each shard's holder gives up on its own shard's messages only.
+    let Some(shard) = state.cluster.sending_scope().filter() else {
+        return;
+    };
+    let expired = match state
+        .store
+        .expired_outbound(now_ms(), 1000, exclude, shard)
+        .await
+    {
         Ok(expired) => expired,
         Err(e) => return tracing::warn!("looking for expired messages failed: {e}"),
     };
-    // In a cluster each shard's holder gives up on its own shard's messages only.
-    for message in expired.iter().filter(|m| state.cluster.may_send(&m.to)) {
+    for message in &expired {
         give_up(state, message).await;
     }
 }

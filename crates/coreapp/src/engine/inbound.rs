@@ -54,6 +54,15 @@ pub async fn process(
                     break;
                 }
             }
+            Push::SendingResumed { reason } => {
+                tracing::info!(
+                    "the network ended this number's throttling ({reason:?}); sending resumes"
+                );
+                state.resume_sending();
+                if client.ack(incoming.id).await.is_err() {
+                    break;
+                }
+            }
             push => {
                 if let Push::Inbound { .. } = push {
                     state.stats.inbound_from_server();
@@ -90,7 +99,7 @@ fn lane_of(push: &Push) -> usize {
     let key = match push {
         Push::Inbound { from, .. } => from.as_str(),
         Push::Receipt { message_id, .. } => message_id.as_str(),
-        Push::BacklogDone => "",
+        Push::BacklogDone | Push::SendingResumed { .. } => "",
     };
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     key.hash(&mut hasher);
@@ -237,7 +246,8 @@ async fn prepare_push(
             store_receipt(state, &message_id, &recipient, status, timestamp, error).await?;
             Ok(None)
         }
-        Push::BacklogDone => Ok(None),
+        // Handled before the lanes.
+        Push::BacklogDone | Push::SendingResumed { .. } => Ok(None),
     }
 }
 

@@ -24,6 +24,20 @@ pub async fn sample_queues(state: Arc<CoreState>) {
     }
 }
 
+/// Logs the stats line every `stats_log_interval_secs` (0: never).
+pub async fn log_stats(state: Arc<CoreState>) {
+    let secs = state.config.stats_log_interval_secs;
+    if secs == 0 {
+        return std::future::pending().await;
+    }
+    let mut ticker = tokio::time::interval(Duration::from_secs(secs));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        state.stats.log_summary(&state.store);
+    }
+}
+
 /// Keeps the templates fresh while connected, so edits in WhatsApp Manager (the simulator's
 /// control API) show up without a send having to miss first.
 pub async fn refresh_templates(state: Arc<CoreState>) {
@@ -61,6 +75,7 @@ pub async fn collect_garbage(state: Arc<CoreState>) {
     let interval = Duration::from_secs(state.config.gc_interval_secs.max(1));
     loop {
         tokio::time::sleep(interval).await;
+        forget_idempotency_keys(&state).await;
         let enabled = state.settings.current().garbagecollector_enable;
         if enabled.messages {
             match gc::collect_messages(&state).await {
@@ -78,5 +93,16 @@ pub async fn collect_garbage(state: Arc<CoreState>) {
                 }
             }
         }
+    }
+}
+
+/// Idempotency keys older than their 24-hour window are dead weight whatever the garbage
+/// collector settings say (they hold no user data a business might keep): always swept.
+async fn forget_idempotency_keys(state: &CoreState) {
+    let before = crate::util::now_ms() - wa_api::idempotency::WINDOW_MS;
+    match state.store.delete_idempotency_keys_before(before).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("forgot {n} idempotency keys older than 24 hours"),
+        Err(e) => tracing::warn!("sweeping idempotency keys failed: {e}"),
     }
 }

@@ -100,17 +100,29 @@ async fn record(
         status,
         timestamp,
     } = step;
+    let errors = match (&error, status) {
+        (Some(error), MessageStatus::Failed) => Some(webhook_errors(error.clone()).to_string()),
+        _ => None,
+    };
     let callback = status_webhook(state, message_id, recipient, status, timestamp, error).await?;
-    let outcome = if receipt {
-        state
-            .store
-            .record_receipt(message_id, status.as_str(), callback)
-            .await?
-    } else {
-        state
-            .store
-            .record_status(message_id, status.as_str(), callback)
-            .await?
+    let store = &state.store;
+    let outcome = match errors {
+        // Kept with the message so `GET /v1/messages/{id}` can say why, webhook or not.
+        Some(errors) => {
+            store
+                .record_failure(message_id, callback, errors, receipt)
+                .await?
+        }
+        None if receipt => {
+            store
+                .record_receipt(message_id, status.as_str(), callback)
+                .await?
+        }
+        None => {
+            store
+                .record_status(message_id, status.as_str(), callback)
+                .await?
+        }
     };
     count_advance(state, outcome, status);
     Ok(outcome)

@@ -124,6 +124,15 @@ impl CapabilityCache {
             .map(|(shows, _)| *shows)
     }
 
+    /// Answers held, fresh or not yet swept.
+    pub fn len(&self) -> usize {
+        lock(&self.template_buttons).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub(crate) fn put(&self, wa_id: &str, shows: bool) {
         let mut cached = self
             .template_buttons
@@ -152,6 +161,15 @@ pub struct ConversationCache {
 }
 
 impl ConversationCache {
+    /// Conversations held, open or not yet swept.
+    pub fn len(&self) -> usize {
+        lock(&self.open).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub(crate) fn get(&self, recipient: &str, now: i64) -> Option<Conversation> {
         lock(&self.open)
             .get(recipient)

@@ -10,7 +10,7 @@ use tokio::sync::{watch, Notify};
 use wa_api::cluster::{shard_of, NodeRole};
 use wa_api::settings::ApplicationSettings;
 use wa_common::cluster::ClusterSettings;
-use wa_store::Lease;
+use wa_store::{Lease, ShardSlice};
 
 /// One shard held under the epoch the primary master wrote it with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +35,26 @@ impl ShardHold {
     /// Whether a message to `wa_id` belongs to this shard.
     pub fn owns(self, wa_id: &str) -> bool {
         shard_of(wa_id, self.count) == self.index
+    }
+}
+
+/// What [`ClusterState::sending_scope`] answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendingScope {
+    All,
+    Shard(ShardSlice),
+    Nothing,
+}
+
+impl SendingScope {
+    /// The store's filter for the pending messages to read; `None` inside: all of them.
+    /// `None` outside: there is nothing to read.
+    pub fn filter(self) -> Option<Option<ShardSlice>> {
+        match self {
+            SendingScope::All => Some(None),
+            SendingScope::Shard(slice) => Some(Some(slice)),
+            SendingScope::Nothing => None,
+        }
     }
 }
 
@@ -209,21 +229,33 @@ impl ClusterState {
         !self.enabled || self.shard().is_some_and(|hold| hold.owns(wa_id))
     }
 
-    /// How many pending messages to read to find `wanted` of this node's own: the queue holds
-    /// every shard's messages.
-    pub fn pending_batch(&self, wanted: usize) -> usize {
-        let shards = self.shard().map_or(1, |hold| hold.count.max(1) as usize);
-        wanted.saturating_mul(shards)
+    /// Which pending messages this node sends: all of them on a single node, its shard's in a
+    /// cluster (filtered by the store's query), none while it stands by.
+    pub fn sending_scope(&self) -> SendingScope {
+        match (self.enabled, self.shard()) {
+            (false, _) => SendingScope::All,
+            (true, Some(hold)) => SendingScope::Shard(ShardSlice {
+                index: hold.index,
+                count: hold.count,
+            }),
+            (true, None) => SendingScope::Nothing,
+        }
     }
 
-    pub fn beat_accepted(&self) {
-        *crate::util::lock(&self.last_beat) = Some(Instant::now());
+    /// The database took a heartbeat that was sent at `sent`. The database stamped it at or
+    /// after `sent`, so measuring from `sent` never makes the node look fresher than the
+    /// primary master sees it.
+    pub fn beat_accepted(&self, sent: Instant) {
+        let mut last = crate::util::lock(&self.last_beat);
+        if last.is_none_or(|at| at < sent) {
+            *last = Some(sent);
+        }
     }
 
-    /// Whether the database accepted a heartbeat within `unhealthy`. A node that cannot say so
-    /// may already have been declared unhealthy and replaced.
-    pub fn beat_is_fresh(&self, unhealthy: Duration) -> bool {
-        crate::util::lock(&self.last_beat).is_some_and(|at| at.elapsed() < unhealthy)
+    /// When this node must have fenced itself if no heartbeat lands before: `fence_after` past
+    /// the last one the database took; `None` before the first (nothing to fence yet).
+    pub fn fence_deadline(&self, fence_after: Duration) -> Option<Instant> {
+        crate::util::lock(&self.last_beat).map(|at| at + fence_after)
     }
 
     /// Self-fencing: gives up the shard (and the lease) and closes `session` at once, so

@@ -33,6 +33,10 @@ pub struct CoreState {
     pub registration_changed: Notify,
     /// New outbound messages are waiting, or sends finished and more can go.
     pub send_wake: Notify,
+    /// Counts the moments a pause of sends after a 429 must end early: the network said the
+    /// throttle is over (`SendingResumed`), or a new session is ready (a throttle lifted while
+    /// disconnected was never announced to this coreapp; one send finds out).
+    pub sending_resumed: tokio::sync::watch::Sender<u64>,
     /// New callbacks are queued.
     pub webhook_wake: Arc<Notify>,
     /// The in-memory statistics of `GET /v1/stats/app`.
@@ -92,6 +96,7 @@ impl CoreState {
             credentials_refused: AtomicBool::new(false),
             registration_changed: Notify::new(),
             send_wake: Notify::new(),
+            sending_resumed: tokio::sync::watch::Sender::new(0),
             webhook_wake: Arc::new(Notify::new()),
             stats,
             conversations: Default::default(),
@@ -116,6 +121,17 @@ impl CoreState {
     }
 
     /// Self-fencing: stop sending at once (no shard, not ready, session closed).
+    /// Publishes the stored webhook CA bundle to the dispatcher: at start, after a restore, and
+    /// when this master becomes primary (the bundle may have been set on the previous one).
+    pub async fn load_webhook_ca(&self) -> Result<(), wa_store::StoreError> {
+        let pem = self
+            .store
+            .get_config_value(wa_api::keys::WEBHOOK_CA)
+            .await?;
+        self.webhook_ca.send_replace(pem);
+        Ok(())
+    }
+
     pub fn fence(&self, why: &str) {
         self.set_ready(false);
         self.cluster.fence(why, self.session());
@@ -136,6 +152,8 @@ impl CoreState {
         if *gateway != status {
             tracing::info!("gateway status: {:?} -> {:?}", *gateway, status);
             *gateway = status;
+            self.stats
+                .set_gateway_connected(status == GatewayStatus::Connected);
         }
     }
 
@@ -170,8 +188,14 @@ impl CoreState {
     pub fn set_ready(&self, ready: bool) {
         self.ready.store(ready, Ordering::Release);
         if ready {
-            self.send_wake.notify_one();
+            self.resume_sending();
         }
+    }
+
+    /// Ends a pause of sends after a 429 and wakes the delivery worker.
+    pub fn resume_sending(&self) {
+        self.sending_resumed.send_modify(|n| *n = n.wrapping_add(1));
+        self.send_wake.notify_one();
     }
 }
 

@@ -30,6 +30,8 @@ pub const CALLBACK_TRANSPORT_ERROR: &str = "1";
 
 pub struct CoreStats {
     set: MetricSet,
+    /// When this coreapp started, for `internal_uptime_seconds`.
+    started: std::time::Instant,
     callback_queue_size: IntGauge,
     callback_requests: IntCounterVec,
     callback_duration_count: IntCounter,
@@ -43,6 +45,11 @@ pub struct CoreStats {
     endpoint_requests: IntCounterVec,
     endpoint_duration_count: IntCounterVec,
     endpoint_duration_sum: IntCounterVec,
+    gateway_connected: IntGauge,
+    /// Webhook POSTs with and without a 200 since the start (`callback_requests` summed by
+    /// success), for the periodic stats line.
+    callback_successes: IntCounter,
+    callback_failures: IntCounter,
     in_from_server: IntCounter,
     in_persisted: IntCounter,
     out_persisted: IntCounter,
@@ -70,6 +77,9 @@ impl CoreStats {
             endpoint_requests: set.counter_vec(m::ENDPOINT_REQUESTS)?,
             endpoint_duration_count: set.counter_vec(m::ENDPOINT_REQUESTS_DURATION_MS_COUNT)?,
             endpoint_duration_sum: set.counter_vec(m::ENDPOINT_REQUESTS_DURATION_MS_SUM)?,
+            gateway_connected: set.gauge(m::GATEWAY_CONNECTED)?,
+            callback_successes: IntCounter::new("callback_successes", "not served")?,
+            callback_failures: IntCounter::new("callback_failures", "not served")?,
             in_from_server: set.counter(m::IN_MESSAGE_FROM_SERVER)?,
             in_persisted: set.counter(m::IN_MESSAGE_PERSISTED)?,
             out_persisted: set.counter(m::OUT_MESSAGE_PERSISTED)?,
@@ -79,12 +89,18 @@ impl CoreStats {
             pending_callbacks: set.gauge(m::PENDING_CALLBACKS)?,
             pending_messages: set.gauge(m::PENDING_MESSAGES)?,
             set,
+            started: std::time::Instant::now(),
         })
     }
 
     /// One webhook POST finished: `result` is `success`, the HTTP status, or
     /// [`CALLBACK_TRANSPORT_ERROR`].
     pub fn callback_posted(&self, kind: &str, result: CallbackResult, elapsed: Duration) {
+        if result == CallbackResult::Success {
+            self.callback_successes.inc();
+        } else {
+            self.callback_failures.inc();
+        }
         let result = match result {
             CallbackResult::Success => CALLBACK_SUCCESS.to_string(),
             CallbackResult::Status(status) => status.to_string(),
@@ -139,6 +155,28 @@ impl CoreStats {
         m::add(&self.endpoint_duration_sum, &[endpoint], m::millis(elapsed));
     }
 
+    /// `gateway_connected`: follows the gateway status.
+    pub fn set_gateway_connected(&self, connected: bool) {
+        self.gateway_connected.set(i64::from(connected));
+    }
+
+    /// One log line with the signals operators alert on (docs/operations.md, "What to watch"):
+    /// the gateway, both queues, and the failures since the start. In JSON logs its fields are
+    /// numbers, so a log-based metric system (CloudWatch metric filters in the AWS template)
+    /// can alarm on them without scraping anything.
+    pub fn log_summary(&self, store: &Store) {
+        tracing::info!(
+            target: "wa_stats",
+            gateway_connected = self.gateway_connected.get(),
+            pending_messages = self.pending_messages.get(),
+            callback_queue_size = self.callback_queue_size.get(),
+            callback_successes = self.callback_successes.get(),
+            callback_failures = self.callback_failures.get(),
+            db_request_errors = store.query_timings().error_count,
+            "stats"
+        );
+    }
+
     /// The latest counts of the webhook outbox and the send queue.
     pub fn set_queues(&self, callback_queue: i64, pending_messages: i64) {
         self.callback_queue_size.set(callback_queue);
@@ -166,6 +204,11 @@ impl CoreStats {
         Err(ApiError::new(ErrorCode::SystemOverloaded, details))
     }
 
+    /// How long ago this coreapp started.
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+
     /// `stats.app` in the JSON model.
     pub fn app_json(&self, store: &Store) -> Map<String, Value> {
         let timings = store.query_timings();
@@ -174,7 +217,11 @@ impl CoreStats {
         self.db_ok_micros.set(as_i64(timings.ok_micros));
         self.db_error_count.set(as_i64(timings.error_count));
         self.db_error_micros.set(as_i64(timings.error_micros));
-        self.set.to_json()
+        let mut json = self.set.to_json();
+        // This process's CPU, memory and descriptors; unlabelled like the counters above (in a
+        // cluster the webapp nests each node's statistics under the node's key).
+        json.extend(m::process_stats(&[]));
+        json
     }
 }
 

@@ -106,14 +106,14 @@ pub(super) fn with_suffix(path: &Path, suffix: &str) -> OsString {
 }
 
 /// The MySQL server without a default database, to create or drop the one we want.
-fn mysql_server_url(url: &Url) -> Url {
+pub(super) fn mysql_server_url(url: &Url) -> Url {
     let mut server = url.clone();
     server.set_path("");
     server
 }
 
 /// The `postgres` maintenance database, which exists on every PostgreSQL server.
-fn pg_maintenance_url(url: &Url) -> Url {
+pub(super) fn pg_maintenance_url(url: &Url) -> Url {
     let mut server = url.clone();
     server.set_path("/postgres");
     server

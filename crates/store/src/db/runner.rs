@@ -62,6 +62,15 @@ impl Db {
         self.inner.query_clock.totals()
     }
 
+    pub(crate) fn pool_state(&self) -> PoolState {
+        let state = self.inner.pool.state();
+        PoolState {
+            connections: state.connections,
+            idle_connections: state.idle_connections,
+            max_size: self.inner.pool.max_size(),
+        }
+    }
+
     /// Runs `query` on a pooled connection on tokio's blocking threads.
     pub(crate) async fn run<T>(
         &self,
@@ -149,6 +158,16 @@ struct QueryClock {
     ok_micros: AtomicU64,
     error_count: AtomicU64,
     error_micros: AtomicU64,
+}
+
+/// The connection pool at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolState {
+    /// Open connections, idle or in use.
+    pub connections: u32,
+    pub idle_connections: u32,
+    /// The pool size: the most connections it opens.
+    pub max_size: u32,
 }
 
 /// A copy of the totals at one moment.

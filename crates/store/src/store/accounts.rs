@@ -3,7 +3,7 @@
 use super::Store;
 use crate::tables::certs::{self, StoredCert};
 use crate::tables::secrets;
-use crate::tables::tokens::{self, StoredToken};
+use crate::tables::tokens::{self, LiveToken, StoredToken};
 use crate::tables::users::{self, NewUser, User};
 use crate::StoreError;
 
@@ -31,14 +31,15 @@ impl Store {
         self.run(move |conn| users::find(conn, &username)).await
     }
 
-    /// Returns false when there is no such user. Every token of the user is revoked with it
-    /// (the original kept them valid until they expired; see docs/compatibility.md).
+    /// Returns the user as now stored, `None` when there is no such user. Every token issued to
+    /// the user before is revoked with it, on every webapp of the database (the original kept
+    /// them valid until they expired; see docs/compatibility.md).
     pub async fn update_password(
         &self,
         username: &str,
         password_hash: &str,
         must_change_password: bool,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<User>, StoreError> {
         let (username, password_hash) = (username.to_string(), password_hash.to_string());
         self.run(move |conn| {
             users::update_password(conn, &username, &password_hash, must_change_password)
@@ -63,6 +64,13 @@ impl Store {
         self.run(move |conn| tokens::find(conn, &id)).await
     }
 
+    /// The token `id` while it is honoured: stored, and its user still exists with the token stamp
+    /// it was issued under. One query, for the bearer check of every call.
+    pub async fn find_live_token(&self, id: &str) -> Result<Option<LiveToken>, StoreError> {
+        let id = id.to_string();
+        self.run(move |conn| tokens::find_live(conn, &id)).await
+    }
+
     /// Returns false when no such token was stored.
     pub async fn delete_token(&self, id: &str) -> Result<bool, StoreError> {
         let id = id.to_string();
@@ -84,8 +92,8 @@ impl Store {
         name: &str,
         value_if_absent: String,
     ) -> Result<String, StoreError> {
-        let name = name.to_string();
-        self.run(move |conn| secrets::get_or_insert(conn, &name, value_if_absent))
+        let (name, sealer) = (name.to_string(), self.sealer().clone());
+        self.run(move |conn| secrets::get_or_insert(conn, &sealer, &name, value_if_absent))
             .await
     }
 
@@ -95,7 +103,8 @@ impl Store {
         cert_type: &str,
     ) -> Result<Option<StoredCert>, StoreError> {
         let (hostname, cert_type) = (hostname.to_string(), cert_type.to_string());
-        self.run(move |conn| certs::find(conn, &hostname, &cert_type))
+        let sealer = self.sealer().clone();
+        self.run(move |conn| certs::find(conn, &sealer, &hostname, &cert_type))
             .await
     }
 
@@ -107,7 +116,8 @@ impl Store {
         cert: StoredCert,
     ) -> Result<(), StoreError> {
         let (hostname, cert_type) = (hostname.to_string(), cert_type.to_string());
-        self.run(move |conn| certs::replace(conn, &hostname, &cert_type, cert))
+        let sealer = self.sealer().clone();
+        self.run(move |conn| certs::replace(conn, &sealer, &hostname, &cert_type, cert))
             .await
     }
 
@@ -128,7 +138,8 @@ impl Store {
         cert: StoredCert,
     ) -> Result<StoredCert, StoreError> {
         let (hostname, cert_type) = (hostname.to_string(), cert_type.to_string());
-        self.run(move |conn| certs::insert_if_absent(conn, &hostname, &cert_type, cert))
+        let sealer = self.sealer().clone();
+        self.run(move |conn| certs::insert_if_absent(conn, &sealer, &hostname, &cert_type, cert))
             .await
     }
 }

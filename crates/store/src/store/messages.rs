@@ -2,8 +2,9 @@
 
 use super::Store;
 use crate::tables::callbacks::NewCallback;
+use crate::tables::idempotency::{self, IdempotentSend};
 use crate::tables::messages::{
-    self, InboundMessage, OutboundMessage, StatusOutcome, StoredMessage,
+    self, InboundMessage, OutboundMessage, ShardSlice, StatusOutcome, StoredMessage,
 };
 use crate::tables::pipeline::{unexpected, PipelineWrite, Written};
 use crate::StoreError;
@@ -26,25 +27,64 @@ impl Store {
             .map(|_| ())
     }
 
-    /// Outbound messages the network has not accepted yet, oldest first, minus `exclude`.
+    /// [`Store::insert_outbound_expiring`] for a send made with an idempotency key: the message
+    /// and `answer` are stored together, or, when a send since `since_ms` holds the key already,
+    /// neither, and that send's answer is returned. Not batched with other sends: a taken key
+    /// must fail only its own transaction.
+    pub async fn insert_outbound_idempotent(
+        &self,
+        msg: OutboundMessage,
+        expires_ms: Option<i64>,
+        answer: IdempotentSend,
+        since_ms: i64,
+    ) -> Result<Option<IdempotentSend>, StoreError> {
+        self.run(move |conn| {
+            idempotency::insert_with_message(conn, &answer, &msg, expires_ms, since_ms)
+        })
+        .await
+    }
+
+    /// The first answer to the send made with `key` at or after `since_ms`.
+    pub async fn find_idempotent_send(
+        &self,
+        key: &str,
+        since_ms: i64,
+    ) -> Result<Option<IdempotentSend>, StoreError> {
+        let key = key.to_string();
+        self.run(move |conn| idempotency::find(conn, &key, since_ms))
+            .await
+    }
+
+    /// Forgets the idempotency keys stored before `before_ms`; returns how many.
+    pub async fn delete_idempotency_keys_before(&self, before_ms: i64) -> Result<u64, StoreError> {
+        let deleted = self
+            .run(move |conn| idempotency::delete_older_than(conn, before_ms))
+            .await?;
+        Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
+    }
+
+    /// Outbound messages the network has not accepted yet, oldest first, minus `exclude`; only
+    /// those of `shard` when given (a Multiconnect coreapp reads its own shard's).
     pub async fn pending_outbound(
         &self,
         limit: i64,
         exclude: Vec<String>,
+        shard: Option<ShardSlice>,
     ) -> Result<Vec<OutboundMessage>, StoreError> {
-        self.run(move |conn| messages::pending_outbound(conn, limit, exclude))
+        self.run(move |conn| messages::pending_outbound(conn, limit, exclude, shard))
             .await
     }
 
     /// Pending outbound messages whose expiry is at or before `now_ms`, minus `exclude` (those
-    /// being handed to the network right now), oldest first.
+    /// being handed to the network right now), oldest first; only those of `shard` when given.
     pub async fn expired_outbound(
         &self,
         now_ms: i64,
         limit: i64,
         exclude: Vec<String>,
+        shard: Option<ShardSlice>,
     ) -> Result<Vec<OutboundMessage>, StoreError> {
-        self.run(move |conn| messages::expired_outbound(conn, now_ms, limit, exclude))
+        self.run(move |conn| messages::expired_outbound(conn, now_ms, limit, exclude, shard))
             .await
     }
 
@@ -57,7 +97,8 @@ impl Store {
         status: &str,
         callback: Option<NewCallback>,
     ) -> Result<StatusOutcome, StoreError> {
-        self.write_status(message_id, status, callback, false).await
+        self.write_status(message_id, status, callback, false, None)
+            .await
     }
 
     /// [`Store::record_status`] for a phone's receipt (`delivered`, `read`, `failed`): answers
@@ -70,7 +111,22 @@ impl Store {
         status: &str,
         callback: Option<NewCallback>,
     ) -> Result<StatusOutcome, StoreError> {
-        self.write_status(message_id, status, callback, true).await
+        self.write_status(message_id, status, callback, true, None)
+            .await
+    }
+
+    /// Records `failed` like [`Store::record_status`] (or, for a phone's receipt,
+    /// [`Store::record_receipt`]) and keeps `errors`, the JSON array of error objects of its
+    /// webhook, with the message in the same transaction; `find_message` answers them.
+    pub async fn record_failure(
+        &self,
+        message_id: &str,
+        callback: Option<NewCallback>,
+        errors: String,
+        receipt: bool,
+    ) -> Result<StatusOutcome, StoreError> {
+        self.write_status(message_id, "failed", callback, receipt, Some(errors))
+            .await
     }
 
     async fn write_status(
@@ -79,12 +135,14 @@ impl Store {
         status: &str,
         callback: Option<NewCallback>,
         after_sent_only: bool,
+        errors: Option<String>,
     ) -> Result<StatusOutcome, StoreError> {
         let write = PipelineWrite::RecordStatus {
             message_id: message_id.to_string(),
             status: status.to_string(),
             callback,
             after_sent_only,
+            errors,
         };
         match self.write(write).await? {
             Written::Status(outcome) => Ok(outcome),

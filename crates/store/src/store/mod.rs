@@ -15,8 +15,9 @@ use std::{fmt, sync::Arc};
 
 use crate::db::{Db, DbConnection, QueryTimings};
 use crate::group_commit::CommitQueue;
+use crate::tables;
 use crate::tables::pipeline::{PipelineWrite, WriteClass, Written};
-use crate::{Backend, StoreConfig, StoreError};
+use crate::{Backend, Sealer, StoreConfig, StoreError};
 
 /// Async access to the database. Cheap to clone; all clones share one pool.
 #[derive(Clone)]
@@ -26,6 +27,8 @@ pub struct Store {
 
 struct StoreInner {
     db: Db,
+    /// Seals and opens the secret values (see `seal`).
+    sealer: Sealer,
     /// The messages API calls are waiting to store ([`WriteClass::Accept`]).
     accept_queue: CommitQueue<PipelineWrite>,
     /// Everything else the message pipeline writes ([`WriteClass::Pipeline`]).
@@ -34,16 +37,31 @@ struct StoreInner {
 
 impl Store {
     /// Picks the backend from the URL scheme, waits for the database (creating it if missing),
-    /// applies pending migrations under a cross-process lock, then opens the pool.
+    /// applies pending migrations under a cross-process lock, then opens the pool. Secret values
+    /// stored plain or sealed with the previous key are sealed with the current one; one that no
+    /// configured key opens fails the start with `Sealed`.
     pub async fn connect(config: &StoreConfig) -> Result<Store, StoreError> {
         let db = Db::open(config).await?;
-        Ok(Store {
+        let store = Store {
             inner: Arc::new(StoreInner {
                 accept_queue: CommitQueue::new(db.clone()),
                 pipeline_queue: CommitQueue::new(db.clone()),
+                sealer: config.sealer.clone(),
                 db,
             }),
-        })
+        };
+        let resealed = store.reseal_secrets().await?;
+        if resealed > 0 {
+            tracing::info!(
+                resealed,
+                "stored secrets sealed with the current secrets key"
+            );
+        }
+        let filled = store.run(crate::tables::messages::fill_shard_keys).await?;
+        if filled > 0 {
+            tracing::info!(filled, "pending messages given their shard key");
+        }
+        Ok(store)
     }
 
     pub fn backend(&self) -> Backend {
@@ -63,6 +81,24 @@ impl Store {
     /// Checks that a pooled connection answers (r2d2 pings it on checkout).
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.run(|_conn| Ok(())).await
+    }
+
+    /// Seals every stored secret that is plain or sealed with the previous key; returns how many.
+    /// Each row is rewritten only if it still holds what was read, so processes starting together
+    /// (or an API call at the same time) lose nothing.
+    pub async fn reseal_secrets(&self) -> Result<usize, StoreError> {
+        let sealer = self.sealer().clone();
+        self.run(move |conn| {
+            Ok(tables::secrets::reseal(conn, &sealer)?
+                + tables::certs::reseal(conn, &sealer)?
+                + tables::registration::reseal(conn, &sealer)?
+                + tables::config_values::reseal(conn, &sealer)?)
+        })
+        .await
+    }
+
+    fn sealer(&self) -> &Sealer {
+        &self.inner.sealer
     }
 
     /// Runs `query` on a pooled connection on tokio's blocking threads.

@@ -7,15 +7,17 @@ use crate::StoreError;
 
 impl Store {
     pub async fn get_config_value(&self, name: &str) -> Result<Option<String>, StoreError> {
-        let name = name.to_string();
-        self.run(move |conn| config_values::get(conn, &name)).await
+        let (name, sealer) = (name.to_string(), self.sealer().clone());
+        self.run(move |conn| config_values::get(conn, &sealer, &name))
+            .await
     }
 
     /// Stores `value` under `name`, replacing any previous value; the last writer wins.
     pub async fn put_config_value(&self, name: &str, value: String) -> Result<(), StoreError> {
         config_values::check_sizes(name, &value)?;
+        let stored = config_values::to_store(self.sealer(), name, &value)?;
         let name = name.to_string();
-        self.run(move |conn| config_values::upsert(conn, &name, &value))
+        self.run(move |conn| config_values::upsert(conn, &name, &stored))
             .await
     }
 
@@ -45,11 +47,15 @@ impl Store {
     }
 
     pub async fn registration(&self) -> Result<Option<Registration>, StoreError> {
-        self.run(registration::find).await
+        let sealer = self.sealer().clone();
+        self.run(move |conn| registration::find(conn, &sealer))
+            .await
     }
 
     /// Replaces the registration (a re-registration issues new credentials).
     pub async fn save_registration(&self, reg: Registration) -> Result<(), StoreError> {
-        self.run(move |conn| registration::save(conn, &reg)).await
+        let sealer = self.sealer().clone();
+        self.run(move |conn| registration::save(conn, &sealer, &reg))
+            .await
     }
 }

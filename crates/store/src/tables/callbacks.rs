@@ -53,8 +53,24 @@ pub(crate) fn delete(conn: &mut DbConnection, id: i64) -> Result<(), StoreError>
 }
 
 /// Several deliveries in one statement (a burst of delivered webhooks is otherwise one each).
+///
+/// PostgreSQL plans this statement at each call, for the ids given and the outbox's size at that
+/// moment. Prepared once per connection it kept the plan made while the outbox was a few pages:
+/// a sequential scan, which then reads every page the outbox has grown to (a row per webhook
+/// until VACUUM reclaims them, never with autovacuum off) for each batch of deliveries. MySQL
+/// and SQLite plan each run of it anyway (the list of ids varies in length).
 pub(crate) fn delete_all(conn: &mut DbConnection, ids: &[i64]) -> Result<(), StoreError> {
-    diesel::delete(callbacks::table.filter(callbacks::id.eq_any(ids))).execute(conn)?;
+    match conn {
+        DbConnection::Postgresql(conn) => {
+            // `sql_query` is never cached, so the server plans it with the ids bound.
+            diesel::sql_query("DELETE FROM callbacks WHERE id = ANY($1)")
+                .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(ids)
+                .execute(conn)?;
+        }
+        conn => {
+            diesel::delete(callbacks::table.filter(callbacks::id.eq_any(ids))).execute(conn)?;
+        }
+    }
     Ok(())
 }
 

@@ -1,21 +1,71 @@
 //! Named configuration values set through the API (the application settings as JSON, ...), kept in
-//! the database so that restarts and every process see the same configuration.
+//! the database so that restarts and every process see the same configuration. The values named
+//! in `wa_api::keys::SEALED` (the two-step PIN, the media providers' passwords, ...) are sealed at
+//! rest; the rest are plain.
 
 use diesel::prelude::*;
 
-use crate::{clock::unix_now, db::DbConnection, schema::config_values, StoreError};
+use crate::{clock::unix_now, db::DbConnection, schema::config_values, Sealer, StoreError};
 
 /// MySQL's `TEXT` holds 65,535 bytes; the limit applies on every backend so they behave alike.
 pub const MAX_CONFIG_VALUE_BYTES: usize = 65_535;
 /// The column is `VARCHAR(64)`.
 const MAX_NAME_CHARS: usize = 64;
 
-pub(crate) fn get(conn: &mut DbConnection, name: &str) -> Result<Option<String>, StoreError> {
-    Ok(config_values::table
+pub(crate) fn get(
+    conn: &mut DbConnection,
+    sealer: &Sealer,
+    name: &str,
+) -> Result<Option<String>, StoreError> {
+    let stored: Option<String> = config_values::table
         .find(name)
         .select(config_values::value)
         .first(conn)
-        .optional()?)
+        .optional()?;
+    match stored {
+        Some(stored) if is_sealed(name) => sealer.open_plain(&place(name), &stored).map(Some),
+        other => Ok(other),
+    }
+}
+
+/// `value` as it is to be stored under `name`: sealed when the name is a secret's.
+pub(crate) fn to_store(sealer: &Sealer, name: &str, value: &str) -> Result<String, StoreError> {
+    if is_sealed(name) {
+        sealer.seal(&place(name), value)
+    } else {
+        Ok(value.to_string())
+    }
+}
+
+/// Seals every secret value stored plain or with the previous key; returns how many.
+pub(crate) fn reseal(conn: &mut DbConnection, sealer: &Sealer) -> Result<usize, StoreError> {
+    let rows: Vec<(String, String)> = config_values::table
+        .filter(config_values::name.eq_any(wa_api::keys::SEALED))
+        .select((config_values::name, config_values::value))
+        .load(conn)?;
+    // Only if nobody changed the value since we read it.
+    sealer.reseal_rows(
+        rows,
+        |name| place(name),
+        |name, stored, sealed| {
+            Ok(diesel::update(
+                config_values::table
+                    .find(name)
+                    .filter(config_values::value.eq(stored)),
+            )
+            .set(config_values::value.eq(sealed))
+            .execute(conn)?)
+        },
+    )
+}
+
+fn is_sealed(name: &str) -> bool {
+    wa_api::keys::SEALED.contains(&name)
+}
+
+/// Where a value lives, authenticated with it.
+fn place(name: &str) -> String {
+    format!("config_values/{name}")
 }
 
 /// False when nothing was stored under `name`.

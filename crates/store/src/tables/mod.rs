@@ -2,7 +2,7 @@
 //! rows as named structs and every query on it as a function of a `&mut DbConnection`,
 //! backend-specific branches included. Nothing here is async; the `store` facade runs these
 //! functions on the pool. Within the layer: `messages` uses `callbacks` (a message and its webhook
-//! share a transaction), `users` uses `tokens`, `pipeline` and `stats` use several tables.
+//! share a transaction), `users` uses `tokens`, `idempotency` uses `messages`, `pipeline` and `stats` use several tables.
 
 pub(crate) mod blobs;
 pub(crate) mod callbacks;
@@ -11,6 +11,7 @@ pub(crate) mod cluster;
 pub(crate) mod config_values;
 pub(crate) mod contacts;
 pub(crate) mod conversations;
+pub(crate) mod idempotency;
 pub(crate) mod identities;
 pub(crate) mod media;
 pub(crate) mod messages;

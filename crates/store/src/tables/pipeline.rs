@@ -18,6 +18,8 @@ pub(crate) enum PipelineWrite {
         callback: Option<NewCallback>,
         /// A receipt: not over `pending` (see `Store::record_receipt`).
         after_sent_only: bool,
+        /// Why the message failed, kept with it when it moves.
+        errors: Option<String>,
     },
     InsertInbound(InboundMessage, NewCallback),
     EnqueueCallback(NewCallback),
@@ -66,12 +68,14 @@ impl GroupWrite for PipelineWrite {
                 status,
                 callback,
                 after_sent_only,
+                errors,
             } => messages::record_status(
                 conn,
                 message_id,
                 status,
                 callback.as_ref(),
                 *after_sent_only,
+                errors.as_deref(),
             )
             .map(Written::Status),
             PipelineWrite::InsertInbound(message, callback) => {

@@ -1,12 +1,15 @@
-//! The registered business number and the credentials the network issued for it.
+//! The registered business number and the credentials the network issued for it; the secret is
+//! sealed at rest.
 
 use diesel::prelude::*;
 
 use crate::db::{write_transaction, DbConnection};
-use crate::{schema::registration, StoreError};
+use crate::{schema::registration, Sealer, StoreError};
 
 /// The single row's key: one coreapp installation registers one number.
 const CURRENT: &str = "current";
+/// Where the network secret lives, authenticated with it.
+const SECRET_PLACE: &str = "registration/current/secret";
 
 #[derive(Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = registration)]
@@ -28,7 +31,39 @@ impl std::fmt::Debug for Registration {
     }
 }
 
-pub(crate) fn find(conn: &mut DbConnection) -> Result<Option<Registration>, StoreError> {
+pub(crate) fn find(
+    conn: &mut DbConnection,
+    sealer: &Sealer,
+) -> Result<Option<Registration>, StoreError> {
+    let Some(mut reg) = find_sealed(conn)? else {
+        return Ok(None);
+    };
+    reg.secret = sealer.open_plain(SECRET_PLACE, &reg.secret)?;
+    Ok(Some(reg))
+}
+
+/// Seals the secret when it is plain or sealed with the previous key; returns 1 if it did.
+pub(crate) fn reseal(conn: &mut DbConnection, sealer: &Sealer) -> Result<usize, StoreError> {
+    let Some(reg) = find_sealed(conn)? else {
+        return Ok(0);
+    };
+    // Only if no re-registration replaced it since we read it.
+    sealer.reseal_rows(
+        vec![((), reg.secret)],
+        |_| SECRET_PLACE.to_string(),
+        |_, stored, sealed| {
+            Ok(diesel::update(
+                registration::table
+                    .find(CURRENT)
+                    .filter(registration::secret.eq(stored)),
+            )
+            .set(registration::secret.eq(sealed))
+            .execute(conn)?)
+        },
+    )
+}
+
+fn find_sealed(conn: &mut DbConnection) -> Result<Option<Registration>, StoreError> {
     Ok(registration::table
         .find(CURRENT)
         .select(Registration::as_select())
@@ -37,7 +72,12 @@ pub(crate) fn find(conn: &mut DbConnection) -> Result<Option<Registration>, Stor
 }
 
 /// Replaces the registration (a re-registration issues new credentials).
-pub(crate) fn save(conn: &mut DbConnection, reg: &Registration) -> Result<(), StoreError> {
+pub(crate) fn save(
+    conn: &mut DbConnection,
+    sealer: &Sealer,
+    reg: &Registration,
+) -> Result<(), StoreError> {
+    let secret = sealer.seal(SECRET_PLACE, &reg.secret)?;
     write_transaction(conn, |conn| {
         diesel::delete(registration::table.find(CURRENT)).execute(conn)?;
         diesel::insert_into(registration::table)
@@ -45,7 +85,7 @@ pub(crate) fn save(conn: &mut DbConnection, reg: &Registration) -> Result<(), St
                 registration::id.eq(CURRENT),
                 registration::phone.eq(&reg.phone),
                 registration::vname.eq(&reg.vname),
-                registration::secret.eq(&reg.secret),
+                registration::secret.eq(&secret),
                 registration::registered_at.eq(reg.registered_at),
             ))
             .execute(conn)?;

@@ -1,8 +1,11 @@
-//! Server-side record of issued bearer tokens: a token is valid only while its row exists.
+//! Server-side record of issued bearer tokens: a token is valid only while its row exists and its
+//! user still has the token stamp it was issued under.
 
 use diesel::prelude::*;
 
-use crate::{db::DbConnection, schema::tokens, StoreError};
+use crate::db::DbConnection;
+use crate::schema::{tokens, users};
+use crate::StoreError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredToken {
@@ -13,6 +16,15 @@ pub struct StoredToken {
     pub issued_at: i64,
     /// Unix seconds.
     pub expires_at: i64,
+    /// The user's token stamp when the token was issued (`User::token_stamp`).
+    pub user_stamp: String,
+}
+
+/// A token that is still honoured, with its user's current role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveToken {
+    pub token: StoredToken,
+    pub role: String,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -22,6 +34,7 @@ struct TokenRecord {
     username: String,
     issued_at: i64,
     expires_at: i64,
+    user_stamp: String,
 }
 
 /// Fails with `Conflict` when the id is already stored.
@@ -39,6 +52,28 @@ pub(crate) fn find(conn: &mut DbConnection, id: &str) -> Result<Option<StoredTok
         .first(conn)
         .optional()?;
     Ok(record.map(StoredToken::from))
+}
+
+/// The token `id` if its user exists and still has the stamp the token was issued under, with
+/// the user's role: a bearer check in one query (it runs on every call). Expiry is the caller's.
+pub(crate) fn find_live(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<LiveToken>, StoreError> {
+    let row = tokens::table
+        .inner_join(
+            users::table.on(users::username
+                .eq(tokens::username)
+                .and(users::token_stamp.eq(tokens::user_stamp))),
+        )
+        .filter(tokens::id.eq(id))
+        .select((TokenRecord::as_select(), users::role))
+        .first::<(TokenRecord, String)>(conn)
+        .optional()?;
+    Ok(row.map(|(record, role)| LiveToken {
+        token: record.into(),
+        role,
+    }))
 }
 
 /// False when no such token was stored.
@@ -63,6 +98,7 @@ impl From<StoredToken> for TokenRecord {
             username: token.username,
             issued_at: token.issued_at,
             expires_at: token.expires_at,
+            user_stamp: token.user_stamp,
         }
     }
 }
@@ -74,6 +110,7 @@ impl From<TokenRecord> for StoredToken {
             username: record.username,
             issued_at: record.issued_at,
             expires_at: record.expires_at,
+            user_stamp: record.user_stamp,
         }
     }
 }

@@ -15,6 +15,9 @@ pub struct User {
     pub role: String,
     pub must_change_password: bool,
     pub created_at: i64,
+    /// Replaced on every password change; a token is valid only under the stamp it was issued
+    /// with (see `tokens::find_live`).
+    pub token_stamp: String,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -34,6 +37,7 @@ struct UserRecord {
     role: String,
     must_change_password: bool,
     created_at: i64,
+    token_stamp: String,
 }
 
 /// Fails with `Conflict` when the username is taken.
@@ -54,26 +58,35 @@ pub(crate) fn find(conn: &mut DbConnection, username: &str) -> Result<Option<Use
     Ok(row.map(UserRecord::into_user))
 }
 
-/// Sets the password and revokes every token the user holds, together: a token issued under the
-/// old password must not outlive it. False when there is no such user.
+/// Sets the password under a new token stamp and deletes every token the user holds, together: a
+/// token issued under the old password must not outlive it, not even one a login that checked
+/// the old password writes after this commits (its stamp is the old one). Returns the user as
+/// now stored, `None` when there is no such user.
 pub(crate) fn update_password(
     conn: &mut DbConnection,
     username: &str,
     password_hash: &str,
     must_change_password: bool,
-) -> Result<bool, StoreError> {
+) -> Result<Option<User>, StoreError> {
     write_transaction(conn, |conn| {
         let updated = diesel::update(users::table.filter(users::username.eq(username)))
             .set((
                 users::password_hash.eq(password_hash),
                 users::must_change_password.eq(must_change_password),
+                users::token_stamp.eq(new_token_stamp()),
             ))
             .execute(conn)?;
-        if updated > 0 {
-            tokens::delete_of_user(conn, username)?;
+        if updated == 0 {
+            return Ok(None);
         }
-        Ok(updated > 0)
+        tokens::delete_of_user(conn, username)?;
+        find(conn, username)
     })
+}
+
+/// 32 random hex digits: unique per user and per change, so no earlier stamp ever comes back.
+fn new_token_stamp() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
 }
 
 /// Deletes the user and all of its tokens together; false when there is no such user.
@@ -97,6 +110,7 @@ impl UserRecord {
             role: user.role,
             must_change_password: user.must_change_password,
             created_at: unix_now(),
+            token_stamp: new_token_stamp(),
         }
     }
 
@@ -107,6 +121,7 @@ impl UserRecord {
             role: self.role,
             must_change_password: self.must_change_password,
             created_at: self.created_at,
+            token_stamp: self.token_stamp,
         }
     }
 }
@@ -120,6 +135,7 @@ impl fmt::Debug for User {
             .field("role", &self.role)
             .field("must_change_password", &self.must_change_password)
             .field("created_at", &self.created_at)
+            .field("token_stamp", &self.token_stamp)
             .finish()
     }
 }

@@ -81,6 +81,23 @@ impl Net {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// Posts a scenario file's text (TOML or JSON) to the control API.
+    #[allow(dead_code)] // not every test file loads scenarios
+    pub async fn post_scenario(&self, text: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!(
+                "http://{}/control/scenarios",
+                self.wanet.control_addr
+            ))
+            .body(text.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
     pub async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
         let response = self
             .http

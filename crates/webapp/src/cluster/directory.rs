@@ -70,22 +70,18 @@ impl Directory {
         self.nodes.iter().find(|n| &n.id == holder)
     }
 
-    /// A random healthy coreapp (spreading the calls any node may answer), else any healthy
-    /// node.
+    /// A random healthy coreapp holding a shard (spreading the calls any connected node may
+    /// answer; a standby is not connected and would answer 1011), else a random healthy
+    /// coreapp, else any healthy node.
     pub fn any(&self) -> Option<&Node> {
-        let healthy = |role: Option<NodeRole>| -> Vec<&Node> {
-            self.nodes
-                .iter()
-                .filter(|n| n.healthy && role.is_none_or(|r| n.role == r))
-                .collect()
-        };
-        let coreapps = healthy(Some(NodeRole::Coreapp));
-        let pool = if coreapps.is_empty() {
-            healthy(None)
-        } else {
-            coreapps
-        };
-        pool.choose(&mut rand::thread_rng()).copied()
+        let holds = |n: &Node| self.holders.values().any(|id| id == &n.id);
+        let coreapp = |n: &Node| n.role == NodeRole::Coreapp;
+        let preferences: [&dyn Fn(&Node) -> bool; 3] =
+            [&|n| coreapp(n) && holds(n), &coreapp, &|_| true];
+        preferences.iter().find_map(|keep| {
+            let pool: Vec<&Node> = self.nodes.iter().filter(|n| n.healthy && keep(n)).collect();
+            pool.choose(&mut rand::thread_rng()).copied()
+        })
     }
 
     /// Whether any node is registered (the webapp then routes through the directory).

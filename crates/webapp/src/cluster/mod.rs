@@ -210,6 +210,33 @@ mod tests {
     }
 
     #[test]
+    fn calls_for_any_node_go_to_a_coreapp_holding_a_shard() {
+        use wa_api::cluster::NodeRole::{Coreapp, PrimaryMaster};
+        let mut directory = Directory {
+            nodes: vec![
+                node("master1", PrimaryMaster, true),
+                node("standby1", Coreapp, true),
+                node("holder", Coreapp, true),
+                node("standby2", Coreapp, true),
+            ],
+            shard_count: 1,
+            holders: [(0, "holder".to_string())].into_iter().collect(),
+        };
+        for _ in 0..50 {
+            assert_eq!(pick(&directory, Target::Any).unwrap().id, "holder");
+        }
+        // No holder yet (before registration): any healthy coreapp, then any node.
+        directory.holders.clear();
+        let picked: std::collections::BTreeSet<String> = (0..200)
+            .map(|_| pick(&directory, Target::Any).unwrap().id.clone())
+            .collect();
+        assert!(picked.iter().all(|id| id != "master1"), "{picked:?}");
+        assert!(picked.len() > 1, "a random coreapp each time: {picked:?}");
+        directory.nodes.retain(|n| n.role == PrimaryMaster);
+        assert_eq!(pick(&directory, Target::Any).unwrap().id, "master1");
+    }
+
+    #[test]
     fn picks_follow_the_directory() {
         let to = "16315551234";
         let shard = wa_api::cluster::shard_of(to, 2);

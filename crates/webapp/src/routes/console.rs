@@ -9,6 +9,16 @@ use wa_api::ApiError;
 /// The console's files: (name under `/console/`, content type, bytes).
 const ASSETS: &[(&str, &str, &str)] = &[
     (
+        "core.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../console/core.js"),
+    ),
+    (
+        "pages.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../console/pages.js"),
+    ),
+    (
         "app.js",
         "text/javascript; charset=utf-8",
         include_str!("../../console/app.js"),

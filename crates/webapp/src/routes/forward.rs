@@ -2,14 +2,30 @@
 //! relays the request and the coreapp's answer unchanged.
 
 use crate::body::JsonParams;
+use crate::coreapp::RELAYED_IDEMPOTENCY_KEY;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use wa_api::rpc::Method;
 use wa_api::ApiError;
 
-/// Relays `req` (method, path, query and the parsed JSON body) to the coreapp.
+/// Relays `req` (method, path, query, the parsed JSON body and an `Idempotency-Key`) to the
+/// coreapp.
 pub async fn to_coreapp(
+    req: &HttpRequest,
+    state: &AppState,
+    params: Option<JsonParams>,
+) -> Result<HttpResponse, ApiError> {
+    let key = req
+        .headers()
+        .get(wa_api::idempotency::IDEMPOTENCY_KEY_HEADER)
+        .and_then(|value| reqwest::header::HeaderValue::from_bytes(value.as_bytes()).ok());
+    RELAYED_IDEMPOTENCY_KEY
+        .scope(key, relay_to_coreapp(req, state, params))
+        .await
+}
+
+async fn relay_to_coreapp(
     req: &HttpRequest,
     state: &AppState,
     params: Option<JsonParams>,

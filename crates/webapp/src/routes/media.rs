@@ -84,14 +84,23 @@ async fn receive(
     Ok(id)
 }
 
+/// The upload's type, stored with the file: at most `MIME_TYPE_CHARS` (parameters included).
 fn content_type(req: &HttpRequest) -> Result<String, ApiError> {
-    req.headers()
+    let mime = req
+        .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .map(str::to_string)
-        .ok_or_else(|| ApiError::new(ErrorCode::RequiredParameterMissing, "Content-Type missing"))
+        .ok_or_else(|| {
+            ApiError::new(ErrorCode::RequiredParameterMissing, "Content-Type missing")
+        })?;
+    let max = wa_api::limits::MIME_TYPE_CHARS;
+    if mime.chars().count() > max {
+        return Err(wa_api::limits::too_long("Content-Type", max));
+    }
+    Ok(mime)
 }
 
 /// Streams the body into the file, stopping at the first byte over the limit.
@@ -234,6 +243,7 @@ pub async fn add_provider(
     let body = crate::body::read_body(&mut body, limit, || crate::body::too_large(limit)).await?;
     let parsed: serde_json::Value =
         serde_json::from_slice(&body).map_err(|_| ApiError::invalid_json())?;
+    wa_api::limits::bounded_strings(&parsed, "config", wa_api::limits::ANY_STRING_CHARS)?;
     let provider = match parsed.as_array().map(Vec::as_slice) {
         Some([one]) => valid_provider(one)?,
         _ => {

@@ -4,65 +4,141 @@ mod certificates;
 mod console;
 pub mod forward;
 mod health;
+mod inspector;
 mod media;
 pub mod monitoring;
+pub mod openapi;
 mod profile;
 mod relayed;
 mod users;
 
 use actix_web::{web, HttpResponse};
-use wa_api::rpc::{paths, Access, Endpoint, Exposure, Route};
+use wa_api::rpc::{paths, Access, Endpoint, Exposure, Method, Route, ROUTES};
 use wa_api::ApiError;
+
+/// One route the webapp answers with a handler of its own (the coreapp's are in
+/// `wa_api::rpc::ROUTES`). A table rather than calls, so that the OpenAPI document can be held to
+/// the paths actually served ([`public_routes`]).
+pub struct OwnRoute {
+    pub method: Method,
+    pub path: &'static str,
+    handler: fn() -> actix_web::Route,
+}
+
+const fn own(method: Method, path: &'static str, handler: fn() -> actix_web::Route) -> OwnRoute {
+    OwnRoute {
+        method,
+        path,
+        handler,
+    }
+}
+
+/// The webapp's own routes, in registration order.
+pub const OWN_ROUTES: &[OwnRoute] = &[
+    own(Method::Post, "/v1/users/login", || {
+        web::route().to(users::login)
+    }),
+    own(Method::Post, "/v1/users/logout", || {
+        web::route().to(users::logout)
+    }),
+    own(Method::Post, "/v1/users", || web::route().to(users::create)),
+    own(Method::Get, "/v1/users/{username}", || {
+        web::route().to(users::get)
+    }),
+    own(Method::Put, "/v1/users/{username}", || {
+        web::route().to(users::update)
+    }),
+    own(Method::Delete, "/v1/users/{username}", || {
+        web::route().to(users::delete)
+    }),
+    own(Method::Get, "/v1/health", || web::route().to(health::get)),
+    own(Method::Get, "/v1/openapi.json", || {
+        web::route().to(openapi::get)
+    }),
+    own(Method::Get, "/metrics", || {
+        web::route().to(monitoring::metrics)
+    }),
+    own(Method::Get, "/v1/settings/profile/photo", || {
+        web::route().to(profile::get_photo)
+    }),
+    own(Method::Post, "/v1/settings/profile/photo", || {
+        web::route().to(profile::set_photo)
+    }),
+    own(Method::Delete, "/v1/settings/profile/photo", || {
+        web::route().to(profile::delete_photo)
+    }),
+    own(Method::Post, "/v1/certificates/external", || {
+        web::route().to(certificates::set_external)
+    }),
+    own(Method::Get, "/v1/certificates/external/ca", || {
+        web::route().to(certificates::external_ca)
+    }),
+    own(Method::Get, "/v1/certificates/webhooks/ca", || {
+        web::route().to(certificates::get_webhook_ca)
+    }),
+    own(Method::Post, "/v1/certificates/webhooks/ca", || {
+        web::route().to(certificates::set_webhook_ca)
+    }),
+    own(Method::Delete, "/v1/certificates/webhooks/ca", || {
+        web::route().to(certificates::delete_webhook_ca)
+    }),
+    own(Method::Post, "/v1/media", || web::route().to(media::upload)),
+    own(
+        Method::Get,
+        "/v1/settings/application/media/providers",
+        || web::route().to(media::providers),
+    ),
+    own(
+        Method::Post,
+        "/v1/settings/application/media/providers",
+        || web::route().to(media::add_provider),
+    ),
+    own(
+        Method::Delete,
+        "/v1/settings/application/media/providers/{name}",
+        || web::route().to(media::delete_provider),
+    ),
+    own(Method::Get, "/v1/media/{id}", || {
+        web::route().to(media::download)
+    }),
+    own(Method::Delete, "/v1/media/{id}", || {
+        web::route().to(media::delete)
+    }),
+    own(Method::Get, "/console/webhooks", || {
+        web::route().to(inspector::webhooks)
+    }),
+];
+
+/// Every API route the webapp serves, its own and the coreapp's, as (method, path template):
+/// what the OpenAPI document must describe. The console's files are left out.
+pub fn public_routes() -> Vec<(Method, &'static str)> {
+    let own = OWN_ROUTES.iter().map(|route| (route.method, route.path));
+    let relayed = ROUTES
+        .iter()
+        .filter(|route| route.exposure != Exposure::Internal)
+        .map(|route| (route.method, route.path));
+    own.chain(relayed)
+        .filter(|(_, path)| !path.starts_with("/console"))
+        .collect()
+}
 
 /// Every public path: the webapp's own endpoints here, then every endpoint the coreapp answers,
 /// registered from the shared route table (`wa_api::rpc::ROUTES`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/v1/users/login").route(web::post().to(users::login)))
-        .service(resource("/v1/users/logout").route(web::post().to(users::logout)))
-        .service(resource("/v1/users").route(web::post().to(users::create)))
-        .service(
-            resource("/v1/users/{username}")
-                .route(web::get().to(users::get))
-                .route(web::put().to(users::update))
-                .route(web::delete().to(users::delete)),
-        )
-        .service(resource("/v1/health").route(web::get().to(health::get)))
-        .service(resource("/metrics").route(web::get().to(monitoring::metrics)))
-        .service(
-            resource("/v1/settings/profile/photo")
-                .route(web::get().to(profile::get_photo))
-                .route(web::post().to(profile::set_photo))
-                .route(web::delete().to(profile::delete_photo)),
-        )
-        .service(
-            resource("/v1/certificates/external").route(web::post().to(certificates::set_external)),
-        )
-        .service(
-            resource("/v1/certificates/external/ca")
-                .route(web::get().to(certificates::external_ca)),
-        )
-        .service(
-            resource("/v1/certificates/webhooks/ca")
-                .route(web::get().to(certificates::get_webhook_ca))
-                .route(web::post().to(certificates::set_webhook_ca))
-                .route(web::delete().to(certificates::delete_webhook_ca)),
-        )
-        .service(resource("/v1/media").route(web::post().to(media::upload)))
-        .service(
-            resource("/v1/settings/application/media/providers")
-                .route(web::get().to(media::providers))
-                .route(web::post().to(media::add_provider)),
-        )
-        .service(
-            resource("/v1/settings/application/media/providers/{name}")
-                .route(web::delete().to(media::delete_provider)),
-        )
-        .service(
-            resource("/v1/media/{id}")
-                .route(web::get().to(media::download))
-                .route(web::delete().to(media::delete)),
-        )
-        .configure(coreapp_endpoints)
+    let mut paths: Vec<&str> = Vec::new();
+    for route in OWN_ROUTES {
+        if !paths.contains(&route.path) {
+            paths.push(route.path);
+        }
+    }
+    for path in paths {
+        let mut resource = resource(path);
+        for route in OWN_ROUTES.iter().filter(|route| route.path == path) {
+            resource = resource.route((route.handler)().method(route.method.to_actix()));
+        }
+        cfg.service(resource);
+    }
+    cfg.configure(coreapp_endpoints)
         .configure(console::configure);
 }
 
@@ -100,6 +176,8 @@ fn handler(route: &Route) -> actix_web::Route {
             Endpoint::Restore => handler.to(profile::restore),
             Endpoint::StatsApp => handler.to(monitoring::stats_app),
             Endpoint::StatsDb => handler.to(monitoring::stats_db),
+            Endpoint::StatsAppInternal => handler.to(monitoring::stats_app_internal),
+            Endpoint::StatsDbInternal => handler.to(monitoring::stats_db_internal),
             Endpoint::Support => handler.to(monitoring::support),
             // Internal endpoints are filtered out above; any other is a table error the
             // route-table test reports.

@@ -73,7 +73,7 @@ impl WebMetrics {
         m::add(&self.api_ms, &labels, m::millis(elapsed));
     }
 
-    /// `metrics` in the JSON model.
+    /// `metrics` in the JSON model: the counters above, then the `process_*` statistics.
     pub fn to_json(&self, state: &AppState) -> Map<String, Value> {
         let uptime = i64::try_from(self.started.elapsed().as_secs()).unwrap_or(i64::MAX);
         m::set(&self.uptime, &[&self.node], uptime);
@@ -89,7 +89,10 @@ impl WebMetrics {
             &app,
             i64::try_from(calls_ms).unwrap_or(i64::MAX),
         );
-        self.set.to_json()
+        let mut json = self.set.to_json();
+        // This process's CPU, memory and descriptors, under the same `node` label.
+        json.extend(m::process_stats(&[("node", &self.node)]));
+        json
     }
 }
 
@@ -158,7 +161,27 @@ pub async fn stats_app(
     _caller: MonitoringCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    relay_stats(&req, &state, "/v1/stats/app", "app").await
+    relay_stats(&req, &state, "/v1/stats/app", "/stats/app").await
+}
+
+/// `GET /v1/stats/app/internal`: the coreapp's diagnostics, under `stats.app.internal`.
+pub async fn stats_app_internal(
+    req: HttpRequest,
+    _caller: MonitoringCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let path = wa_api::rpc::Endpoint::StatsAppInternal.path();
+    relay_stats(&req, &state, path, "/stats/app/internal").await
+}
+
+/// `GET /v1/stats/db/internal`: rows per table and the engine, under `stats.db.internal`.
+pub async fn stats_db_internal(
+    req: HttpRequest,
+    _caller: MonitoringCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let path = wa_api::rpc::Endpoint::StatsDbInternal.path();
+    relay_stats(&req, &state, path, "/stats/db/internal").await
 }
 
 /// `GET /v1/stats/db`.
@@ -167,7 +190,7 @@ pub async fn stats_db(
     _caller: MonitoringCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    relay_stats(&req, &state, "/v1/stats/db", "db").await
+    relay_stats(&req, &state, "/v1/stats/db", "/stats/db").await
 }
 
 /// `GET /v1/support` (spec §9.5): the coreapp's diagnostic bundle, relayed.
@@ -183,8 +206,8 @@ pub async fn support(
     crate::routes::forward::to_coreapp(&req, &state, None).await
 }
 
-/// Asks the coreapp for `path`; relays its JSON, or converts `stats.<section>` to Prometheus
-/// text. In text form a failure has an empty body (the original printed nothing rather than an
+/// Asks the coreapp for `path`; relays its JSON, or converts the statistics at JSON pointer
+/// `section` (`/stats/app`, ...) to Prometheus text. In text form a failure has an empty body (the original printed nothing rather than an
 /// error object) and its own status, so a scraper marks the target down.
 async fn relay_stats(
     req: &HttpRequest,
@@ -217,7 +240,7 @@ async fn relay_stats(
     if !prometheus {
         return Ok(HttpResponse::build(status).json(answer.body));
     }
-    let stats = answer.body["stats"][section].as_object();
+    let stats = answer.body.pointer(section).and_then(Value::as_object);
     if !status.is_success() || stats.is_none() {
         tracing::warn!("{path} answered {status}: {}", answer.body);
         let status = if status.is_success() {

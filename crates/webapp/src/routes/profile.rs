@@ -40,11 +40,12 @@ pub async fn get_photo(
             Meta::current_webapp(),
         )));
     }
+    let (content_type, file_name) = served_as(&bytes);
     Ok(HttpResponse::Ok()
-        .content_type(image_type(&bytes))
+        .content_type(content_type)
         .insert_header((
             header::CONTENT_DISPOSITION,
-            "attachment; filename=profilePicture.jpg",
+            format!("attachment; filename={file_name}"),
         ))
         .body(bytes))
 }
@@ -120,12 +121,14 @@ fn own_link(req: &HttpRequest) -> String {
     format!("https://{}{}", info.host(), req.path())
 }
 
-/// JPEG unless the bytes say PNG (uploads may be either).
-fn image_type(bytes: &[u8]) -> &'static str {
-    if bytes.starts_with(b"\x89PNG") {
-        "image/png"
-    } else {
-        "image/jpeg"
+/// The content type and file name a stored photo is served with, from its own header: uploads
+/// are JPEG or PNG; bytes stored before uploads were checked are served as what they are, not
+/// as an image.
+fn served_as(bytes: &[u8]) -> (&'static str, &'static str) {
+    match imagesize::image_type(bytes) {
+        Ok(imagesize::ImageType::Png) => ("image/png", "profilePicture.png"),
+        Ok(imagesize::ImageType::Jpeg) => ("image/jpeg", "profilePicture.jpg"),
+        _ => ("application/octet-stream", "profilePicture"),
     }
 }
 
@@ -151,4 +154,66 @@ pub async fn restore(
         .and_then(|v| v.to_str().ok());
     let params = crate::body::JsonParams::parse(content_type, &bytes)?;
     crate::routes::forward::to_coreapp(&req, &state, Some(params)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A PNG's signature and header chunk: what the check reads.
+    fn png_header(width: u32, height: u32) -> Vec<u8> {
+        let mut file = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        file.extend_from_slice(&width.to_be_bytes());
+        file.extend_from_slice(&height.to_be_bytes());
+        file.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+        file
+    }
+
+    /// A JPEG's start, JFIF segment and baseline frame header.
+    fn jpeg_header(width: u16, height: u16) -> Vec<u8> {
+        let mut file = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+        file.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+        file.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 8]);
+        file.extend_from_slice(&height.to_be_bytes());
+        file.extend_from_slice(&width.to_be_bytes());
+        file.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xFF, 0xD9]);
+        file
+    }
+
+    #[test]
+    fn only_jpeg_and_png_with_a_size_pass() {
+        assert!(check_photo(&png_header(640, 640)).is_ok());
+        assert!(check_photo(&jpeg_header(640, 480)).is_ok());
+        let gif = b"GIF89a\x80\x02\x80\x02\0\0\0".to_vec();
+        let webp = b"RIFF\x24\0\0\0WEBPVP8 \x18\0\0\0".to_vec();
+        let truncated_jpeg = jpeg_header(640, 480)[..12].to_vec();
+        for bad in [
+            gif,
+            webp,
+            truncated_jpeg,
+            png_header(0, 640),
+            jpeg_header(640, 0),
+            b"\x89PNG\r\n\x1a\n".to_vec(),
+            b"{\"photo\": 1}".to_vec(),
+        ] {
+            let err = check_photo(&bad).unwrap_err();
+            assert_eq!((err.status, err.first_code()), (400, 1009), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn photos_are_served_with_their_own_type() {
+        assert_eq!(
+            served_as(&png_header(4, 4)),
+            ("image/png", "profilePicture.png")
+        );
+        assert_eq!(
+            served_as(&jpeg_header(4, 4)),
+            ("image/jpeg", "profilePicture.jpg")
+        );
+        assert_eq!(
+            served_as(b"stored before uploads were checked"),
+            ("application/octet-stream", "profilePicture")
+        );
+    }
 }

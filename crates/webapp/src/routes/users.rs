@@ -4,7 +4,8 @@ use crate::auth::{format_expiry, issue_token, store_failure, AuthUser, Credentia
 use crate::body::JsonParams;
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
+use std::sync::atomic::Ordering;
 use wa_api::envelope::{meta_only, payload};
 use wa_api::users::{
     password_meets_policy, username_problem, LoginToken, UserInfo, UsernameOnly, ADMIN_USERNAME,
@@ -36,28 +37,28 @@ pub async fn login(
         .find_user(&username)
         .await
         .map_err(store_failure)?;
-    // An unknown user costs one bcrypt verification too, so the answer's timing does not tell
+    // One bcrypt verification whether or not the user exists: an unknown name is checked against
+    // a hash at the same cost that no password matches, so the answer's timing does not tell
     // whether a username exists.
-    let verified = match &user {
-        Some(user) => verify_password(&password, &user.password_hash).await?,
-        None => {
-            verify_password(&password, state.unknown_user_hash()).await?;
-            false
-        }
-    };
+    let hash = user.as_ref().map_or(state.unknown_user_hash(), |user| {
+        user.password_hash.as_str()
+    });
+    let verified = verify_password(&state, &password, hash).await?;
     let Some(user) = user.filter(|_| verified) else {
         return Err(failed_login(&state, ip, "Invalid credentials"));
     };
     let new_password = params.optional_str("new_password")?;
-    match new_password {
+    let user = match new_password {
         Some(new_password) => {
             check_password_policy(new_password)?;
             let hash = hash_password(&state, new_password).await?;
+            // The token is issued under the new password's stamp.
             state
                 .store
                 .update_password(&user.username, &hash, false)
                 .await
-                .map_err(store_failure)?;
+                .map_err(store_failure)?
+                .ok_or_else(|| failed_login(&state, ip, "Invalid credentials"))?
         }
         None if user.must_change_password => {
             return Err(ApiError::new(
@@ -65,9 +66,9 @@ pub async fn login(
                 "Password must be changed",
             ));
         }
-        None => {}
-    }
-    let issued = issue_token(&state, &user.username).await?;
+        None => user,
+    };
+    let issued = issue_token(&state, &user).await?;
     let body = LoginToken {
         token: issued.token,
         expires_after: format_expiry(issued.expires_at),
@@ -169,12 +170,12 @@ pub async fn update(
     let password = params.required_str("password")?;
     check_password_policy(password)?;
     let hash = hash_password(&state, password).await?;
-    let found = state
+    let updated = state
         .store
         .update_password(&username, &hash, false)
         .await
         .map_err(store_failure)?;
-    if !found {
+    if updated.is_none() {
         return Err(user_missing());
     }
     Ok(HttpResponse::Ok().json(username_payload(&username)))
@@ -251,11 +252,9 @@ fn first_details(err: &ApiError) -> String {
         .unwrap_or_default()
 }
 
-/// The connecting peer. Behind a load balancer every client shares its address; the limits are
-/// per webapp process anyway, as in the original.
+/// The client's address (see `client_addr`): behind a trusted proxy, the one it forwarded for.
 fn client_ip(req: &HttpRequest) -> IpAddr {
-    req.peer_addr()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |addr| addr.ip())
+    crate::client_addr::client_ip(req)
 }
 
 /// bcrypt is deliberately slow: keep it off the async workers.
@@ -268,7 +267,8 @@ async fn hash_password(state: &AppState, password: &str) -> Result<String, ApiEr
         .map_err(|_| ApiError::internal("Unable to hash the password"))
 }
 
-async fn verify_password(password: &str, hash: &str) -> Result<bool, ApiError> {
+async fn verify_password(state: &AppState, password: &str, hash: &str) -> Result<bool, ApiError> {
+    state.password_checks.fetch_add(1, Ordering::Relaxed);
     let (password, hash) = (password.to_string(), hash.to_string());
     web::block(move || bcrypt::verify(password, &hash).unwrap_or(false))
         .await

@@ -10,9 +10,11 @@ use actix_web::http::header::HeaderMap;
 use actix_web::test;
 use base64::Engine;
 use serde_json::Value;
+use std::sync::Arc;
 use wa_common::Settings;
 use wa_store::{testing::TestDb, Backend, Store};
 use webapp::server::AppData;
+use webapp::state::AppState;
 
 /// The admin password the tests set at the first login.
 pub const ADMIN_PASSWORD: &str = "Str0ng!Pass";
@@ -47,8 +49,10 @@ macro_rules! on_every_backend {
 
 pub struct TestApp {
     data: AppData,
-    // Dropped last: the database goes away after everything using it.
-    _db: TestDb,
+    settings: Settings,
+    // Dropped last: the database goes away after everything using it (shared by the webapps
+    // made with `beside`).
+    db: Arc<TestDb>,
 }
 
 /// One answer: status, headers and JSON body (`Value::Null` when empty or not JSON).
@@ -105,13 +109,37 @@ impl TestApp {
         web.coreapp_host = "127.0.0.1".to_string();
         web.coreapp_port = unused_port();
         adjust(&mut settings);
+        Self::serving(Arc::new(db), settings).await
+    }
+
+    /// A second webapp with the same settings on the same database, as behind a load balancer:
+    /// its own state, limiters and store connections; the users, tokens and token key shared.
+    pub async fn beside(&self) -> TestApp {
+        Self::serving(self.db.clone(), self.settings.clone()).await
+    }
+
+    async fn serving(db: Arc<TestDb>, settings: Settings) -> TestApp {
         let store = Store::connect(&db.config()).await.unwrap();
         let (data, _tls) = webapp::server::prepare(&settings, store).await.unwrap();
-        TestApp { data, _db: db }
+        TestApp { data, settings, db }
+    }
+
+    /// The webapp's shared state, for what only the process itself sees.
+    pub fn state(&self) -> &AppState {
+        &self.data.state
     }
 
     /// Sends a request built by the test.
     pub async fn send(&self, request: test::TestRequest) -> Reply {
+        let (reply, bytes) = self.send_raw(request).await;
+        Reply {
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            ..reply
+        }
+    }
+
+    /// The same, with the body's bytes as they came (the `Reply`'s body is left null).
+    pub async fn send_raw(&self, request: test::TestRequest) -> (Reply, Vec<u8>) {
         // Building the App per call is cheap and keeps this struct free of the service's
         // unnameable type; the shared data (state, limiters, metrics) lives in `data`.
         let app = test::init_service(self.data.app()).await;
@@ -121,12 +149,13 @@ impl TestApp {
         let response = test::call_service(&app, request).await;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let bytes = test::read_body(response).await;
-        Reply {
+        let bytes = test::read_body(response).await.to_vec();
+        let reply = Reply {
             status,
             headers,
-            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        }
+            body: Value::Null,
+        };
+        (reply, bytes)
     }
 
     /// A request with `method` and `path`, ready for headers and a body.

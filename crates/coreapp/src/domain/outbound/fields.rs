@@ -41,31 +41,8 @@ pub fn not_required_for(name: &str, dep: &str, value: &str) -> ApiError {
     )
 }
 
-/// Longest message id a reply or a reaction may name (ids are about 30 characters).
-pub const MAX_MESSAGE_ID_CHARS: usize = 128;
-
-/// 1009 naming the first string inside `value` longer than `max` characters, by its key (`name`
-/// for `value` itself and for array items).
-pub fn bounded_strings(value: &Value, name: &str, max: usize) -> Result<(), ApiError> {
-    match value {
-        Value::String(text) if text.chars().count() > max => Err(too_long(name, max)),
-        Value::Array(items) => items
-            .iter()
-            .try_for_each(|item| bounded_strings(item, name, max)),
-        Value::Object(fields) => fields
-            .iter()
-            .try_for_each(|(key, item)| bounded_strings(item, key, max)),
-        _ => Ok(()),
-    }
-}
-
-/// 1009 for a value over its length limit.
-pub fn too_long(name: &str, max: usize) -> ApiError {
-    ApiError::new(
-        ErrorCode::ParameterValueInvalid,
-        format!("Parameter '{name}' must be at most {max} characters long"),
-    )
-}
+// The limits and their error live in one table: wa_api::limits.
+pub use wa_api::limits::{bounded_strings, too_long, MESSAGE_ID_CHARS as MAX_MESSAGE_ID_CHARS};
 
 /// Refuses each of `names` present in `object` with 1010.
 pub fn reject(object: &Object, names: &[&str], dep: &str, value: &str) -> Result<(), ApiError> {

@@ -9,19 +9,16 @@ use std::collections::HashSet;
 use wa_api::{ApiError, ErrorCode};
 
 const KINDS: &[&str] = &["list", "button", "product", "product_list"];
-const MAX_BODY_CHARS: usize = 1024;
-const MAX_HEADER_CHARS: usize = 60;
-const MAX_FOOTER_CHARS: usize = 60;
-const MAX_LIST_BUTTON_CHARS: usize = 20;
+use wa_api::limits::{
+    INTERACTIVE_BODY_CHARS as MAX_BODY_CHARS, INTERACTIVE_FOOTER_CHARS as MAX_FOOTER_CHARS,
+    INTERACTIVE_HEADER_CHARS as MAX_HEADER_CHARS, LIST_BUTTON_CHARS as MAX_LIST_BUTTON_CHARS,
+    REPLY_ID_CHARS as MAX_REPLY_ID_CHARS, REPLY_TITLE_CHARS as MAX_REPLY_TITLE_CHARS,
+    ROW_DESCRIPTION_CHARS as MAX_ROW_DESCRIPTION_CHARS, ROW_ID_CHARS as MAX_ROW_ID_CHARS,
+    ROW_TITLE_CHARS as MAX_ROW_TITLE_CHARS, SECTION_TITLE_CHARS as MAX_SECTION_TITLE_CHARS,
+};
 const MAX_SECTIONS: usize = 10;
-const MAX_SECTION_TITLE_CHARS: usize = 24;
 const MAX_ROWS: usize = 10;
-const MAX_ROW_ID_CHARS: usize = 200;
-const MAX_ROW_TITLE_CHARS: usize = 24;
-const MAX_ROW_DESCRIPTION_CHARS: usize = 72;
 const MAX_REPLY_BUTTONS: usize = 3;
-const MAX_REPLY_TITLE_CHARS: usize = 20;
-const MAX_REPLY_ID_CHARS: usize = 256;
 const MAX_PRODUCTS: usize = 30;
 
 /// Checks the interactive object; it goes to the network as sent.
@@ -90,7 +87,8 @@ fn check_header(interactive: &Object, kind: &str) -> Result<(), ApiError> {
             Ok(())
         }
         other => Err(header_error(format!(
-            "Header type '{other}' is not allowed for interactive type '{kind}'"
+            "Header type '{}' is not allowed for interactive type '{kind}'",
+            wa_api::error::echoed(other)
         ))),
     }
 }

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use wa_api::ApiError;
 
 /// Longest caption (Cloud's limit; On-Prem's is unconfirmed).
-const MAX_CAPTION_CHARS: usize = 1024;
+use wa_api::limits::CAPTION_CHARS as MAX_CAPTION_CHARS;
 
 /// Checks one media object (`kind` is its type) and returns what goes to the network.
 pub fn media_object(kind: &str, media: &Object) -> Result<Value, ApiError> {

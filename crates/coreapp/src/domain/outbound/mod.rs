@@ -17,8 +17,7 @@ use template::TemplateSend;
 use wa_api::error::echoed;
 use wa_api::{phone, ApiError, ErrorCode};
 
-/// Longest text body (spec §2.4.1).
-const MAX_TEXT_CHARS: usize = 4096;
+use wa_api::limits::TEXT_BODY_CHARS as MAX_TEXT_CHARS;
 
 /// Every message type of the API.
 pub const MESSAGE_TYPES: &[&str] = &[
@@ -167,9 +166,9 @@ fn text_object(text: &Object) -> Result<Value, ApiError> {
     Ok(json!({ "body": body }))
 }
 
-/// Longest value of any string field without a rule of its own: far above every documented
-/// limit, far below what the database holds.
-const MAX_ANY_STRING_CHARS: usize = 32_768;
+// Longest value of any string field without a rule of its own: far above every documented
+// limit, far below what the database holds (one table of limits: wa_api::limits).
+use wa_api::limits::ANY_STRING_CHARS as MAX_ANY_STRING_CHARS;
 
 /// Reply-to: `{"message_id": ...}`.
 fn context(request: &Object) -> Result<Option<Value>, ApiError> {

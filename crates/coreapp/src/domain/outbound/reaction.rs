@@ -5,8 +5,8 @@ use super::fields::{required_str, Object};
 use serde_json::{json, Value};
 use wa_api::ApiError;
 
-/// One emoji can be several code points (skin tones, joiners), never a sentence.
-const MAX_EMOJI_CHARS: usize = 10;
+// One emoji can be several code points (skin tones, joiners), never a sentence.
+use wa_api::limits::EMOJI_CHARS as MAX_EMOJI_CHARS;
 
 pub fn reaction_object(reaction: &Object) -> Result<Value, ApiError> {
     let message_id = required_str(reaction, "message_id")?;

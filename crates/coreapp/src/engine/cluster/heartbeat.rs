@@ -7,24 +7,46 @@
 use crate::state::cluster::ShardHold;
 use crate::state::CoreState;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use wa_store::{NodeHeartbeat, NodeRole, NodeStatus, StoreError};
 
 pub async fn run(state: Arc<CoreState>) {
+    tokio::join!(beats(state.clone()), watchdog(state));
+}
+
+async fn beats(state: Arc<CoreState>) {
     loop {
-        let app = state.settings.current();
-        let every = state.cluster.heartbeat_interval(&app);
-        let unhealthy = state.cluster.unhealthy_interval(&app);
+        let every = state.cluster.heartbeat_interval(&state.settings.current());
         match tokio::time::timeout(every.max(Duration::from_millis(500)), beat(&state)).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!("cluster: heartbeat failed: {e}"),
             Err(_) => tracing::warn!("cluster: heartbeat timed out"),
         }
-        // Stop one beat before the primary may call this node unhealthy.
-        if !state.cluster.beat_is_fresh(unhealthy.saturating_sub(every)) {
-            state.fence("the database has not taken a heartbeat for unhealthy_interval");
-        }
         tokio::time::sleep(every).await;
+    }
+}
+
+/// Fences this node the moment its last accepted heartbeat is `unhealthy_interval` minus one
+/// beat old, whatever the beat loop is waiting for (a partitioned database does not answer, so
+/// a beat can hang until its timeout): the primary master moves a shard only once the
+/// database's copy of the heartbeat is `unhealthy_interval` old, so this node has stopped
+/// sending at least a beat before. While the database stays out of reach it fences again
+/// every beat.
+async fn watchdog(state: Arc<CoreState>) {
+    loop {
+        let app = state.settings.current();
+        let every = state.cluster.heartbeat_interval(&app);
+        let fence_after = state.cluster.unhealthy_interval(&app).saturating_sub(every);
+        let now = Instant::now();
+        match state.cluster.fence_deadline(fence_after) {
+            Some(deadline) if deadline <= now => {
+                state.fence("the database has not taken a heartbeat for unhealthy_interval");
+                tokio::time::sleep(every).await;
+            }
+            // Wake at the deadline, or sooner to follow a settings change or a new beat.
+            Some(deadline) => tokio::time::sleep_until(deadline.min(now + every).into()).await,
+            None => tokio::time::sleep(every).await,
+        }
     }
 }
 
@@ -35,6 +57,7 @@ async fn beat(state: &Arc<CoreState>) -> Result<(), StoreError> {
     } else {
         NodeRole::Coreapp
     };
+    let sent = Instant::now();
     state
         .store
         .heartbeat_node(NodeHeartbeat {
@@ -44,7 +67,7 @@ async fn beat(state: &Arc<CoreState>) -> Result<(), StoreError> {
             status: NodeStatus::Ready,
         })
         .await?;
-    cluster.beat_accepted();
+    cluster.beat_accepted(sent);
     state.settings.refresh(&state.store).await?;
     if !cluster.master {
         follow_assignment(state).await?;

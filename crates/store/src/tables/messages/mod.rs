@@ -8,8 +8,8 @@ mod types;
 
 pub(crate) use inbound::insert_inbound;
 pub(crate) use queries::{
-    counts, delete_old, expired_outbound, find, insert_outbound, last_inbound_ms, pending_count,
-    pending_outbound, receipt_count, type_counts,
+    counts, delete_old, expired_outbound, fill_shard_keys, find, insert_outbound, last_inbound_ms,
+    pending_count, pending_outbound, receipt_count, type_counts,
 };
 pub(crate) use status::record_status;
-pub use types::{InboundMessage, OutboundMessage, StatusOutcome, StoredMessage};
+pub use types::{InboundMessage, OutboundMessage, ShardSlice, StatusOutcome, StoredMessage};

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::types::{OutboundMessage, StoredMessage, INBOUND, OUTBOUND, PENDING};
+use super::types::{OutboundMessage, ShardSlice, StoredMessage, INBOUND, OUTBOUND, PENDING};
 use crate::db::{write_transaction, DbConnection};
 use crate::{schema::messages, StoreError};
 
@@ -17,6 +17,7 @@ struct MessageRow {
     status: String,
     created_ms: i64,
     updated_ms: i64,
+    errors: Option<String>,
 }
 
 impl MessageRow {
@@ -29,6 +30,7 @@ impl MessageRow {
             status: self.status,
             created_ms: self.created_ms,
             updated_ms: self.updated_ms,
+            errors: self.errors,
         }
     }
 }
@@ -74,20 +76,20 @@ pub(crate) fn insert_outbound(
             messages::created_ms.eq(msg.created_ms),
             messages::updated_ms.eq(msg.created_ms),
             messages::expires_ms.eq(expires_ms),
+            messages::shard_key.eq(i64::from(wa_api::cluster::shard_key(&msg.to))),
         ))
         .execute(conn)?;
     Ok(())
 }
 
-/// Pending outbound messages, oldest first, minus `exclude`.
+/// Pending outbound messages, oldest first, minus `exclude`; only `shard`'s when given.
 pub(crate) fn pending_outbound(
     conn: &mut DbConnection,
     limit: i64,
     exclude: Vec<String>,
+    shard: Option<ShardSlice>,
 ) -> Result<Vec<OutboundMessage>, StoreError> {
-    Ok(messages::table
-        .filter(messages::status.eq(PENDING))
-        .filter(messages::direction.eq(OUTBOUND))
+    Ok(pending_of(shard)
         .filter(messages::id.ne_all(exclude))
         .order((messages::created_ms.asc(), messages::id.asc()))
         .limit(limit)
@@ -95,22 +97,67 @@ pub(crate) fn pending_outbound(
         .load(conn)?)
 }
 
-/// Pending outbound messages whose expiry is at or before `now_ms`, oldest first, minus `exclude`.
+/// Pending outbound messages whose expiry is at or before `now_ms`, oldest first, minus
+/// `exclude`; only `shard`'s when given.
 pub(crate) fn expired_outbound(
     conn: &mut DbConnection,
     now_ms: i64,
     limit: i64,
     exclude: Vec<String>,
+    shard: Option<ShardSlice>,
 ) -> Result<Vec<OutboundMessage>, StoreError> {
-    Ok(messages::table
-        .filter(messages::status.eq(PENDING))
-        .filter(messages::direction.eq(OUTBOUND))
+    Ok(pending_of(shard)
         .filter(messages::expires_ms.le(now_ms))
         .filter(messages::id.ne_all(exclude))
         .order((messages::created_ms.asc(), messages::id.asc()))
         .limit(limit)
         .select(OutboundMessage::as_select())
         .load(conn)?)
+}
+
+type PendingQuery<'a> = messages::BoxedQuery<'a, <DbConnection as Connection>::Backend>;
+
+/// Pending outbound messages, of one shard when `shard` is given: `shard_key % count = index`,
+/// the same arithmetic on all three backends (`%` on BIGINT). Both numbers are integers, never
+/// client input.
+fn pending_of<'a>(shard: Option<ShardSlice>) -> PendingQuery<'a> {
+    let query = messages::table
+        .filter(messages::status.eq(PENDING))
+        .filter(messages::direction.eq(OUTBOUND))
+        .into_boxed();
+    match shard {
+        Some(ShardSlice { index, count }) if count > 1 => {
+            query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                "shard_key % {count} = {index}"
+            )))
+        }
+        _ => query,
+    }
+}
+
+/// Gives pending outbound messages stored before the `shard_key` column existed their key
+/// (run at start; nothing to do once every pending message has one). Returns how many.
+pub(crate) fn fill_shard_keys(conn: &mut DbConnection) -> Result<usize, StoreError> {
+    let mut filled = 0;
+    loop {
+        let missing: Vec<(String, String)> = messages::table
+            .filter(messages::shard_key.is_null())
+            .filter(messages::status.eq(PENDING))
+            .filter(messages::direction.eq(OUTBOUND))
+            .select((messages::id, messages::peer))
+            .limit(500)
+            .load(conn)?;
+        if missing.is_empty() {
+            return Ok(filled);
+        }
+        for (id, peer) in missing {
+            let key = i64::from(wa_api::cluster::shard_key(&peer));
+            diesel::update(messages::table.find(id))
+                .set(messages::shard_key.eq(key))
+                .execute(conn)?;
+            filled += 1;
+        }
+    }
 }
 
 pub(crate) fn find(conn: &mut DbConnection, id: &str) -> Result<Option<StoredMessage>, StoreError> {
@@ -120,6 +167,18 @@ pub(crate) fn find(conn: &mut DbConnection, id: &str) -> Result<Option<StoredMes
         .first(conn)
         .optional()?;
     Ok(row.map(MessageRow::into_stored))
+}
+
+/// Records why outbound message `id` failed (a JSON array of error objects).
+pub(crate) fn set_errors(
+    conn: &mut DbConnection,
+    id: &str,
+    errors: &str,
+) -> Result<(), StoreError> {
+    diesel::update(messages::table.find(id))
+        .set(messages::errors.eq(Some(errors)))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// When `peer` last wrote to the business (milliseconds), if ever.

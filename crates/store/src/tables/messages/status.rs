@@ -10,13 +10,16 @@ use crate::{schema::messages, StoreError};
 
 /// Moves outbound message `message_id` to `status` and queues `callback` (inside the caller's
 /// transaction), unless the message already has this or a later status; with `after_sent_only`
-/// (a receipt), not over `pending` either.
+/// (a receipt), not over `pending` either. `errors` (why a message failed) is kept with the
+/// message when it moves, in the same transaction, so a write run again after a rollback cannot
+/// record the status without them.
 pub(crate) fn record_status(
     conn: &mut DbConnection,
     message_id: &str,
     status: &str,
     callback: Option<&NewCallback>,
     after_sent_only: bool,
+    errors: Option<&str>,
 ) -> Result<StatusOutcome, StoreError> {
     // One conditional update is the compare-and-set: of two writers racing on one message
     // (another coreapp, or a database that lets both read before either writes), a status is only
@@ -27,6 +30,9 @@ pub(crate) fn record_status(
         let now = now_ms();
         let ranks = floor..=target - 1;
         if advance_status(conn, message_id, status, ranks, now)? {
+            if let Some(errors) = errors {
+                super::queries::set_errors(conn, message_id, errors)?;
+            }
             if let Some(callback) = callback {
                 callbacks::insert(conn, callback, now)?;
             }

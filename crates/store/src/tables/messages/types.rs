@@ -24,6 +24,14 @@ pub struct OutboundMessage {
     pub created_ms: i64,
 }
 
+/// The outbound messages of one Multiconnect shard: those whose recipient's shard key
+/// (`wa_api::cluster::shard_key`) is `index` modulo `count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardSlice {
+    pub index: u32,
+    pub count: u32,
+}
+
 /// A message a consumer sent; `payload` is the message object as JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboundMessage {
@@ -44,6 +52,8 @@ pub struct StoredMessage {
     pub created_ms: i64,
     /// When the status last changed (the creation time until then).
     pub updated_ms: i64,
+    /// Why a `failed` message failed: the JSON array of error objects its webhook carried.
+    pub errors: Option<String>,
 }
 
 /// What recording a status did.

@@ -1,0 +1,350 @@
+// The admin console, part 2 of 3: the pages (dashboard, registration, settings, profile,
+// business, users, templates, API reference). Loaded after core.js.
+"use strict";
+
+// ---- pages -------------------------------------------------------------------------------------
+
+function statTotal(stats, name) {
+  const stat = stats && stats[name];
+  if (!stat || !Array.isArray(stat.data)) {
+    return undefined;
+  }
+  return stat.data.reduce((sum, sample) => sum + Number(sample.value || 0), 0);
+}
+
+async function settle(promise) {
+  try {
+    return { value: await promise };
+  } catch (error) {
+    return { error };
+  }
+}
+
+async function loadDashboard(section) {
+  const [health, app, db, settings] = await Promise.all([
+    settle(api("GET", "/v1/health")),
+    settle(api("GET", "/v1/stats/app")),
+    settle(api("GET", "/v1/stats/db")),
+    session.admin ? settle(api("GET", "/v1/settings/application")) : Promise.resolve({}),
+  ]);
+  const gateway = health.value ? health.value.health.gateway_status : undefined;
+  const appStats = app.value ? app.value.stats.app : undefined;
+  const dbStats = db.value ? db.value.stats.db : undefined;
+  const waId = settings.value ? settings.value.settings.application.wa_id : undefined;
+  const cards = [
+    ["Gateway status", gateway],
+    ["Registered number", registrationText(gateway, waId)],
+    ["Pending messages", statTotal(dbStats, "db_pending_messages")],
+    ["Pending callbacks", statTotal(dbStats, "db_pending_callbacks")],
+    ["Messages stored", statTotal(dbStats, "db_messages")],
+    ["Messages sent (since start)", statTotal(appStats, "out_message_persisted")],
+    ["Messages received (since start)", statTotal(appStats, "in_message_persisted")],
+    ["Callbacks in flight", statTotal(appStats, "pending_callbacks")],
+  ];
+  const box = $("#dashboard-cards");
+  box.replaceChildren(...cards.map(([label, value]) => {
+    const card = element("div", undefined, "stat");
+    card.append(element("span", label, "stat-label"),
+      element("span", value === undefined ? "—" : String(value), "stat-value"));
+    return card;
+  }));
+  renderStats($("#dashboard-stats"), { ...appStats, ...dbStats });
+  const failed = [health, app, db, settings].find((r) => r.error);
+  if (failed) {
+    throw failed.error;
+  }
+}
+
+function registrationText(gateway, waId) {
+  if (waId) {
+    return `+${waId}`;
+  }
+  if (gateway === undefined) {
+    return undefined;
+  }
+  return gateway === "unregistered" ? "not registered" : "registered";
+}
+
+function renderStats(box, stats) {
+  const table = element("table");
+  table.append(element("caption", "Every statistic of /v1/stats/app and /v1/stats/db", "visually-hidden"));
+  const head = element("tr");
+  ["Statistic", "Labels", "Value"].forEach((h) => {
+    const th = element("th", h);
+    th.scope = "col";
+    head.append(th);
+  });
+  table.createTHead().append(head);
+  const body = element("tbody");
+  Object.keys(stats).sort().forEach((name) => {
+    (stats[name].data || []).forEach((sample) => {
+      const row = element("tr");
+      const labels = Object.entries(sample.labels || {}).map(([k, v]) => `${k}=${v}`).join(", ");
+      row.append(element("td", name), element("td", labels), element("td", String(sample.value)));
+      body.append(row);
+    });
+  });
+  table.append(body);
+  const wrap = element("div", undefined, "table-wrap");
+  wrap.append(table);
+  box.replaceChildren(wrap);
+}
+
+async function loadRegistration() {
+  const answer = await api("GET", "/v1/settings/application");
+  const waId = answer.settings.application.wa_id;
+  $("#registration-state").textContent = waId ? `registered as +${waId}` : "not registered";
+}
+
+async function requestCode(form) {
+  const body = {
+    cc: $("#reg-cc").value.trim(),
+    phone_number: $("#reg-phone").value.trim(),
+    method: $("input[name=method]:checked", form).value,
+    cert: $("#reg-cert").value.trim(),
+  };
+  const pin = $("#reg-pin").value.trim();
+  if (pin) {
+    body.pin = pin;
+  }
+  const answer = await api("POST", "/v1/account", { body });
+  if (answer.account && answer.account[0]) {
+    showResult(form, `A code was sent (display name "${answer.account[0].vname}"). Enter it below.`);
+    $("#reg-code").focus();
+  } else {
+    showResult(form, "This number is already registered here; nothing else to do.");
+  }
+}
+
+async function verifyCode(form) {
+  await api("POST", "/v1/account/verify", { body: { code: $("#reg-code").value.trim() } });
+  showResult(form, "Registered. The gateway connects in a few seconds.");
+  await loadRegistration();
+}
+
+async function loadSettings() {
+  const answer = await api("GET", "/v1/settings/application");
+  const app = answer.settings.application;
+  const webhooks = app.webhooks || {};
+  const message = webhooks.message || {};
+  $("#set-url").value = webhooks.url || "";
+  $("#set-backoff").value = app.callback_backoff_delay_ms ?? "";
+  $("#set-max-backoff").value = app.max_callback_backoff_delay_ms ?? "";
+  $("#set-concurrency").value = String(webhooks.max_concurrent_requests || 6);
+  $("#set-sent").checked = message.sent !== false;
+  $("#set-delivered").checked = message.delivered !== false;
+  $("#set-read").checked = message.read !== false;
+  return app;
+}
+
+async function saveSettings(form) {
+  const body = {
+    webhooks: {
+      url: $("#set-url").value.trim(),
+      max_concurrent_requests: Number($("#set-concurrency").value),
+      message: {
+        sent: $("#set-sent").checked,
+        delivered: $("#set-delivered").checked,
+        read: $("#set-read").checked,
+      },
+    },
+  };
+  const backoff = $("#set-backoff").value;
+  const maxBackoff = $("#set-max-backoff").value;
+  if (backoff !== "") {
+    body.callback_backoff_delay_ms = Number(backoff);
+  }
+  if (maxBackoff !== "") {
+    body.max_callback_backoff_delay_ms = Number(maxBackoff);
+  }
+  await api("PATCH", "/v1/settings/application", { body });
+  const saved = await loadSettings();
+  const url = saved.webhooks && saved.webhooks.url;
+  showResult(form, url ? `Saved. Webhooks go to ${url}` : "Saved. Webhooks are off.");
+}
+
+/** Tests the URL in the field, saved or not, so a URL can be tried before it is saved. */
+async function testWebhook() {
+  const typed = $("#set-url").value.trim();
+  const answer = await api("POST", "/v1/settings/application/webhooks/test", {
+    body: typed ? { url: typed } : {},
+  });
+  const test = answer.webhook_test;
+  const rows = [
+    ["URL", test.url],
+    ["Result", webhookTestVerdict(test)],
+    ["HTTP status", test.status === null ? "no answer" : String(test.status)],
+    ["Answer body", test.body === null || test.body === "" ? "(empty)" : test.body],
+    ["Time", `${test.elapsed_ms} ms`],
+  ];
+  if (test.error) {
+    rows.splice(3, 0, ["Connection error", test.error]);
+  }
+  const list = $("#webhook-test-details");
+  list.replaceChildren(...rows.flatMap(([term, value]) => [element("dt", term), element("dd", value)]));
+  $("#webhook-test-result").hidden = false;
+}
+
+/** Only HTTP 200 counts as delivered, for the test as for real webhooks. */
+function webhookTestVerdict(test) {
+  if (test.status === 200) {
+    return "Delivered: the receiver answered 200.";
+  }
+  if (test.status === null) {
+    return "Not delivered: no answer from the receiver.";
+  }
+  const kind = test.status >= 500 ? "a server error" : "not 200";
+  return `Not delivered: the receiver answered ${test.status} (${kind}); webhooks are retried until it answers 200.`;
+}
+
+async function loadProfile() {
+  // The photo is fetched with the token (an <img> request would carry none) and shown from memory.
+  const [about, photo] = await Promise.all([
+    settle(api("GET", "/v1/settings/profile/about")),
+    settle(api("GET", "/v1/settings/profile/photo", { blob: true })),
+  ]);
+  if (about.value) {
+    $("#about-text").value = about.value.settings.profile.about.text || "";
+  }
+  if (photoUrl) {
+    URL.revokeObjectURL(photoUrl);
+    photoUrl = null;
+  }
+  if (photo.value) {
+    photoUrl = URL.createObjectURL(photo.value);
+    $("#photo-preview").src = photoUrl;
+  }
+  $("#photo-preview").hidden = !photoUrl;
+  $("#photo-none").hidden = Boolean(photoUrl);
+  if (about.error) {
+    showError($("#about-form"), about.error);
+  }
+  const noPhoto = photo.error && photo.error.status === 404
+    && photo.error.errors.some((e) => e.code === 1006 && /picture/i.test(e.details || ""));
+  if (noPhoto) {
+    $("#photo-none").textContent = "No photo set.";
+  } else if (photo.error) {
+    showError($("#photo-form"), photo.error);
+  }
+}
+
+async function saveAbout(form) {
+  await api("PATCH", "/v1/settings/profile/about", { body: { text: $("#about-text").value } });
+  const answer = await api("GET", "/v1/settings/profile/about");
+  showResult(form, `Saved: "${answer.settings.profile.about.text}"`);
+}
+
+async function uploadPhoto(form) {
+  const file = $("#photo-file").files[0];
+  if (!file) {
+    throw new Error("Choose an image first.");
+  }
+  await api("POST", "/v1/settings/profile/photo", { raw: { type: file.type || "image/jpeg", data: file } });
+  showResult(form, "Photo uploaded.");
+  await loadProfile();
+}
+
+async function loadBusiness() {
+  const answer = await api("GET", "/v1/settings/business/profile");
+  const profile = answer.settings.business.profile;
+  $("#biz-description").value = profile.description || "";
+  $("#biz-address").value = profile.address || "";
+  $("#biz-email").value = profile.email || "";
+  $("#biz-vertical").value = profile.vertical || "";
+  const websites = profile.websites || [];
+  $("#biz-website1").value = websites[0] || "";
+  $("#biz-website2").value = websites[1] || "";
+}
+
+async function saveBusiness(form) {
+  const body = {
+    description: $("#biz-description").value,
+    address: $("#biz-address").value,
+    email: $("#biz-email").value.trim(),
+    websites: [$("#biz-website1").value.trim(), $("#biz-website2").value.trim()].filter(Boolean),
+  };
+  if ($("#biz-vertical").value) {
+    body.vertical = $("#biz-vertical").value;
+  }
+  await api("POST", "/v1/settings/business/profile", { body });
+  await loadBusiness();
+  showResult(form, "Business profile saved.");
+}
+
+async function createUser(form) {
+  const username = $("#user-new-name").value.trim();
+  await api("POST", "/v1/users", { body: { username, password: $("#user-new-password").value } });
+  form.reset();
+  showResult(form, `User ${username} created.`);
+}
+
+function userPath() {
+  const name = $("#user-find-name").value.trim();
+  if (!name) {
+    throw new Error("Enter a username.");
+  }
+  return [name, `/v1/users/${encodeURIComponent(name)}`];
+}
+
+async function findUser(form) {
+  const [, path] = userPath();
+  const answer = await api("GET", path);
+  const user = answer.users[0];
+  showResult(form, `${user.username}: ${user.ROLES === "ROLE_ADMIN" ? "administrator" : "user"}`);
+}
+
+async function changeUserPassword() {
+  const [name, path] = userPath();
+  await api("PUT", path, { body: { password: $("#user-find-password").value } });
+  $("#user-find-password").value = "";
+  showResult($("#user-find-form"), `Password of ${name} changed.`);
+}
+
+async function deleteUser() {
+  const [name, path] = userPath();
+  if (!window.confirm(`Delete the user ${name}?`)) {
+    return;
+  }
+  await api("DELETE", path);
+  showResult($("#user-find-form"), `User ${name} deleted.`);
+}
+
+async function loadTemplates() {
+  const body = $("#templates-table tbody");
+  body.replaceChildren();
+  const answer = await api("GET", "/v1/templates");
+  const templates = answer.templates || [];
+  if (!templates.length) {
+    const row = element("tr");
+    const cell = element("td", "No templates.");
+    cell.colSpan = 6;
+    row.append(cell);
+    body.append(row);
+    return;
+  }
+  templates.forEach((t) => {
+    const bodyComponent = (t.components || []).find((c) => String(c.type).toUpperCase() === "BODY");
+    const row = element("tr");
+    [t.name, t.language, t.category, t.status, t.namespace, bodyComponent ? bodyComponent.text : ""]
+      .forEach((value) => row.append(element("td", value === undefined ? "" : String(value))));
+    body.append(row);
+  });
+}
+
+/** The API reference: every operation of the OpenAPI document the webapp serves. */
+async function loadReference() {
+  const body = $("#reference-table tbody");
+  body.replaceChildren();
+  const doc = await api("GET", "/v1/openapi.json");
+  $("#reference-version").textContent = `${doc.info.title} ${doc.info.version}`;
+  Object.entries(doc.paths || {}).forEach(([path, item]) => {
+    Object.entries(item).filter(([method]) => HTTP_METHODS.has(method)).forEach(([method, op]) => {
+      const row = element("tr");
+      [method.toUpperCase(), path, op.summary || "", (op.tags || []).join(", ")]
+        .forEach((value) => row.append(element("td", value)));
+      row.firstChild.className = "method";
+      body.append(row);
+    });
+  });
+  $("#reference-count").textContent = String(body.rows.length);
+}

@@ -1,0 +1,2 @@
+DROP INDEX messages_status_created_id;
+CREATE INDEX messages_status_created ON messages (status, created_ms);
