@@ -1,6 +1,7 @@
 //! What every service shares: layered configuration, logging set-up, metric definitions and TLS
 //! helpers.
 
+mod allocator;
 pub mod cli;
 pub mod cluster;
 pub mod config;

@@ -76,7 +76,7 @@ pub fn collect(
     for business in world.businesses.values_mut() {
         for (id, push) in business.outbox.take_dirty() {
             if keep {
-                let value = push.and_then(json);
+                let value = push.map(str::to_string);
                 changes.push(change(Kind::Push, push_key(&business.wa_id, id), value));
             }
         }
