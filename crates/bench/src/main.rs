@@ -239,6 +239,7 @@ impl Bench<'_> {
                 "/s",
                 None,
             );
+            self.report.ceiling = Some(ceiling.per_second);
             results.push(ceiling);
         }
         self.report.detail("storage_ceiling", &results);
@@ -302,16 +303,14 @@ impl Bench<'_> {
             Some(shards) => format!("closed loop ({clients} clients, {shards} shard(s))"),
             None => format!("closed loop ({clients} clients)"),
         };
-        self.report.number(
+        self.report.rate(
             &format!("{label}: accepted"),
             result.accepted_per_second(),
-            "msg/s",
             None,
         );
-        self.report.number(
+        self.report.rate(
             &format!("{label}: end to end (accepted -> sent webhook)"),
             e2e.rate,
-            "msg/s",
             Some(Target::at_least(TARGET_RATE, ">= 1000 msg/s")),
         );
         self.report
@@ -376,10 +375,9 @@ impl Bench<'_> {
             )
             .await;
             let label = format!("open loop {rate}/s");
-            self.report.number(
+            self.report.rate(
                 &format!("{label}: achieved"),
                 result.accepted_per_second(),
-                "msg/s",
                 None,
             );
             let p99_target =
@@ -430,10 +428,9 @@ impl Bench<'_> {
             0.0
         };
         let cpu_used = stack.cpu()?.since(&cpu_before);
-        self.report.number(
+        self.report.rate(
             &format!("inbound burst of {count}: webhooks"),
             rate,
-            "msg/s",
             Some(Target::at_least(TARGET_RATE, ">= 1000 msg/s")),
         );
         if !complete {

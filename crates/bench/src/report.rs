@@ -106,6 +106,10 @@ pub struct Report {
     pub rows: Vec<Row>,
     /// Everything measured, in more detail than the table, by phase.
     pub details: serde_json::Map<String, Value>,
+    /// Single-row write transactions per second the database took from 10 connections in this
+    /// run (its storage ceiling), when measured: each message rate is shown as a share of it.
+    #[serde(skip)]
+    pub ceiling: Option<f64>,
 }
 
 impl Report {
@@ -129,6 +133,22 @@ impl Report {
             format!("{number:.1} {unit}")
         };
         self.number_shown(metric, number, unit, value, target);
+    }
+
+    /// A rate of messages, with its share of this run's storage ceiling when it was measured
+    /// (how far the product is from what the database alone allows on the same machine).
+    pub fn rate(&mut self, metric: &str, rate: f64, target: Option<Target>) {
+        let share = match self.ceiling.filter(|c| *c > 0.0) {
+            Some(ceiling) => format!(" ({:.0} % of ceiling)", 100.0 * rate / ceiling),
+            None => String::new(),
+        };
+        self.number_shown(
+            metric,
+            rate,
+            "msg/s",
+            format!("{rate:.0} msg/s{share}"),
+            target,
+        );
     }
 
     /// Like `number`, with the printed value chosen by the caller.
