@@ -62,7 +62,9 @@ pub async fn start(settings: Settings) -> Result<RunningCoreapp, StartError> {
 /// serving anything. Run before a new version's services so a long migration is not cut short by
 /// their health checks.
 pub async fn upgrade_database(settings: &Settings) -> Result<usize, StartError> {
-    let store = wa_common::storage::open(settings).await?;
+    // Without a warm connection: one being opened in the background as the process exits
+    // crashed this run (SIGSEGV in an `r2d2-worker` thread, about one run in three on PostgreSQL).
+    let store = wa_common::storage::open_once(settings).await?;
     Ok(store.migrations_applied())
 }
 

@@ -20,6 +20,10 @@ pub struct StoreConfig {
     /// Seals the secret values the store keeps (the JWT signing key, TLS private keys, the
     /// two-step PIN, media provider passwords, the network credentials).
     pub sealer: Sealer,
+    /// Keep one idle connection open, replacing it in the background whenever it is taken
+    /// (services). A one-shot run turns it off: a replacement still being opened when the
+    /// process exits races with the C library's exit handlers and can crash the exit.
+    pub keep_warm: bool,
 }
 
 impl StoreConfig {
@@ -31,6 +35,7 @@ impl StoreConfig {
             connection_timeout: Duration::from_secs(5),
             idle_timeout: None,
             startup_timeout: Duration::from_secs(60),
+            keep_warm: true,
         }
     }
 

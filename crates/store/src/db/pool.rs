@@ -69,9 +69,10 @@ pub(crate) fn build(
 ) -> Result<Pool<ConnectionManager>, StoreError> {
     Pool::builder()
         .max_size(config.pool_size)
-        // Keep one connection warm; the rest are opened on demand and closed again after
-        // `idle_timeout`, which is what On-Prem's WA_DB_CONNECTION_IDLE_TIMEOUT promises.
-        .min_idle(Some(1))
+        // Keep one connection warm (unless `keep_warm` is off); the rest are opened on demand and
+        // closed again after `idle_timeout`, which is what On-Prem's WA_DB_CONNECTION_IDLE_TIMEOUT
+        // promises.
+        .min_idle(Some(u32::from(config.keep_warm)))
         .idle_timeout(config.idle_timeout)
         .connection_timeout(config.connection_timeout)
         .build(ConnectionManager { target })
