@@ -13,6 +13,7 @@ pub mod process;
 pub mod receiver;
 pub mod relay;
 pub mod stack;
+pub mod webhooks;
 
 pub use client::{basic, Client, Reply};
 pub use process::{free_port, Service};

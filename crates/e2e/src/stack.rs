@@ -313,6 +313,21 @@ impl Wanet {
         assert_eq!(status, 200, "{body}");
         body
     }
+
+    /// The ids of the business messages the phones of `phones` received, in the order their
+    /// lists hold them (a message received twice shows twice).
+    pub fn received_ids<S: AsRef<str>>(&self, phones: &[S]) -> Vec<String> {
+        phones
+            .iter()
+            .flat_map(|p| {
+                self.consumer(p.as_ref())["received"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .filter_map(|m| m["id"].as_str().map(str::to_string))
+            .collect()
+    }
 }
 
 /// wanet + coreapp + webapp on one database, the admin logged in, webhooks pointed at
@@ -524,11 +539,20 @@ impl Messaging {
 /// A fresh test database on `backend`, a webhook receiver, and a (not yet registered)
 /// messaging stack on them with `FAST_PHONES` and `extra_env`.
 pub fn messaging_on(backend: Backend, extra_env: &[(&str, &str)]) -> (TestDb, Receiver, Messaging) {
+    messaging_with(backend, extra_env, FAST_PHONES)
+}
+
+/// [`messaging_on`] with `wanet_args` as wanet's command line instead of `FAST_PHONES`.
+pub fn messaging_with(
+    backend: Backend,
+    extra_env: &[(&str, &str)],
+    wanet_args: &[&str],
+) -> (TestDb, Receiver, Messaging) {
     let db = TestDb::new(backend);
     let receiver = Receiver::start();
     let mut vars = env(&[("ONPREM__DATABASE__URL", &db.url)]);
     vars.extend(env(extra_env));
-    let stack = Messaging::start(&vars, FAST_PHONES, &receiver.url());
+    let stack = Messaging::start(&vars, wanet_args, &receiver.url());
     (db, receiver, stack)
 }
 

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use e2e::stack::{env, Messaging, BUSINESS_WA_ID, FAST_PHONES};
+use e2e::webhooks::with_status;
 use e2e::Receiver;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -17,16 +18,6 @@ const CONSUMER: &str = "16315550400";
 const SHOP: &str = "555000111";
 /// Exists, but linked to another number only.
 const FOREIGN: &str = "777000222";
-
-fn statuses_of(bodies: &[Value], id: &str, status: &str) -> Vec<Value> {
-    bodies
-        .iter()
-        .filter_map(|b| b["statuses"].as_array())
-        .flatten()
-        .filter(|s| s["id"] == id && s["status"] == status)
-        .cloned()
-        .collect()
-}
 
 fn send(stack: &Messaging, interactive: Value) -> e2e::Reply {
     let body = json!({"to": CONSUMER, "type": "interactive", "interactive": interactive});
@@ -213,18 +204,18 @@ fn catalog_rules(backend: Backend) {
     let bodies = receiver.wait_until(WAIT, "warnings and the statuses that follow", |b| {
         [&mixed, &missing, &whole]
             .iter()
-            .all(|id| !statuses_of(b, id, "read").is_empty())
-            && statuses_of(b, &mixed, "warning").len() == 2
-            && statuses_of(b, &missing, "warning").len() == 1
+            .all(|id| !with_status(b, id, "read").is_empty())
+            && with_status(b, &mixed, "warning").len() == 2
+            && with_status(b, &missing, "warning").len() == 1
     });
     for id in [&mixed, &missing, &whole] {
         for status in ["sent", "delivered", "read"] {
-            assert_eq!(statuses_of(&bodies, id, status).len(), 1, "{id} {status}");
+            assert_eq!(with_status(&bodies, id, status).len(), 1, "{id} {status}");
         }
     }
-    assert!(statuses_of(&bodies, &whole, "warning").is_empty());
+    assert!(with_status(&bodies, &whole, "warning").is_empty());
 
-    let warning = &statuses_of(&bodies, &missing, "warning")[0];
+    let warning = with_status(&bodies, &missing, "warning")[0];
     let timestamp = warning["timestamp"].as_str().unwrap();
     assert!(timestamp.parse::<i64>().is_ok(), "{warning}");
     assert_eq!(
@@ -233,7 +224,7 @@ fn catalog_rules(backend: Backend) {
             "errors": [{"code": 2026, "title": "Missing products",
                         "details": "Products not found in catalog '555000111': X"}]})
     );
-    let mut mixed_errors: Vec<Value> = statuses_of(&bodies, &mixed, "warning")
+    let mut mixed_errors: Vec<Value> = with_status(&bodies, &mixed, "warning")
         .iter()
         .map(|w| w["errors"][0].clone())
         .collect();

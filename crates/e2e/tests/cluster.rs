@@ -6,6 +6,7 @@
 use e2e::cluster::{ClusterStack, Timings, CLUSTER_WAIT};
 use e2e::netns::Netns;
 use e2e::relay::Relay;
+use e2e::webhooks::inbound_ids;
 use e2e::Receiver;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
@@ -40,19 +41,9 @@ fn open_windows(stack: &ClusterStack, receiver: &Receiver, phones: &[String]) {
         .map(|p| stack.wanet.consumer_says(p, "hi"))
         .collect();
     wait_for("the window-opening messages", stack, || {
-        let got = delivered_inbound_ids(receiver);
+        let got = inbound_ids(&receiver.delivered());
         ids.iter().all(|id| got.contains(id))
     });
-}
-
-fn delivered_inbound_ids(receiver: &Receiver) -> HashSet<String> {
-    receiver
-        .delivered()
-        .iter()
-        .filter_map(|b| b["messages"].as_array())
-        .flatten()
-        .filter_map(|m| m["id"].as_str().map(str::to_string))
-        .collect()
 }
 
 fn delivered_statuses(receiver: &Receiver) -> HashSet<(String, String)> {
@@ -68,20 +59,6 @@ fn delivered_statuses(receiver: &Receiver) -> HashSet<(String, String)> {
         .collect()
 }
 
-/// The ids of the business messages the phones of `phones` received (one entry per delivery).
-fn received_ids(stack: &ClusterStack, phones: &[String]) -> Vec<String> {
-    phones
-        .iter()
-        .flat_map(|p| {
-            stack.wanet.consumer(p)["received"]
-                .as_array()
-                .unwrap()
-                .clone()
-        })
-        .filter_map(|m| m["id"].as_str().map(str::to_string))
-        .collect()
-}
-
 /// Each accepted message reached its phone exactly once and has its sent/delivered/read
 /// webhooks.
 fn assert_all_delivered_once(
@@ -92,7 +69,7 @@ fn assert_all_delivered_once(
 ) {
     let mut received = Vec::new();
     wait_for("every accepted message on a phone", stack, || {
-        received = received_ids(stack, phones);
+        received = stack.wanet.received_ids(phones);
         let got: HashSet<&String> = received.iter().collect();
         accepted.iter().all(|id| got.contains(id))
     });
@@ -185,7 +162,7 @@ fn coreapp_killed_mid_burst(backend: Backend) {
     assert_eq!(accepted.len(), 1000);
     assert_all_delivered_once(&stack, &receiver, &phones, &accepted);
     wait_for("every inbound webhook", &stack, || {
-        burst_ids.is_subset(&delivered_inbound_ids(&receiver))
+        burst_ids.is_subset(&inbound_ids(&receiver.delivered()))
     });
 }
 
@@ -559,7 +536,7 @@ fn partitioned_holder_fences_itself(backend: Backend) {
     assert_eq!(accepted.len(), 600);
     assert_all_delivered_once(&stack, &receiver, &phones, &accepted);
     wait_for("every inbound webhook", &stack, || {
-        burst_ids.is_subset(&delivered_inbound_ids(&receiver))
+        burst_ids.is_subset(&inbound_ids(&receiver.delivered()))
     });
 }
 

@@ -10,6 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use e2e::compose::{repo_root, Compose, Localizer};
+use e2e::webhooks::has_status;
 use e2e::{Client, Receiver, Service, ADMIN_PASSWORD};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -185,14 +186,6 @@ fn start_compose_stack(file: &str, backend: Backend) -> Stack {
         control: Control::new(control_port),
         _db: db,
     }
-}
-
-fn has_status(bodies: &[Value], id: &str, status: &str) -> bool {
-    bodies
-        .iter()
-        .filter_map(|b| b["statuses"].as_array())
-        .flatten()
-        .any(|s| s["id"] == id && s["status"] == status)
 }
 
 /// First login, webhooks, registration, an inbound message opening the customer-service window,

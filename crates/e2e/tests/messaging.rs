@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use e2e::stack::{env, Messaging, BUSINESS_WA_ID, FAST_PHONES};
+use e2e::webhooks::{has_status, statuses};
 use e2e::Receiver;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -11,22 +12,6 @@ use wa_store::testing::TestDb;
 use wa_store::Backend;
 
 const WAIT: Duration = Duration::from_secs(60);
-
-fn statuses_of(bodies: &[Value], id: &str) -> Vec<Value> {
-    bodies
-        .iter()
-        .filter_map(|b| b["statuses"].as_array())
-        .flatten()
-        .filter(|s| s["id"] == id)
-        .cloned()
-        .collect()
-}
-
-fn has_status(bodies: &[Value], id: &str, status: &str) -> bool {
-    statuses_of(bodies, id)
-        .iter()
-        .any(|s| s["status"] == status)
-}
 
 fn inbound_with_id<'a>(bodies: &'a [Value], id: &str) -> Option<&'a Value> {
     bodies.iter().find(|b| b["messages"][0]["id"] == id)
@@ -110,7 +95,7 @@ fn register_send_receive(db_env: HashMap<String, String>) {
             .iter()
             .all(|s| has_status(b, &id, s))
     });
-    for status in statuses_of(&bodies, &id) {
+    for status in statuses(&bodies, &id) {
         assert_eq!(status["recipient_id"], "16315550100");
         assert!(status["timestamp"].is_string());
         assert_eq!(
@@ -123,7 +108,7 @@ fn register_send_receive(db_env: HashMap<String, String>) {
             json!({"billable": true, "pricing_model": "CBP", "category": "user_initiated"})
         );
     }
-    let sent = statuses_of(&bodies, &id)
+    let sent = statuses(&bodies, &id)
         .into_iter()
         .find(|s| s["status"] == "sent")
         .unwrap();
@@ -167,7 +152,7 @@ fn register_send_receive(db_env: HashMap<String, String>) {
     let bodies = receiver.wait_until(WAIT, "the 470 failure", |b| {
         has_status(b, &stranger, "failed")
     });
-    let failed = statuses_of(&bodies, &stranger)
+    let failed = statuses(&bodies, &stranger)
         .into_iter()
         .find(|s| s["status"] == "failed")
         .unwrap();
@@ -195,7 +180,7 @@ fn register_send_receive(db_env: HashMap<String, String>) {
     let bodies = receiver.wait_until(WAIT, "the 1013 failure", |b| {
         has_status(b, &invalid, "failed")
     });
-    let failed = statuses_of(&bodies, &invalid)
+    let failed = statuses(&bodies, &invalid)
         .into_iter()
         .find(|s| s["status"] == "failed")
         .unwrap();

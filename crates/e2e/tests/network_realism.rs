@@ -3,7 +3,8 @@
 //! offline store of phones that are off, latency, sanctioned regions.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use e2e::stack::{env, Messaging, FAST_PHONES};
+use e2e::stack::{messaging_with, Messaging, FAST_PHONES};
+use e2e::webhooks::{has_status, status_codes, status_time};
 use e2e::Receiver;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -17,50 +18,9 @@ fn start() -> (TestDb, Receiver, Messaging) {
 }
 
 fn start_with(wanet_args: &[&str]) -> (TestDb, Receiver, Messaging) {
-    let db = TestDb::new(Backend::Sqlite);
-    let receiver = Receiver::start();
-    let stack = Messaging::start(
-        &env(&[("ONPREM__DATABASE__URL", &db.url)]),
-        wanet_args,
-        &receiver.url(),
-    );
+    let (db, receiver, stack) = messaging_with(Backend::Sqlite, &[], wanet_args);
     stack.register();
     (db, receiver, stack)
-}
-
-/// The statuses of message `id` the receiver got, with their error codes, sorted (webhooks
-/// are posted concurrently, so arrival order means nothing).
-fn statuses(bodies: &[Value], id: &str) -> Vec<(String, Option<i64>)> {
-    let mut found: Vec<(String, Option<i64>)> = bodies
-        .iter()
-        .filter_map(|b| b["statuses"].as_array())
-        .flatten()
-        .filter(|s| s["id"] == id)
-        .map(|s| {
-            let status = s["status"].as_str().unwrap_or_default().to_string();
-            (status, s["errors"][0]["code"].as_i64())
-        })
-        .collect();
-    found.sort();
-    found
-}
-
-/// The `timestamp` (epoch seconds) of the first `status` webhook of message `id`.
-fn status_time(bodies: &[Value], id: &str, status: &str) -> i64 {
-    bodies
-        .iter()
-        .filter_map(|b| b["statuses"].as_array())
-        .flatten()
-        .find(|s| s["id"] == id && s["status"] == status)
-        .and_then(|s| match &s["timestamp"] {
-            Value::String(t) => t.parse().ok(),
-            other => other.as_i64(),
-        })
-        .unwrap_or_else(|| panic!("no {status} timestamp for {id}"))
-}
-
-fn has_status(bodies: &[Value], id: &str, status: &str) -> bool {
-    statuses(bodies, id).iter().any(|(s, _)| s == status)
 }
 
 fn sent_id(stack: &Messaging, to: &str, body: &str) -> String {
@@ -109,7 +69,7 @@ fn a_number_without_its_country_code_is_invalid_and_a_send_to_it_fails_with_1013
     let id = sent_id(&stack, "6315550400", "Your order shipped");
     let bodies = receiver.wait_until(WAIT, "the failed status", |b| has_status(b, &id, "failed"));
     assert_eq!(
-        statuses(&bodies, &id),
+        status_codes(&bodies, &id),
         vec![
             ("failed".to_string(), Some(1013)),
             ("sent".to_string(), None)
@@ -127,7 +87,7 @@ fn a_phone_off_gets_its_messages_when_back_and_loses_them_after_30_days() {
     let id = sent_id(&stack, phone, "while you were away");
     wait_consumer(&stack, phone, |c| c["held"] == json!([id]));
     let bodies = receiver.wait_until(WAIT, "sent", |b| has_status(b, &id, "sent"));
-    assert_eq!(statuses(&bodies, &id), vec![("sent".to_string(), None)]);
+    assert_eq!(status_codes(&bodies, &id), vec![("sent".to_string(), None)]);
     set_profile(&stack, phone, "normal");
     receiver.wait_until(WAIT, "delivered and read once back", |b| {
         has_status(b, &id, "delivered") && has_status(b, &id, "read")
@@ -149,7 +109,10 @@ fn a_phone_off_gets_its_messages_when_back_and_loses_them_after_30_days() {
     let bodies = receiver.wait_until(WAIT, "the later message delivered", |b| {
         has_status(b, &later, "delivered")
     });
-    assert_eq!(statuses(&bodies, &lost), vec![("sent".to_string(), None)]);
+    assert_eq!(
+        status_codes(&bodies, &lost),
+        vec![("sent".to_string(), None)]
+    );
 }
 
 #[test]
@@ -200,7 +163,10 @@ fn sanctioned_regions_are_cut_off_both_ways_and_cannot_register() {
     let bodies = receiver.wait_until(WAIT, "the Moscow template delivered", |b| {
         has_status(b, &reached, "delivered") && has_status(b, &lost, "sent")
     });
-    assert_eq!(statuses(&bodies, &lost), vec![("sent".to_string(), None)]);
+    assert_eq!(
+        status_codes(&bodies, &lost),
+        vec![("sent".to_string(), None)]
+    );
     let inbound = bodies
         .iter()
         .filter(|b| b.get("messages").is_some())
@@ -245,7 +211,7 @@ fn sends_fail_until_the_terms_of_service_are_accepted() {
     let refused = sent_id(&stack, customer, "before accepting");
     let bodies = receiver.wait_until(WAIT, "the refusal", |b| has_status(b, &refused, "failed"));
     assert_eq!(
-        statuses(&bodies, &refused),
+        status_codes(&bodies, &refused),
         vec![("failed".to_string(), Some(1005))]
     );
     terms(true);

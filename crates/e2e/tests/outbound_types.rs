@@ -7,6 +7,7 @@
 use e2e::files::sha256_hex;
 use e2e::files::{serve_files, ServedFile};
 use e2e::stack::{env, Messaging, FAST_PHONES};
+use e2e::webhooks::has_status;
 use e2e::Receiver;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -15,14 +16,6 @@ use wa_store::Backend;
 
 const WAIT: Duration = Duration::from_secs(60);
 const CONSUMER: &str = "16315550100";
-
-fn has_status(bodies: &[Value], id: &str, status: &str) -> bool {
-    bodies
-        .iter()
-        .filter_map(|b| b["statuses"].as_array())
-        .flatten()
-        .any(|s| s["id"] == id && s["status"] == status)
-}
 
 fn registered_stack(receiver: &Receiver, db: &TestDb) -> Messaging {
     let stack = Messaging::start(

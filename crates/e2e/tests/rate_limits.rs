@@ -4,7 +4,7 @@
 //! user's marketing limit fails the extra marketing template with 131049.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use e2e::stack::{env, Messaging, BUSINESS_WA_ID, FAST_PHONES};
+use e2e::stack::{env, messaging_with, Messaging, BUSINESS_WA_ID, FAST_PHONES};
 use e2e::Receiver;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -69,15 +69,8 @@ fn limits(stack: &Messaging) -> Value {
 }
 
 fn start_strict() -> (TestDb, Receiver, Messaging) {
-    let db = TestDb::new(Backend::Sqlite);
-    let receiver = Receiver::start();
-    let mut args = FAST_PHONES.to_vec();
-    args.extend(STRICT_FAST);
-    let stack = Messaging::start(
-        &env(&[("ONPREM__DATABASE__URL", &db.url)]),
-        &args,
-        &receiver.url(),
-    );
+    let (db, receiver, stack) =
+        messaging_with(Backend::Sqlite, &[], &[FAST_PHONES, STRICT_FAST].concat());
     stack.register();
     (db, receiver, stack)
 }

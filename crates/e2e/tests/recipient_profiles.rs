@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use e2e::stack::{env, Messaging, FAST_PHONES};
+use e2e::webhooks::status_codes;
 use e2e::Receiver;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -12,20 +13,6 @@ use wa_store::testing::TestDb;
 use wa_store::Backend;
 
 const WAIT: Duration = Duration::from_secs(60);
-
-/// The statuses of message `id` in the order the receiver got them, with their error codes.
-fn statuses(bodies: &[Value], id: &str) -> Vec<(String, Option<i64>)> {
-    bodies
-        .iter()
-        .filter_map(|b| b["statuses"].as_array())
-        .flatten()
-        .filter(|s| s["id"] == id)
-        .map(|s| {
-            let status = s["status"].as_str().unwrap_or_default().to_string();
-            (status, s["errors"][0]["code"].as_i64())
-        })
-        .collect()
-}
 
 fn sent_id(stack: &Messaging, to: &str, body: &str) -> String {
     let r = stack.send_text(to, body);
@@ -114,7 +101,7 @@ fn every_profile_has_its_webhooks(db_env: HashMap<String, String>) {
         cases
             .iter()
             .zip(&ids)
-            .all(|((_, _, expected), id)| statuses(bodies, id).len() >= expected.len())
+            .all(|((_, _, expected), id)| status_codes(bodies, id).len() >= expected.len())
     };
     receiver.wait_until(WAIT, "every profile's statuses", complete);
     // Time for any receipt that should not come (a read from the no-read phone, a delivery to
@@ -124,7 +111,7 @@ fn every_profile_has_its_webhooks(db_env: HashMap<String, String>) {
     for ((wa_id, profile, expected), id) in cases.iter().zip(&ids) {
         // Webhooks are posted concurrently, so their arrival order is not the statuses' order
         // (spec onprem-messaging §7.2); the set of statuses is what a profile decides.
-        let (mut got, mut want) = (statuses(&bodies, id), owned(expected));
+        let (mut got, mut want) = (status_codes(&bodies, id), owned(expected));
         got.sort();
         want.sort();
         assert_eq!(got, want, "{wa_id} ({profile:?})");
@@ -147,7 +134,7 @@ fn messages_survive_an_outage(db_env: HashMap<String, String>) {
     receiver.wait_until(WAIT, "sent before the outage", |bodies| {
         before
             .iter()
-            .all(|id| statuses(bodies, id).iter().any(|(s, _)| s == "sent"))
+            .all(|id| status_codes(bodies, id).iter().any(|(s, _)| s == "sent"))
     });
     let (status, body) = stack.wanet.post("/control/outage", json!({"seconds": 2}));
     assert_eq!(status, 201, "{body}");
@@ -167,7 +154,7 @@ fn messages_survive_an_outage(db_env: HashMap<String, String>) {
     let after = sent_id(&stack, "16315550100", "after the outage");
     receiver.wait_until(WAIT, "every message delivered", |bodies| {
         before.iter().chain([&after]).all(|id| {
-            statuses(bodies, id)
+            status_codes(bodies, id)
                 .iter()
                 .any(|(status, _)| status == "delivered")
         })

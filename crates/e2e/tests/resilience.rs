@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use e2e::stack::{env, Messaging, BUSINESS_WA_ID, FAST_PHONES};
+use e2e::webhooks::inbound_ids;
 use e2e::Receiver;
 use serde_json::json;
 use std::collections::HashSet;
@@ -87,16 +88,6 @@ fn delivered_statuses(receiver: &Receiver) -> HashSet<(String, String)> {
                 s["status"].as_str().unwrap_or("").to_string(),
             )
         })
-        .collect()
-}
-
-fn delivered_inbound_ids(receiver: &Receiver) -> HashSet<String> {
-    receiver
-        .delivered()
-        .iter()
-        .filter_map(|b| b["messages"].as_array())
-        .flatten()
-        .filter_map(|m| m["id"].as_str().map(str::to_string))
         .collect()
 }
 
@@ -194,7 +185,7 @@ fn crash_mid_burst(db_url: &str) {
 
     // Invariant 3: every webhook reached the receiver at least once.
     wait_for("every inbound webhook", Duration::from_secs(180), || {
-        burst_ids.is_subset(&delivered_inbound_ids(&receiver))
+        burst_ids.is_subset(&inbound_ids(&receiver.delivered()))
     });
     wait_for(
         "sent, delivered and read for every message",
@@ -268,7 +259,7 @@ fn receiver_outage(db_url: &str) {
         Duration::from_secs(120),
         || {
             let statuses = delivered_statuses(&receiver);
-            let got_inbound = delivered_inbound_ids(&receiver);
+            let got_inbound = inbound_ids(&receiver.delivered());
             inbound.iter().all(|id| got_inbound.contains(id))
                 && sent.iter().all(|id| {
                     ["sent", "delivered", "read"]

@@ -3,7 +3,10 @@
 //! integration meets it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use e2e::stack::{env, launcher, Messaging, BUSINESS_WA_ID, DEMO_WA_ID, FAST_PHONES};
+use e2e::stack::{
+    env, launcher, messaging_with, Messaging, BUSINESS_WA_ID, DEMO_WA_ID, FAST_PHONES,
+};
+use e2e::webhooks::{has_status, status_codes, status_time};
 use e2e::{Receiver, ADMIN_PASSWORD};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -13,15 +16,8 @@ use wa_store::Backend;
 const WAIT: Duration = Duration::from_secs(60);
 
 fn start_with(wanet_args: &[&str]) -> (TestDb, Receiver, Messaging) {
-    let db = TestDb::new(Backend::Sqlite);
-    let receiver = Receiver::start();
-    let mut args = FAST_PHONES.to_vec();
-    args.extend_from_slice(wanet_args);
-    let stack = Messaging::start(
-        &env(&[("ONPREM__DATABASE__URL", &db.url)]),
-        &args,
-        &receiver.url(),
-    );
+    let (db, receiver, stack) =
+        messaging_with(Backend::Sqlite, &[], &[FAST_PHONES, wanet_args].concat());
     stack.register();
     (db, receiver, stack)
 }
@@ -29,39 +25,6 @@ fn start_with(wanet_args: &[&str]) -> (TestDb, Receiver, Messaging) {
 fn load(stack: &Messaging, file: &str) {
     let (status, body) = stack.wanet.post_scenario(file);
     assert_eq!(status, 201, "{file}: {body}");
-}
-
-/// The statuses of message `id` with their error codes, sorted.
-fn statuses(bodies: &[Value], id: &str) -> Vec<(String, Option<i64>)> {
-    let mut found: Vec<(String, Option<i64>)> = bodies
-        .iter()
-        .filter_map(|b| b["statuses"].as_array())
-        .flatten()
-        .filter(|s| s["id"] == id)
-        .map(|s| {
-            let status = s["status"].as_str().unwrap_or_default().to_string();
-            (status, s["errors"][0]["code"].as_i64())
-        })
-        .collect();
-    found.sort();
-    found
-}
-
-fn has_status(bodies: &[Value], id: &str, status: &str) -> bool {
-    statuses(bodies, id).iter().any(|(s, _)| s == status)
-}
-
-fn status_time(bodies: &[Value], id: &str, status: &str) -> i64 {
-    bodies
-        .iter()
-        .filter_map(|b| b["statuses"].as_array())
-        .flatten()
-        .find(|s| s["id"] == id && s["status"] == status)
-        .and_then(|s| match &s["timestamp"] {
-            Value::String(t) => t.parse().ok(),
-            other => other.as_i64(),
-        })
-        .unwrap_or_else(|| panic!("no {status} timestamp for {id}"))
 }
 
 fn send_text(stack: &Messaging, to: &str, body: &str) -> String {
@@ -163,7 +126,7 @@ fn the_throttling_scenario_given_at_start_applies_once_the_number_registers() {
     });
     let failed = with_status(&bodies, &templates, "failed")[0];
     assert_eq!(
-        statuses(&bodies, failed),
+        status_codes(&bodies, failed),
         vec![("failed".to_string(), Some(471))]
     );
 
@@ -192,7 +155,7 @@ fn the_throttling_scenario_given_at_start_applies_once_the_number_registers() {
     }
     let held: Vec<&String> = answers
         .iter()
-        .filter(|id| statuses(&bodies, id).is_empty())
+        .filter(|id| status_codes(&bodies, id).is_empty())
         .collect();
     assert_eq!(held.len(), 1, "one answer held: {bodies:?}");
     let (status, lifted) = stack
@@ -228,7 +191,10 @@ fn an_offline_phone_gets_its_message_when_it_comes_back() {
     let bodies = receiver.wait_until(WAIT, "a served phone's delivery", |b| {
         has_status(b, &later, "delivered") && has_status(b, &lost, "sent")
     });
-    assert_eq!(statuses(&bodies, &lost), vec![("sent".to_string(), None)]);
+    assert_eq!(
+        status_codes(&bodies, &lost),
+        vec![("sent".to_string(), None)]
+    );
 }
 
 #[test]
@@ -248,7 +214,10 @@ fn a_sanctioned_consumers_message_never_arrives() {
     let bodies = receiver.wait_until(WAIT, "the served template delivered", |b| {
         has_status(b, &reached, "delivered") && has_status(b, &lost, "sent")
     });
-    assert_eq!(statuses(&bodies, &lost), vec![("sent".to_string(), None)]);
+    assert_eq!(
+        status_codes(&bodies, &lost),
+        vec![("sent".to_string(), None)]
+    );
 }
 
 #[test]
@@ -261,7 +230,7 @@ fn sends_fail_with_1005_until_the_scenario_accepts_the_terms() {
     let refused = send_text(&stack, customer, "before accepting");
     let bodies = receiver.wait_until(WAIT, "the refusal", |b| has_status(b, &refused, "failed"));
     assert_eq!(
-        statuses(&bodies, &refused),
+        status_codes(&bodies, &refused),
         vec![("failed".to_string(), Some(1005))]
     );
     std::thread::sleep(Duration::from_secs(7));
@@ -335,7 +304,7 @@ fn a_scenario_given_to_wa_dev_waits_for_the_registration_through_a_restart() {
     let refused = send("before accepting");
     let bodies = receiver.wait_until(WAIT, "the refusal", |b| has_status(b, &refused, "failed"));
     assert_eq!(
-        statuses(&bodies, &refused),
+        status_codes(&bodies, &refused),
         vec![("failed".to_string(), Some(1005))]
     );
     // The acceptance event, on the timeline that started at the registration.

@@ -16,6 +16,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use e2e::stack::{env, Messaging, BUSINESS_WA_ID, FAST_PHONES};
+use e2e::webhooks::inbound_ids;
 use e2e::{Client, Receiver};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
@@ -158,35 +159,11 @@ fn status_webhooks(receiver: &Receiver) -> HashMap<(String, String), usize> {
     counts
 }
 
-/// Every id the phones received, in the order the lists hold them (a repeat shows twice).
-fn received_ids(stack: &Messaging) -> Vec<String> {
-    recipients()
-        .iter()
-        .flat_map(|p| {
-            stack.wanet.consumer(p)["received"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .filter_map(|m| m["id"].as_str().map(str::to_string))
-        .collect()
-}
-
 fn business(stack: &Messaging) -> Value {
     stack
         .wanet
         .get(&format!("/control/businesses/{BUSINESS_WA_ID}"))
         .1
-}
-
-fn inbound_webhooks(receiver: &Receiver) -> HashSet<String> {
-    receiver
-        .delivered()
-        .iter()
-        .filter_map(|b| b["messages"].as_array())
-        .flatten()
-        .filter_map(|m| m["id"].as_str().map(str::to_string))
-        .collect()
 }
 
 fn no_deadlock_and_no_repeat(db: &TestDb) {
@@ -213,7 +190,7 @@ fn no_deadlock_and_no_repeat(db: &TestDb) {
         })
     };
     let (sent, took) = send_paced(&stack);
-    let inbound_ids = inbound.join().unwrap();
+    let inbound_sent = inbound.join().unwrap();
     eprintln!(
         "{} sends in {:.1} s: {:.0} sends/s (target {TARGET_RATE})",
         sent.ids.len() + sent.refused.len(),
@@ -240,7 +217,9 @@ fn no_deadlock_and_no_repeat(db: &TestDb) {
                 .flat_map(|id| STATUSES.iter().map(move |s| (id.clone(), s.to_string())))
                 .filter(|key| !webhooks.contains_key(key))
                 .count();
-            let inbound_missing = inbound_ids.difference(&inbound_webhooks(&receiver)).count();
+            let inbound_missing = inbound_sent
+                .difference(&inbound_ids(&receiver.delivered()))
+                .count();
             if missing == 0 && inbound_missing == 0 {
                 Ok(())
             } else {
@@ -264,7 +243,7 @@ fn no_deadlock_and_no_repeat(db: &TestDb) {
         Some(MESSAGES as u64),
         "{business}"
     );
-    let received = received_ids(&stack);
+    let received = stack.wanet.received_ids(&recipients());
     let unique: HashSet<&String> = received.iter().collect();
     assert_eq!(
         unique.len(),

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use e2e::stack::{messaging_on, Messaging, BUSINESS_WA_ID};
+use e2e::webhooks::statuses;
 use serde_json::{json, Value};
 use std::time::Duration;
 use wa_store::Backend;
@@ -25,19 +26,9 @@ fn send_template(stack: &Messaging, to: &str, namespace: &str) -> String {
     r.body["messages"][0]["id"].as_str().unwrap().to_string()
 }
 
-/// Every status webhook of message `id`, in arrival order.
-fn statuses_of<'a>(bodies: &'a [Value], id: &str) -> Vec<&'a Value> {
-    bodies
-        .iter()
-        .filter_map(|b| b["statuses"].as_array())
-        .flatten()
-        .filter(|s| s["id"] == id)
-        .collect()
-}
-
 /// Delivered or failed: the message will not change any more (read may follow delivered).
 fn has_ended(bodies: &[Value], id: &str) -> bool {
-    statuses_of(bodies, id)
+    statuses(bodies, id)
         .iter()
         .any(|s| s["status"] == "delivered" || s["status"] == "failed")
 }
@@ -71,7 +62,7 @@ fn sends_beyond_the_tier_fail_with_471(backend: Backend) {
     let mut reached = Vec::new();
     let mut refused = 0;
     for (user, id) in &sent {
-        let statuses = statuses_of(&bodies, id);
+        let statuses = statuses(&bodies, id);
         let failed: Vec<_> = statuses
             .iter()
             .filter(|s| s["status"] == "failed")
@@ -101,7 +92,7 @@ fn sends_beyond_the_tier_fail_with_471(backend: Backend) {
     let bodies = receiver.wait_until(WAIT, "the repeat to a reached user", |b| {
         has_ended(b, &again)
     });
-    let statuses = statuses_of(&bodies, &again);
+    let statuses = statuses(&bodies, &again);
     assert!(
         statuses.iter().all(|s| s["status"] != "failed"),
         "{statuses:?}"
