@@ -45,6 +45,11 @@ impl Api {
             // The generated certificate is signed by the installation's own CA (`curl -k`).
             .danger_accept_invalid_certs(true)
             .pool_max_idle_per_host(1024)
+            // The webapp closes a connection idle for 5 s (actix-web's keep-alive). A client
+            // that keeps it longer races that close: a request written as the server closes is
+            // lost ("connection closed before message completed"), which is the client's timing,
+            // not the product's. Real integrations set their pool below the server's keep-alive.
+            .pool_idle_timeout(Duration::from_secs(2))
             .timeout(Duration::from_secs(60))
             .build()
             .context("build the HTTPS client")

@@ -16,6 +16,7 @@ on_every_backend!(
     concurrent_writes_are_all_committed,
     a_failing_write_fails_only_its_caller,
     redelivered_inbound_and_webhook_deletes_share_commits,
+    status_webhooks_of_a_batch_skip_events_already_queued,
 );
 
 const WRITERS: usize = 300;
@@ -120,6 +121,51 @@ async fn a_failing_write_fails_only_its_caller(backend: Backend) {
         .map(|(_, _, n)| n)
         .sum();
     assert_eq!(stored, 50);
+}
+
+/// A batch's status webhooks are inserted together; one whose event is queued already is skipped
+/// without failing the others (on MySQL that batch's webhooks then go in row by row).
+async fn status_webhooks_of_a_batch_skip_events_already_queued(backend: Backend) {
+    let db = TestDb::new(backend);
+    let store = connect_to(&db).await;
+    let mut inserts = JoinSet::new();
+    for n in 0..WRITERS {
+        let store = store.clone();
+        inserts.spawn(async move { store.insert_outbound(outbound(&format!("gQ{n}"))).await });
+    }
+    while let Some(done) = inserts.join_next().await {
+        done.unwrap().unwrap();
+    }
+    for n in (0..WRITERS).step_by(3) {
+        let id = format!("gQ{n}");
+        let queued = store.enqueue_callback(status_callback(&id, "sent")).await;
+        assert!(queued.unwrap(), "{id}");
+    }
+    let mut statuses = JoinSet::new();
+    for n in 0..WRITERS {
+        let store = store.clone();
+        statuses.spawn(async move {
+            let id = format!("gQ{n}");
+            let callback = status_callback(&id, "sent");
+            (
+                id.clone(),
+                store.record_status(&id, "sent", Some(callback)).await,
+            )
+        });
+    }
+    while let Some(done) = statuses.join_next().await {
+        let (id, outcome) = done.unwrap();
+        assert_eq!(outcome.unwrap(), StatusOutcome::Advanced, "{id}");
+    }
+    assert_eq!(
+        store.message_counts().await.unwrap(),
+        vec![(true, "sent".to_string(), WRITERS as i64)]
+    );
+    assert_eq!(
+        store.pending_callback_count().await.unwrap(),
+        WRITERS as i64,
+        "one `sent` webhook per message, the ones queued before included"
+    );
 }
 
 fn inbound(n: usize) -> (InboundMessage, NewCallback) {

@@ -4,7 +4,8 @@
 //! A bearer token is an HS256 JWT with the original's claims (`user`, `iat`, `exp`, `wa:rand`).
 //! It is valid when the signature verifies, it has not expired, *and* its `wa:rand` is still in
 //! the `tokens` table under its user's current token stamp, so logout, user deletion and password
-//! changes revoke it at once on every webapp sharing the database.
+//! changes revoke it on every webapp sharing the database: at once on the webapp that revoked it,
+//! within `token_cache::TOKEN_RECHECK` on the others.
 
 use crate::state::{AppState, SharedState};
 use actix_web::dev::Payload;
@@ -217,6 +218,10 @@ async fn verify_bearer(state: &SharedState, token: &str) -> Result<AuthUser, Api
     let claims = jsonwebtoken::decode::<Claims>(token, &state.jwt.decoding, &validation)
         .map_err(|_| invalid())?
         .claims;
+    let now = chrono::Utc::now().timestamp();
+    if let Some(user) = state.tokens.get(&claims.rand, &claims.user, now) {
+        return Ok(user);
+    }
     // One query: the token row joined with its user under the stamp it was issued with.
     let live = state
         .store
@@ -225,7 +230,6 @@ async fn verify_bearer(state: &SharedState, token: &str) -> Result<AuthUser, Api
         .map_err(store_failure)?
         .ok_or_else(invalid)?;
     let stored = live.token;
-    let now = chrono::Utc::now().timestamp();
     if stored.username != claims.user {
         return Err(invalid());
     }
@@ -234,11 +238,13 @@ async fn verify_bearer(state: &SharedState, token: &str) -> Result<AuthUser, Api
         let _ = state.store.delete_token(&stored.id).await;
         return Err(invalid());
     }
-    Ok(AuthUser {
+    let user = AuthUser {
         username: stored.username,
         role: live.role,
         token_id: stored.id,
-    })
+    };
+    state.tokens.remember(&user, stored.expires_at);
+    Ok(user)
 }
 
 /// A database failure while serving a request: logged in full, answered with 1014.

@@ -17,5 +17,6 @@ pub mod routes;
 pub mod server;
 pub mod state;
 pub mod tls;
+pub mod token_cache;
 
 pub use server::{start, start_with_store, RunningWebapp, StartError};

@@ -27,6 +27,8 @@ pub struct AppState {
     /// How many bcrypt verifications logins ran: one per login that got as far as a username,
     /// known or not (the in-process tests count them to show both cost the same).
     pub password_checks: AtomicU64,
+    /// Tokens found live a moment ago (see `token_cache`).
+    pub tokens: crate::token_cache::TokenCache,
 }
 
 pub struct JwtKeys {
@@ -67,6 +69,7 @@ impl AppState {
             jwt,
             unknown_user_hash,
             password_checks: AtomicU64::new(0),
+            tokens: Default::default(),
         })
     }
 

@@ -31,8 +31,22 @@ struct StoreInner {
     sealer: Sealer,
     /// The messages API calls are waiting to store ([`WriteClass::Accept`]).
     accept_queue: CommitQueue<PipelineWrite>,
-    /// Everything else the message pipeline writes ([`WriteClass::Pipeline`]).
-    pipeline_queue: CommitQueue<PipelineWrite>,
+    /// Everything else the message pipeline writes ([`WriteClass::Pipeline`]), in lanes that
+    /// commit side by side on their own connections (see [`pipeline_lanes`]).
+    pipeline_lanes: Vec<CommitQueue<PipelineWrite>>,
+}
+
+/// How many pipeline commit queues run side by side. One flusher applies its batch's statements
+/// one after another, each a round trip to the server: under a backlog a single lane left the
+/// CPU a third idle while the pending messages waited (docs/performance.md). Writes are spread by
+/// [`PipelineWrite::order_key`], so the rows of one message or one consumer never change hands
+/// between lanes and their transactions touch disjoint message rows. SQLite has one writer at a
+/// time, so it keeps one lane.
+fn pipeline_lanes(backend: Backend) -> usize {
+    match backend {
+        Backend::Sqlite => 1,
+        Backend::Mysql | Backend::Postgres => 4,
+    }
 }
 
 impl Store {
@@ -45,7 +59,9 @@ impl Store {
         let store = Store {
             inner: Arc::new(StoreInner {
                 accept_queue: CommitQueue::new(db.clone()),
-                pipeline_queue: CommitQueue::new(db.clone()),
+                pipeline_lanes: (0..pipeline_lanes(db.backend()))
+                    .map(|_| CommitQueue::new(db.clone()))
+                    .collect(),
                 sealer: config.sealer.clone(),
                 db,
             }),
@@ -112,26 +128,40 @@ impl Store {
         self.inner.db.run(query).await
     }
 
-    fn commit_queue(&self, class: WriteClass) -> &CommitQueue<PipelineWrite> {
-        match class {
+    /// The queue `write` waits in: the API's own, or the pipeline lane of its order key.
+    fn commit_queue(&self, write: &PipelineWrite) -> &CommitQueue<PipelineWrite> {
+        match write.class() {
             WriteClass::Accept => &self.inner.accept_queue,
-            WriteClass::Pipeline => &self.inner.pipeline_queue,
+            WriteClass::Pipeline => {
+                let lanes = &self.inner.pipeline_lanes;
+                let lane = write.order_key().map_or(0, |key| lane_of(key, lanes.len()));
+                &lanes[lane]
+            }
         }
     }
 
     /// Commits `write`, possibly together with other callers' writes, and returns what it did.
     async fn write(&self, write: PipelineWrite) -> Result<Written, StoreError> {
-        self.commit_queue(write.class()).write(write).await
+        self.commit_queue(&write).write(write).await
     }
 
     /// Commits `writes` in the order given, sharing as few commits as possible. They all go to
-    /// the queue of the first one's class, so their order holds.
+    /// the queue of the first one, so their order holds.
     async fn write_all(&self, writes: Vec<PipelineWrite>) -> Vec<Result<Written, StoreError>> {
-        let Some(class) = writes.first().map(PipelineWrite::class) else {
+        let Some(first) = writes.first() else {
             return Vec::new();
         };
-        self.commit_queue(class).write_all(writes).await
+        self.commit_queue(first).write_all(writes).await
     }
+}
+
+/// The lane of `key` among `lanes`: the same key always gets the same lane in this process.
+fn lane_of(key: &str, lanes: usize) -> usize {
+    // FNV-1a: tiny, stable and well spread over ids and phone numbers.
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    usize::try_from(hash % lanes.max(1) as u64).unwrap_or(0)
 }
 
 impl fmt::Debug for Store {

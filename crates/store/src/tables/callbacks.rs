@@ -47,6 +47,69 @@ pub(crate) fn insert(
     Ok(inserted > 0)
 }
 
+/// Queues several callbacks (inside the caller's transaction) in one statement where the backend
+/// allows, skipping any whose event was already queued. A batch of statuses otherwise sends one
+/// `INSERT` per status, each a round trip (docs/performance.md). The rows get their ids in the
+/// order given.
+pub(crate) fn insert_all(
+    conn: &mut DbConnection,
+    new: &[&NewCallback],
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    use crate::schema::callbacks::dsl::*;
+    if new.len() < 2 {
+        for callback in new {
+            insert(conn, callback, now_ms)?;
+        }
+        return Ok(());
+    }
+    let rows: Vec<_> = new
+        .iter()
+        .map(|callback| {
+            (
+                event_key.eq(&callback.event_key),
+                kind.eq(&callback.kind),
+                body.eq(&callback.body),
+                attempts.eq(0),
+                next_attempt_ms.eq(now_ms),
+                last_error.eq(""),
+                created_ms.eq(now_ms),
+            )
+        })
+        .collect();
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            diesel::insert_into(callbacks)
+                .values(&rows)
+                .on_conflict(event_key)
+                .do_nothing()
+                .execute(pg)?;
+        }
+        DbConnection::Mysql(my) => {
+            let together = diesel::insert_into(callbacks).values(&rows).execute(my);
+            match together.map_err(StoreError::from) {
+                // One row's event was queued already: MySQL undid the statement (not the
+                // transaction), so each row goes alone and the duplicate is skipped.
+                Err(StoreError::Conflict) => {
+                    for callback in new {
+                        insert(conn, callback, now_ms)?;
+                    }
+                }
+                other => {
+                    other?;
+                }
+            }
+        }
+        // SQLite has no round trip to save.
+        DbConnection::Sqlite(_) => {
+            for callback in new {
+                insert(conn, callback, now_ms)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn delete(conn: &mut DbConnection, id: i64) -> Result<(), StoreError> {
     diesel::delete(callbacks::table.find(id)).execute(conn)?;
     Ok(())

@@ -53,12 +53,14 @@ pub async fn login(
             check_password_policy(new_password)?;
             let hash = hash_password(&state, new_password).await?;
             // The token is issued under the new password's stamp.
-            state
+            let user = state
                 .store
                 .update_password(&user.username, &hash, false)
                 .await
                 .map_err(store_failure)?
-                .ok_or_else(|| failed_login(&state, ip, "Invalid credentials"))?
+                .ok_or_else(|| failed_login(&state, ip, "Invalid credentials"))?;
+            state.tokens.forget_user(&user.username);
+            user
         }
         None if user.must_change_password => {
             return Err(ApiError::new(
@@ -86,6 +88,7 @@ pub async fn logout(user: AuthUser, state: web::Data<AppState>) -> Result<HttpRe
             tracing::error!("deleting a token failed: {e}");
             ApiError::internal("Unable to delete token")
         })?;
+    state.tokens.forget(&user.token_id);
     Ok(HttpResponse::Ok().json(meta_only(Meta::current_webapp())))
 }
 
@@ -178,6 +181,7 @@ pub async fn update(
     if updated.is_none() {
         return Err(user_missing());
     }
+    state.tokens.forget_user(&username);
     Ok(HttpResponse::Ok().json(username_payload(&username)))
 }
 
@@ -203,6 +207,7 @@ pub async fn delete(
     if !found {
         return Err(user_missing());
     }
+    state.tokens.forget_user(&username);
     Ok(HttpResponse::Ok().json(username_payload(&username)))
 }
 
