@@ -1,0 +1,173 @@
+//! The Cloud API surface in process, without a coreapp: tokens answer 190, ids that name
+//! nothing 100/33, bad bodies the Cloud codes, never a 500 for client input; the phone-number
+//! reads come from the registration in the store; a send that passes every check reaches the
+//! relay, whose failure (no coreapp) comes back in the Cloud envelope through the code table.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Reply, TestApp};
+use serde_json::{json, Value};
+use wa_api::cloud::ids;
+use wa_store::{Backend, Registration};
+
+on_every_backend!(
+    a_missing_or_bad_token_is_190,
+    unknown_ids_are_100_with_subcode_33,
+    bad_bodies_answer_cloud_codes_never_500,
+    the_registered_number_is_listed,
+    a_valid_send_reaches_the_relay,
+);
+
+const NUMBER: &str = "16315551019";
+
+async fn registered_app(backend: Backend) -> (TestApp, String) {
+    let app = TestApp::on(backend).await;
+    let registration = Registration {
+        phone: NUMBER.to_string(),
+        vname: "Shop".to_string(),
+        secret: "s".to_string(),
+        registered_at: 1,
+    };
+    app.state()
+        .store
+        .save_registration(registration)
+        .await
+        .unwrap();
+    let token = app.first_login().await;
+    (app, token)
+}
+
+fn messages_path() -> String {
+    format!("/v21.0/{}/messages", ids::phone_number_id(NUMBER))
+}
+
+#[track_caller]
+fn expect_cloud_error(reply: &Reply, status: u16, code: u64) {
+    assert_eq!(
+        (reply.status, reply.body["error"]["code"].as_u64()),
+        (status, Some(code)),
+        "{}",
+        reply.body
+    );
+    let error = &reply.body["error"];
+    assert_eq!(
+        error["error_data"]["messaging_product"], "whatsapp",
+        "{error}"
+    );
+    assert!(error["message"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("(#{code})")));
+    assert!(!error["fbtrace_id"].as_str().unwrap().is_empty());
+}
+
+async fn a_missing_or_bad_token_is_190(backend: Backend) {
+    let (app, _) = registered_app(backend).await;
+    let text = json!({"messaging_product": "whatsapp", "to": "1", "text": {"body": "x"}});
+    for auth in [None, Some("Bearer nonsense"), Some("Basic YWRtaW46eA==")] {
+        let reply = app
+            .call("POST", &messages_path(), auth, Some(text.clone()))
+            .await;
+        expect_cloud_error(&reply, 401, 190);
+        assert_eq!(reply.body["error"]["type"], "OAuthException");
+    }
+    let waba = format!("/v19.0/{}/phone_numbers", ids::waba_id(NUMBER));
+    expect_cloud_error(&app.call("GET", &waba, None, None).await, 401, 190);
+}
+
+async fn unknown_ids_are_100_with_subcode_33(backend: Backend) {
+    let (app, token) = registered_app(backend).await;
+    let auth = Some(token.as_str());
+    let body = json!({"messaging_product": "whatsapp", "to": "1", "text": {"body": "x"}});
+    let reply = app
+        .call("POST", "/v21.0/123/messages", auth, Some(body))
+        .await;
+    expect_cloud_error(&reply, 400, 100);
+    assert_eq!(reply.body["error"]["error_subcode"], 33);
+    assert_eq!(reply.body["error"]["type"], "GraphMethodException");
+    assert!(reply.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Unsupported post request. Object with ID '123' does not exist"));
+    // The phone number id is no business account id, and the other way round.
+    let swapped = format!("/v21.0/{}/phone_numbers", ids::phone_number_id(NUMBER));
+    expect_cloud_error(&app.call("GET", &swapped, auth, None).await, 400, 100);
+    let waba = format!("/v21.0/{}", ids::waba_id(NUMBER));
+    expect_cloud_error(&app.call("GET", &waba, auth, None).await, 400, 100);
+    // Paths and methods the surface does not serve.
+    let unknown = app.call("GET", "/v21.0/1/2/3", auth, None).await;
+    expect_cloud_error(&unknown, 400, 100);
+    let wrong_method = app.call("DELETE", &messages_path(), auth, None).await;
+    expect_cloud_error(&wrong_method, 400, 100);
+    // The On-Prem paths are untouched by the version prefix.
+    app.call("GET", "/v1/nothing", auth, None)
+        .await
+        .expect_error(404, 1006);
+}
+
+async fn bad_bodies_answer_cloud_codes_never_500(backend: Backend) {
+    let (app, token) = registered_app(backend).await;
+    let path = messages_path();
+    let cases: [(&str, u16, u64); 8] = [
+        ("{not json", 400, 100),
+        ("[1, 2]", 400, 100),
+        ("", 400, 100),
+        (r#"{"to": "1", "text": {"body": "x"}}"#, 400, 100),
+        (r#"{"messaging_product": "sms", "to": "1"}"#, 400, 100),
+        (r#"{"messaging_product": "whatsapp", "type": 7}"#, 400, 100),
+        (
+            r#"{"messaging_product": "whatsapp", "type": "order", "to": "1"}"#,
+            400,
+            131051,
+        ),
+        (
+            r#"{"messaging_product": "whatsapp", "status": "read"}"#,
+            400,
+            100,
+        ),
+    ];
+    for (body, status, code) in cases {
+        let reply = app.json_post(&token, &path, body).await;
+        assert!(reply.status < 500, "{body}: {}", reply.body);
+        expect_cloud_error(&reply, status, code);
+    }
+}
+
+async fn the_registered_number_is_listed(backend: Backend) {
+    let (app, token) = registered_app(backend).await;
+    let waba = format!("/v21.0/{}/phone_numbers", ids::waba_id(NUMBER));
+    let reply = app.call("GET", &waba, Some(&token), None).await;
+    reply.expect_status(200);
+    let number = &reply.body["data"][0];
+    assert_eq!(number["id"], ids::phone_number_id(NUMBER));
+    assert_eq!(number["display_phone_number"], format!("+{NUMBER}"));
+    assert_eq!(number["verified_name"], "Shop");
+    assert_eq!(number["quality_rating"], "GREEN");
+    let one = format!("/v20.0/{}", ids::phone_number_id(NUMBER));
+    let reply = app.call("GET", &one, Some(&token), None).await;
+    reply.expect_status(200);
+    assert_eq!(&reply.body, number);
+}
+
+/// Without a coreapp the relay answers On-Prem 1014; the Cloud surface says 131000.
+async fn a_valid_send_reaches_the_relay(backend: Backend) {
+    let (app, token) = registered_app(backend).await;
+    let sends: [Value; 3] = [
+        json!({"messaging_product": "whatsapp", "to": "1", "text": {"body": "x"}}),
+        json!({"messaging_product": "whatsapp", "to": "1", "type": "template",
+               "template": {"name": "t", "language": {"code": "en"}}}),
+        json!({"messaging_product": "whatsapp", "status": "read", "message_id": "ABx"}),
+    ];
+    for body in sends {
+        let reply = app
+            .call("POST", &messages_path(), Some(&token), Some(body))
+            .await;
+        expect_cloud_error(&reply, 500, 131000);
+        let details = reply.body["error"]["error_data"]["details"]
+            .as_str()
+            .unwrap();
+        assert!(details.contains("wacore"), "{details}");
+    }
+}
