@@ -106,6 +106,27 @@ fn cloud_surface(backend: Backend) {
     );
     assert_eq!((one.status, &one.body), (200, number));
 
+    // The templates the business has, one entry per translation.
+    let templates = format!("/v21.0/{}/message_templates", ids::waba_id(BUSINESS_WA_ID));
+    let listed = api.call(
+        "GET",
+        &format!("{templates}?name=hello_world"),
+        Some(&stack.admin),
+        None,
+    );
+    listed.expect_status(200);
+    let languages: Vec<&Value> = listed.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| &t["language"])
+        .collect();
+    assert!(languages.contains(&&json!("en_US")), "{}", listed.body);
+    let hello = &listed.body["data"][0];
+    assert_eq!(hello["name"], "hello_world");
+    assert_eq!(hello["status"], "APPROVED");
+    assert_eq!(hello["id"].as_str().unwrap().len(), 15);
+
     // A text within the customer-service window: sent and delivered, as On-Prem webhooks.
     let inbound = stack.wanet.consumer_says(CUSTOMER, "Hi shop");
     receiver.wait_until(WAIT, "the inbound message", |b| {

@@ -18,6 +18,7 @@ on_every_backend!(
     bad_bodies_answer_cloud_codes_never_500,
     the_registered_number_is_listed,
     a_valid_send_reaches_the_relay,
+    templates_are_read_through_the_relay,
 );
 
 const NUMBER: &str = "16315551019";
@@ -170,4 +171,43 @@ async fn a_valid_send_reaches_the_relay(backend: Backend) {
             .unwrap();
         assert!(details.contains("wacore"), "{details}");
     }
+}
+
+async fn templates_are_read_through_the_relay(backend: Backend) {
+    let (app, token) = registered_app(backend).await;
+    let path = format!("/v21.0/{}/message_templates", ids::waba_id(NUMBER));
+    let reply = app
+        .call("GET", &format!("{path}?name=x"), Some(&token), None)
+        .await;
+    expect_cloud_error(&reply, 500, 131000);
+    let elsewhere = format!("/v21.0/{}/message_templates", ids::phone_number_id(NUMBER));
+    let reply = app.call("GET", &elsewhere, Some(&token), None).await;
+    expect_cloud_error(&reply, 400, 100);
+    expect_cloud_error(&app.call("GET", &path, None, None).await, 401, 190);
+}
+
+/// The request limits live in the process: one backend shows the rule.
+#[actix_web::test]
+async fn cloud_sends_over_the_send_limit_get_130429_in_the_cloud_envelope() {
+    let app = TestApp::with(Backend::Sqlite, |settings| {
+        settings.webapp.messages_rate_per_sec = 1;
+        settings.webapp.messages_rate_burst = 1;
+    })
+    .await;
+    let token = app.first_login().await;
+    let body = json!({"messaging_product": "whatsapp", "to": "1", "text": {"body": "x"}});
+    let first = app
+        .call("POST", &messages_path(), Some(&token), Some(body.clone()))
+        .await;
+    assert_ne!(first.status, 429, "{}", first.body);
+    let second = app
+        .call("POST", &messages_path(), Some(&token), Some(body))
+        .await;
+    expect_cloud_error(&second, 429, 130429);
+    assert!(second.headers.contains_key("retry-after"));
+    // The On-Prem send shares the bucket and keeps its own envelope.
+    let onprem = json!({"to": "1", "text": {"body": "x"}});
+    app.call("POST", "/v1/messages", Some(&token), Some(onprem))
+        .await
+        .expect_error(429, 1015);
 }

@@ -7,6 +7,7 @@ use ring::digest::{digest, SHA256};
 
 const PHONE_NUMBER_LABEL: &str = "wa-cloud phone_number_id";
 const WABA_LABEL: &str = "wa-cloud waba_id";
+const TEMPLATE_LABEL: &str = "wa-cloud template_id";
 /// Ids run from 10^14 to 10^15 - 1: always 15 digits, no leading zero.
 const LOWEST: u64 = 100_000_000_000_000;
 const SPAN: u64 = 900_000_000_000_000;
@@ -19,6 +20,11 @@ pub fn phone_number_id(wa_id: &str) -> String {
 /// The WhatsApp Business Account id of the installation registered with `wa_id`.
 pub fn waba_id(wa_id: &str) -> String {
     derived(WABA_LABEL, wa_id)
+}
+
+/// The id of one translation of a template (Cloud lists each language as its own template).
+pub fn template_id(namespace: &str, name: &str, language: &str) -> String {
+    derived(TEMPLATE_LABEL, &format!("{namespace}:{name}:{language}"))
 }
 
 fn derived(label: &str, wa_id: &str) -> String {
@@ -41,5 +47,6 @@ mod tests {
         assert_ne!(phone, waba_id("16315551234"));
         assert_ne!(phone, phone_number_id("16315551235"));
         assert_eq!(waba_id("1").len(), 15);
+        assert_ne!(template_id("n", "a", "en"), template_id("n", "a", "fr"));
     }
 }

@@ -62,7 +62,7 @@ async fn mark_read(state: &AppState, message_id: &str) -> Result<HttpResponse, C
 }
 
 /// Calls a public endpoint of the coreapp on its own path.
-async fn call(
+pub async fn call(
     state: &AppState,
     endpoint: Endpoint,
     body: Option<Value>,
@@ -77,7 +77,7 @@ async fn call(
 }
 
 /// The body of a successful answer; an On-Prem error answer in the Cloud envelope.
-fn succeeded(answer: Forwarded) -> Result<Value, CloudError> {
+pub fn succeeded(answer: Forwarded) -> Result<Value, CloudError> {
     if (200..300).contains(&answer.status) {
         Ok(answer.body)
     } else {

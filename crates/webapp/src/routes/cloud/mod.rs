@@ -9,13 +9,13 @@
 mod caller;
 mod messages;
 mod phone_numbers;
+mod templates;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use wa_api::cloud::CloudError;
 use wa_api::rpc::Method;
 
-/// The version segment of every Cloud path.
-const VERSION: &str = r"{version:v[0-9]+\.[0-9]+}";
+use wa_api::cloud::{MESSAGES_PATH, VERSION_SEGMENT as VERSION};
 
 /// One Cloud route: method, path after the version, handler.
 pub struct CloudRoute {
@@ -38,11 +38,14 @@ const fn cloud(
 
 /// The Cloud routes, in registration order (more specific paths first).
 pub const CLOUD_ROUTES: &[CloudRoute] = &[
-    cloud(Method::Post, "/{object_id}/messages", || {
+    cloud(Method::Post, MESSAGES_PATH, || {
         web::route().to(messages::post)
     }),
     cloud(Method::Get, "/{object_id}/phone_numbers", || {
         web::route().to(phone_numbers::list)
+    }),
+    cloud(Method::Get, "/{object_id}/message_templates", || {
+        web::route().to(templates::list)
     }),
     cloud(Method::Get, "/{object_id}", || {
         web::route().to(phone_numbers::get)
