@@ -106,6 +106,37 @@ fn cloud_surface(backend: Backend) {
     );
     assert_eq!((one.status, &one.body), (200, number));
 
+    // The business profile, Cloud verticals and all.
+    let profile = format!("/v21.0/{}/whatsapp_business_profile", cloud.phone_number_id);
+    let update = json!({"messaging_product": "whatsapp", "about": "Open 9 to 5",
+        "vertical": "RETAIL", "email": "shop@example.com", "websites": ["https://shop.example.com"]});
+    let r = api.call("POST", &profile, Some(&stack.admin), Some(update));
+    r.expect_status(200);
+    assert_eq!(r.body, json!({"success": true}));
+    let r = api.call("GET", &profile, Some(&stack.admin), None);
+    r.expect_status(200);
+    let shown = &r.body["data"][0];
+    assert_eq!(shown["about"], "Open 9 to 5");
+    assert_eq!(shown["vertical"], "RETAIL");
+    assert_eq!(shown["email"], "shop@example.com");
+    assert_eq!(shown["websites"], json!(["https://shop.example.com"]));
+    let bad_email = json!({"messaging_product": "whatsapp", "email": "not an address"});
+    expect_cloud_error(
+        &api.call("POST", &profile, Some(&stack.admin), Some(bad_email)),
+        400,
+        131009,
+    );
+    let onprem = api.call(
+        "GET",
+        "/v1/settings/business/profile",
+        Some(&stack.admin),
+        None,
+    );
+    assert_eq!(
+        onprem.body["settings"]["business"]["profile"]["vertical"],
+        "Shopping and Retail"
+    );
+
     // The templates the business has, one entry per translation.
     let templates = format!("/v21.0/{}/message_templates", ids::waba_id(BUSINESS_WA_ID));
     let listed = api.call(

@@ -19,6 +19,7 @@ on_every_backend!(
     the_registered_number_is_listed,
     a_valid_send_reaches_the_relay,
     templates_are_read_through_the_relay,
+    the_business_profile_checks_its_body,
 );
 
 const NUMBER: &str = "16315551019";
@@ -210,4 +211,32 @@ async fn cloud_sends_over_the_send_limit_get_130429_in_the_cloud_envelope() {
     app.call("POST", "/v1/messages", Some(&token), Some(onprem))
         .await
         .expect_error(429, 1015);
+}
+
+async fn the_business_profile_checks_its_body(backend: Backend) {
+    let (app, token) = registered_app(backend).await;
+    let path = format!(
+        "/v21.0/{}/whatsapp_business_profile",
+        ids::phone_number_id(NUMBER)
+    );
+    expect_cloud_error(&app.call("GET", &path, None, None).await, 401, 190);
+    expect_cloud_error(
+        &app.call("GET", &path, Some(&token), None).await,
+        500,
+        131000,
+    );
+    let cases: [(&str, u64); 4] = [
+        (r#"{"about": "x"}"#, 100),
+        (
+            r#"{"messaging_product": "whatsapp", "vertical": "SHOPS"}"#,
+            100,
+        ),
+        (r#"{"messaging_product": "whatsapp", "about": ["x"]}"#, 100),
+        ("{nope", 100),
+    ];
+    for (body, code) in cases {
+        expect_cloud_error(&app.json_post(&token, &path, body).await, 400, code);
+    }
+    let fine = r#"{"messaging_product": "whatsapp", "vertical": "RETAIL"}"#;
+    expect_cloud_error(&app.json_post(&token, &path, fine).await, 500, 131000);
 }

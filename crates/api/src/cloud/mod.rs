@@ -5,6 +5,7 @@
 pub mod codes;
 pub mod error;
 pub mod ids;
+pub mod profile;
 pub mod send;
 
 pub use codes::{CloudCode, CloudErrorType};

@@ -9,6 +9,7 @@
 mod caller;
 mod messages;
 mod phone_numbers;
+mod profile;
 mod templates;
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -47,6 +48,16 @@ pub const CLOUD_ROUTES: &[CloudRoute] = &[
     cloud(Method::Get, "/{object_id}/message_templates", || {
         web::route().to(templates::list)
     }),
+    cloud(
+        Method::Get,
+        "/{object_id}/whatsapp_business_profile",
+        || web::route().to(profile::get),
+    ),
+    cloud(
+        Method::Post,
+        "/{object_id}/whatsapp_business_profile",
+        || web::route().to(profile::post),
+    ),
     cloud(Method::Get, "/{object_id}", || {
         web::route().to(phone_numbers::get)
     }),
