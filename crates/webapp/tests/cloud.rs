@@ -20,12 +20,16 @@ on_every_backend!(
     a_valid_send_reaches_the_relay,
     templates_are_read_through_the_relay,
     the_business_profile_checks_its_body,
+    media_is_read_and_deleted_by_its_id,
 );
 
 const NUMBER: &str = "16315551019";
 
 async fn registered_app(backend: Backend) -> (TestApp, String) {
-    let app = TestApp::on(backend).await;
+    registered_app_with(TestApp::on(backend).await).await
+}
+
+async fn registered_app_with(app: TestApp) -> (TestApp, String) {
     let registration = Registration {
         phone: NUMBER.to_string(),
         vname: "Shop".to_string(),
@@ -239,4 +243,51 @@ async fn the_business_profile_checks_its_body(backend: Backend) {
     }
     let fine = r#"{"messaging_product": "whatsapp", "vertical": "RETAIL"}"#;
     expect_cloud_error(&app.json_post(&token, &path, fine).await, 500, 131000);
+}
+
+async fn media_is_read_and_deleted_by_its_id(backend: Backend) {
+    let media_dir = tempfile::tempdir().unwrap();
+    let dir = media_dir.path().to_path_buf();
+    let app = TestApp::with(backend, move |s| s.media_dir = dir).await;
+    let (app, token) = registered_app_with(app).await;
+    let bytes = b"%PDF-1.4 a small document".to_vec();
+    let upload = app
+        .request("POST", "/v1/media")
+        .insert_header(("Authorization", token.as_str()))
+        .insert_header(("Content-Type", "application/pdf"))
+        .set_payload(bytes.clone());
+    let reply = app.send(upload).await;
+    reply.expect_status(201);
+    let id = reply.body["media"][0]["id"].as_str().unwrap().to_string();
+
+    let path = format!("/v21.0/{id}");
+    let reply = app.call("GET", &path, Some(&token), None).await;
+    reply.expect_status(200);
+    assert_eq!(reply.body["id"], id);
+    assert_eq!(reply.body["messaging_product"], "whatsapp");
+    assert_eq!(reply.body["mime_type"], "application/pdf");
+    assert_eq!(reply.body["file_size"], bytes.len());
+    assert_eq!(reply.body["sha256"].as_str().unwrap().len(), 64);
+    // The url downloads the bytes with the same token.
+    let url = reply.body["url"].as_str().unwrap();
+    let download = url
+        .split_once("/v1/")
+        .map(|(_, rest)| format!("/v1/{rest}"))
+        .unwrap();
+    let request = app
+        .request("GET", &download)
+        .insert_header(("Authorization", token.as_str()));
+    let (reply, body) = app.send_raw(request).await;
+    reply.expect_status(200);
+    assert_eq!(body, bytes);
+
+    expect_cloud_error(&app.call("GET", &path, None, None).await, 401, 190);
+    let deleted = app.call("DELETE", &path, Some(&token), None).await;
+    deleted.expect_status(200);
+    assert_eq!(deleted.body, json!({"success": true}));
+    for method in ["GET", "DELETE"] {
+        let reply = app.call(method, &path, Some(&token), None).await;
+        expect_cloud_error(&reply, 400, 100);
+        assert_eq!(reply.body["error"]["error_subcode"], 33);
+    }
 }

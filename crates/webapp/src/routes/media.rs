@@ -172,31 +172,36 @@ pub async fn delete(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
+    remove(&state, &path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(meta_only(Meta::current_webapp())))
+}
+
+/// Deletes the record and the file of media `id`; an unknown id is 404/1006.
+pub async fn remove(state: &AppState, id: &str) -> Result<(), ApiError> {
     let not_found = || {
         ApiError::new(
             ErrorCode::ResourceNotFound,
             format!("Media '{id}' not found"),
         )
     };
-    if !media::is_media_id(&id) {
+    if !media::is_media_id(id) {
         return Err(not_found());
     }
     if !state
         .store
-        .delete_media(&id)
+        .delete_media(id)
         .await
         .map_err(database_failure)?
     {
         return Err(not_found());
     }
-    media::remove_file(&state.settings.media_dir, &id)
+    media::remove_file(&state.settings.media_dir, id)
         .await
-        .map_err(|e| ApiError::internal(format!("Deleting the media file failed: {e}")))?;
-    Ok(HttpResponse::Ok().json(meta_only(Meta::current_webapp())))
+        .map_err(|e| ApiError::internal(format!("Deleting the media file failed: {e}")))
 }
 
-async fn find(state: &AppState, id: &str) -> Result<Option<MediaRecord>, ApiError> {
+/// The record of media `id`; `None` for an id that is none or unknown.
+pub async fn find(state: &AppState, id: &str) -> Result<Option<MediaRecord>, ApiError> {
     if !media::is_media_id(id) {
         return Ok(None);
     }

@@ -6,7 +6,7 @@ mod console;
 pub mod forward;
 mod health;
 mod inspector;
-mod media;
+pub(crate) mod media;
 pub mod monitoring;
 pub mod openapi;
 mod profile;

@@ -8,6 +8,7 @@
 
 mod caller;
 mod messages;
+mod objects;
 mod phone_numbers;
 mod profile;
 mod templates;
@@ -59,7 +60,10 @@ pub const CLOUD_ROUTES: &[CloudRoute] = &[
         || web::route().to(profile::post),
     ),
     cloud(Method::Get, "/{object_id}", || {
-        web::route().to(phone_numbers::get)
+        web::route().to(objects::get)
+    }),
+    cloud(Method::Delete, "/{object_id}", || {
+        web::route().to(objects::delete)
     }),
 ];
 

@@ -1,8 +1,8 @@
-//! `GET /{version}/{waba-id}/phone_numbers` and `GET /{version}/{phone-number-id}`: the
-//! registered number with the fields the core knows. Quality, throughput and verification are
-//! fixed values: the simulated network rates no number (docs/compatibility.md).
+//! `GET /{version}/{waba-id}/phone_numbers` (and `GET /{version}/{phone-number-id}`, in
+//! `objects`): the registered number with the fields the core knows. Quality, throughput and
+//! verification are fixed values: the simulated network rates no number (docs/compatibility.md).
 
-use super::caller::{authenticated, business_account, phone_number, BusinessNumber};
+use super::caller::{authenticated, business_account, BusinessNumber};
 use crate::auth::AuthUser;
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -20,17 +20,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(json!({ "data": [shown(&number)] })))
 }
 
-pub async fn get(
-    req: HttpRequest,
-    caller: Result<AuthUser, ApiError>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, CloudError> {
-    authenticated(caller)?;
-    let number = phone_number(&state, &req).await?;
-    Ok(HttpResponse::Ok().json(shown(&number)))
-}
-
-fn shown(number: &BusinessNumber) -> Value {
+pub fn shown(number: &BusinessNumber) -> Value {
     json!({
         "id": number.phone_number_id,
         "display_phone_number": format!("+{}", number.wa_id),
