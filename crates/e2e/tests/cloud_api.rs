@@ -172,6 +172,42 @@ fn cloud_surface(backend: Backend) {
         has_status(b, &text, "sent") && has_status(b, &text, "delivered")
     });
 
+    // Media by id, an interactive message and a reaction go the same way.
+    let jpeg = e2e::files::jpeg(64, 64, 2048);
+    let image_id = stack.upload_media("image/jpeg", &jpeg);
+    let media = api.call(
+        "GET",
+        &format!("/v21.0/{image_id}"),
+        Some(&stack.admin),
+        None,
+    );
+    media.expect_status(200);
+    assert_eq!(media.body["mime_type"], "image/jpeg");
+    assert_eq!(media.body["sha256"], e2e::files::sha256_hex(&jpeg));
+    let image = cloud.send(
+        CUSTOMER,
+        json!({"type": "image", "image": {"id": image_id, "caption": "Our shop"}}),
+    );
+    let buttons = cloud.send(
+        CUSTOMER,
+        json!({"type": "interactive", "interactive": {"type": "button", "body": {"text": "Continue?"},
+            "action": {"buttons": [{"type": "reply", "reply": {"id": "yes", "title": "Yes"}},
+                                   {"type": "reply", "reply": {"id": "no", "title": "No"}}]}}}),
+    );
+    let reaction = cloud.send(
+        CUSTOMER,
+        json!({"type": "reaction", "reaction": {"message_id": inbound, "emoji": "\u{1f44d}"}}),
+    );
+    receiver.wait_until(
+        WAIT,
+        "sent of the image, the buttons and the reaction",
+        |b| {
+            [&image, &buttons, &reaction]
+                .iter()
+                .all(|id| has_status(b, id, "sent"))
+        },
+    );
+
     // The read form reaches the phone.
     let read = cloud
         .post(json!({"messaging_product": "whatsapp", "status": "read", "message_id": inbound}));
