@@ -59,6 +59,37 @@ impl Cloud<'_> {
         self.stack.api().send(request)
     }
 
+    /// `POST /{phone-number-id}/media` with `bytes` as the `file` part; returns the media id.
+    fn upload(&self, mime: &str, bytes: &[u8]) -> String {
+        let boundary = "cloud-e2e-5c1d0b";
+        let mut body = Vec::new();
+        for (name, value) in [("messaging_product", "whatsapp"), ("type", mime)] {
+            let field = format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            );
+            body.extend_from_slice(field.as_bytes());
+        }
+        let file = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"photo\"\r\nContent-Type: {mime}\r\n\r\n"
+        );
+        body.extend_from_slice(file.as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let request = self
+            .stack
+            .api()
+            .request("POST", &format!("/v21.0/{}/media", self.phone_number_id))
+            .header("Authorization", &self.stack.admin)
+            .header(
+                "Content-Type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body);
+        let reply = self.stack.api().send(request);
+        reply.expect_status(200);
+        reply.body["id"].as_str().unwrap().to_string()
+    }
+
     /// Sends `message` (a Cloud body without `messaging_product`), expects 200 and the Cloud
     /// answer; returns the message id.
     fn send(&self, to: &str, message: Value) -> String {
@@ -172,9 +203,10 @@ fn cloud_surface(backend: Backend) {
         has_status(b, &text, "sent") && has_status(b, &text, "delivered")
     });
 
-    // Media by id, an interactive message and a reaction go the same way.
-    let jpeg = e2e::files::jpeg(64, 64, 2048);
-    let image_id = stack.upload_media("image/jpeg", &jpeg);
+    // Media uploaded as Cloud's multipart form (large enough to arrive in many chunks), sent by
+    // id; an interactive message and a reaction go the same way.
+    let jpeg = e2e::files::jpeg(640, 480, 300_000);
+    let image_id = cloud.upload("image/jpeg", &jpeg);
     let media = api.call(
         "GET",
         &format!("/v21.0/{image_id}"),
@@ -183,6 +215,7 @@ fn cloud_surface(backend: Backend) {
     );
     media.expect_status(200);
     assert_eq!(media.body["mime_type"], "image/jpeg");
+    assert_eq!(media.body["file_size"], jpeg.len());
     assert_eq!(media.body["sha256"], e2e::files::sha256_hex(&jpeg));
     let image = cloud.send(
         CUSTOMER,

@@ -21,6 +21,7 @@ on_every_backend!(
     templates_are_read_through_the_relay,
     the_business_profile_checks_its_body,
     media_is_read_and_deleted_by_its_id,
+    media_is_uploaded_as_a_multipart_form,
 );
 
 const NUMBER: &str = "16315551019";
@@ -289,5 +290,93 @@ async fn media_is_read_and_deleted_by_its_id(backend: Backend) {
         let reply = app.call(method, &path, Some(&token), None).await;
         expect_cloud_error(&reply, 400, 100);
         assert_eq!(reply.body["error"]["error_subcode"], 33);
+    }
+}
+
+/// A `multipart/form-data` body with `parts` (name, content type, bytes).
+fn form(boundary: &str, parts: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
+    let mut body = b"preamble to skip\r\n".to_vec();
+    for (name, content_type, bytes) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        let disposition =
+            format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"f\"\r\n");
+        body.extend_from_slice(disposition.as_bytes());
+        if let Some(content_type) = content_type {
+            body.extend_from_slice(format!("Content-Type: {content_type}\r\n").as_bytes());
+        }
+        body.extend_from_slice(b"\r\n");
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    body
+}
+
+async fn media_is_uploaded_as_a_multipart_form(backend: Backend) {
+    let media_dir = tempfile::tempdir().unwrap();
+    let dir = media_dir.path().to_path_buf();
+    let app = TestApp::with(backend, move |s| s.media_dir = dir).await;
+    let (app, token) = registered_app_with(app).await;
+    let path = format!("/v21.0/{}/media", ids::phone_number_id(NUMBER));
+    let upload = |body: Vec<u8>, content_type: &str| {
+        app.request("POST", &path)
+            .insert_header(("Authorization", token.as_str()))
+            .insert_header(("Content-Type", content_type.to_string()))
+            .set_payload(body)
+    };
+    let boundary = "----cloud-test-7f3a";
+    let multipart = format!("multipart/form-data; boundary={boundary}");
+    // The file's bytes hold a line that looks like a delimiter but is not one.
+    let file = b"%PDF-1.4\r\n--cloud-test\r\nthe rest".to_vec();
+    let body = form(
+        boundary,
+        &[
+            ("messaging_product", None, b"whatsapp"),
+            ("type", None, b"application/pdf"),
+            ("file", Some("application/octet-stream"), &file),
+        ],
+    );
+    let reply = app.send(upload(body, &multipart)).await;
+    reply.expect_status(200);
+    let id = reply.body["id"].as_str().unwrap().to_string();
+    let meta = app
+        .call("GET", &format!("/v21.0/{id}"), Some(&token), None)
+        .await;
+    assert_eq!(meta.body["mime_type"], "application/pdf", "{}", meta.body);
+    assert_eq!(meta.body["file_size"], file.len());
+    let request = app
+        .request("GET", &format!("/v1/media/{id}"))
+        .insert_header(("Authorization", token.as_str()));
+    assert_eq!(app.send_raw(request).await.1, file);
+
+    // The part's own type wins; fields after the file are not needed.
+    let body = form(
+        boundary,
+        &[
+            ("file", Some("image/png"), b"png bytes"),
+            ("type", None, b"x"),
+        ],
+    );
+    let reply = app.send(upload(body, &multipart)).await;
+    reply.expect_status(200);
+
+    let bad: [(Vec<u8>, &str, u64); 5] = [
+        (b"{}".to_vec(), "application/json", 100),
+        (
+            form(boundary, &[("type", None, b"image/png")]),
+            &multipart,
+            100,
+        ),
+        (form(boundary, &[("file", None, b"x")]), &multipart, 100),
+        (b"--nope".to_vec(), &multipart, 100),
+        (
+            form(boundary, &[("file", Some("image/gif"), b"x")]),
+            &multipart,
+            131009,
+        ),
+    ];
+    for (body, content_type, code) in bad {
+        let reply = app.send(upload(body, content_type)).await;
+        expect_cloud_error(&reply, 400, code);
     }
 }

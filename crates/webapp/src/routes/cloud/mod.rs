@@ -7,7 +7,9 @@
 //! error envelope every operation there falls back to (docs/compatibility.md, "Cloud API").
 
 mod caller;
+mod media;
 mod messages;
+mod multipart;
 mod objects;
 mod phone_numbers;
 mod profile;
@@ -42,6 +44,9 @@ const fn cloud(
 pub const CLOUD_ROUTES: &[CloudRoute] = &[
     cloud(Method::Post, MESSAGES_PATH, || {
         web::route().to(messages::post)
+    }),
+    cloud(Method::Post, "/{object_id}/media", || {
+        web::route().to(media::upload)
     }),
     cloud(Method::Get, "/{object_id}/phone_numbers", || {
         web::route().to(phone_numbers::list)
