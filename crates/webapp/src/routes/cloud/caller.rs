@@ -10,9 +10,13 @@ use serde_json::{Map, Value};
 use wa_api::cloud::{ids, CloudError};
 use wa_api::ApiError;
 
-/// The caller, or 190 OAuthException 401 for a missing, malformed, expired or revoked token.
+/// The caller, or 190 OAuthException 401 for a missing, malformed, expired or revoked token. A
+/// failure that is not the token's (the database unreachable) keeps its own Cloud code.
 pub fn authenticated(caller: Result<AuthUser, ApiError>) -> Result<AuthUser, CloudError> {
     caller.map_err(|error| {
+        if error.status != 401 {
+            return CloudError::from(error);
+        }
         let details = error
             .errors
             .first()

@@ -8,6 +8,7 @@ use crate::routes::media::store_upload;
 use crate::state::AppState;
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
 use serde_json::json;
 use wa_api::cloud::CloudError;
 use wa_api::ApiError;
@@ -18,19 +19,27 @@ pub async fn upload(
     state: web::Data<AppState>,
     mut payload: web::Payload,
 ) -> Result<HttpResponse, CloudError> {
+    let outcome = receive(&req, caller, &state, &mut payload).await;
+    // Read what the client still sends, so it gets the answer instead of a reset connection.
+    while let Some(Ok(_)) = payload.next().await {}
+    Ok(HttpResponse::Ok().json(json!({ "id": outcome? })))
+}
+
+async fn receive(
+    req: &HttpRequest,
+    caller: Result<AuthUser, ApiError>,
+    state: &AppState,
+    payload: &mut web::Payload,
+) -> Result<String, CloudError> {
     authenticated(caller)?;
-    phone_number(&state, &req).await?;
+    phone_number(state, req).await?;
     let boundary = req
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(boundary_of)
         .ok_or_else(|| CloudError::invalid_parameter("The body must be multipart/form-data."))?;
-    let mut form = Multipart::new(&mut payload, &boundary);
-    let outcome = read_form(&state, &mut form).await;
-    form.drain().await;
-    let id = outcome?;
-    Ok(HttpResponse::Ok().json(json!({ "id": id })))
+    read_form(state, &mut Multipart::new(payload, &boundary)).await
 }
 
 /// Stores the `file` part; its type is the part's own, else the `type` field sent before it.

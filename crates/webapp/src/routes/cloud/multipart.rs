@@ -129,11 +129,6 @@ impl<'a> Multipart<'a> {
     fn take(&mut self, len: usize) -> web::Bytes {
         web::Bytes::from(self.buf.drain(..len).collect::<Vec<u8>>())
     }
-
-    /// Reads what is left, so the client gets the answer rather than a reset connection.
-    pub async fn drain(&mut self) {
-        while let Some(Ok(_)) = self.payload.next().await {}
-    }
 }
 
 /// The current part's bytes, as an upload reads them.
