@@ -1,8 +1,10 @@
 //! Types an integration can observe: the response envelope, the On-Prem error table, and the
-//! payloads of the endpoints, plus the internal RPC between webapp and coreapp.
+//! payloads of the endpoints, plus the internal RPC between webapp and coreapp, and the Cloud
+//! API's shapes served on the same core (`cloud`).
 //!
 //! This crate knows nothing about databases or HTTP servers, so every service can share it.
 
+pub mod cloud;
 pub mod cluster;
 pub mod envelope;
 pub mod error;

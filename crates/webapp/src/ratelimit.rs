@@ -48,7 +48,9 @@ impl RequestRateLimits {
     /// Takes one request of `method` on the route `template` out of its bucket, or answers
     /// 429/1015 with a `Retry-After` of the seconds until the next one is allowed.
     pub fn check(&self, method: &str, template: &str) -> Result<(), ApiError> {
-        let verdict = if method == MESSAGES_METHOD && template == MESSAGES_TEMPLATE {
+        let is_send = template == MESSAGES_TEMPLATE
+            || wa_api::cloud::cloud_path_of(template) == Some(wa_api::cloud::MESSAGES_PATH);
+        let verdict = if method == MESSAGES_METHOD && is_send {
             self.messages.as_ref().map(|bucket| bucket.check())
         } else {
             self.others
@@ -97,7 +99,13 @@ pub async fn enforce(
         Some(refusal) => {
             // Inside the request's span, so the line carries its request id.
             tracing::warn!(path = req.path(), "request refused: {refusal}");
-            let response = refusal.error_response();
+            let response = match req.match_pattern() {
+                // The Cloud paths answer in their own envelope (1015 is 130429 there).
+                Some(template) if wa_api::cloud::is_cloud_template(&template) => {
+                    wa_api::cloud::CloudError::from(refusal).error_response()
+                }
+                _ => refusal.error_response(),
+            };
             Ok(req.into_response(response).map_into_right_body())
         }
         None => next
@@ -153,6 +161,14 @@ mod tests {
         // Marking messages read is "every other endpoint", not the send limit.
         assert_eq!(allowed(&limits, "PUT", "/v1/messages/{id}", 5), 3);
         assert_eq!(allowed(&limits, "POST", "/v1/messages", 6), 5);
+    }
+
+    #[test]
+    fn cloud_sends_share_the_send_limit() {
+        let limits = limits((1, 4), (1, 2));
+        let cloud_send = format!("/{}/{{object_id}}/messages", wa_api::cloud::VERSION_SEGMENT);
+        assert_eq!(allowed(&limits, "POST", &cloud_send, 3), 3);
+        assert_eq!(allowed(&limits, "POST", "/v1/messages", 3), 1);
     }
 
     #[test]

@@ -30,37 +30,58 @@ async fn relay_to_coreapp(
     state: &AppState,
     params: Option<JsonParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
-        .map_err(|_| ApiError::method_not_allowed())?;
     let path_and_query = match req.uri().query() {
         Some(query) => format!("{}?{query}", req.path()),
         None => req.path().to_string(),
     };
-    let body = params.map(JsonParams::into_value);
-    let answer = match &state.cluster {
+    let pattern = req
+        .match_pattern()
+        .unwrap_or_else(|| req.path().to_string());
+    let call = CoreappCall {
+        method: route_method(req),
+        path_and_query: &path_and_query,
+        pattern: &pattern,
+    };
+    let answer = call_coreapp(state, call, params.map(JsonParams::into_value)).await?;
+    Ok(relay(answer))
+}
+
+/// One call of a public endpoint of the coreapp: its method, the path with the query, and the
+/// route template that picks the node of a cluster.
+pub struct CoreappCall<'a> {
+    pub method: Method,
+    pub path_and_query: &'a str,
+    pub pattern: &'a str,
+}
+
+/// Calls the coreapp, or in a cluster the node that must answer, and returns its answer as it
+/// is. Relayed calls and the Cloud API's translated calls both go through here.
+pub async fn call_coreapp(
+    state: &AppState,
+    call: CoreappCall<'_>,
+    body: Option<serde_json::Value>,
+) -> Result<crate::coreapp::Forwarded, ApiError> {
+    let method = crate::coreapp::http_method(call.method);
+    match &state.cluster {
         None => {
             state
                 .coreapp
-                .forward(method, &path_and_query, body.as_ref())
-                .await?
+                .forward(method, call.path_and_query, body.as_ref())
+                .await
         }
         Some(cluster) => {
-            let pattern = req
-                .match_pattern()
-                .unwrap_or_else(|| req.path().to_string());
-            let target = crate::cluster::target_of(route_method(req), &pattern, body.as_ref());
+            let target = crate::cluster::target_of(call.method, call.pattern, body.as_ref());
             cluster
                 .forward(
                     &state.coreapp,
                     target,
                     method,
-                    &path_and_query,
+                    call.path_and_query,
                     body.as_ref(),
                 )
-                .await?
+                .await
         }
-    };
-    Ok(relay(answer))
+    }
 }
 
 /// The request's method as the route table names it.

@@ -39,7 +39,35 @@ async fn receive(
     state: &AppState,
     body: &mut web::Payload,
 ) -> Result<String, ApiError> {
-    let mime = content_type(req)?;
+    store_upload(state, content_type(req)?, body).await
+}
+
+/// Where the bytes of an upload come from: the raw body here, a part of a multipart form for
+/// the Cloud API's upload.
+pub(crate) trait ChunkSource {
+    /// The next bytes; `None` at the end of the file.
+    async fn next_chunk(&mut self) -> Result<Option<web::Bytes>, ApiError>;
+}
+
+impl ChunkSource for web::Payload {
+    async fn next_chunk(&mut self) -> Result<Option<web::Bytes>, ApiError> {
+        match self.next().await {
+            None => Ok(None),
+            Some(Ok(chunk)) => Ok(Some(chunk)),
+            Some(Err(e)) => Err(ApiError::new(
+                ErrorCode::RequestNotValid,
+                format!("Reading the upload failed: {e}"),
+            )),
+        }
+    }
+}
+
+/// Writes an upload of type `mime` to the media volume and records it; returns its new id.
+pub(crate) async fn store_upload(
+    state: &AppState,
+    mime: String,
+    body: &mut impl ChunkSource,
+) -> Result<String, ApiError> {
     let kind = MediaKind::of_mime(&mime).ok_or_else(|| {
         ApiError::new(
             ErrorCode::ParameterValueInvalid,
@@ -105,17 +133,11 @@ fn content_type(req: &HttpRequest) -> Result<String, ApiError> {
 
 /// Streams the body into the file, stopping at the first byte over the limit.
 async fn copy_body(
-    body: &mut web::Payload,
+    body: &mut impl ChunkSource,
     writer: &mut MediaWriter,
     kind: MediaKind,
 ) -> Result<(), ApiError> {
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::new(
-                ErrorCode::RequestNotValid,
-                format!("Reading the upload failed: {e}"),
-            )
-        })?;
+    while let Some(chunk) = body.next_chunk().await? {
         let size = writer.size() + chunk.len() as u64;
         if size > MAX_UPLOAD_BYTES {
             return Err(ApiError::new(
@@ -172,31 +194,36 @@ pub async fn delete(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
+    remove(&state, &path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(meta_only(Meta::current_webapp())))
+}
+
+/// Deletes the record and the file of media `id`; an unknown id is 404/1006.
+pub async fn remove(state: &AppState, id: &str) -> Result<(), ApiError> {
     let not_found = || {
         ApiError::new(
             ErrorCode::ResourceNotFound,
             format!("Media '{id}' not found"),
         )
     };
-    if !media::is_media_id(&id) {
+    if !media::is_media_id(id) {
         return Err(not_found());
     }
     if !state
         .store
-        .delete_media(&id)
+        .delete_media(id)
         .await
         .map_err(database_failure)?
     {
         return Err(not_found());
     }
-    media::remove_file(&state.settings.media_dir, &id)
+    media::remove_file(&state.settings.media_dir, id)
         .await
-        .map_err(|e| ApiError::internal(format!("Deleting the media file failed: {e}")))?;
-    Ok(HttpResponse::Ok().json(meta_only(Meta::current_webapp())))
+        .map_err(|e| ApiError::internal(format!("Deleting the media file failed: {e}")))
 }
 
-async fn find(state: &AppState, id: &str) -> Result<Option<MediaRecord>, ApiError> {
+/// The record of media `id`; `None` for an id that is none or unknown.
+pub async fn find(state: &AppState, id: &str) -> Result<Option<MediaRecord>, ApiError> {
     if !media::is_media_id(id) {
         return Ok(None);
     }

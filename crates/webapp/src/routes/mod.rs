@@ -1,11 +1,12 @@
 //! The route table: every path the webapp answers, in one place.
 
 mod certificates;
+pub mod cloud;
 mod console;
 pub mod forward;
 mod health;
 mod inspector;
-mod media;
+pub(crate) mod media;
 pub mod monitoring;
 pub mod openapi;
 mod profile;
@@ -139,6 +140,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         cfg.service(resource);
     }
     cfg.configure(coreapp_endpoints)
+        .configure(cloud::configure)
         .configure(console::configure);
 }
 
