@@ -219,8 +219,12 @@ async fn verify_bearer(state: &SharedState, token: &str) -> Result<AuthUser, Api
         .map_err(|_| invalid())?
         .claims;
     let now = chrono::Utc::now().timestamp();
-    if let Some(user) = state.tokens.get(&claims.rand, &claims.user, now) {
-        return Ok(user);
+    if let Some(role) = state.tokens.role(&claims.rand, &claims.user, now) {
+        return Ok(AuthUser {
+            username: claims.user,
+            role,
+            token_id: claims.rand,
+        });
     }
     // One query: the token row joined with its user under the stamp it was issued with.
     let live = state
@@ -243,7 +247,9 @@ async fn verify_bearer(state: &SharedState, token: &str) -> Result<AuthUser, Api
         role: live.role,
         token_id: stored.id,
     };
-    state.tokens.remember(&user, stored.expires_at);
+    state
+        .tokens
+        .remember(&user.token_id, &user.username, &user.role, stored.expires_at);
     Ok(user)
 }
 

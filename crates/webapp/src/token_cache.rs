@@ -9,7 +9,6 @@
 //! revocation made through this webapp forgets the entries it concerns at once. The token's own
 //! expiry is still checked on every call.
 
-use crate::auth::AuthUser;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -21,7 +20,8 @@ pub const TOKEN_RECHECK: Duration = Duration::from_secs(1);
 const MAX_ENTRIES: usize = 10_000;
 
 struct Entry {
-    user: AuthUser,
+    username: String,
+    role: String,
     expires_at: i64,
     checked: Instant,
 }
@@ -38,26 +38,28 @@ impl TokenCache {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The user of token `id`, if it was found live less than [`TOKEN_RECHECK`] ago, belongs to
-    /// `username` and has not expired at `now` (Unix seconds).
-    pub fn get(&self, id: &str, username: &str, now: i64) -> Option<AuthUser> {
+    /// The role of token `id`'s user, if the token was found live less than [`TOKEN_RECHECK`]
+    /// ago, belongs to `username` and has not expired at `now` (Unix seconds).
+    pub fn role(&self, id: &str, username: &str, now: i64) -> Option<String> {
         let entries = self.lock();
         let entry = entries.get(id)?;
         let fresh = entry.checked.elapsed() < TOKEN_RECHECK;
-        (fresh && entry.expires_at > now && entry.user.username == username)
-            .then(|| entry.user.clone())
+        (fresh && entry.expires_at > now && entry.username == username)
+            .then(|| entry.role.clone())
     }
 
-    /// Remembers that token `user.token_id`, valid until `expires_at`, was just found live.
-    pub fn remember(&self, user: &AuthUser, expires_at: i64) {
+    /// Remembers that token `id` of `username` (with `role`), valid until `expires_at`, was just
+    /// found live.
+    pub fn remember(&self, id: &str, username: &str, role: &str, expires_at: i64) {
         let mut entries = self.lock();
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
         entries.insert(
-            user.token_id.clone(),
+            id.to_string(),
             Entry {
-                user: user.clone(),
+                username: username.to_string(),
+                role: role.to_string(),
                 expires_at,
                 checked: Instant::now(),
             },
@@ -80,36 +82,28 @@ impl TokenCache {
 mod tests {
     use super::*;
 
-    fn user(name: &str, id: &str) -> AuthUser {
-        AuthUser {
-            username: name.into(),
-            role: "ROLE_USER".into(),
-            token_id: id.into(),
-        }
-    }
-
     #[test]
     fn a_remembered_token_is_served_until_forgotten() {
         let cache = TokenCache::default();
-        assert!(cache.get("t1", "ops", 100).is_none());
-        cache.remember(&user("ops", "t1"), 200);
-        assert_eq!(cache.get("t1", "ops", 100).unwrap().token_id, "t1");
+        assert!(cache.role("t1", "ops", 100).is_none());
+        cache.remember("t1", "ops", "ROLE_USER", 200);
+        assert_eq!(cache.role("t1", "ops", 100).as_deref(), Some("ROLE_USER"));
         // Another user's name, or an expired token, is never served from the cache.
-        assert!(cache.get("t1", "admin", 100).is_none());
-        assert!(cache.get("t1", "ops", 200).is_none());
+        assert!(cache.role("t1", "admin", 100).is_none());
+        assert!(cache.role("t1", "ops", 200).is_none());
         cache.forget("t1");
-        assert!(cache.get("t1", "ops", 100).is_none());
+        assert!(cache.role("t1", "ops", 100).is_none());
     }
 
     #[test]
     fn forgetting_a_user_forgets_all_its_tokens_only() {
         let cache = TokenCache::default();
-        cache.remember(&user("ops", "t1"), 200);
-        cache.remember(&user("ops", "t2"), 200);
-        cache.remember(&user("bob", "t3"), 200);
+        cache.remember("t1", "ops", "ROLE_USER", 200);
+        cache.remember("t2", "ops", "ROLE_USER", 200);
+        cache.remember("t3", "bob", "ROLE_USER", 200);
         cache.forget_user("ops");
-        assert!(cache.get("t1", "ops", 100).is_none());
-        assert!(cache.get("t2", "ops", 100).is_none());
-        assert!(cache.get("t3", "bob", 100).is_some());
+        assert!(cache.role("t1", "ops", 100).is_none());
+        assert!(cache.role("t2", "ops", 100).is_none());
+        assert!(cache.role("t3", "bob", 100).is_some());
     }
 }
