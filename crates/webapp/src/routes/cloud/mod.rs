@@ -9,7 +9,6 @@
 mod caller;
 mod media;
 mod messages;
-mod multipart;
 mod objects;
 mod phone_numbers;
 mod profile;
