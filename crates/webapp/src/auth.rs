@@ -247,9 +247,12 @@ async fn verify_bearer(state: &SharedState, token: &str) -> Result<AuthUser, Api
         role: live.role,
         token_id: stored.id,
     };
-    state
-        .tokens
-        .remember(&user.token_id, &user.username, &user.role, stored.expires_at);
+    state.tokens.remember(
+        &user.token_id,
+        &user.username,
+        &user.role,
+        stored.expires_at,
+    );
     Ok(user)
 }
 

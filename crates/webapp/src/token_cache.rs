@@ -44,8 +44,7 @@ impl TokenCache {
         let entries = self.lock();
         let entry = entries.get(id)?;
         let fresh = entry.checked.elapsed() < TOKEN_RECHECK;
-        (fresh && entry.expires_at > now && entry.username == username)
-            .then(|| entry.role.clone())
+        (fresh && entry.expires_at > now && entry.username == username).then(|| entry.role.clone())
     }
 
     /// Remembers that token `id` of `username` (with `role`), valid until `expires_at`, was just
