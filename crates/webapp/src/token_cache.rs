@@ -72,8 +72,7 @@ impl TokenCache {
 
     /// Forgets every token of `username` (its password changed or it was deleted).
     pub fn forget_user(&self, username: &str) {
-        self.lock()
-            .retain(|_, entry| entry.user.username != username);
+        self.lock().retain(|_, entry| entry.username != username);
     }
 }
 
