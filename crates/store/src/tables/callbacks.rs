@@ -25,6 +25,33 @@ pub struct PendingCallback {
     pub attempts: i32,
 }
 
+/// A new outbox row: the callback, due at once, never tried.
+#[derive(Insertable)]
+#[diesel(table_name = callbacks)]
+struct CallbackRow<'a> {
+    event_key: &'a str,
+    kind: &'a str,
+    body: &'a str,
+    attempts: i32,
+    next_attempt_ms: i64,
+    last_error: &'a str,
+    created_ms: i64,
+}
+
+impl<'a> CallbackRow<'a> {
+    fn new(callback: &'a NewCallback, now_ms: i64) -> Self {
+        CallbackRow {
+            event_key: &callback.event_key,
+            kind: &callback.kind,
+            body: &callback.body,
+            attempts: 0,
+            next_attempt_ms: now_ms,
+            last_error: "",
+            created_ms: now_ms,
+        }
+    }
+}
+
 /// Queues `callback` (inside the caller's transaction); false when its event was already queued.
 /// One statement that skips a duplicate key, rather than a check then an insert: the check's
 /// range lock made concurrent MariaDB transactions deadlock (found by the benchmark).
@@ -33,17 +60,9 @@ pub(crate) fn insert(
     callback: &NewCallback,
     now_ms: i64,
 ) -> Result<bool, StoreError> {
-    use crate::schema::callbacks::dsl::*;
-    let row = (
-        event_key.eq(&callback.event_key),
-        kind.eq(&callback.kind),
-        body.eq(&callback.body),
-        attempts.eq(0),
-        next_attempt_ms.eq(now_ms),
-        last_error.eq(""),
-        created_ms.eq(now_ms),
-    );
-    let inserted: usize = insert_unless_duplicate!(conn, callbacks, row, event_key)?;
+    let row = CallbackRow::new(callback, now_ms);
+    let inserted: usize =
+        insert_unless_duplicate!(conn, callbacks::table, &row, callbacks::event_key)?;
     Ok(inserted > 0)
 }
 
@@ -56,56 +75,46 @@ pub(crate) fn insert_all(
     new: &[&NewCallback],
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    use crate::schema::callbacks::dsl::*;
     if new.len() < 2 {
-        for callback in new {
-            insert(conn, callback, now_ms)?;
-        }
-        return Ok(());
+        return insert_each(conn, new, now_ms);
     }
-    let rows: Vec<_> = new
+    let rows: Vec<CallbackRow> = new
         .iter()
-        .map(|callback| {
-            (
-                event_key.eq(&callback.event_key),
-                kind.eq(&callback.kind),
-                body.eq(&callback.body),
-                attempts.eq(0),
-                next_attempt_ms.eq(now_ms),
-                last_error.eq(""),
-                created_ms.eq(now_ms),
-            )
-        })
+        .map(|callback| CallbackRow::new(callback, now_ms))
         .collect();
     match conn {
         DbConnection::Postgresql(pg) => {
-            diesel::insert_into(callbacks)
+            diesel::insert_into(callbacks::table)
                 .values(&rows)
-                .on_conflict(event_key)
+                .on_conflict(callbacks::event_key)
                 .do_nothing()
                 .execute(pg)?;
+            Ok(())
         }
         DbConnection::Mysql(my) => {
-            let together = diesel::insert_into(callbacks).values(&rows).execute(my);
+            let together = diesel::insert_into(callbacks::table)
+                .values(&rows)
+                .execute(my);
             match together.map_err(StoreError::from) {
                 // One row's event was queued already: MySQL undid the statement (not the
                 // transaction), so each row goes alone and the duplicate is skipped.
-                Err(StoreError::Conflict) => {
-                    for callback in new {
-                        insert(conn, callback, now_ms)?;
-                    }
-                }
-                other => {
-                    other?;
-                }
+                Err(StoreError::Conflict) => insert_each(conn, new, now_ms),
+                other => other.map(|_| ()),
             }
         }
         // SQLite has no round trip to save.
-        DbConnection::Sqlite(_) => {
-            for callback in new {
-                insert(conn, callback, now_ms)?;
-            }
-        }
+        DbConnection::Sqlite(_) => insert_each(conn, new, now_ms),
+    }
+}
+
+/// [`insert`] for each callback in turn.
+fn insert_each(
+    conn: &mut DbConnection,
+    new: &[&NewCallback],
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    for callback in new {
+        insert(conn, callback, now_ms)?;
     }
     Ok(())
 }

@@ -92,6 +92,7 @@ pub async fn business_account(
     }
 }
 
-fn unknown(req: &HttpRequest, id: &str) -> CloudError {
+/// 100/33 for `id`, named with the request's method as Graph names it.
+pub fn unknown(req: &HttpRequest, id: &str) -> CloudError {
     CloudError::unknown_object(id, &req.method().as_str().to_ascii_lowercase())
 }

@@ -3,7 +3,7 @@
 //! received); the media's `url` is the On-Prem download path, which takes the same bearer token,
 //! as Cloud's download URL does.
 
-use super::caller::{authenticated, object_id, registered};
+use super::caller::{authenticated, object_id, registered, unknown};
 use super::phone_numbers::shown;
 use crate::auth::AuthUser;
 use crate::routes::media;
@@ -52,8 +52,4 @@ pub async fn delete(
     }
     media::remove(&state, &id).await?;
     Ok(HttpResponse::Ok().json(json!({ "success": true })))
-}
-
-fn unknown(req: &HttpRequest, id: &str) -> CloudError {
-    CloudError::unknown_object(id, &req.method().as_str().to_ascii_lowercase())
 }
