@@ -6,6 +6,7 @@ use crate::base::errors::{invalid_parameter, re_engagement, user_not_valid, Cont
 use crate::base::{ids, phone};
 use crate::model::directory::Received;
 use crate::network::{Network, World};
+use crate::realism::latency::Timing;
 use crate::realism::profiles::Outcome;
 use crate::routing::outbox::Outbox;
 use std::sync::Arc;
@@ -26,7 +27,7 @@ pub struct Delivery {
     /// The text of a template message, as the phone shows it.
     pub(crate) rendered: Option<String>,
     /// When the phone answers (latency.rs).
-    pub(crate) timing: crate::realism::latency::Timing,
+    pub(crate) timing: Timing,
 }
 
 impl Network {
@@ -66,7 +67,12 @@ impl Network {
             }
             Err(error) => (Outcome::Fail(error), message, None),
         };
-        let timing = self.timing(&mut world, business, &recipient);
+        // `delivered` counts from the answer (`sent`), as the field sees it.
+        let answer = self.answer_delay(&mut world);
+        let timing = Timing {
+            answer,
+            ..self.timing(&mut world, business, &recipient)
+        };
         let delivery = Delivery {
             timing,
             business: business.to_string(),
@@ -226,10 +232,11 @@ impl Network {
     }
 }
 
-/// Plays the phone's side of an accepted message: after the delivery latency it fails or is
-/// delivered (and recorded on the phone), then possibly read.
+/// Plays the phone's side of an accepted message: after the network's answer and the delivery
+/// latency it fails or is delivered (and recorded on the phone), then possibly read.
 pub async fn run_delivery(network: Arc<Network>, delivery: Delivery) {
-    tokio::time::sleep(delivery.timing.delivered).await;
+    let timing = delivery.timing;
+    tokio::time::sleep(timing.answer + timing.delivered).await;
     match &delivery.outcome {
         Outcome::Fail(error) => {
             network.push_receipt(&delivery, ReceiptStatus::Failed, Some(error.clone()));

@@ -104,6 +104,7 @@ async fn run<S: Stream>(
         close: close.clone(),
         business: None,
         start_pushes: None,
+        answer_delay: Duration::ZERO,
     };
     tracing::debug!(%peer, session = id, "connected");
     session
@@ -128,6 +129,8 @@ struct Session {
     business: Option<String>,
     /// Set by a successful `Hello`, handed to the writer right after the `Welcome`.
     start_pushes: Option<PushStream>,
+    /// How long the network waits before answering the send just dispatched (latency.rs).
+    answer_delay: Duration,
 }
 
 impl Session {
@@ -164,11 +167,8 @@ impl Session {
                     request,
                     Request::Register { .. } | Request::SetTwoStep { .. }
                 );
-                let accept_delay = match &request {
-                    Request::SendMessage { .. } => self.network.accept_delay(),
-                    _ => Duration::ZERO,
-                };
                 let result = self.dispatch(request);
+                let accept_delay = std::mem::take(&mut self.answer_delay);
                 if durable && result.is_ok() {
                     self.network.persist.flushed().await;
                 }
@@ -236,8 +236,8 @@ impl Session {
                 phone_number,
                 code,
             } => network.register(&cc, &phone_number, &code),
-            other => match &self.business {
-                Some(business) => self.business_request(business, other),
+            other => match self.business.clone() {
+                Some(business) => self.business_request(&business, other),
                 None => Err(access_denied(
                     "authenticate with Hello and credentials first",
                 )),
@@ -246,7 +246,7 @@ impl Session {
     }
 
     /// Requests only an authenticated session may make.
-    fn business_request(&self, business: &str, request: Request) -> Result<Response, NetError> {
+    fn business_request(&mut self, business: &str, request: Request) -> Result<Response, NetError> {
         let network = &self.network;
         match request {
             Request::GetTemplates => Ok(network.templates(business)),
@@ -266,6 +266,7 @@ impl Session {
                     network.count_shard_send(business, self.id);
                 }
                 if let Some(delivery) = delivery {
+                    self.answer_delay = delivery.timing.answer;
                     tokio::spawn(run_delivery(network.clone(), delivery));
                 }
                 Ok(response)

@@ -71,7 +71,9 @@ impl LatencyRules {
 /// When each step of one message happens, decided at acceptance.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Timing {
-    /// Acceptance → `delivered` (or the phone's failure).
+    /// Arrival → the network's answer (`sent`); zero for a held message released later.
+    pub answer: Duration,
+    /// The answer → `delivered` (or the phone's failure).
     pub delivered: Duration,
     /// `delivered` → `read`.
     pub read: Duration,
