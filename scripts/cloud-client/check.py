@@ -76,6 +76,10 @@ KNOWN_GAPS = {
     "upper case (`HEADER`, `BODY`) and a URL button's `sub_type` as `URL`, which Cloud accepts; we "
     "answer 131009 `Parameter 'type' has invalid value 'HEADER'` (then 'sub_type' ... 'URL'). "
     "The check sends the same parameters again as dicts in lower case",
+    "media-id": "media ids: Cloud's are digits and pywa takes a string of digits for an id; ours "
+    "are On-Prem's UUIDs, so `send_image(image=\"<our id>\")` is refused by pywa itself (`String "
+    "media must be a valid URL, ... WhatsApp media ID`) before any request. Passing the Media object "
+    "that upload_media returned works",
     "template-examples": "GET /{waba}/message_templates: components with {{n}} placeholders (and "
     "media headers) come without `example`; pywa cannot type them and keeps them as plain dicts",
 }
@@ -110,10 +114,13 @@ class ToWebapp(httpx.BaseTransport):
         self.last_body = b""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.host != "graph.facebook.com":
-            raise RuntimeError(f"pywa asked for {request.url}: only graph.facebook.com is redirected")
-        request.url = request.url.copy_with(host=self.host, port=self.port)
-        request.headers["Host"] = f"{self.host}:{self.port}"
+        # Media `url`s name the host the call came in on, the webapp itself: they pass as they are.
+        if (request.url.host, request.url.port) != (self.host, self.port):
+            if request.url.host != "graph.facebook.com":
+                raise RuntimeError(f"pywa asked for {request.url}: only graph.facebook.com "
+                                   "and the webapp are allowed")
+            request.url = request.url.copy_with(host=self.host, port=self.port)
+            request.headers["Host"] = f"{self.host}:{self.port}"
         self.last_body = request.read()
         response = self.inner.handle_request(request)
         response.read()
@@ -356,6 +363,56 @@ def template_params(template: dict) -> list:
     return params
 
 
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63f8cfc0f01f0005000201a0d1c1b40000000049454e44ae426082"
+)
+
+
+def check_more(wa: WhatsApp, transport: ToWebapp, inbound_id: str) -> None:
+    """The other everyday calls: profile, media, the read form, a reaction, an error's type."""
+    profile = wa.get_business_profile()
+    if not wa.update_business_profile(about="Sent by pywa"):
+        fail(f"update_business_profile: {transport.describe_last()}")
+    if wa.get_business_profile().about != "Sent by pywa":
+        fail(f"get_business_profile after the update: {transport.describe_last()}")
+    say(f"ok   business profile read ({profile.industry}) and updated")
+
+    media = wa.upload_media(media=PNG_1X1, mime_type="image/png", filename="dot.png")
+    url = wa.get_media_url(media.id)
+    if url.mime_type != "image/png" or url.sha256 != hashlib.sha256(PNG_1X1).hexdigest():
+        fail(f"get_media_url: {url}")
+    if wa.get_media_bytes(url.url) != PNG_1X1:
+        fail(f"get_media_bytes({url.url}) is not the upload")
+    try:
+        wa.send_image(to=CONSUMER, image=media.id, caption="by id")
+        say("note a media id string went through: remove 'media-id' from KNOWN_GAPS")
+    except ValueError as error:
+        gap("media-id", f"upload_media answered id {media.id!r}; send_image: {error}")
+    image = wa.send_image(to=CONSUMER, image=media, caption="by the Media object")
+    if not image.id:
+        fail(f"send_image: {transport.describe_last()}")
+    if not wa.delete_media(media.id):
+        fail(f"delete_media: {transport.describe_last()}")
+    say(f"ok   media: upload_media {media.id}, get_media_url and the bytes, send_image "
+        f"{image.id}, delete_media")
+
+    if not wa.mark_message_as_read(message_id=inbound_id):
+        fail(f"mark_message_as_read: {transport.describe_last()}")
+    reaction = wa.send_reaction(to=CONSUMER, emoji="\N{THUMBS UP SIGN}", message_id=inbound_id)
+    say(f"ok   mark_message_as_read {inbound_id}; send_reaction {reaction.id}")
+
+    stranger = WhatsApp(phone_id=wa.phone_id, token="not-a-token", api_version=API_VERSION,
+                        session=httpx.Client(transport=ToWebapp(BASE), timeout=30))
+    try:
+        stranger.send_message(to=CONSUMER, text="never sent")
+        fail("a send with a bad token was accepted")
+    except WhatsAppError as error:
+        if error.code != 190 or type(error).__name__ != "ExpiredAccessToken":
+            fail(f"a bad token: pywa raised {error!r}")
+        say(f"ok   a bad token: pywa raised {type(error).__name__} (code {error.code})")
+
+
 def lower_case_types(component: dict) -> dict:
     """A template component with `type` and `sub_type` in lower case (the parameters untouched)."""
     return {k: v.lower() if k in ("type", "sub_type") else v for k, v in component.items()}
@@ -452,6 +509,8 @@ def main() -> None:
         fail(f"send_template parsed id {sent_template.id!r}; answer {transport.describe_last()}")
     say(f"ok   send_template {chosen['name']} {chosen['language']} with {len(params)} "
         f"parameter groups: SentTemplate id {sent_template.id}")
+
+    check_more(wa, transport, inbound_id)
 
     if receiver is not None:
         def inbound() -> list[Message]:
