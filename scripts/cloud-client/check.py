@@ -26,10 +26,10 @@ What is checked, through the library's public methods and types:
     X-Hub-Signature-256 with the app secret (itself, then pywa's webhook_update_validator), and hands
     the body to pywa's webhook_update_handler: the inbound text must come out as a Message and the
     sent text's statuses as MessageStatus updates (sent, delivered). pywa 4.5 builds a `User`
-    from `contacts[0]` of every such change and needs its `user_id` (the business-scoped user id,
-    e.g. "US.1349..."): inbound messages need `contacts[0].user_id`, and statuses need a `contacts`
-    array of their own (Meta's 2026 bodies carry both); without them pywa logs "Failed to construct
-    update" and this check fails with the missing key.
+    from `contacts[0]` of every such change: an inbound message needs `contacts[0].user_id` (the
+    business-scoped user id, e.g. "US.1349..."; KeyError 'user_id' without it), and a status needs
+    a `contacts` array of its own (KeyError 'contacts'; `user_id` is optional there). Without them
+    pywa logs "Failed to construct update" and this check fails naming the missing key.
 """
 
 from __future__ import annotations
