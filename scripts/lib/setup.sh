@@ -216,3 +216,25 @@ schemathesis_tools() {
     export SCHEMATHESIS="$dir/bin/schemathesis"
 }
 # ---- end of OpenAPI fuzzing -----------------------------------------------------------------------
+
+# ---- Cloud API client library (scripts/check-cloud-client) ----------------------------------------
+# pywa, a widely used open-source Cloud API client, pinned like schemathesis and in its own virtual
+# environment outside the work tree (installed once per machine), never into the system Python.
+PYWA_VERSION=4.5.0
+cloud_client_tools() {
+    local dir="${WA_CLOUD_CLIENT_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/wa-onprem/pywa-$PYWA_VERSION}"
+    command -v curl >/dev/null 2>&1 || apt_install curl
+    if [ ! -x "$dir/bin/python" ] || ! "$dir/bin/python" -c 'import pywa' >/dev/null 2>&1; then
+        step "installing pywa $PYWA_VERSION into $dir"
+        command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
+        rm -rf "$dir"
+        python3 -m venv "$dir" >/dev/null 2>&1 || {
+            rm -rf "$dir"
+            apt_install python3-venv
+            python3 -m venv "$dir"
+        }
+        "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "pywa==$PYWA_VERSION"
+    fi
+    export CLOUD_CLIENT_PYTHON="$dir/bin/python"
+}
+# ---- end of Cloud API client library --------------------------------------------------------------
