@@ -22,6 +22,8 @@ pub const TWO_STEP_PIN: &str = "account.two_step_pin";
 pub const SHARD_COUNT: &str = "account.shards";
 /// The CA bundle webhooks trust besides the built-in roots.
 pub const WEBHOOK_CA: &str = "certificates.webhooks_ca";
+/// The Cloud API webhook subscription (`wa_api::cloud::subscription::CloudWebhooks` as JSON).
+pub const CLOUD_WEBHOOKS: &str = "cloud.webhooks";
 
 /// The `config_values` that are sealed at rest: they hold a PIN or passwords. Every other value
 /// is plain (the webhook CA bundle holds certificates only, which are public).
@@ -30,6 +32,10 @@ pub const SEALED: &[&str] = &[TWO_STEP_PIN, MEDIA_PROVIDERS];
 /// Generated secret (always sealed): the key webapps sign and verify bearer tokens with, unless
 /// `WA_WEB_JWT_CRYPTO_KEY` sets one.
 pub const JWT_SIGNING_KEY: &str = "webapp_jwt_key";
+
+/// Generated secret (always sealed): the Cloud API app secret, which signs webhooks
+/// (`X-Hub-Signature-256`).
+pub const CLOUD_APP_SECRET: &str = "cloud_app_secret";
 
 /// Blob: the profile photo, as uploaded.
 pub const PROFILE_PHOTO_BLOB: &str = "profile.photo";

@@ -148,6 +148,9 @@ routes! {
     WebhookCaGet = Get "/rpc/certificates/webhooks/ca", Exposure::Internal, master;
     WebhookCaSet = Post "/rpc/certificates/webhooks/ca", Exposure::Internal, master;
     WebhookCaDelete = Delete "/rpc/certificates/webhooks/ca", Exposure::Internal, master;
+    CloudWebhooksGet = Get "/rpc/cloud/webhooks", Exposure::Internal, master;
+    CloudWebhooksSet = Post "/rpc/cloud/webhooks", Exposure::Internal, master;
+    CloudWebhooksDelete = Delete "/rpc/cloud/webhooks", Exposure::Internal, master;
 
     AccountRequestCode = Post "/v1/account", admin(true), master;
     AccountVerify = Post "/v1/account/verify", admin(true), master;

@@ -238,3 +238,44 @@ impl CallbackKind {
             .find(|kind| kind.as_str() == name)
     }
 }
+
+/// Where a queued webhook goes: each target has its own rows in the outbox and drains them on
+/// its own, so one receiver's outage never holds the other's webhooks back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WebhookTarget {
+    /// `webhooks.url` of the application settings, in On-Prem's bodies.
+    OnPrem,
+    /// The Cloud API subscription (`POST /{version}/{waba-id}/subscribed_apps`), in Cloud's
+    /// envelope, signed with the app secret.
+    Cloud,
+}
+
+impl WebhookTarget {
+    /// The value of the outbox's `target` column.
+    pub fn code(self) -> i16 {
+        match self {
+            WebhookTarget::OnPrem => 0,
+            WebhookTarget::Cloud => 1,
+        }
+    }
+
+    /// The prefix that keeps a Cloud copy's event key apart from the On-Prem row's.
+    pub fn event_key(self, key: &str) -> String {
+        match self {
+            WebhookTarget::OnPrem => key.to_string(),
+            WebhookTarget::Cloud => format!("cloud:{key}"),
+        }
+    }
+
+    /// Whether this target has a webhook for `kind`: the Cloud API reports messages, statuses
+    /// and errors, not contacts checks or garbage collections.
+    pub fn reports(self, kind: CallbackKind) -> bool {
+        match self {
+            WebhookTarget::OnPrem => true,
+            WebhookTarget::Cloud => matches!(
+                kind,
+                CallbackKind::InboundMessage | CallbackKind::StatusChange | CallbackKind::Errors
+            ),
+        }
+    }
+}

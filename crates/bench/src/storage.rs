@@ -46,6 +46,7 @@ pub async fn ceiling(backend: Backend, connections: usize, duration: Duration) -
                     event_key: format!("bench:{worker}:{n}"),
                     kind: "bench".to_string(),
                     body: body.clone(),
+                    cloud: false,
                 };
                 store.enqueue_callback(callback).await?;
                 n += 1;

@@ -83,6 +83,7 @@ pub async fn start_with_store(
     }
     let shared = state.clone().into_inner();
     shared.load_webhook_ca().await?;
+    shared.load_cloud_webhooks().await?;
     let supervisor = start_background_tasks(shared);
     Ok(RunningCoreapp {
         server,
@@ -189,6 +190,7 @@ fn start_background_tasks(state: Arc<CoreState>) -> Supervisor {
         keep!("delivery", delivery::delivery_worker);
     }
     keep!("webhook dispatcher", primary dispatcher::run_for);
+    keep!("Cloud webhook dispatcher", primary dispatcher::run_cloud_for);
     keep!("queue sampling", schedules::sample_queues);
     keep!("stats log", schedules::log_stats);
     keep!("template refresh", schedules::refresh_templates);

@@ -73,6 +73,7 @@ impl Harness {
                 event_key: key.to_string(),
                 kind: "status_change".to_string(),
                 body: body.to_string(),
+                cloud: false,
             })
             .await
             .unwrap();
@@ -100,7 +101,12 @@ impl Harness {
     async fn attempts(&self) -> i32 {
         let queued = self
             .store
-            .due_callbacks(i64::MAX, 1, Vec::new())
+            .due_callbacks(
+                wa_api::webhooks::WebhookTarget::OnPrem,
+                i64::MAX,
+                1,
+                Vec::new(),
+            )
             .await
             .unwrap();
         queued.first().map_or(0, |callback| callback.attempts)

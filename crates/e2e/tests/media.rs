@@ -411,6 +411,7 @@ fn providers_and_garbage_collection(backend: Backend) {
             event_key: "inbound:ABGGold".into(),
             kind: "inbound_message".into(),
             body: json!({ "messages": [ { "id": "ABGGold" } ] }).to_string(),
+            cloud: false,
         };
         store.insert_inbound(old, callback).await.unwrap();
     });

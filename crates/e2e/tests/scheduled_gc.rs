@@ -45,6 +45,7 @@ async fn age(store: &Store, media_id: &str) {
         event_key: format!("inbound:{OLD_MESSAGE}"),
         kind: "inbound_message".into(),
         body: json!({ "messages": [ { "id": OLD_MESSAGE } ] }).to_string(),
+        cloud: false,
     };
     store.insert_inbound(message, callback).await.unwrap();
 }

@@ -90,6 +90,7 @@ diesel::table! {
         next_attempt_ms -> BigInt,
         last_error -> Text,
         created_ms -> BigInt,
+        target -> SmallInt,
     }
 }
 

@@ -36,6 +36,7 @@ fn status_callback(id: &str, status: &str) -> NewCallback {
         event_key: format!("status:{id}:{status}"),
         kind: "status_change".to_string(),
         body: format!("{{\"id\":\"{id}\",\"status\":\"{status}\"}}"),
+        cloud: false,
     }
 }
 
@@ -181,6 +182,7 @@ fn inbound(n: usize) -> (InboundMessage, NewCallback) {
         event_key: format!("inbound:{id}"),
         kind: "inbound_message".to_string(),
         body: format!("{{\"id\":\"{id}\"}}"),
+        cloud: false,
     };
     (message, callback)
 }
@@ -208,7 +210,12 @@ async fn redelivered_inbound_and_webhook_deletes_share_commits(backend: Backend)
         assert_eq!(inserted.unwrap(), n % 3 != 0, "message {n}");
     }
     let queued = store
-        .due_callbacks(i64::MAX, 1_000, Vec::new())
+        .due_callbacks(
+            wa_api::webhooks::WebhookTarget::OnPrem,
+            i64::MAX,
+            1_000,
+            Vec::new(),
+        )
         .await
         .unwrap();
     assert_eq!(queued.len(), WRITERS, "one webhook per message");
@@ -223,7 +230,12 @@ async fn redelivered_inbound_and_webhook_deletes_share_commits(backend: Backend)
         done.unwrap().unwrap();
     }
     let left: Vec<i64> = store
-        .due_callbacks(i64::MAX, 1_000, Vec::new())
+        .due_callbacks(
+            wa_api::webhooks::WebhookTarget::OnPrem,
+            i64::MAX,
+            1_000,
+            Vec::new(),
+        )
         .await
         .unwrap()
         .iter()

@@ -29,6 +29,7 @@ fn callback(key: &str) -> NewCallback {
         event_key: key.to_string(),
         kind: "status_change".to_string(),
         body: format!("{{\"key\":\"{key}\"}}"),
+        cloud: false,
     }
 }
 
@@ -214,6 +215,7 @@ async fn inbound_message_and_its_webhook_are_written_together_once(backend: Back
         event_key: "inbound:ABGG1".into(),
         kind: "inbound_message".into(),
         body: "{\"messages\":[]}".into(),
+        cloud: false,
     };
     assert!(store.insert_inbound(msg.clone(), cb.clone()).await.unwrap());
     assert!(!store.insert_inbound(msg, cb).await.unwrap());
@@ -329,13 +331,26 @@ async fn callback_outbox_schedules_and_deletes(backend: Backend) {
     assert!(!store.enqueue_callback(callback("a")).await.unwrap());
     assert!(store.enqueue_callback(callback("b")).await.unwrap());
     let far_future = i64::MAX / 2;
-    let due = store.due_callbacks(far_future, 10, vec![]).await.unwrap();
+    let due = store
+        .due_callbacks(
+            wa_api::webhooks::WebhookTarget::OnPrem,
+            far_future,
+            10,
+            vec![],
+        )
+        .await
+        .unwrap();
     assert_eq!(due.len(), 2);
     let (a, b) = (due[0].id, due[1].id);
     assert_eq!(due[0].body, "{\"key\":\"a\"}");
     assert_eq!(
         store
-            .due_callbacks(far_future, 10, vec![a])
+            .due_callbacks(
+                wa_api::webhooks::WebhookTarget::OnPrem,
+                far_future,
+                10,
+                vec![a]
+            )
             .await
             .unwrap()
             .len(),
@@ -345,12 +360,25 @@ async fn callback_outbox_schedules_and_deletes(backend: Backend) {
         .reschedule_callback(a, 1, far_future + 1, "HTTP 500".into())
         .await
         .unwrap();
-    let due = store.due_callbacks(far_future, 10, vec![]).await.unwrap();
+    let due = store
+        .due_callbacks(
+            wa_api::webhooks::WebhookTarget::OnPrem,
+            far_future,
+            10,
+            vec![],
+        )
+        .await
+        .unwrap();
     assert_eq!(due.iter().map(|c| c.id).collect::<Vec<_>>(), [b]);
     store.delete_callback(b).await.unwrap();
     assert_eq!(store.pending_callback_count().await.unwrap(), 1);
     let later = store
-        .due_callbacks(far_future + 1, 10, vec![])
+        .due_callbacks(
+            wa_api::webhooks::WebhookTarget::OnPrem,
+            far_future + 1,
+            10,
+            vec![],
+        )
         .await
         .unwrap();
     assert_eq!(later[0].attempts, 1);

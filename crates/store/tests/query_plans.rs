@@ -83,6 +83,7 @@ fn webhook(key: &str) -> NewCallback {
         event_key: key.to_string(),
         kind: "status_change".to_string(),
         body: "{}".to_string(),
+        cloud: false,
     }
 }
 

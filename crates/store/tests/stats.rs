@@ -29,6 +29,7 @@ fn callback(key: &str) -> NewCallback {
         event_key: key.to_string(),
         kind: "status_change".to_string(),
         body: "{}".to_string(),
+        cloud: false,
     }
 }
 

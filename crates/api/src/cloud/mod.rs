@@ -7,6 +7,7 @@ pub mod error;
 pub mod ids;
 pub mod profile;
 pub mod send;
+pub mod subscription;
 pub mod webhooks;
 
 pub use codes::{CloudCode, CloudErrorType};

@@ -177,6 +177,7 @@ fn move_preview_url(body: &mut Map<String, Value>) {
 /// (Cloud has only the deterministic one).
 fn template_name(body: &mut Map<String, Value>) -> Option<TemplateName> {
     let template = body.get_mut("template")?.as_object_mut()?;
+    lower_case_component_types(template);
     let name = template.get("name")?.as_str()?.to_string();
     let language = template.get_mut("language")?.as_object_mut()?;
     let code = language.get("code")?.as_str()?.to_string();
@@ -187,6 +188,21 @@ fn template_name(body: &mut Map<String, Value>) -> Option<TemplateName> {
         name,
         language: code,
     })
+}
+
+/// Cloud takes a component's `type` and a button's `sub_type` in any case (`HEADER`, `button`,
+/// `URL`; clients such as pywa send upper case); On-Prem's names are lower case.
+fn lower_case_component_types(template: &mut Map<String, Value>) {
+    let Some(Value::Array(components)) = template.get_mut("components") else {
+        return;
+    };
+    for component in components.iter_mut().filter_map(Value::as_object_mut) {
+        for field in ["type", "sub_type"] {
+            if let Some(Value::String(name)) = component.get_mut(field) {
+                *name = name.to_ascii_lowercase();
+            }
+        }
+    }
 }
 
 impl CloudSend {
@@ -275,6 +291,22 @@ mod tests {
                    "text": {"body": "hi"}, "preview_url": true, "context": {"message_id": "gBx"}})
         );
         assert_eq!(send.template, None);
+    }
+
+    #[test]
+    fn template_component_types_are_lower_cased() {
+        let request = json!({
+            "messaging_product": "whatsapp", "to": "1", "type": "template",
+            "template": {"name": "t", "language": {"code": "en"}, "components": [
+                {"type": "HEADER", "parameters": []},
+                {"type": "BUTTON", "sub_type": "URL", "index": 1, "parameters": []},
+            ]},
+        });
+        let send = send_of(request);
+        let components = &send.body["template"]["components"];
+        assert_eq!(components[0]["type"], "header");
+        assert_eq!(components[1]["type"], "button");
+        assert_eq!(components[1]["sub_type"], "url");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! documents are translated (docs/compatibility.md lists where Meta's reference is silent).
 
 use super::codes::StatusErrorCode;
-use super::ids::{phone_number_id, waba_id};
+use super::ids::{phone_number_id, user_id, waba_id};
 use super::{CloudCode, MESSAGING_PRODUCT};
 use crate::webhooks::CallbackKind;
 use crate::ErrorCode;
@@ -38,8 +38,8 @@ const UNSUPPORTED_DETAILS: &str = "Message type is currently not supported.";
 /// or the body holds nothing Cloud would report (no messages, only statuses Cloud lacks).
 pub fn cloud_body(kind: CallbackKind, onprem: &Value, business_wa_id: &str) -> Option<Value> {
     let mut value = match kind {
-        CallbackKind::InboundMessage => inbound(onprem)?,
-        CallbackKind::StatusChange => statuses(onprem)?,
+        CallbackKind::InboundMessage => inbound(onprem, business_wa_id)?,
+        CallbackKind::StatusChange => statuses(onprem, business_wa_id)?,
         CallbackKind::Errors => installation_errors(onprem)?,
         // A contacts check and a garbage collection are On-Prem operations Cloud does not have.
         CallbackKind::Contacts | CallbackKind::Services => return None,
@@ -61,8 +61,9 @@ pub fn cloud_body(kind: CallbackKind, onprem: &Value, business_wa_id: &str) -> O
     }))
 }
 
-/// `contacts` and `messages` of an inbound body.
-fn inbound(onprem: &Value) -> Option<Map<String, Value>> {
+/// `contacts` and `messages` of an inbound body. Each contact and message carries the sender's
+/// business-scoped user id (`user_id`, `from_user_id`), as Cloud's webhooks do since 2026.
+fn inbound(onprem: &Value, business: &str) -> Option<Map<String, Value>> {
     let messages = onprem.get("messages")?.as_array()?;
     if messages.is_empty() {
         return None;
@@ -84,14 +85,23 @@ fn inbound(onprem: &Value) -> Option<Map<String, Value>> {
             }
         }
     }
+    for contact in contacts.iter_mut() {
+        if let Some(wa_id) = contact["wa_id"].as_str().map(str::to_string) {
+            contact["user_id"] = user_id(business, &wa_id).into();
+        }
+    }
     let mut value = Map::new();
     if !contacts.is_empty() {
         value.insert("contacts".into(), Value::Array(contacts));
     }
-    value.insert(
-        "messages".into(),
-        messages.iter().map(cloud_message).collect(),
-    );
+    let messages = messages.iter().map(|message| {
+        let mut message = cloud_message(message);
+        if let Some(from) = message["from"].as_str().map(str::to_string) {
+            message["from_user_id"] = user_id(business, &from).into();
+        }
+        message
+    });
+    value.insert("messages".into(), messages.collect());
     Some(value)
 }
 
@@ -159,9 +169,10 @@ fn unsupported_error() -> Value {
     )
 }
 
-/// `statuses` of a status body, without those Cloud does not report.
-fn statuses(onprem: &Value) -> Option<Map<String, Value>> {
-    let statuses: Vec<Value> = onprem
+/// `statuses` of a status body, without those Cloud does not report, and `contacts` naming each
+/// recipient with its business-scoped user id (also the status's `recipient_user_id`).
+fn statuses(onprem: &Value, business: &str) -> Option<Map<String, Value>> {
+    let mut statuses: Vec<Value> = onprem
         .get("statuses")?
         .as_array()?
         .iter()
@@ -170,7 +181,22 @@ fn statuses(onprem: &Value) -> Option<Map<String, Value>> {
     if statuses.is_empty() {
         return None;
     }
+    let mut contacts: Vec<Value> = Vec::new();
+    for status in statuses.iter_mut() {
+        let Some(recipient) = status["recipient_id"].as_str().map(str::to_string) else {
+            continue;
+        };
+        let id = user_id(business, &recipient);
+        status["recipient_user_id"] = id.clone().into();
+        let contact = json!({ "wa_id": recipient, "user_id": id });
+        if !contacts.contains(&contact) {
+            contacts.push(contact);
+        }
+    }
     let mut value = Map::new();
+    if !contacts.is_empty() {
+        value.insert("contacts".into(), Value::Array(contacts));
+    }
     value.insert("statuses".into(), Value::Array(statuses));
     Some(value)
 }

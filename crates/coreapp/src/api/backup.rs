@@ -90,6 +90,7 @@ pub async fn restore(
     apply(&state, content).await?;
     settings.reload(&state.store).await.map_err(store_failure)?;
     state.load_webhook_ca().await.map_err(store_failure)?;
+    state.load_cloud_webhooks().await.map_err(store_failure)?;
     tracing::info!("backup restored; reconnecting with the restored registration");
     state.registration_replaced();
     Ok(HttpResponse::Ok().json(meta_only(Meta::current_coreapp())))

@@ -46,7 +46,7 @@ pub async fn set_ca(
         .await
         .map_err(store_failure)?;
     state.webhook_ca.send_replace(Some(pem.clone()));
-    state.webhook_wake.notify_one();
+    state.wake_dispatchers();
     tracing::info!("webhook CA bundle installed");
     Ok(HttpResponse::Ok().json(meta_only(Meta::current_coreapp())))
 }

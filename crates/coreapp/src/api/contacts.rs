@@ -171,9 +171,10 @@ async fn finish_in_background(state: Arc<CoreState>, lookups: Vec<Lookup>, unkno
         event_key: format!("contacts:{}", crate::domain::conversations::random_hex_32()),
         kind: CallbackKind::Contacts.as_str().to_string(),
         body: webhooks::contacts_checked(Value::Array(resolved)).to_string(),
+        cloud: false,
     };
     match state.store.enqueue_callback(callback).await {
-        Ok(_) => state.webhook_wake.notify_one(),
+        Ok(_) => state.wake_dispatchers(),
         Err(e) => tracing::error!("queueing the contacts webhook failed: {e}"),
     }
 }

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod backup;
 pub mod certificates;
+pub mod cloud_webhooks;
 pub mod contacts;
 pub mod gc;
 pub mod identity;
@@ -76,6 +77,9 @@ fn handler(endpoint: Endpoint) -> actix_web::Route {
         E::WebhookCaGet => route.to(certificates::get_ca),
         E::WebhookCaSet => route.to(certificates::set_ca),
         E::WebhookCaDelete => route.to(certificates::delete_ca),
+        E::CloudWebhooksGet => route.to(cloud_webhooks::get),
+        E::CloudWebhooksSet => route.to(cloud_webhooks::set),
+        E::CloudWebhooksDelete => route.to(cloud_webhooks::delete),
         E::AccountRequestCode => route.to(account::request_code),
         E::AccountVerify => route.to(account::verify),
         E::AccountShardsGet => route.to(shards::get),

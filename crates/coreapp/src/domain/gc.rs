@@ -60,9 +60,10 @@ pub async fn report(state: &Arc<CoreState>, service: &str, gc: serde_json::Value
         event_key: format!("gc:{service}:{}", uuid::Uuid::new_v4()),
         kind: CallbackKind::Services.as_str().to_string(),
         body: body.to_string(),
+        cloud: false,
     };
     if let Err(e) = state.store.enqueue_callback(callback).await {
         tracing::error!("queuing the {service} gc webhook failed: {e}");
     }
-    state.webhook_wake.notify_one();
+    state.wake_dispatchers();
 }

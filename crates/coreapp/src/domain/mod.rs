@@ -6,6 +6,7 @@
 pub mod business;
 pub mod capabilities;
 pub mod catalogs;
+pub mod cloud_webhooks;
 pub mod conversations;
 pub mod first_party_stickers;
 pub mod gc;

@@ -227,7 +227,7 @@ async fn deliver(
         }
     };
     record_answer(state, message, status, timestamp, error).await;
-    state.webhook_wake.notify_one();
+    state.wake_dispatchers();
     Delivery::Done
 }
 

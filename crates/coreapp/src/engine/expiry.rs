@@ -77,5 +77,5 @@ pub async fn give_up(state: &CoreState, message: &OutboundMessage) {
     if let Err(e) = recorded.await {
         tracing::error!("recording the expiry of {} failed: {e}", message.id);
     }
-    state.webhook_wake.notify_one();
+    state.wake_dispatchers();
 }

@@ -137,7 +137,7 @@ async fn run_lane(state: Arc<CoreState>, client: NetClient, mut work: mpsc::Rece
             return;
         }
         if !pushes.is_empty() {
-            state.webhook_wake.notify_one();
+            state.wake_dispatchers();
         }
         for push in &pushes {
             if client.ack(push.id).await.is_err() {
@@ -229,6 +229,7 @@ async fn prepare_push(
             crate::domain::media::receive_inbound_media(state, client, &id, &mut message).await?;
             crate::domain::identity::on_inbound(state, &from, &mut message).await?;
             Ok(Some(inbound_row(
+                state,
                 &id,
                 &from,
                 &profile_name,
@@ -270,6 +271,7 @@ async fn store_inbound(
 
 /// The stored row and the webhook of one consumer message.
 fn inbound_row(
+    state: &CoreState,
     id: &str,
     from: &str,
     profile_name: &str,
@@ -279,11 +281,7 @@ fn inbound_row(
     let message = webhooks::supported_inbound(message);
     let msg_type = message["type"].as_str().unwrap_or("unknown").to_string();
     let body = webhooks::inbound_message(from, profile_name, id, timestamp, &message);
-    let callback = NewCallback {
-        event_key: format!("inbound:{id}"),
-        kind: CallbackKind::InboundMessage.as_str().to_string(),
-        body: body.to_string(),
-    };
+    let callback = state.new_callback(CallbackKind::InboundMessage, format!("inbound:{id}"), &body);
     let msg = InboundMessage {
         id: id.to_string(),
         from: from.to_string(),

@@ -12,7 +12,6 @@ use tokio::sync::{mpsc, oneshot};
 use wa_api::health::GatewayStatus;
 use wa_api::webhooks::CallbackKind;
 use wa_netproto::{Credentials, Request, Response};
-use wa_store::NewCallback;
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 
@@ -161,15 +160,15 @@ async fn report_refusal(state: &Arc<CoreState>, reason: &str) {
     let body = serde_json::json!({
         "errors": [{ "code": 1005, "title": "Access denied", "details": details }]
     });
-    let callback = NewCallback {
-        event_key: format!("errors:registration:{}", uuid::Uuid::new_v4()),
-        kind: CallbackKind::Errors.as_str().to_string(),
-        body: body.to_string(),
-    };
+    let callback = state.new_callback(
+        CallbackKind::Errors,
+        format!("errors:registration:{}", uuid::Uuid::new_v4()),
+        &body,
+    );
     if let Err(e) = state.store.enqueue_callback(callback).await {
         tracing::error!("queuing the registration error webhook failed: {e}");
     }
-    state.webhook_wake.notify_one();
+    state.wake_dispatchers();
 }
 
 /// Before registration (and always on a master): keep the session for `/v1/account` calls

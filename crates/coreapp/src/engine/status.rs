@@ -140,7 +140,12 @@ async fn status_webhook(
         return Ok(None);
     }
     let body = status_body(state, message_id, recipient, status, timestamp, error).await?;
-    Ok(Some(status_callback(message_id, status, body)))
+    let key = format!("status:{message_id}:{status}");
+    Ok(Some(state.new_callback(
+        CallbackKind::StatusChange,
+        key,
+        &body,
+    )))
 }
 
 fn count_advance(state: &CoreState, outcome: StatusOutcome, status: MessageStatus) {
@@ -180,25 +185,10 @@ async fn record_warning(
         None,
         errors,
     );
-    let callback = NewCallback {
-        event_key: format!("status:{message_id}:warning:{code}"),
-        kind: CallbackKind::StatusChange.as_str().to_string(),
-        body: body.to_string(),
-    };
+    let key = format!("status:{message_id}:warning:{code}");
+    let callback = state.new_callback(CallbackKind::StatusChange, key, &body);
     state.store.enqueue_callback(callback).await?;
     Ok(StatusOutcome::Advanced)
-}
-
-pub fn status_callback(
-    message_id: &str,
-    status: MessageStatus,
-    body: serde_json::Value,
-) -> NewCallback {
-    NewCallback {
-        event_key: format!("status:{message_id}:{status}"),
-        kind: CallbackKind::StatusChange.as_str().to_string(),
-        body: body.to_string(),
-    }
 }
 
 /// The status webhook; sent, delivered and read carry the conversation and pricing, failed its

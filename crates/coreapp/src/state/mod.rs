@@ -15,9 +15,11 @@ use stats::CoreStats;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use tokio::sync::Notify;
+use wa_api::cloud::subscription::CloudWebhooks;
 use wa_api::health::GatewayStatus;
+use wa_api::webhooks::{CallbackKind, WebhookTarget};
 use wa_common::config::CoreappSettings;
-use wa_store::Store;
+use wa_store::{NewCallback, Store};
 
 pub struct CoreState {
     pub store: Store,
@@ -39,6 +41,8 @@ pub struct CoreState {
     pub sending_resumed: tokio::sync::watch::Sender<u64>,
     /// New callbacks are queued.
     pub webhook_wake: Arc<Notify>,
+    /// The same for the Cloud subscription's dispatcher.
+    pub cloud_webhook_wake: Arc<Notify>,
     /// The in-memory statistics of `GET /v1/stats/app`.
     pub stats: Arc<CoreStats>,
     /// Open conversations, for the pricing block of status webhooks.
@@ -58,6 +62,9 @@ pub struct CoreState {
     pub two_step_push: tokio::sync::Mutex<()>,
     /// The CA bundle webhooks trust besides the built-in roots; the dispatcher follows it.
     pub webhook_ca: tokio::sync::watch::Sender<Option<String>>,
+    /// The Cloud API webhook subscription; new webhooks are queued for it while one exists, and
+    /// the Cloud dispatcher follows it.
+    pub cloud_webhooks: tokio::sync::watch::Sender<CloudWebhooks>,
     /// The shared media volume (`settings.media_dir`).
     pub media_dir: std::path::PathBuf,
     /// The one HTTP client fetching media `link`s (its connections are reused between sends).
@@ -98,6 +105,7 @@ impl CoreState {
             send_wake: Notify::new(),
             sending_resumed: tokio::sync::watch::Sender::new(0),
             webhook_wake: Arc::new(Notify::new()),
+            cloud_webhook_wake: Arc::new(Notify::new()),
             stats,
             conversations: Default::default(),
             registered_number: Default::default(),
@@ -108,6 +116,7 @@ impl CoreState {
             profile_push: tokio::sync::Mutex::new(()),
             two_step_push: tokio::sync::Mutex::new(()),
             webhook_ca: tokio::sync::watch::Sender::new(None),
+            cloud_webhooks: tokio::sync::watch::Sender::new(CloudWebhooks::default()),
             media_dir: std::path::PathBuf::from("/usr/local/wamedia"),
             media_client: media_link_client(),
             cluster: cluster::ClusterState::single(),
@@ -130,6 +139,45 @@ impl CoreState {
             .await?;
         self.webhook_ca.send_replace(pem);
         Ok(())
+    }
+
+    /// Publishes the stored Cloud webhook subscription when it differs from the current one: at
+    /// start, after a restore, and at each cluster beat (another node may have changed it).
+    pub async fn load_cloud_webhooks(&self) -> Result<(), wa_store::StoreError> {
+        let stored = self
+            .store
+            .get_config_value(wa_api::keys::CLOUD_WEBHOOKS)
+            .await?
+            .map(|text| CloudWebhooks::parse(&text))
+            .unwrap_or_default();
+        self.cloud_webhooks.send_if_modified(|current| {
+            let changed = *current != stored;
+            *current = stored;
+            changed
+        });
+        Ok(())
+    }
+
+    /// Webhooks were queued: both dispatchers look at once instead of at their next poll.
+    pub fn wake_dispatchers(&self) {
+        self.webhook_wake.notify_one();
+        self.cloud_webhook_wake.notify_one();
+    }
+
+    /// A webhook of `kind` to queue: for the On-Prem target, and for the Cloud subscription
+    /// while there is one and Cloud reports that kind.
+    pub fn new_callback(
+        &self,
+        kind: CallbackKind,
+        event_key: String,
+        body: &serde_json::Value,
+    ) -> NewCallback {
+        NewCallback {
+            event_key,
+            kind: kind.as_str().to_string(),
+            body: body.to_string(),
+            cloud: self.cloud_webhooks.borrow().subscribed() && WebhookTarget::Cloud.reports(kind),
+        }
     }
 
     pub fn fence(&self, why: &str) {

@@ -4,6 +4,7 @@ use super::Store;
 use crate::tables::callbacks::{self, NewCallback, PendingCallback};
 use crate::tables::pipeline::{unexpected, PipelineWrite, Written};
 use crate::StoreError;
+use wa_api::webhooks::WebhookTarget;
 
 impl Store {
     /// Queues a webhook that belongs to no other write; false when its event was queued before.
@@ -14,14 +15,22 @@ impl Store {
         }
     }
 
-    /// Callbacks due at `now_ms`, oldest first, skipping the ids in `exclude` (in flight).
+    /// Callbacks of `target` due at `now_ms`, oldest first, skipping the ids in `exclude` (in
+    /// flight).
     pub async fn due_callbacks(
         &self,
+        target: WebhookTarget,
         now_ms: i64,
         limit: i64,
         exclude: Vec<i64>,
     ) -> Result<Vec<PendingCallback>, StoreError> {
-        self.run(move |conn| callbacks::due(conn, now_ms, limit, exclude))
+        self.run(move |conn| callbacks::due(conn, target, now_ms, limit, exclude))
+            .await
+    }
+
+    /// Forgets every webhook queued for `target` (its subscription ended); returns how many.
+    pub async fn drop_target_callbacks(&self, target: WebhookTarget) -> Result<usize, StoreError> {
+        self.run(move |conn| callbacks::delete_target(conn, target))
             .await
     }
 
@@ -47,10 +56,19 @@ impl Store {
         self.run(callbacks::count).await
     }
 
-    /// Every queued body of `kind`, oldest first (diagnostics and tests).
+    /// Every On-Prem body of `kind` queued, oldest first (diagnostics and tests).
     pub async fn queued_callback_bodies(&self, kind: &str) -> Result<Vec<String>, StoreError> {
+        self.queued_bodies_for(WebhookTarget::OnPrem, kind).await
+    }
+
+    /// Every body of `kind` queued for `target`, oldest first (diagnostics and tests).
+    pub async fn queued_bodies_for(
+        &self,
+        target: WebhookTarget,
+        kind: &str,
+    ) -> Result<Vec<String>, StoreError> {
         let kind = kind.to_string();
-        self.run(move |conn| callbacks::bodies_of_kind(conn, &kind))
+        self.run(move |conn| callbacks::bodies_of_kind(conn, target, &kind))
             .await
     }
 }

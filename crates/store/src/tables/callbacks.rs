@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::{insert_unless_duplicate, DbConnection};
 use crate::{schema::callbacks, StoreError};
+use wa_api::webhooks::WebhookTarget;
 
 /// A webhook to deliver. `event_key` identifies the event (e.g. `status:<id>:delivered`), so
 /// processing the same event twice queues it once.
@@ -13,7 +14,22 @@ use crate::{schema::callbacks, StoreError};
 pub struct NewCallback {
     pub event_key: String,
     pub kind: String,
+    /// The On-Prem body; the Cloud target translates it when it posts.
     pub body: String,
+    /// Queue a row for the Cloud API subscription too (one is subscribed and it reports this
+    /// kind), so each target has the event durably.
+    pub cloud: bool,
+}
+
+impl NewCallback {
+    /// The targets this webhook is queued for.
+    fn targets(&self) -> &'static [WebhookTarget] {
+        if self.cloud {
+            &[WebhookTarget::OnPrem, WebhookTarget::Cloud]
+        } else {
+            &[WebhookTarget::OnPrem]
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -25,45 +41,52 @@ pub struct PendingCallback {
     pub attempts: i32,
 }
 
-/// A new outbox row: the callback, due at once, never tried.
+/// A new outbox row: the callback for one target, due at once, never tried.
 #[derive(Insertable)]
 #[diesel(table_name = callbacks)]
 struct CallbackRow<'a> {
-    event_key: &'a str,
+    event_key: String,
     kind: &'a str,
     body: &'a str,
     attempts: i32,
     next_attempt_ms: i64,
     last_error: &'a str,
     created_ms: i64,
+    target: i16,
 }
 
 impl<'a> CallbackRow<'a> {
-    fn new(callback: &'a NewCallback, now_ms: i64) -> Self {
-        CallbackRow {
-            event_key: &callback.event_key,
+    /// One row per target of `callback`.
+    fn all(callback: &'a NewCallback, now_ms: i64) -> impl Iterator<Item = CallbackRow<'a>> {
+        callback.targets().iter().map(move |target| CallbackRow {
+            event_key: target.event_key(&callback.event_key),
             kind: &callback.kind,
             body: &callback.body,
             attempts: 0,
             next_attempt_ms: now_ms,
             last_error: "",
             created_ms: now_ms,
-        }
+            target: target.code(),
+        })
     }
 }
 
-/// Queues `callback` (inside the caller's transaction); false when its event was already queued.
-/// One statement that skips a duplicate key, rather than a check then an insert: the check's
-/// range lock made concurrent MariaDB transactions deadlock (found by the benchmark).
+/// Queues `callback` for each of its targets (inside the caller's transaction); false when its
+/// event was already queued for On-Prem. One statement per row that skips a duplicate key,
+/// rather than a check then an insert: the check's range lock made concurrent MariaDB
+/// transactions deadlock (found by the benchmark).
 pub(crate) fn insert(
     conn: &mut DbConnection,
     callback: &NewCallback,
     now_ms: i64,
 ) -> Result<bool, StoreError> {
-    let row = CallbackRow::new(callback, now_ms);
-    let inserted: usize =
-        insert_unless_duplicate!(conn, callbacks::table, &row, callbacks::event_key)?;
-    Ok(inserted > 0)
+    let mut first_new = None;
+    for row in CallbackRow::all(callback, now_ms) {
+        let inserted: usize =
+            insert_unless_duplicate!(conn, callbacks::table, &row, callbacks::event_key)?;
+        first_new.get_or_insert(inserted > 0);
+    }
+    Ok(first_new.unwrap_or(false))
 }
 
 /// Queues several callbacks (inside the caller's transaction) in one statement where the backend
@@ -80,7 +103,7 @@ pub(crate) fn insert_all(
     }
     let rows: Vec<CallbackRow> = new
         .iter()
-        .map(|callback| CallbackRow::new(callback, now_ms))
+        .flat_map(|callback| CallbackRow::all(callback, now_ms))
         .collect();
     match conn {
         DbConnection::Postgresql(pg) => {
@@ -146,14 +169,16 @@ pub(crate) fn delete_all(conn: &mut DbConnection, ids: &[i64]) -> Result<(), Sto
     Ok(())
 }
 
-/// Callbacks due at `now_ms`, oldest first, skipping the ids in `exclude`.
+/// Callbacks of `target` due at `now_ms`, oldest first, skipping the ids in `exclude`.
 pub(crate) fn due(
     conn: &mut DbConnection,
+    target: WebhookTarget,
     now_ms: i64,
     limit: i64,
     exclude: Vec<i64>,
 ) -> Result<Vec<PendingCallback>, StoreError> {
     Ok(callbacks::table
+        .filter(callbacks::target.eq(target.code()))
         .filter(callbacks::next_attempt_ms.le(now_ms))
         .filter(callbacks::id.ne_all(exclude))
         .order((callbacks::next_attempt_ms.asc(), callbacks::id.asc()))
@@ -185,12 +210,25 @@ pub(crate) fn count(conn: &mut DbConnection) -> Result<i64, StoreError> {
     Ok(callbacks::table.count().get_result(conn)?)
 }
 
-/// Every queued body of `kind`, oldest first.
+/// Forgets every queued webhook of `target` (its subscription ended); returns how many.
+pub(crate) fn delete_target(
+    conn: &mut DbConnection,
+    target: WebhookTarget,
+) -> Result<usize, StoreError> {
+    Ok(
+        diesel::delete(callbacks::table.filter(callbacks::target.eq(target.code())))
+            .execute(conn)?,
+    )
+}
+
+/// Every body of `kind` queued for `target`, oldest first.
 pub(crate) fn bodies_of_kind(
     conn: &mut DbConnection,
+    target: WebhookTarget,
     kind: &str,
 ) -> Result<Vec<String>, StoreError> {
     Ok(callbacks::table
+        .filter(callbacks::target.eq(target.code()))
         .filter(callbacks::kind.eq(kind))
         .order(callbacks::id.asc())
         .select(callbacks::body)

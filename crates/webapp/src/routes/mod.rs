@@ -105,6 +105,12 @@ pub const OWN_ROUTES: &[OwnRoute] = &[
     own(Method::Delete, "/v1/media/{id}", || {
         web::route().to(media::delete)
     }),
+    own(Method::Get, "/v1/settings/cloud", || {
+        web::route().to(cloud::settings::get)
+    }),
+    own(Method::Patch, "/v1/settings/cloud", || {
+        web::route().to(cloud::settings::patch)
+    }),
     own(Method::Get, "/console/webhooks", || {
         web::route().to(inspector::webhooks)
     }),

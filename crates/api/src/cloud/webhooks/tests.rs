@@ -41,9 +41,11 @@ fn inbound_text_has_the_shape_of_metas_example() {
                             "display_phone_number": "15550783881",
                             "phone_number_id": phone_number_id(BUSINESS),
                         },
-                        "contacts": [{ "profile": { "name": "Sheena Nelson" }, "wa_id": "16505551234" }],
+                        "contacts": [{ "profile": { "name": "Sheena Nelson" }, "wa_id": "16505551234",
+                                       "user_id": user_id(BUSINESS, "16505551234") }],
                         "messages": [{
                             "from": "16505551234",
+                            "from_user_id": user_id(BUSINESS, "16505551234"),
                             "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=",
                             "timestamp": "1749416383",
                             "type": "text",
@@ -78,7 +80,13 @@ fn delivered_status_keeps_conversation_and_pricing_in_clouds_types() {
         value["metadata"]["phone_number_id"],
         phone_number_id(BUSINESS)
     );
-    assert!(value.get("contacts").is_none() && value.get("messages").is_none());
+    assert!(value.get("messages").is_none());
+    // The recipient, with its business-scoped user id, as Cloud (and pywa) have it since 2026.
+    let bsuid = user_id(BUSINESS, "16315551234");
+    assert_eq!(
+        value["contacts"],
+        json!([{ "wa_id": "16315551234", "user_id": bsuid }])
+    );
     assert_eq!(
         value["statuses"],
         json!([{
@@ -86,6 +94,7 @@ fn delivered_status_keeps_conversation_and_pricing_in_clouds_types() {
             "status": "delivered",
             "timestamp": "1518694700",
             "recipient_id": "16315551234",
+            "recipient_user_id": bsuid,
             "conversation": {
                 "id": "532b57b5f6e63595ccd74c6010e5c5c7",
                 "expiration_timestamp": "1631023497",
@@ -162,7 +171,8 @@ fn statuses_cloud_does_not_report_are_left_out() {
     let value = value(CallbackKind::StatusChange, &mixed);
     assert_eq!(
         value["statuses"],
-        json!([{ "id": "b", "status": "read", "timestamp": "2", "recipient_id": "1" }])
+        json!([{ "id": "b", "status": "read", "timestamp": "2", "recipient_id": "1",
+                 "recipient_user_id": user_id(BUSINESS, "1") }])
     );
 }
 
@@ -185,13 +195,14 @@ fn voice_becomes_audio_marked_voice_without_the_file_path() {
         value["messages"][0],
         json!({
             "from": "16315551234", "id": "ABGG", "timestamp": "1", "type": "audio",
+            "from_user_id": user_id(BUSINESS, "16315551234"),
             "audio": { "id": "abc", "mime_type": "audio/ogg; codecs=opus", "sha256": "f0", "voice": true },
         })
     );
     assert_eq!(
         value["contacts"][0],
         json!({ "profile": { "name": "Kerry Fisher" }, "wa_id": "16315551234",
-                "identity_key_hash": "DF2lS5v2W6x=" })
+                "identity_key_hash": "DF2lS5v2W6x=", "user_id": user_id(BUSINESS, "16315551234") })
     );
 }
 
@@ -235,6 +246,7 @@ fn unknown_becomes_clouds_unsupported_message_with_131051() {
         value["messages"][0],
         json!({
             "from": "1", "id": "m", "timestamp": "1", "type": "unsupported",
+            "from_user_id": user_id(BUSINESS, "1"),
             "context": { "id": "q" },
             "errors": [{
                 "code": 131051,

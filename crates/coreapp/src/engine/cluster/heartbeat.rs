@@ -69,6 +69,7 @@ async fn beat(state: &Arc<CoreState>) -> Result<(), StoreError> {
         .await?;
     cluster.beat_accepted(sent);
     state.settings.refresh(&state.store).await?;
+    state.load_cloud_webhooks().await?;
     if !cluster.master {
         follow_assignment(state).await?;
     }

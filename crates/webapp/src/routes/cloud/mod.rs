@@ -12,6 +12,8 @@ mod messages;
 mod objects;
 mod phone_numbers;
 mod profile;
+pub(crate) mod settings;
+mod subscribed_apps;
 mod templates;
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -63,6 +65,15 @@ pub const CLOUD_ROUTES: &[CloudRoute] = &[
         "/{object_id}/whatsapp_business_profile",
         || web::route().to(profile::post),
     ),
+    cloud(Method::Get, "/{object_id}/subscribed_apps", || {
+        web::route().to(subscribed_apps::list)
+    }),
+    cloud(Method::Post, "/{object_id}/subscribed_apps", || {
+        web::route().to(subscribed_apps::subscribe)
+    }),
+    cloud(Method::Delete, "/{object_id}/subscribed_apps", || {
+        web::route().to(subscribed_apps::unsubscribe)
+    }),
     cloud(Method::Get, "/{object_id}", || {
         web::route().to(objects::get)
     }),

@@ -40,8 +40,21 @@ pub async fn list(
         .filter(|t| name.as_deref().is_none_or(|name| t["name"] == name))
         .map(shown)
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "data": data })))
+    let count = data.len();
+    Ok(HttpResponse::Ok().json(json!({
+        "data": data,
+        // What `?summary=...` asks for; clients such as pywa read it whether or not they asked.
+        "summary": {
+            "total_count": count,
+            "message_template_count": count,
+            "message_template_limit": MESSAGE_TEMPLATE_LIMIT,
+            "are_translations_complete": true,
+        },
+    })))
 }
+
+/// Meta's published limit of templates per business account (of a business not yet verified).
+const MESSAGE_TEMPLATE_LIMIT: usize = 250;
 
 /// One template in the Cloud shape; the core's `components` are already Cloud's.
 fn shown(template: &Value) -> Value {
@@ -53,5 +66,7 @@ fn shown(template: &Value) -> Value {
         "status": template["status"],
         "category": template["category"],
         "components": template["components"],
+        // The core's templates number their variables ({{1}}), never name them.
+        "parameter_format": "POSITIONAL",
     })
 }

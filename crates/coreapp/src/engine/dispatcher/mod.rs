@@ -1,5 +1,6 @@
 //! The webhook dispatcher: drains the durable callback outbox (`wa_store` `callbacks`) to
-//! `webhooks.url` (spec onprem-messaging §7.2).
+//! `webhooks.url` (spec onprem-messaging §7.2), and, as a second dispatcher on the same code, the
+//! rows queued for the Cloud API subscription to its callback in Cloud's envelope (`target`).
 //!
 //! - Nothing is posted while the URL is empty; the queue is kept.
 //! - At most `webhooks.max_concurrent_requests` POSTs are in flight. Each runs in its own task, so
@@ -9,23 +10,27 @@
 //!   back-off from `callback_backoff_delay_ms`, capped at `max_callback_backoff_delay_ms`, forever.
 //! - Settings changes (URL, concurrency, back-off) apply to the next POST, without a restart.
 
-use crate::state::CoreState;
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+mod post;
+mod target;
 
-use reqwest::header::CONTENT_TYPE;
-use reqwest::StatusCode;
+pub use post::backoff_delay;
+
+use crate::state::CoreState;
+use post::{now_ms, Delivery, Settling};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+use target::{Target, TargetContext};
+
 use tokio::sync::{watch, Notify};
 use tokio::task::{JoinError, JoinHandle, JoinSet};
+use wa_api::cloud::subscription::CloudWebhooks;
 use wa_api::settings::ApplicationSettings;
+use wa_api::webhooks::WebhookTarget;
 use wa_store::{PendingCallback, Store};
 
 use crate::state::settings::SettingsHandle;
-use crate::state::stats::{CallbackResult, CoreStats};
-
-/// A receiver's answer is read (so the connection can be reused) up to this size, then dropped.
-const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+use crate::state::stats::CoreStats;
 
 #[derive(Debug, Clone)]
 pub struct DispatcherOptions {
@@ -83,11 +88,21 @@ pub fn spawn_dispatcher_with_stats(
     })
 }
 
-/// The coreapp's dispatcher, run by the supervisor until shutdown: the state's store, settings,
-/// statistics and webhook CA bundle. In a cluster it starts each time this master becomes
-/// primary: the settings and the CA bundle are read from the database first, since the previous
-/// primary may have changed them (other nodes follow the settings only at their next beat).
+/// The coreapp's On-Prem dispatcher, run by the supervisor until shutdown: the state's store,
+/// settings, statistics and webhook CA bundle. In a cluster it starts each time this master
+/// becomes primary: the settings and the CA bundle are read from the database first, since the
+/// previous primary may have changed them (other nodes follow the settings only at their next
+/// beat).
 pub async fn run_for(state: Arc<CoreState>) {
+    run_target(state, WebhookTarget::OnPrem).await
+}
+
+/// The Cloud subscription's dispatcher, run like [`run_for`].
+pub async fn run_cloud_for(state: Arc<CoreState>) {
+    run_target(state, WebhookTarget::Cloud).await
+}
+
+async fn run_target(state: Arc<CoreState>, kind: WebhookTarget) {
     if state.cluster.enabled {
         if let Err(e) = state.settings.refresh(&state.store).await {
             tracing::warn!("webhook dispatcher: reading the settings failed: {e}");
@@ -95,16 +110,37 @@ pub async fn run_for(state: Arc<CoreState>) {
         if let Err(e) = state.load_webhook_ca().await {
             tracing::warn!("webhook dispatcher: reading the webhook CA bundle failed: {e}");
         }
+        if let Err(e) = state.load_cloud_webhooks().await {
+            tracing::warn!("webhook dispatcher: reading the Cloud subscription failed: {e}");
+        }
     }
+    let app_secret = match crate::domain::cloud_webhooks::app_secret(&state.store).await {
+        Ok(secret) => secret,
+        Err(e) => {
+            // The supervisor starts the task again; nothing is sent unsigned meanwhile.
+            tracing::warn!("webhook dispatcher: reading the app secret failed: {e}");
+            return;
+        }
+    };
+    let wake = match kind {
+        WebhookTarget::OnPrem => state.webhook_wake.clone(),
+        WebhookTarget::Cloud => state.cloud_webhook_wake.clone(),
+    };
     match Dispatcher::new(
         state.store.clone(),
         &state.settings,
-        state.webhook_wake.clone(),
+        wake,
         DispatcherOptions::default(),
     ) {
         Ok(mut dispatcher) => {
+            dispatcher.kind = kind;
             dispatcher.stats = Some(state.stats.clone());
             dispatcher.webhook_ca = Some(state.webhook_ca.subscribe());
+            dispatcher.subscription = Some(Subscription {
+                changes: state.cloud_webhooks.subscribe(),
+                app_secret: Arc::from(app_secret.into_bytes()),
+                state: state.clone(),
+            });
             dispatcher.run().await
         }
         Err(error) => {
@@ -113,25 +149,19 @@ pub async fn run_for(state: Arc<CoreState>) {
     }
 }
 
-/// Where and how the next POSTs go, taken from the settings each round.
-#[derive(Clone)]
-struct Target {
-    url: String,
-    max_in_flight: usize,
-    backoff: (Duration, Duration),
-}
-
-impl Target {
-    fn of(settings: &ApplicationSettings) -> Option<Target> {
-        Some(Target {
-            url: settings.webhook_url()?.to_string(),
-            max_in_flight: settings.max_concurrent_callbacks(),
-            backoff: settings.callback_backoff(),
-        })
-    }
+/// What the coreapp's dispatchers follow besides the settings: the Cloud subscription, the app
+/// secret, and (for the Cloud envelope) the registered number.
+struct Subscription {
+    changes: watch::Receiver<CloudWebhooks>,
+    app_secret: Arc<[u8]>,
+    state: Arc<CoreState>,
 }
 
 pub struct Dispatcher {
+    /// Which rows this dispatcher drains, and in which shape it posts them.
+    kind: WebhookTarget,
+    /// `None` for a dispatcher made without a coreapp state (tests): On-Prem, unsigned.
+    subscription: Option<Subscription>,
     store: Store,
     settings: watch::Receiver<ApplicationSettings>,
     /// False once the settings sender is gone (cannot happen while a handle lives; never spin).
@@ -190,6 +220,8 @@ impl Dispatcher {
     ) -> Result<Dispatcher, reqwest::Error> {
         let http = webhook_client(&options, None)?;
         Ok(Dispatcher {
+            kind: WebhookTarget::OnPrem,
+            subscription: None,
             store,
             settings: settings.subscribe(),
             settings_open: true,
@@ -218,7 +250,9 @@ impl Dispatcher {
     /// Fills the free delivery slots with the oldest due callbacks.
     async fn start_due_deliveries(&mut self) {
         self.follow_webhook_ca();
-        let Some(target) = Target::of(&self.settings.borrow_and_update()) else {
+        let context = self.context().await;
+        let Some(target) = Target::of(self.kind, &self.settings.borrow_and_update(), &context)
+        else {
             return;
         };
         if self.in_flight.len() >= target.max_in_flight {
@@ -240,6 +274,21 @@ impl Dispatcher {
         }
     }
 
+    async fn context(&mut self) -> TargetContext {
+        let Some(subscription) = self.subscription.as_mut() else {
+            return TargetContext::default();
+        };
+        let business = match self.kind {
+            WebhookTarget::Cloud => subscription.state.registered_number().await.ok().flatten(),
+            WebhookTarget::OnPrem => None,
+        };
+        TargetContext {
+            subscription: subscription.changes.borrow_and_update().clone(),
+            app_secret: Some(subscription.app_secret.clone()),
+            business,
+        }
+    }
+
     fn next_read_at(&self) -> tokio::time::Instant {
         self.last_read
             .map_or_else(tokio::time::Instant::now, |last| last + MIN_READ_INTERVAL)
@@ -249,7 +298,11 @@ impl Dispatcher {
         self.last_read = Some(tokio::time::Instant::now());
         let mut busy: Vec<i64> = self.in_flight.values().copied().collect();
         busy.extend(self.settling.ids());
-        match self.store.due_callbacks(now_ms(), READ_AHEAD, busy).await {
+        match self
+            .store
+            .due_callbacks(self.kind, now_ms(), READ_AHEAD, busy)
+            .await
+        {
             Ok(due) => self.ready.extend(due),
             Err(error) => tracing::warn!("webhook dispatcher cannot read the outbox: {error}"),
         }
@@ -324,200 +377,5 @@ impl Dispatcher {
             }
         };
         self.in_flight.remove(&task);
-    }
-}
-
-/// One POST of one callback, and the outbox update that records its outcome.
-struct Delivery {
-    http: reqwest::Client,
-    store: Store,
-    target: Target,
-    callback: PendingCallback,
-    stats: Option<Arc<CoreStats>>,
-    settling: Settling,
-}
-
-/// Ids of delivered callbacks whose delete is still on its way to the database.
-#[derive(Clone, Default)]
-struct Settling(Arc<Mutex<HashSet<i64>>>);
-
-impl Settling {
-    fn lock(&self) -> MutexGuard<'_, HashSet<i64>> {
-        // A set of ids; a panic elsewhere cannot leave it half-changed.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn ids(&self) -> Vec<i64> {
-        self.lock().iter().copied().collect()
-    }
-
-    /// Deletes the delivered callback `id` in the background. The delivery slot is free at once:
-    /// holding it for the delete's commit, not for the POST, capped the webhook rate. Until the
-    /// delete is committed the id is kept out of the outbox reads, so it is not posted again;
-    /// if the delete fails, the row is simply delivered again later (at-least-once).
-    fn forget_delivered(&self, store: Store, id: i64) {
-        self.lock().insert(id);
-        let settling = self.clone();
-        tokio::spawn(async move {
-            if let Err(error) = store.delete_callback(id).await {
-                tracing::warn!(
-                    callback_id = id,
-                    "webhook delivered but not removed from the outbox, it will be sent again: {error}"
-                );
-            }
-            settling.lock().remove(&id);
-        });
-    }
-}
-
-/// Why a POST did not count as delivered.
-enum PostFailure {
-    Status(StatusCode),
-    /// No HTTP answer; the text says why, without the URL.
-    Transport(String),
-}
-
-impl Delivery {
-    async fn run(self) {
-        let id = self.callback.id;
-        let in_flight = self.stats.as_ref().map(CoreStats::callback_in_flight);
-        let started = std::time::Instant::now();
-        let outcome = self.post().await;
-        drop(in_flight);
-        if let Some(stats) = &self.stats {
-            let result = match &outcome {
-                Ok(()) => CallbackResult::Success,
-                Err(PostFailure::Status(status)) => CallbackResult::Status(status.as_u16()),
-                Err(PostFailure::Transport(_)) => CallbackResult::TransportError,
-            };
-            stats.callback_posted(&self.callback.kind, result, started.elapsed());
-        }
-        match outcome {
-            Ok(()) => self.settling.forget_delivered(self.store.clone(), id),
-            Err(PostFailure::Status(status)) => {
-                self.reschedule(format!("HTTP status {}", status.as_u16()))
-                    .await
-            }
-            Err(PostFailure::Transport(reason)) => self.reschedule(reason).await,
-        }
-    }
-
-    /// Ok only for HTTP 200; the error says why not, without the URL (which may carry a secret).
-    async fn post(&self) -> Result<(), PostFailure> {
-        let mut response = self
-            .http
-            .post(&self.target.url)
-            .header(CONTENT_TYPE, "application/json")
-            .body(self.callback.body.clone())
-            .send()
-            .await
-            .map_err(|error| PostFailure::Transport(describe(error)))?;
-        let status = response.status();
-        let mut read = 0;
-        while let Ok(Some(chunk)) = response.chunk().await {
-            read += chunk.len();
-            if read > MAX_RESPONSE_BYTES {
-                break;
-            }
-        }
-        if status == StatusCode::OK {
-            Ok(())
-        } else {
-            Err(PostFailure::Status(status))
-        }
-    }
-
-    async fn reschedule(&self, reason: String) {
-        let id = self.callback.id;
-        let attempt = self.callback.attempts.saturating_add(1);
-        let (first, cap) = self.target.backoff;
-        let delay = backoff_delay(first, cap, attempt);
-        let delay_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
-        tracing::warn!(
-            callback_id = id,
-            attempt,
-            retry_in_ms = delay_ms,
-            "webhook delivery failed: {reason}"
-        );
-        let next_attempt_ms = now_ms().saturating_add(delay_ms);
-        if let Err(error) = self
-            .store
-            .reschedule_callback(id, attempt, next_attempt_ms, reason)
-            .await
-        {
-            tracing::warn!(
-                callback_id = id,
-                "cannot reschedule the webhook, it will be retried at once: {error}"
-            );
-        }
-    }
-}
-
-/// The wait after the `attempt`-th failure (1-based): `first × 2^(attempt-1)`, at most `cap`.
-pub fn backoff_delay(first: Duration, cap: Duration, attempt: i32) -> Duration {
-    let doublings = u32::try_from(attempt.saturating_sub(1)).unwrap_or(0);
-    1u32.checked_shl(doublings)
-        .and_then(|factor| first.checked_mul(factor))
-        .map_or(cap, |delay| delay.min(cap))
-}
-
-/// A transport failure in words: timeout, refused connection, ... with its causes, and without
-/// the URL.
-fn describe(error: reqwest::Error) -> String {
-    let kind = if error.is_timeout() {
-        "timeout"
-    } else if error.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    let mut text = kind.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| {
-            i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_from_the_first_delay_up_to_the_cap() {
-        let (first, cap) = (Duration::from_millis(3000), Duration::from_millis(900_000));
-        let delays: Vec<u128> = (1..=10)
-            .map(|attempt| backoff_delay(first, cap, attempt).as_millis())
-            .collect();
-        assert_eq!(
-            delays,
-            [3000, 6000, 12000, 24000, 48000, 96000, 192000, 384000, 768000, 900000]
-        );
-        assert_eq!(backoff_delay(first, cap, i32::MAX), cap);
-        assert_eq!(backoff_delay(first, cap, 0), first);
-        assert_eq!(backoff_delay(first, cap, -3), first);
-        // A cap below the first delay wins.
-        assert_eq!(
-            backoff_delay(first, Duration::from_millis(1000), 1),
-            Duration::from_millis(1000)
-        );
-        assert_eq!(
-            backoff_delay(
-                Duration::from_millis(86_400_000),
-                Duration::from_millis(86_400_000),
-                40
-            ),
-            Duration::from_millis(86_400_000)
-        );
     }
 }
