@@ -16,7 +16,7 @@ for any other host is refused, so nothing leaves 127.0.0.1. The library's own co
 
 What is checked, through the library's public methods and types:
   - the phone number: get_business_phone_number, get_business_phone_numbers;
-  - templates: get_templates (a known gap, see KNOWN_GAPS: then the library's raw GraphAPI call);
+  - templates: get_templates, parsed into pywa's TemplateDetails (parameter_format, summary);
   - a text (after the simulated consumer wrote, for the 24-hour window) and a template with its
     header, body and URL button parameters, each answer parsed into a SentMessage / SentTemplate
     whose id is the message id of the answer (messages[0].id);
@@ -68,14 +68,6 @@ WAIT_SECS = float(os.environ.get("WA_CLOUD_CLIENT_WAIT", "30"))
 # Where pywa trips on our answers and how far the check goes around it: each entry is printed when
 # it happens (with the request and the answer), and a run where it no longer happens says so.
 KNOWN_GAPS = {
-    "templates-list": "GET /{waba}/message_templates: pywa's get_templates needs `parameter_format` "
-    "on each template and a `summary` object (total_count, message_template_count, "
-    "message_template_limit, are_translations_complete), which it asks for with "
-    "?summary=...; our list has neither",
-    "template-case": "POST /{phone}/messages, type template: pywa writes the component types in "
-    "upper case (`HEADER`, `BODY`) and a URL button's `sub_type` as `URL`, which Cloud accepts; we "
-    "answer 131009 `Parameter 'type' has invalid value 'HEADER'` (then 'sub_type' ... 'URL'). "
-    "The check sends the same parameters again as dicts in lower case",
     "media-id": "media ids: Cloud's are digits and pywa takes a string of digits for an id; ours "
     "are On-Prem's UUIDs, so `send_image(image=\"<our id>\")` is refused by pywa itself (`String "
     "media must be a valid URL, ... WhatsApp media ID`) before any request. Passing the Media object "
@@ -308,29 +300,22 @@ def check_phone_number(wa: WhatsApp, phone_id: str) -> None:
 
 
 def list_templates(wa: WhatsApp, transport: ToWebapp, warnings: ParseWarnings) -> list[dict]:
-    """The templates as dicts: through get_templates when it can parse them, else the raw call."""
+    """The templates through get_templates (parameter_format and summary included), then as
+    dicts from the same list, for choosing one and its parameters."""
     try:
         templates = wa.get_templates()
     except (KeyError, ValueError, TypeError) as error:
-        gap("templates-list", f"{type(error).__name__}: {error}; request and answer: "
-            f"{transport.describe_last()}")
-        from pywa.types.templates import TemplateDetails
+        fail(f"get_templates: {type(error).__name__}: {error}; request and answer: "
+             f"{transport.describe_last()}")
+    from pywa.types.templates import TemplateDetails
 
-        raw = wa.api.get_templates(
-            waba_id=wa.waba_id, fields=TemplateDetails._api_fields(), filters={},
-            summary_fields=None, pagination=None,
-        )
-        data = raw["data"]
-        # The rest of the parsing, as far as it goes once the two fields are there.
-        for entry in data:
-            try:
-                TemplateDetails.from_dict({"parameter_format": "POSITIONAL", **entry}, client=wa)
-            except Exception as inner:  # noqa: BLE001 - reported, not hidden
-                fail(f"TemplateDetails.from_dict({entry}): {type(inner).__name__}: {inner}")
-    else:
-        say(f"note get_templates parses our list now: remove 'templates-list' from KNOWN_GAPS "
-            f"({templates!r:.200})")
-        data = [json.loads(t.to_json()) for t in templates]
+    raw = wa.api.get_templates(
+        waba_id=wa.waba_id, fields=TemplateDetails._api_fields(), filters={},
+        summary_fields=None, pagination=None,
+    )
+    data = raw["data"]
+    if len(list(templates)) != len(data):
+        fail(f"get_templates parsed {len(list(templates))} templates of {len(data)}")
     unparsed = [w for w in warnings.records if "Failed to parse component" in w]
     if unparsed:
         gap("template-examples", f"{len(unparsed)} components, e.g. {unparsed[0]}")
@@ -413,11 +398,6 @@ def check_more(wa: WhatsApp, transport: ToWebapp, inbound_id: str) -> None:
         say(f"ok   a bad token: pywa raised {type(error).__name__} (code {error.code})")
 
 
-def lower_case_types(component: dict) -> dict:
-    """A template component with `type` and `sub_type` in lower case (the parameters untouched)."""
-    return {k: v.lower() if k in ("type", "sub_type") else v for k, v in component.items()}
-
-
 def main() -> None:
     say(f"pywa {pywa.__version__} against {BASE} (Graph version v{API_VERSION})")
     expected_phone = derived_id("wa-cloud phone_number_id", NUMBER)
@@ -489,21 +469,10 @@ def main() -> None:
     ) or next(t for t in templates if t.get("status", "APPROVED") == "APPROVED")
     params = template_params(chosen)
     language = TemplateLanguage(chosen["language"])
-    try:
-        sent_template = wa.send_template(
-            to=CONSUMER, name=chosen["name"], language=language, params=params
-        )
-    except WhatsAppError as error:
-        if error.code != 131009 or "invalid value" not in str(error.details):
-            raise
-        gap("template-case", f"{transport.describe_last()}")
-        lowered = [lower_case_types(p.to_dict()) for p in params]
-        sent_template = wa.send_template(
-            to=CONSUMER, name=chosen["name"], language=language, params=lowered
-        )
-    else:
-        say("note the upper-case component types went through: remove 'template-case' from "
-            "KNOWN_GAPS")
+    # pywa writes the component types in upper case (HEADER, URL), as Cloud accepts them.
+    sent_template = wa.send_template(
+        to=CONSUMER, name=chosen["name"], language=language, params=params
+    )
     answer = json.loads(transport.last[3])
     if not sent_template.id or sent_template.id != answer["messages"][0]["id"]:
         fail(f"send_template parsed id {sent_template.id!r}; answer {transport.describe_last()}")

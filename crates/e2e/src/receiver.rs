@@ -13,6 +13,10 @@ use std::time::{Duration, Instant};
 pub struct Attempt {
     pub at: Instant,
     pub body: Value,
+    /// The body as it came, for checking its signature.
+    pub raw: Vec<u8>,
+    /// The `X-Hub-Signature-256` header, when there was one.
+    pub signature: Option<String>,
     /// The status the receiver answered.
     pub answered: u16,
 }
@@ -23,6 +27,11 @@ pub struct Receiver {
     status: Arc<AtomicU16>,
     attempts: Arc<Mutex<Vec<Attempt>>>,
     running: Arc<AtomicBool>,
+    /// The token a Cloud subscription's verification `GET` must carry; `None` refuses every
+    /// verification.
+    verify_token: Arc<Mutex<Option<String>>>,
+    /// How many verification requests arrived.
+    verifications: Arc<AtomicU16>,
 }
 
 impl Receiver {
@@ -41,6 +50,8 @@ impl Receiver {
             status: Arc::new(AtomicU16::new(200)),
             attempts: Arc::default(),
             running: Arc::new(AtomicBool::new(true)),
+            verify_token: Arc::default(),
+            verifications: Arc::default(),
         };
         receiver.serve(listener);
         receiver
@@ -48,6 +59,17 @@ impl Receiver {
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}/webhook?auth=secret", self.port)
+    }
+
+    /// Answers Cloud's verification `GET` (`hub.mode=subscribe`) with the challenge when it
+    /// carries `token`, as a Cloud integration's endpoint does.
+    pub fn verify_with(&self, token: &str) {
+        *self.verify_token.lock().unwrap() = Some(token.to_string());
+    }
+
+    /// How many verification `GET`s arrived.
+    pub fn verifications(&self) -> u16 {
+        self.verifications.load(Ordering::SeqCst)
     }
 
     /// The status to answer from now on (200 is the only success).
@@ -143,35 +165,79 @@ impl Receiver {
         let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
         let mut reader = BufReader::new(stream);
         loop {
-            let Some(body) = read_request(&mut reader) else {
+            let Some(request) = read_request(&mut reader) else {
                 return;
             };
-            let status = self.status.load(Ordering::SeqCst);
-            self.attempts.lock().unwrap().push(Attempt {
-                at: Instant::now(),
-                body: serde_json::from_slice(&body).unwrap_or(Value::Null),
-                answered: status,
-            });
-            let response = format!("HTTP/1.1 {status} X\r\ncontent-length: 2\r\n\r\nok");
+            let response = if request.method == "GET" {
+                self.verification(&request.target)
+            } else {
+                let status = self.status.load(Ordering::SeqCst);
+                self.attempts.lock().unwrap().push(Attempt {
+                    at: Instant::now(),
+                    body: serde_json::from_slice(&request.body).unwrap_or(Value::Null),
+                    raw: request.body,
+                    signature: request.signature,
+                    answered: status,
+                });
+                (status, "ok".to_string())
+            };
+            let (status, body) = response;
+            let response = format!(
+                "HTTP/1.1 {status} X\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            );
             if reader.get_mut().write_all(response.as_bytes()).is_err() {
                 return;
             }
         }
     }
+
+    /// The answer to a verification `GET`: the challenge when the token matches, else 403.
+    fn verification(&self, target: &str) -> (u16, String) {
+        self.verifications.fetch_add(1, Ordering::SeqCst);
+        let query = target.split_once('?').map_or("", |(_, query)| query);
+        let param = |name: &str| {
+            query
+                .split('&')
+                .filter_map(|pair| pair.split_once('='))
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_string())
+        };
+        let expected = self.verify_token.lock().unwrap().clone();
+        let subscribe = param("hub.mode").as_deref() == Some("subscribe");
+        match (param("hub.challenge"), expected) {
+            (Some(challenge), Some(token))
+                if subscribe && param("hub.verify_token").as_deref() == Some(token.as_str()) =>
+            {
+                (200, challenge)
+            }
+            _ => (403, "forbidden".to_string()),
+        }
+    }
 }
 
-/// Reads one HTTP/1.1 request and returns its body; `None` at EOF or on garbage.
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
+/// What the receiver reads of one request.
+struct Request {
+    method: String,
+    /// The path and query.
+    target: String,
+    signature: Option<String>,
+    body: Vec<u8>,
+}
+
+/// Reads one HTTP/1.1 request; `None` at EOF or on garbage.
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
     let mut length = 0usize;
-    let mut first = true;
+    let mut request_line = None;
+    let mut signature = None;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).ok()? == 0 {
             return None;
         }
         let line = line.trim_end();
-        if first {
-            first = false;
+        if request_line.is_none() {
+            request_line = Some(line.to_string());
             continue;
         }
         if line.is_empty() {
@@ -180,10 +246,21 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
         if let Some((name, value)) = line.split_once(':') {
             if name.eq_ignore_ascii_case("content-length") {
                 length = value.trim().parse().ok()?;
+            } else if name.eq_ignore_ascii_case("x-hub-signature-256") {
+                signature = Some(value.trim().to_string());
             }
         }
     }
+    let request_line = request_line?;
+    let mut words = request_line.split(' ');
+    let method = words.next()?.to_string();
+    let target = words.next()?.to_string();
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
-    Some(body)
+    Some(Request {
+        method,
+        target,
+        signature,
+        body,
+    })
 }

@@ -64,3 +64,16 @@ pub fn inbound_ids(bodies: &[Value]) -> HashSet<String> {
         .filter_map(|m| m["id"].as_str().map(str::to_string))
         .collect()
 }
+
+/// The `value` of each change of each Cloud webhook body (`entry[].changes[].value`): what the
+/// On-Prem helpers above read (`statuses`, `messages`) sits there in Cloud's envelope.
+pub fn cloud_values(bodies: &[Value]) -> Vec<Value> {
+    bodies
+        .iter()
+        .filter_map(|b| b["entry"].as_array())
+        .flatten()
+        .filter_map(|entry| entry["changes"].as_array())
+        .flatten()
+        .map(|change| change["value"].clone())
+        .collect()
+}

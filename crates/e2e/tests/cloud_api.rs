@@ -1,16 +1,19 @@
-//! The Cloud API surface end to end (issue 20, first slice): wanet, coreapp and webapp as
-//! separate processes on each backend; the business registers through On-Prem, then an
-//! integration speaking Cloud finds its ids, sends a text and a template, marks an inbound
-//! message read, and gets Cloud errors for what the core refuses. Statuses still arrive as
-//! On-Prem webhooks (the Cloud webhook envelope is a later slice), so the window failure is seen
-//! there with its On-Prem code, and its Cloud code through the one table.
+//! The Cloud API surface end to end (issue 20): wanet, coreapp and webapp as separate processes
+//! on each backend; the business registers through On-Prem, then an integration speaking Cloud
+//! finds its ids, subscribes its webhook endpoint (verified with the challenge), sends a text,
+//! media, interactive messages and templates, marks an inbound message read, and gets Cloud
+//! errors for what the core refuses. Its endpoint receives the inbound message and the statuses
+//! as signed Cloud webhooks (checked against the app secret), the window failure with 131047 and
+//! the tier's refusal with 131048, while the On-Prem endpoint keeps getting On-Prem bodies.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use e2e::client::Reply;
+use e2e::receiver::Receiver;
 use e2e::stack::{messaging_on, Messaging, BUSINESS_WA_ID};
-use e2e::webhooks::{has_status, with_status};
+use e2e::webhooks::{cloud_values, has_status, with_status};
 use serde_json::{json, Value};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use wa_api::cloud::webhooks::signature_matches;
 use wa_api::cloud::{ids, CloudCode};
 use wa_store::Backend;
 
@@ -19,6 +22,95 @@ const WAIT: Duration = Duration::from_secs(60);
 const CUSTOMER: &str = "16315550100";
 /// Never wrote: only templates reach them.
 const STRANGER: &str = "16315550200";
+/// Beyond the tier once it is lowered to one user.
+const BEYOND_TIER: &str = "16315550300";
+
+/// The Cloud endpoint of the integration: every webhook it took, each signature checked.
+struct CloudEndpoint {
+    receiver: Receiver,
+    app_secret: String,
+}
+
+impl CloudEndpoint {
+    /// The `value`s of the Cloud webhooks taken so far; panics on a body that is not signed with
+    /// the app secret or not in Cloud's envelope.
+    fn values(&self) -> Vec<Value> {
+        let attempts = self.receiver.attempts();
+        for attempt in &attempts {
+            let signature = attempt.signature.as_deref().unwrap_or_default();
+            assert!(
+                signature_matches(self.app_secret.as_bytes(), &attempt.raw, signature),
+                "a Cloud webhook without a valid signature ({signature:?}): {}",
+                attempt.body
+            );
+            assert_eq!(attempt.body["object"], "whatsapp_business_account");
+            assert_eq!(attempt.body["entry"][0]["id"], ids::waba_id(BUSINESS_WA_ID));
+        }
+        let bodies: Vec<Value> = attempts.into_iter().map(|a| a.body).collect();
+        cloud_values(&bodies)
+    }
+
+    fn wait_until(&self, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let values = self.values();
+            if done(&values) {
+                return values;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what} as Cloud webhooks: {values:#?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// The integration subscribes `endpoint` for Cloud webhooks; a wrong verify token is refused
+/// first, as Meta refuses an endpoint that does not echo the challenge.
+fn subscribe(stack: &Messaging) -> CloudEndpoint {
+    let api = stack.api();
+    let settings = api.call("GET", "/v1/settings/cloud", Some(&stack.admin), None);
+    settings.expect_status(200);
+    let cloud = &settings.body["settings"]["cloud"];
+    assert_eq!(cloud["waba_id"], ids::waba_id(BUSINESS_WA_ID));
+    assert_eq!(
+        cloud["phone_number_id"],
+        ids::phone_number_id(BUSINESS_WA_ID)
+    );
+    assert_eq!(cloud["callback_url"], Value::Null);
+    let app_secret = cloud["app_secret"].as_str().unwrap().to_string();
+    assert_eq!(app_secret.len(), 64, "{cloud}");
+
+    let receiver = Receiver::start();
+    receiver.verify_with("right-token");
+    let apps = format!("/v21.0/{}/subscribed_apps", ids::waba_id(BUSINESS_WA_ID));
+    let url = format!("http://127.0.0.1:{}/cloud", receiver.port);
+    let wrong = json!({"override_callback_uri": url, "verify_token": "wrong-token"});
+    let refused = api.call("POST", &apps, Some(&stack.admin), Some(wrong));
+    expect_cloud_error(&refused, 400, 131009);
+    assert_eq!(receiver.verifications(), 1);
+    let listed = api.call("GET", &apps, Some(&stack.admin), None);
+    assert_eq!(listed.body, json!({"data": []}));
+
+    let right = json!({"override_callback_uri": url, "verify_token": "right-token"});
+    let subscribed = api.call("POST", &apps, Some(&stack.admin), Some(right));
+    subscribed.expect_status(200);
+    assert_eq!(subscribed.body, json!({"success": true}));
+    let listed = api.call("GET", &apps, Some(&stack.admin), None);
+    assert_eq!(
+        listed.body["data"][0]["override_callback_uri"],
+        url.as_str()
+    );
+    assert_eq!(
+        listed.body["data"][0]["whatsapp_business_api_data"]["id"],
+        ids::app_id(BUSINESS_WA_ID)
+    );
+    CloudEndpoint {
+        receiver,
+        app_secret,
+    }
+}
 
 #[track_caller]
 fn expect_cloud_error(reply: &Reply, status: u16, code: u64) {
@@ -117,6 +209,7 @@ fn cloud_surface(backend: Backend) {
     let (_db, receiver, stack) = messaging_on(backend, &[]);
     stack.register();
     let api = stack.api();
+    let endpoint = subscribe(&stack);
 
     // The integration finds its number under the business account.
     let waba = format!("/v21.0/{}/phone_numbers", ids::waba_id(BUSINESS_WA_ID));
@@ -202,6 +295,27 @@ fn cloud_surface(backend: Backend) {
     receiver.wait_until(WAIT, "sent and delivered of the text", |b| {
         has_status(b, &text, "sent") && has_status(b, &text, "delivered")
     });
+    // The Cloud endpoint got the same events in Cloud's envelope.
+    let values = endpoint.wait_until("the inbound message and the text's statuses", |v| {
+        e2e::webhooks::inbound_ids(v).contains(&inbound)
+            && has_status(v, &text, "sent")
+            && has_status(v, &text, "delivered")
+    });
+    let message = values
+        .iter()
+        .find(|v| v["messages"][0]["id"] == inbound.as_str())
+        .unwrap();
+    assert_eq!(message["messaging_product"], "whatsapp");
+    assert_eq!(
+        message["metadata"],
+        json!({"display_phone_number": BUSINESS_WA_ID,
+               "phone_number_id": ids::phone_number_id(BUSINESS_WA_ID)})
+    );
+    assert_eq!(message["messages"][0]["text"]["body"], "Hi shop");
+    assert_eq!(message["contacts"][0]["wa_id"], CUSTOMER);
+    let delivered = with_status(&values, &text, "delivered")[0];
+    assert_eq!(delivered["recipient_id"], CUSTOMER);
+    assert!(delivered["timestamp"].is_string(), "{delivered}");
 
     // Media uploaded as Cloud's multipart form (large enough to arrive in many chunks), sent by
     // id; an interactive message and a reaction go the same way.
@@ -280,6 +394,30 @@ fn cloud_surface(backend: Backend) {
     let code = u32::try_from(failed["errors"][0]["code"].as_u64().unwrap()).unwrap();
     assert_eq!(code, 470, "{failed}");
     assert_eq!(CloudCode::for_onprem(code).code(), 131047);
+    let values = endpoint.wait_until("the window failure", |v| has_status(v, &outside, "failed"));
+    let error = &with_status(&values, &outside, "failed")[0]["errors"][0];
+    assert_eq!(error["code"], 131047, "{error}");
+    assert!(error["title"].is_string() && error["error_data"]["details"].is_string());
+
+    // A throttling case: beyond the number's tier the network refuses business-initiated
+    // messages (On-Prem 471), which Cloud reports as 131048.
+    let limits = format!("/control/businesses/{BUSINESS_WA_ID}/limits");
+    let (status, answer) = stack.wanet.post(&limits, json!({"tier": 1}));
+    assert_eq!(status, 200, "{answer}");
+    let beyond = cloud.send(
+        BEYOND_TIER,
+        json!({"type": "template", "template": {"name": "hello_world", "language": {"code": "en_US"}}}),
+    );
+    let values = endpoint.wait_until("the tier's refusal", |v| has_status(v, &beyond, "failed"));
+    let error = &with_status(&values, &beyond, "failed")[0]["errors"][0];
+    assert_eq!(error["code"], 131048, "{error}");
+    let bodies = receiver.wait_until(WAIT, "the tier's refusal", |b| {
+        has_status(b, &beyond, "failed")
+    });
+    assert_eq!(
+        with_status(&bodies, &beyond, "failed")[0]["errors"][0]["code"],
+        471
+    );
 
     // What the core refuses comes back in the Cloud envelope with the Cloud code.
     let no_to =
@@ -328,6 +466,56 @@ fn cloud_surface(backend: Backend) {
     let no_token = api.call("GET", &waba, Some("Bearer expired.or.forged"), None);
     expect_cloud_error(&no_token, 401, 190);
     assert_eq!(no_token.body["error"]["type"], "OAuthException");
+
+    on_prem_signature_and_unsubscribing(&stack, &receiver, &endpoint, &cloud);
+}
+
+/// The On-Prem endpoint's bodies were never signed; once asked, they are, with the same secret.
+/// After unsubscribing, the Cloud endpoint gets nothing more.
+fn on_prem_signature_and_unsubscribing(
+    stack: &Messaging,
+    receiver: &Receiver,
+    endpoint: &CloudEndpoint,
+    cloud: &Cloud,
+) {
+    let api = stack.api();
+    assert!(receiver.attempts().iter().all(|a| a.signature.is_none()));
+    let sign = json!({"sign_onprem_webhooks": true});
+    let r = api.call(
+        "PATCH",
+        "/v1/settings/cloud",
+        Some(&stack.admin),
+        Some(sign),
+    );
+    r.expect_status(200);
+    assert_eq!(r.body["settings"]["cloud"]["sign_onprem_webhooks"], true);
+    let bad = json!({"sign_onprem_webhooks": "yes"});
+    let r = api.call("PATCH", "/v1/settings/cloud", Some(&stack.admin), Some(bad));
+    r.expect_status(400);
+
+    let apps = format!("/v21.0/{}/subscribed_apps", ids::waba_id(BUSINESS_WA_ID));
+    let r = api.call("DELETE", &apps, Some(&stack.admin), None);
+    assert_eq!((r.status, &r.body), (200, &json!({"success": true})));
+    let taken = endpoint.receiver.attempts().len();
+    let last = cloud.send(CUSTOMER, json!({"type": "text", "text": {"body": "Bye"}}));
+    receiver.wait_until(WAIT, "the last text delivered", |b| {
+        has_status(b, &last, "delivered")
+    });
+    let attempts = receiver.attempts();
+    let signed = attempts
+        .iter()
+        .find(|a| has_status(std::slice::from_ref(&a.body), &last, "delivered"))
+        .unwrap();
+    let signature = signed.signature.as_deref().unwrap_or_default();
+    assert!(
+        signature_matches(endpoint.app_secret.as_bytes(), &signed.raw, signature),
+        "the On-Prem webhook is signed with the app secret: {signature:?}"
+    );
+    assert_eq!(
+        endpoint.receiver.attempts().len(),
+        taken,
+        "nothing after unsubscribing"
+    );
 }
 
 #[test]

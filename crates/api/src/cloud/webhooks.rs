@@ -222,15 +222,32 @@ fn cloud_status(onprem: &Value) -> Option<Value> {
         if let Some(expires) = conversation.get_mut("expiration_timestamp") {
             *expires = text(expires);
         }
+        if let Some(origin) = conversation.get_mut("origin") {
+            origin["type"] = cloud_category(&origin["type"]);
+        }
         out.insert("conversation".into(), Value::Object(conversation));
     }
     if let Some(pricing) = onprem.get("pricing") {
-        out.insert("pricing".into(), pricing.clone());
+        let mut pricing = pricing.clone();
+        pricing["category"] = cloud_category(&pricing["category"]);
+        out.insert("pricing".into(), pricing);
     }
     if let Some(Value::Array(errors)) = onprem.get("errors") {
         out.insert("errors".into(), errors.iter().map(cloud_error).collect());
     }
     Some(Value::Object(out))
+}
+
+/// Cloud's conversation and pricing category of an On-Prem origin: a conversation the user
+/// opened is `service`; one the business opened with a template is `marketing`, the category
+/// of most business-initiated conversations (the On-Prem body does not name the template's own
+/// category). Cloud no longer knows `user_initiated` or `business_initiated`.
+fn cloud_category(onprem: &Value) -> Value {
+    match onprem.as_str() {
+        Some("user_initiated") => "service".into(),
+        Some("business_initiated") => "marketing".into(),
+        _ => onprem.clone(),
+    }
 }
 
 /// `errors` of an installation-level error body.

@@ -98,9 +98,9 @@ fn delivered_status_keeps_conversation_and_pricing_in_clouds_types() {
             "conversation": {
                 "id": "532b57b5f6e63595ccd74c6010e5c5c7",
                 "expiration_timestamp": "1631023497",
-                "origin": { "type": "business_initiated" },
+                "origin": { "type": "marketing" },
             },
-            "pricing": { "billable": true, "pricing_model": "CBP", "category": "business_initiated" },
+            "pricing": { "billable": true, "pricing_model": "CBP", "category": "marketing" },
         }])
     );
 }
