@@ -425,6 +425,15 @@ fn certificates(c: &Checker) {
     text(webhooks_ca, ca.pem()).expect_status(200);
     c.call("GET", webhooks_ca, &[], None).expect_status(200);
     c.call("DELETE", webhooks_ca, &[], None).expect_status(200);
+    let cloud = "/v1/settings/cloud";
+    c.call("GET", cloud, &[], None).expect_status(200);
+    let sign = json!({"sign_onprem_webhooks": true});
+    c.call("PATCH", cloud, &[], Some(sign)).expect_status(200);
+    let unknown = json!({"callback_url": "https://example.com/hook"});
+    c.call("PATCH", cloud, &[], Some(unknown))
+        .expect_status(400);
+    let off = json!({"sign_onprem_webhooks": false});
+    c.call("PATCH", cloud, &[], Some(off)).expect_status(200);
 }
 
 fn media(c: &Checker) {

@@ -253,6 +253,9 @@ impl Dispatcher {
         let context = self.context().await;
         let Some(target) = Target::of(self.kind, &self.settings.borrow_and_update(), &context)
         else {
+            // Nowhere to post: what was read ahead is read again once there is (a subscription
+            // that ended has had its rows dropped; they must not go to the next one).
+            self.ready.clear();
             return;
         };
         if self.in_flight.len() >= target.max_in_flight {
