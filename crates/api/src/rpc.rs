@@ -151,6 +151,9 @@ routes! {
     CloudWebhooksGet = Get "/rpc/cloud/webhooks", Exposure::Internal, master;
     CloudWebhooksSet = Post "/rpc/cloud/webhooks", Exposure::Internal, master;
     CloudWebhooksDelete = Delete "/rpc/cloud/webhooks", Exposure::Internal, master;
+    // Cloud's template writes (`/{waba-id}/message_templates`), passed on to the network.
+    TemplateCreate = Post "/rpc/templates", Exposure::Internal;
+    TemplateDelete = Delete "/rpc/templates", Exposure::Internal;
 
     AccountRequestCode = Post "/v1/account", admin(true), master;
     AccountVerify = Post "/v1/account/verify", admin(true), master;

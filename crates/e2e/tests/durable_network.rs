@@ -1,7 +1,7 @@
 //! The simulated network remembers (issue 16): `wa-dev` stopped with Ctrl-C and started again,
 //! or a standalone `wanet` and the coreapp restarted separately on MariaDB and PostgreSQL, come
 //! back connected with the registration, and what a consumer wrote while the business was cut
-//! off arrives as a webhook.
+//! off arrives as a webhook; a template created and one deleted through the Cloud API stay so.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use e2e::stack::{env, launcher, wanet_control, Messaging, Running, BUSINESS_WA_ID, FAST_PHONES};
@@ -94,6 +94,26 @@ fn restart_separately(backend: Backend) {
     let db_env = env(&[("ONPREM__DATABASE__URL", &product_db.url)]);
     let mut stack = Messaging::start(&db_env, &args, &receiver.url());
     stack.register();
+    // A template written through the Cloud API is answered only once the network stored it.
+    let templates = format!(
+        "/v21.0/{}/message_templates",
+        wa_api::cloud::ids::waba_id(BUSINESS_WA_ID)
+    );
+    let submitted = json!({"name": "kept_offer", "language": "en", "category": "MARKETING",
+        "components": [{"type": "BODY", "text": "Still here after a restart."}]});
+    stack
+        .api()
+        .call("POST", &templates, Some(&stack.admin), Some(submitted))
+        .expect_status(200);
+    stack
+        .api()
+        .call(
+            "DELETE",
+            &format!("{templates}?name=otp"),
+            Some(&stack.admin),
+            None,
+        )
+        .expect_status(200);
     let waiting = written_while_cut_off(stack.wanet.control_port);
 
     // The network restarts on its database (SIGINT, as `docker stop` sends SIGTERM).
@@ -107,6 +127,15 @@ fn restart_separately(backend: Backend) {
     stack.wanet.service = wanet;
     stack.wait_for_gateway("connected");
     receiver.wait_for_inbound(WAIT, &waiting);
+    let (_, kept) = stack.wanet.get("/control/templates");
+    let names: Vec<&Value> = kept["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| &t["name"])
+        .collect();
+    assert!(names.contains(&&json!("kept_offer")), "{kept}");
+    assert!(!names.contains(&&json!("otp")), "{kept}");
     let r = stack.send_text(CONSUMER, "first answer");
     r.expect_status(201);
 

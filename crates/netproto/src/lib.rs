@@ -151,6 +151,25 @@ pub enum Request {
     /// The current identity (security code) of consumer `wa_id`, for
     /// `GET /v1/contacts/{wa_id}/identity` when no change of it has been announced.
     GetIdentity { wa_id: String },
+    /// Submit a new template (one translation) for review, as WhatsApp Manager's API does. The
+    /// network checks the name, category and components and refuses a name already used in that
+    /// language; the answer is the template as kept, usually `PENDING` until review ends.
+    CreateTemplate {
+        name: String,
+        language: String,
+        /// `AUTHENTICATION`, `MARKETING` or `UTILITY` ([`templates::TemplateCategory`]); a
+        /// string so the network, not the client's decoder, answers an unknown one.
+        category: String,
+        /// Graph's shape (`HEADER` with a `format`, `BODY`, `FOOTER`, `BUTTONS`).
+        components: Vec<serde_json::Value>,
+    },
+    /// Delete template `name`: only its `language` translation, or every translation when
+    /// `None`. Answered `TemplatesDeleted`; 1006 when nothing matched.
+    DeleteTemplate {
+        name: String,
+        #[serde(default)]
+        language: Option<String>,
+    },
 }
 
 /// What consumers see of a business: `about`, the photo and the business profile fields.
@@ -235,6 +254,14 @@ pub enum Response {
         hash: String,
         /// When this identity was created, epoch milliseconds.
         created_timestamp: i64,
+    },
+    /// The template a `CreateTemplate` added, with the status review gave it so far.
+    TemplateCreated {
+        template: templates::Template,
+    },
+    /// How many translations a `DeleteTemplate` removed (at least one).
+    TemplatesDeleted {
+        count: u32,
     },
 }
 

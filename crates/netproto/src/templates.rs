@@ -30,6 +30,39 @@ pub struct Template {
 }
 
 pub const APPROVED: &str = "APPROVED";
+/// The status of a template submitted for review and not yet decided.
+pub const PENDING: &str = "PENDING";
+
+/// A template's category, which decides its pricing and the rules review applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplateCategory {
+    Authentication,
+    Marketing,
+    Utility,
+}
+
+impl TemplateCategory {
+    pub const ALL: [TemplateCategory; 3] = [
+        TemplateCategory::Authentication,
+        TemplateCategory::Marketing,
+        TemplateCategory::Utility,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TemplateCategory::Authentication => "AUTHENTICATION",
+            TemplateCategory::Marketing => "MARKETING",
+            TemplateCategory::Utility => "UTILITY",
+        }
+    }
+
+    /// The category named `name` in any case (Graph takes `utility` as well as `UTILITY`).
+    pub fn parse(name: &str) -> Option<TemplateCategory> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(name))
+    }
+}
 
 /// Why a send does not match its template: an On-Prem code and the `details` text.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,6 +19,7 @@ on_every_backend!(
     the_registered_number_is_listed,
     a_valid_send_reaches_the_relay,
     templates_are_read_through_the_relay,
+    template_writes_check_the_caller_and_the_body,
     the_business_profile_checks_its_body,
     media_is_read_and_deleted_by_its_id,
     media_is_uploaded_as_a_multipart_form,
@@ -190,6 +191,59 @@ async fn templates_are_read_through_the_relay(backend: Backend) {
     let reply = app.call("GET", &elsewhere, Some(&token), None).await;
     expect_cloud_error(&reply, 400, 100);
     expect_cloud_error(&app.call("GET", &path, None, None).await, 401, 190);
+}
+
+/// `POST`/`DELETE .../message_templates`: administrators only, Graph's parameter checks before
+/// the coreapp is called (here there is none: a valid write reaches the relay and fails 131000).
+async fn template_writes_check_the_caller_and_the_body(backend: Backend) {
+    let (app, token) = registered_app(backend).await;
+    let path = format!("/v21.0/{}/message_templates", ids::waba_id(NUMBER));
+    let valid = json!({"name": "sale", "language": "en", "category": "MARKETING",
+        "components": [{"type": "BODY", "text": "Hi"}]});
+    let reply = app
+        .call("POST", &path, Some(&token), Some(valid.clone()))
+        .await;
+    expect_cloud_error(&reply, 500, 131000);
+    let mut no_category = valid.clone();
+    no_category.as_object_mut().unwrap().remove("category");
+    let reply = app
+        .call("POST", &path, Some(&token), Some(no_category))
+        .await;
+    expect_cloud_error(&reply, 400, 100);
+    let mut wrong_kind = valid.clone();
+    wrong_kind["components"] = json!({"type": "BODY"});
+    let reply = app
+        .call("POST", &path, Some(&token), Some(wrong_kind))
+        .await;
+    expect_cloud_error(&reply, 400, 100);
+    let reply = app.json_post(&token, &path, "{\"name\": ").await;
+    expect_cloud_error(&reply, 400, 100);
+    let elsewhere = format!("/v21.0/{}/message_templates", ids::phone_number_id(NUMBER));
+    let reply = app
+        .call("POST", &elsewhere, Some(&token), Some(valid.clone()))
+        .await;
+    expect_cloud_error(&reply, 400, 100);
+    expect_cloud_error(
+        &app.call("DELETE", &path, Some(&token), None).await,
+        400,
+        100,
+    );
+    let reply = app
+        .call("DELETE", &format!("{path}?name=sale"), Some(&token), None)
+        .await;
+    expect_cloud_error(&reply, 500, 131000);
+    // A user who is not the administrator reads templates but cannot change them.
+    let user = json!({"username": "clerk", "password": "S3cure!pass"});
+    app.call("POST", "/v1/users", Some(&token), Some(user))
+        .await
+        .expect_status(201);
+    let clerk = app.bearer("clerk", "S3cure!pass").await;
+    let reply = app.call("POST", &path, Some(&clerk), Some(valid)).await;
+    expect_cloud_error(&reply, 403, 131005);
+    let reply = app
+        .call("DELETE", &format!("{path}?name=sale"), Some(&clerk), None)
+        .await;
+    expect_cloud_error(&reply, 403, 131005);
 }
 
 /// The request limits live in the process: one backend shows the rule.

@@ -8,6 +8,7 @@ pub mod ids;
 pub mod profile;
 pub mod send;
 pub mod subscription;
+pub mod templates;
 pub mod webhooks;
 
 pub use codes::{CloudCode, CloudErrorType};

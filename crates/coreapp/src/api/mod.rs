@@ -107,6 +107,8 @@ fn handler(endpoint: Endpoint) -> actix_web::Route {
         E::MessageMarkRead => route.to(messages::mark_read),
         E::MessageStatus => route.to(message_status::get),
         E::Templates => route.to(templates::list),
+        E::TemplateCreate => route.to(templates::create),
+        E::TemplateDelete => route.to(templates::delete),
         E::StickerPacksList => route.to(stickerpacks::list_packs),
         E::StickerPackCreate => route.to(stickerpacks::create_pack),
         E::StickerPackGet => route.to(stickerpacks::get_pack),

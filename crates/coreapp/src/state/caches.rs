@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
-use wa_netproto::templates::Template;
+use wa_netproto::templates::{Template, PENDING};
 use wa_store::Conversation;
 
 /// Shortest interval between two refreshes caused by misses.
@@ -23,6 +23,10 @@ struct Cached {
     templates: Vec<Template>,
     loaded_at: Option<Instant>,
     last_miss_refresh: Option<Instant>,
+    /// (name, language) of the templates this coreapp submitted whose review it has not yet
+    /// seen end: while any is `PENDING`, listing fetches again (as often as a miss may), so a
+    /// client polling for the approval sees it without waiting `template_refresh_secs`.
+    submitted: Vec<(String, String)>,
 }
 
 impl TemplateCache {
@@ -50,6 +54,31 @@ impl TemplateCache {
     pub(crate) fn is_stale(&self, max_age: Duration) -> bool {
         let cached = self.inner.read().unwrap_or_else(|e| e.into_inner());
         cached.loaded_at.is_none_or(|at| at.elapsed() >= max_age)
+    }
+
+    /// Notes a template this coreapp submitted for review.
+    pub fn note_submitted(&self, name: &str, language: &str) {
+        let mut cached = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        cached
+            .submitted
+            .push((name.to_string(), language.to_string()));
+    }
+
+    /// Whether a template this coreapp submitted is still `PENDING` in the cache; submissions
+    /// decided or deleted since are forgotten.
+    pub(crate) fn under_review(&self) -> bool {
+        let mut cached = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let Cached {
+            templates,
+            submitted,
+            ..
+        } = &mut *cached;
+        submitted.retain(|(name, language)| {
+            templates
+                .iter()
+                .any(|t| &t.name == name && &t.language == language && t.status == PENDING)
+        });
+        !submitted.is_empty()
     }
 
     /// True (and noted) when a miss may trigger a refresh now.

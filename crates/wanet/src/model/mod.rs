@@ -8,4 +8,5 @@ pub mod directory;
 pub mod media;
 pub mod pending;
 pub mod stickers;
+pub mod submissions;
 pub mod templates;

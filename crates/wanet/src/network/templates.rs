@@ -1,10 +1,14 @@
-//! The control API's template edits.
+//! Template edits: the control API's, and the business's own submissions and deletions over
+//! the protocol.
 
-use crate::base::errors::ControlError;
+use crate::base::errors::{access_denied, ControlError};
+use crate::model::submissions::{checked, Submission, REVIEW_DELAY};
 use crate::model::templates::{namespace_of, TemplateInput};
 use crate::network::{Network, World};
 use serde_json::Value;
-use wa_netproto::templates::{Template, APPROVED};
+use std::sync::Arc;
+use wa_netproto::templates::{Template, APPROVED, PENDING};
+use wa_netproto::{NetError, Response};
 
 const STATUSES: &[&str] = &["APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED"];
 
@@ -172,5 +176,219 @@ fn business_for(
         _ => Err(ControlError::BadRequest(
             "several businesses are registered: say which one in 'business'".into(),
         )),
+    }
+}
+
+impl Network {
+    /// `Request::CreateTemplate`: checks the submission (`model::submissions`), keeps it
+    /// `PENDING` and starts its review, which approves it after `REVIEW_DELAY` scaled by
+    /// `time_scale`. 1004 when the business already has the name in that language.
+    pub fn submit_template(
+        self: &Arc<Self>,
+        business: &str,
+        name: &str,
+        language: &str,
+        category: &str,
+        components: &[Value],
+    ) -> Result<Response, NetError> {
+        let namespace = namespace_of(business);
+        let template = checked(&Submission {
+            namespace: &namespace,
+            name,
+            language,
+            category,
+            components,
+        })?;
+        {
+            let mut world = self.world();
+            let templates = &mut world
+                .businesses
+                .get_mut(business)
+                .ok_or_else(|| access_denied("the business is not registered"))?
+                .templates;
+            if templates
+                .iter()
+                .any(|t| same(t, &namespace, name, language))
+            {
+                return Err(
+                    NetError::new(1004, "Resource already exists").with_details(format!(
+                        "Template '{name}' already exists in language '{language}'"
+                    )),
+                );
+            }
+            templates.push(template.clone());
+        }
+        let delay = REVIEW_DELAY.mul_f64(self.rules().time_scale);
+        let network = Arc::clone(self);
+        let business = business.to_string();
+        let key = (template.name.clone(), template.language.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            network.approve(&business, &key.0, &key.1);
+        });
+        Ok(Response::TemplateCreated { template })
+    }
+
+    /// Ends the review of a pending template with approval; a template deleted or decided
+    /// otherwise meanwhile (through the control API) is left as it is.
+    fn approve(&self, business: &str, name: &str, language: &str) {
+        let namespace = namespace_of(business);
+        let mut world = self.world();
+        let pending = world
+            .businesses
+            .get_mut(business)
+            .into_iter()
+            .flat_map(|b| b.templates.iter_mut())
+            .find(|t| same(t, &namespace, name, language) && t.status == PENDING);
+        if let Some(template) = pending {
+            template.status = APPROVED.to_string();
+        }
+    }
+
+    /// `Request::DeleteTemplate`: every translation of `name`, or only `language`'s; 1006 when
+    /// none matched.
+    pub fn remove_template(
+        &self,
+        business: &str,
+        name: &str,
+        language: Option<&str>,
+    ) -> Result<Response, NetError> {
+        let mut world = self.world();
+        let templates = &mut world
+            .businesses
+            .get_mut(business)
+            .ok_or_else(|| access_denied("the business is not registered"))?
+            .templates;
+        let before = templates.len();
+        templates.retain(|t| !(t.name == name && language.is_none_or(|l| t.language == l)));
+        let count = u32::try_from(before - templates.len()).unwrap_or(u32::MAX);
+        if count == 0 {
+            let which = language.map_or_else(String::new, |l| format!(" in language '{l}'"));
+            return Err(NetError::new(1006, "Resource not found")
+                .with_details(format!("No template '{name}'{which}")));
+        }
+        Ok(Response::TemplatesDeleted { count })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Rules, WanetConfig};
+    use crate::network::Business;
+    use serde_json::json;
+
+    const BUSINESS: &str = "16315550000";
+
+    fn network(time_scale: f64) -> Arc<Network> {
+        let config = WanetConfig {
+            time_scale,
+            ..WanetConfig::default()
+        };
+        let network = Arc::new(Network::new(Rules::from_config(&config), Some(1)));
+        network.world().businesses.insert(
+            BUSINESS.into(),
+            Business::new(BUSINESS.into(), "Acme".into(), "secret".into()),
+        );
+        network
+    }
+
+    fn status_of(network: &Network, name: &str, language: &str) -> Option<String> {
+        network.world().businesses[BUSINESS]
+            .templates
+            .iter()
+            .find(|t| t.name == name && t.language == language)
+            .map(|t| t.status.clone())
+    }
+
+    fn body() -> Vec<Value> {
+        vec![json!({"type": "body", "text": "Hi {{1}}"})]
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_submission_is_pending_then_approved_after_the_review_delay() {
+        let network = network(1.0);
+        let answer = network
+            .submit_template(BUSINESS, "welcome", "en_US", "utility", &body())
+            .unwrap();
+        let Response::TemplateCreated { template } = answer else {
+            panic!("unexpected answer {answer:?}");
+        };
+        assert_eq!(
+            (template.status.as_str(), template.category.as_str()),
+            (PENDING, "UTILITY")
+        );
+        assert_eq!(template.namespace, namespace_of(BUSINESS));
+        assert_eq!(template.components[0]["type"], "BODY");
+        tokio::time::sleep(REVIEW_DELAY / 2).await;
+        assert_eq!(
+            status_of(&network, "welcome", "en_US").as_deref(),
+            Some(PENDING)
+        );
+        tokio::time::sleep(REVIEW_DELAY).await;
+        assert_eq!(
+            status_of(&network, "welcome", "en_US").as_deref(),
+            Some(APPROVED)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn review_follows_the_time_scale() {
+        let network = network(10.0);
+        network
+            .submit_template(BUSINESS, "welcome", "en", "MARKETING", &body())
+            .unwrap();
+        tokio::time::sleep(REVIEW_DELAY * 5).await;
+        assert_eq!(
+            status_of(&network, "welcome", "en").as_deref(),
+            Some(PENDING)
+        );
+        tokio::time::sleep(REVIEW_DELAY * 6).await;
+        assert_eq!(
+            status_of(&network, "welcome", "en").as_deref(),
+            Some(APPROVED)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn duplicates_and_invalid_submissions_are_refused() {
+        let network = network(1.0);
+        // A seeded template's name and language.
+        let duplicate =
+            network.submit_template(BUSINESS, "hello_world", "en_US", "UTILITY", &body());
+        assert_eq!(duplicate.unwrap_err().code, 1004);
+        let invalid = network.submit_template(BUSINESS, "Hello", "en_US", "UTILITY", &body());
+        assert_eq!(invalid.unwrap_err().code, 1009);
+        let no_business = network.submit_template("16315559999", "fine", "en", "UTILITY", &body());
+        assert_eq!(no_business.unwrap_err().code, 1005);
+        // Another language of an existing name is a new translation.
+        network
+            .submit_template(BUSINESS, "hello_world", "fr", "UTILITY", &body())
+            .unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn deleting_removes_one_translation_or_all_and_an_unknown_name_is_1006() {
+        let network = network(1.0);
+        let one = network.remove_template(BUSINESS, "hello_world", Some("pt_BR"));
+        assert_eq!(one.unwrap(), Response::TemplatesDeleted { count: 1 });
+        assert!(status_of(&network, "hello_world", "en_US").is_some());
+        let all = network.remove_template(BUSINESS, "order_update", None);
+        assert_eq!(all.unwrap(), Response::TemplatesDeleted { count: 2 });
+        let gone = network.remove_template(BUSINESS, "order_update", None);
+        assert_eq!(gone.unwrap_err().code, 1006);
+        let no_language = network.remove_template(BUSINESS, "hello_world", Some("de"));
+        assert_eq!(no_language.unwrap_err().code, 1006);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_template_deleted_during_review_stays_deleted() {
+        let network = network(1.0);
+        network
+            .submit_template(BUSINESS, "brief", "en", "UTILITY", &body())
+            .unwrap();
+        network.remove_template(BUSINESS, "brief", None).unwrap();
+        tokio::time::sleep(REVIEW_DELAY * 2).await;
+        assert_eq!(status_of(&network, "brief", "en"), None);
     }
 }

@@ -162,10 +162,14 @@ impl Session {
         match frame {
             Frame::Request { id, request } => {
                 // The client stores the credentials it is given: they must outlive a restart
-                // of the network before it has them.
+                // of the network before it has them. A template the business was told it
+                // created (or deleted) must not come back changed after a restart either.
                 let durable = matches!(
                     request,
-                    Request::Register { .. } | Request::SetTwoStep { .. }
+                    Request::Register { .. }
+                        | Request::SetTwoStep { .. }
+                        | Request::CreateTemplate { .. }
+                        | Request::DeleteTemplate { .. }
                 );
                 let result = self.dispatch(request);
                 let accept_delay = std::mem::take(&mut self.answer_delay);
@@ -296,6 +300,15 @@ impl Session {
             } => network.lookup_products(business, catalog_id, product_retailer_ids),
             Request::GetCapabilities { wa_id } => network.capabilities(&wa_id),
             Request::GetIdentity { wa_id } => network.identity(&wa_id),
+            Request::CreateTemplate {
+                name,
+                language,
+                category,
+                components,
+            } => network.submit_template(business, &name, &language, &category, &components),
+            Request::DeleteTemplate { name, language } => {
+                network.remove_template(business, &name, language.as_deref())
+            }
             // Answered by `dispatch` before authentication matters; kept total without a panic.
             Request::Hello { .. } | Request::RequestCode { .. } | Request::Register { .. } => {
                 Err(access_denied("unexpected request"))

@@ -55,6 +55,12 @@ pub const CLOUD_ROUTES: &[CloudRoute] = &[
     cloud(Method::Get, "/{object_id}/message_templates", || {
         web::route().to(templates::list)
     }),
+    cloud(Method::Post, "/{object_id}/message_templates", || {
+        web::route().to(templates::create)
+    }),
+    cloud(Method::Delete, "/{object_id}/message_templates", || {
+        web::route().to(templates::delete)
+    }),
     cloud(
         Method::Get,
         "/{object_id}/whatsapp_business_profile",
