@@ -105,21 +105,26 @@ ensure_postgres() {
 # No Docker engine is needed. The Python tools (cfn-lint, PyYAML, BuildKit's Dockerfile parser)
 # live in a virtual environment outside the work tree, keyed by deploy/requirements.txt, so they
 # install once per machine (about a minute) and then cost nothing; CI's fresh clones reuse it.
+
+# An empty Python virtual environment in $1 (replacing what is there). Debian's python3 has venv
+# only with python3-venv (ensurepip); pyenv and python.org builds have it built in.
+new_venv() {
+    command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
+    rm -rf "$1"
+    python3 -m venv "$1" >/dev/null 2>&1 || {
+        rm -rf "$1"
+        apt_install python3-venv
+        python3 -m venv "$1"
+    }
+}
+
 deploy_tools() {
     DEPLOY_TOOLS="${WA_DEPLOY_TOOLS_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/wa-onprem/deploy-tools}"
     if [ -x "$DEPLOY_TOOLS/bin/python" ] && cmp -s deploy/requirements.txt "$DEPLOY_TOOLS/requirements.txt"; then
         return 0
     fi
     step "installing the deployment check tools into $DEPLOY_TOOLS"
-    command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
-    rm -rf "$DEPLOY_TOOLS"
-    # Debian's python3 has venv only with python3-venv (ensurepip); pyenv and python.org builds
-    # have it built in.
-    python3 -m venv "$DEPLOY_TOOLS" >/dev/null 2>&1 || {
-        rm -rf "$DEPLOY_TOOLS"
-        apt_install python3-venv
-        python3 -m venv "$DEPLOY_TOOLS"
-    }
+    new_venv "$DEPLOY_TOOLS"
     "$DEPLOY_TOOLS/bin/python" -m pip install --quiet --disable-pip-version-check \
         -r deploy/requirements.txt
     cp deploy/requirements.txt "$DEPLOY_TOOLS/requirements.txt"
@@ -203,13 +208,7 @@ schemathesis_tools() {
     command -v curl >/dev/null 2>&1 || apt_install curl
     if [ ! -x "$dir/bin/schemathesis" ]; then
         step "installing schemathesis $SCHEMATHESIS_VERSION into $dir"
-        command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
-        rm -rf "$dir"
-        python3 -m venv "$dir" >/dev/null 2>&1 || {
-            rm -rf "$dir"
-            apt_install python3-venv
-            python3 -m venv "$dir"
-        }
+        new_venv "$dir"
         "$dir/bin/python" -m pip install --quiet --disable-pip-version-check \
             "schemathesis==$SCHEMATHESIS_VERSION"
     fi
@@ -226,13 +225,7 @@ cloud_client_tools() {
     command -v curl >/dev/null 2>&1 || apt_install curl
     if [ ! -x "$dir/bin/python" ] || ! "$dir/bin/python" -c 'import pywa' >/dev/null 2>&1; then
         step "installing pywa $PYWA_VERSION into $dir"
-        command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
-        rm -rf "$dir"
-        python3 -m venv "$dir" >/dev/null 2>&1 || {
-            rm -rf "$dir"
-            apt_install python3-venv
-            python3 -m venv "$dir"
-        }
+        new_venv "$dir"
         "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "pywa==$PYWA_VERSION"
     fi
     export CLOUD_CLIENT_PYTHON="$dir/bin/python"
