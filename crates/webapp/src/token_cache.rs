@@ -47,6 +47,16 @@ impl TokenCache {
         (fresh && entry.expires_at > now && entry.username == username).then(|| entry.role.clone())
     }
 
+    /// The user name and role of a token found live less than [`TOKEN_RECHECK`] ago and not
+    /// expired at `now`, whoever it belongs to: for long-lived tokens, whose owner is known only
+    /// once the token is found.
+    pub fn entry(&self, id: &str, now: i64) -> Option<(String, String)> {
+        let entries = self.lock();
+        let entry = entries.get(id)?;
+        let fresh = entry.checked.elapsed() < TOKEN_RECHECK;
+        (fresh && entry.expires_at > now).then(|| (entry.username.clone(), entry.role.clone()))
+    }
+
     /// Remembers that token `id` of `username` (with `role`), valid until `expires_at`, was just
     /// found live.
     pub fn remember(&self, id: &str, username: &str, role: &str, expires_at: i64) {
