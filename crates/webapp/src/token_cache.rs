@@ -104,6 +104,19 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_is_served_whoever_owns_it_until_forgotten() {
+        let cache = TokenCache::default();
+        assert!(cache.entry("h1", 100).is_none());
+        cache.remember("h1", "token:t1", "ROLE_ADMIN", i64::MAX);
+        assert_eq!(
+            cache.entry("h1", 100),
+            Some(("token:t1".to_string(), "ROLE_ADMIN".to_string()))
+        );
+        cache.forget("h1");
+        assert!(cache.entry("h1", 100).is_none());
+    }
+
+    #[test]
     fn forgetting_a_user_forgets_all_its_tokens_only() {
         let cache = TokenCache::default();
         cache.remember("t1", "ops", "ROLE_USER", 200);
