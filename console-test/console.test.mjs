@@ -128,6 +128,27 @@ async function startReceiver() {
   return { url: `${base}/hook`, failing: `${base}/fail`, bodies };
 }
 
+/** A call to the webapp from outside the browser, as an integration makes it: status and JSON. */
+function webappCall(stack, method, route, auth) {
+  return new Promise((resolve, reject) => {
+    const req = https.request(`${stack.base}${route}`, {
+      method, rejectUnauthorized: false, headers: { Authorization: auth },
+    }, (res) => {
+      let text = "";
+      res.on("data", (d) => { text += d; });
+      res.on("end", () => {
+        try {
+          resolve({ status: res.statusCode, body: JSON.parse(text) });
+        } catch {
+          resolve({ status: res.statusCode, body: text });
+        }
+      });
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
 async function control(stack, method, route, body) {
   const response = await fetch(`${stack.control}${route}`, {
     method,
@@ -398,6 +419,83 @@ async function run() {
     await page.fill("#set-url", receiver.url);
     await page.click("#settings-form button[type=submit]");
     await waitForText(page, "#settings-form .result", /Saved\. Webhooks go to .*\/hook/);
+  });
+
+  await step("Cloud API: ids, app secret, a long-lived token made, used and revoked, the switch", async () => {
+    await goTo(page, "cloud", "Cloud API");
+    await waitForText(page, "#cloud-phone-number-id", /^\d{15}$/);
+    const phoneNumberId = await page.innerText("#cloud-phone-number-id");
+    const wabaId = await page.innerText("#cloud-waba-id");
+    expect(/^\d{15}$/.test(wabaId) && wabaId !== phoneNumberId, `WABA id: ${wabaId}`);
+    expect(/^\d+$/.test(await page.innerText("#cloud-app-id")), "app id shown");
+    expect((await page.innerText("#cloud-callback")) === "none subscribed", "no callback yet");
+    // The secret is hidden until shown, by keyboard; it is the one the API reports.
+    expect((await page.innerText("#cloud-app-secret")) === "hidden", "the app secret starts hidden");
+    await page.focus("#cloud-secret-toggle");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => document.querySelector("#cloud-app-secret").textContent !== "hidden");
+    const apiSecret = await page.evaluate(async () => {
+      const { token } = JSON.parse(sessionStorage.getItem("wa-console-session"));
+      const answer = await fetch("/v1/settings/cloud", { headers: { Authorization: `Bearer ${token}` } });
+      return (await answer.json()).settings.cloud.app_secret;
+    });
+    expect((await page.innerText("#cloud-app-secret")) === apiSecret, "the shown secret is the app secret");
+    expect(await page.getAttribute("#cloud-secret-toggle", "aria-pressed") === "true", "toggle pressed");
+    await page.focus("#cloud-secret-toggle");
+    await page.keyboard.press("Enter");
+    await waitForText(page, "#cloud-app-secret", /^hidden$/);
+
+    // A token created by keyboard is shown once, listed without its secret, and works.
+    await page.focus("#cloud-token-name");
+    await page.keyboard.type("Console CRM");
+    await page.keyboard.press("Enter");
+    await waitForText(page, "#cloud-token-form .result", /Token Console CRM created/);
+    const token = await page.innerText("#cloud-token-value");
+    expect(/^walt_[A-Za-z0-9_-]{43}$/.test(token), `token format: ${token}`);
+    await page.waitForFunction(() => document.activeElement.id === "cloud-token-copy");
+    await waitForText(page, "#cloud-tokens-table tbody", /Console CRM\s*user/);
+    expect(!(await page.innerText("#cloud-tokens-table")).includes(token), "the list has no secret");
+    const numbers = await webappCall(stack, "GET", `/v21.0/${wabaId}/phone_numbers`, `Bearer ${token}`);
+    expect(numbers.status === 200 && numbers.body.data[0].id === phoneNumberId,
+      `a Cloud call with the token: ${numbers.status} ${JSON.stringify(numbers.body)}`);
+
+    // The switch saves at once (Space on it), and the saved state is what a reload shows.
+    expect(!(await page.isChecked("#cloud-sign-onprem")), "On-Prem webhooks unsigned by default");
+    await page.focus("#cloud-sign-onprem");
+    await page.keyboard.press("Space");
+    await waitForText(page, "#cloud-signing-form .result", /Saved: On-Prem webhooks are signed/);
+    await screenshot(page, "cloud");
+    await page.reload();
+    await page.locator("#cloud-title").waitFor({ state: "visible" });
+    await page.waitForFunction(() => document.querySelector("#cloud-sign-onprem").checked);
+    await page.waitForFunction(() => ![...document.querySelectorAll("#page-cloud button")].some((b) => b.disabled));
+    await page.click("#cloud-sign-onprem");
+    await waitForText(page, "#cloud-signing-form .result", /Saved: On-Prem webhooks are not signed/);
+
+    // At phone width the page does not scroll sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const wide = await page.evaluate(() => [...document.querySelectorAll("#page-cloud *")]
+      .filter((node) => node.getBoundingClientRect().right > window.innerWidth + 1)
+      .map((node) => `${node.tagName}#${node.id}.${node.className}`));
+    expect(wide.length === 0, `nothing wider than the phone: ${wide}`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+    expect(!overflow, "no horizontal scrolling at phone width");
+    const tableFits = await page.evaluate(() => {
+      const wrap = document.querySelector("#cloud-tokens-form .table-wrap");
+      return wrap.scrollWidth <= wrap.clientWidth + 1;
+    });
+    expect(tableFits, "the token list fits without scrolling");
+    await screenshot(page, "phone-cloud");
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    // Revoked (after a confirmation): the token answers 190 at once.
+    page.once("dialog", (dialog) => dialog.accept());
+    await page.click('#cloud-tokens-table button[aria-label="Revoke the token Console CRM"]');
+    await waitForText(page, "#cloud-tokens-form .result", /Token Console CRM revoked/);
+    await waitForText(page, "#cloud-tokens-table tbody", /No long-lived tokens/);
+    const refused = await webappCall(stack, "GET", `/v21.0/${wabaId}/phone_numbers`, `Bearer ${token}`);
+    expect(refused.status === 401 && refused.body.error.code === 190,
+      `the revoked token: ${refused.status} ${JSON.stringify(refused.body)}`);
   });
 
   await step("users: the admin creates a user and looks it up", async () => {

@@ -5,6 +5,33 @@ use serde::{Deserialize, Serialize};
 pub const ROLE_ADMIN: &str = "ROLE_ADMIN";
 pub const ROLE_USER: &str = "ROLE_USER";
 
+/// The two roles, for code that decides on them (the `users` table keeps their names as text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    #[serde(rename = "ROLE_ADMIN")]
+    Admin,
+    #[serde(rename = "ROLE_USER")]
+    User,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => ROLE_ADMIN,
+            Role::User => ROLE_USER,
+        }
+    }
+
+    /// `None` for any text that names no role.
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            ROLE_ADMIN => Some(Role::Admin),
+            ROLE_USER => Some(Role::User),
+            _ => None,
+        }
+    }
+}
+
 /// The account created with the tables; the only administrator.
 pub const ADMIN_USERNAME: &str = "admin";
 pub const DEFAULT_ADMIN_PASSWORD: &str = "secret";

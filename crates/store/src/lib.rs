@@ -53,5 +53,6 @@ pub use tables::messages::{
 pub use tables::registration::Registration;
 pub use tables::stats::DbCounts;
 pub use tables::stickerpacks::{Sticker, StickerChanges, StickerPack, StickerPackChanges};
+pub use tables::system_tokens::SystemToken;
 pub use tables::tokens::{LiveToken, StoredToken};
 pub use tables::users::{NewUser, User};

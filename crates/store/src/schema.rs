@@ -24,6 +24,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    system_tokens (id) {
+        id -> Text,
+        name -> Text,
+        role -> Text,
+        token_hash -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     certs (hostname, cert_type) {
         hostname -> Text,
         cert_type -> Text,

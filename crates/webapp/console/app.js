@@ -108,6 +108,7 @@ const LOADERS = {
   business: loadBusiness,
   templates: loadTemplates,
   webhooks: loadWebhooks,
+  cloud: loadCloud,
   reference: loadReference,
 };
 
@@ -128,6 +129,15 @@ function wire() {
   onClick("templates-refresh", loadTemplates);
   onClick("webhooks-clear", () => { $("#webhook-list").replaceChildren(); $("#webhook-count").textContent = "0"; });
   onSubmit("message-form", sendTestMessage);
+  onClick("cloud-secret-toggle", toggleCloudSecret);
+  onClick("cloud-secret-copy", copyCloudSecret);
+  // The switch saves at once, as its hint says; no separate button to forget.
+  $("#cloud-sign-onprem").addEventListener("change", () => {
+    const form = $("#cloud-signing-form");
+    busy(form, () => saveCloudSigning(form));
+  });
+  onSubmit("cloud-token-form", createCloudToken);
+  onClick("cloud-token-copy", copyCloudToken);
   $("#logout").addEventListener("click", logout);
   window.addEventListener("hashchange", () => route(true));
 }

@@ -6,8 +6,9 @@
 
 const SESSION_KEY = "wa-console-session";
 const PAGES = ["dashboard", "registration", "settings", "profile", "business", "users",
-  "templates", "message", "webhooks", "reference"];
-const ADMIN_PAGES = new Set(["registration", "settings", "profile", "business", "users", "webhooks"]);
+  "templates", "message", "webhooks", "cloud", "reference"];
+const ADMIN_PAGES = new Set(["registration", "settings", "profile", "business", "users", "webhooks",
+  "cloud"]);
 const WEBHOOK_POLL_MS = 1000;
 /** Statuses after which a message does not change any more. */
 const FINAL_STATUSES = new Set(["read", "failed", "deleted"]);

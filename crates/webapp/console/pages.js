@@ -1,5 +1,5 @@
 // The admin console, part 2 of 3: the pages (dashboard, registration, settings, profile,
-// business, users, templates, API reference). Loaded after core.js.
+// business, users, templates, Cloud API, API reference). Loaded after core.js.
 "use strict";
 
 // ---- pages -------------------------------------------------------------------------------------
@@ -347,4 +347,143 @@ async function loadReference() {
     });
   });
   $("#reference-count").textContent = String(body.rows.length);
+}
+
+// ---- Cloud API ----------------------------------------------------------------------------------
+
+/** The app secret, shown only on request; kept here rather than in the page while hidden. */
+let cloudSecret = null;
+
+async function loadCloud() {
+  const [settings, tokens] = await Promise.all([
+    settle(api("GET", "/v1/settings/cloud")),
+    settle(api("GET", "/v1/settings/cloud/tokens")),
+  ]);
+  if (settings.value) {
+    const cloud = settings.value.settings.cloud;
+    $("#cloud-phone-number-id").textContent = cloud.phone_number_id || "— (no number registered)";
+    $("#cloud-waba-id").textContent = cloud.waba_id || "— (no number registered)";
+    $("#cloud-app-id").textContent = cloud.app_id || "— (no number registered)";
+    $("#cloud-callback").textContent = cloud.callback_url || "none subscribed";
+    $("#cloud-sign-onprem").checked = Boolean(cloud.sign_onprem_webhooks);
+    cloudSecret = cloud.app_secret;
+    showCloudSecret(false);
+  } else {
+    showError($("#cloud-ids-form"), settings.error);
+  }
+  if (tokens.value) {
+    renderCloudTokens(tokens.value.tokens || []);
+  } else {
+    showError($("#cloud-tokens-form"), tokens.error);
+  }
+}
+
+function showCloudSecret(shown) {
+  $("#cloud-app-secret").textContent = shown && cloudSecret ? cloudSecret : "hidden";
+  const toggle = $("#cloud-secret-toggle");
+  toggle.setAttribute("aria-pressed", String(shown));
+  toggle.textContent = shown ? "Hide app secret" : "Show app secret";
+}
+
+async function toggleCloudSecret() {
+  showCloudSecret($("#cloud-secret-toggle").getAttribute("aria-pressed") !== "true");
+}
+
+/** Copies `text`; where the browser refuses (no clipboard permission), selects it to copy by hand. */
+async function copyText(form, text, node, what) {
+  try {
+    await navigator.clipboard.writeText(text);
+    showResult(form, `${what} copied.`);
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    window.getSelection().removeAllRanges();
+    window.getSelection().addRange(range);
+    showResult(form, `${what} selected: press Ctrl+C (or ⌘C) to copy it.`);
+  }
+}
+
+async function copyCloudSecret() {
+  showCloudSecret(true);
+  await copyText($("#cloud-ids-form"), cloudSecret || "", $("#cloud-app-secret"), "App secret");
+}
+
+async function saveCloudSigning(form) {
+  const sign = $("#cloud-sign-onprem").checked;
+  try {
+    const answer = await api("PATCH", "/v1/settings/cloud", { body: { sign_onprem_webhooks: sign } });
+    const saved = answer.settings.cloud.sign_onprem_webhooks;
+    $("#cloud-sign-onprem").checked = saved;
+    showResult(form, saved ? "Saved: On-Prem webhooks are signed." : "Saved: On-Prem webhooks are not signed.");
+  } catch (err) {
+    $("#cloud-sign-onprem").checked = !sign;
+    throw err;
+  }
+}
+
+function renderCloudTokens(tokens) {
+  const body = $("#cloud-tokens-table tbody");
+  if (!tokens.length) {
+    const row = element("tr");
+    const cell = element("td", "No long-lived tokens.");
+    cell.colSpan = 3;
+    row.append(cell);
+    body.replaceChildren(row);
+    return;
+  }
+  body.replaceChildren(...tokens.map((token) => {
+    const row = element("tr");
+    const created = new Date(token.created_timestamp * 1000)
+      .toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" });
+    const role = token.role === "ROLE_ADMIN" ? "administrator" : "user";
+    // Name and role share a cell so that the list fits a phone's width.
+    const named = element("td", token.name);
+    named.append(element("div", role, "hint"));
+    row.append(named, element("td", created));
+    const revoke = element("button", "Revoke", "danger");
+    revoke.type = "button";
+    revoke.dataset.tokenId = token.id;
+    revoke.setAttribute("aria-label", `Revoke the token ${token.name}`);
+    revoke.addEventListener("click", () => busy($("#cloud-tokens-form"), () => revokeCloudToken(token)));
+    const cell = element("td");
+    cell.append(revoke);
+    row.append(cell);
+    return row;
+  }));
+}
+
+async function reloadCloudTokens() {
+  const answer = await api("GET", "/v1/settings/cloud/tokens");
+  renderCloudTokens(answer.tokens || []);
+}
+
+async function createCloudToken(form) {
+  const name = $("#cloud-token-name").value.trim();
+  const role = $("#cloud-token-role").value;
+  const answer = await api("POST", "/v1/settings/cloud/tokens", { body: { name, role } });
+  const created = answer.tokens[0];
+  $("#cloud-token-value").textContent = created.token;
+  $("#cloud-token-new").hidden = false;
+  $("#cloud-token-copy").hidden = false;
+  $("#cloud-token-name").value = "";
+  showResult(form, `Token ${created.name} created.`);
+  await reloadCloudTokens();
+  // After busy() has enabled the form's buttons again: a disabled button takes no focus.
+  setTimeout(() => $("#cloud-token-copy").focus());
+}
+
+async function copyCloudToken() {
+  await copyText($("#cloud-token-form"), $("#cloud-token-value").textContent,
+    $("#cloud-token-value"), "Token");
+}
+
+async function revokeCloudToken(token) {
+  if (!window.confirm(`Revoke the token ${token.name}? Integrations using it stop working.`)) {
+    return;
+  }
+  await api("DELETE", `/v1/settings/cloud/tokens/${encodeURIComponent(token.id)}`);
+  await reloadCloudTokens();
+  showResult($("#cloud-tokens-form"), `Token ${token.name} revoked.`);
+  // The row and its button are gone: the keyboard goes back to the list's heading.
+  $("#cloud-tokens-title").focus();
 }

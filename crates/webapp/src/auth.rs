@@ -6,6 +6,12 @@
 //! the `tokens` table under its user's current token stamp, so logout, user deletion and password
 //! changes revoke it on every webapp sharing the database: at once on the webapp that revoked it,
 //! within `token_cache::TOKEN_RECHECK` on the others.
+//!
+//! A long-lived ("system user") token, which an administrator creates for an integration
+//! (`routes/cloud/system_tokens.rs`), is [`LONG_LIVED_PREFIX`] and 32 random bytes in base64url.
+//! The prefix routes it past JWT decoding; only its SHA-256 is stored, and it is valid while that
+//! row exists, with the role it was created with. Revocation reaches other webapps within the same
+//! `TOKEN_RECHECK`.
 
 use crate::state::{AppState, SharedState};
 use actix_web::dev::Payload;
@@ -16,9 +22,54 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
-use wa_api::users::ROLE_ADMIN;
+use wa_api::users::{Role, ROLE_ADMIN};
 use wa_api::ApiError;
-use wa_store::{StoredToken, User};
+use wa_store::{StoredToken, SystemToken, User};
+
+/// How every long-lived token begins. A JWT begins with `eyJ` (base64 of `{"`), so the two kinds
+/// never look alike, and a secret scanner can recognise ours.
+pub const LONG_LIVED_PREFIX: &str = "walt_";
+
+/// The user name a long-lived token acts as: `:` is not allowed in user names, so it can never
+/// be mistaken for an account (e.g. to read or change that account as its owner).
+pub fn long_lived_username(id: &str) -> String {
+    format!("token:{id}")
+}
+
+/// A freshly created long-lived token: the stored row and the one copy of the secret.
+pub struct NewLongLivedToken {
+    pub stored: SystemToken,
+    pub token: String,
+}
+
+/// Creates a long-lived token (nothing stored yet): 32 random bytes, and a 16-byte public id.
+pub fn new_long_lived_token(name: String, role: Role, now: i64) -> NewLongLivedToken {
+    let secret: [u8; 32] = rand::random();
+    let token = format!(
+        "{LONG_LIVED_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
+    );
+    NewLongLivedToken {
+        stored: SystemToken {
+            id: random_hex_32(),
+            name,
+            role,
+            token_hash: token_hash(&token),
+            created_at: now,
+        },
+        token,
+    }
+}
+
+/// Lower-case hex SHA-256 of a presented token: what the `system_tokens` table keys on. The
+/// token has 256 random bits, so a plain hash (no salt, no stretching) cannot be searched back.
+pub fn token_hash(token: &str) -> String {
+    ring::digest::digest(&ring::digest::SHA256, token.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
 /// Claim names of the original's tokens.
 #[derive(Debug, Serialize, Deserialize)]
@@ -80,6 +131,16 @@ pub struct AuthUser {
     pub role: String,
     /// The token's id, so logout can revoke exactly this token.
     pub token_id: String,
+    pub kind: TokenKind,
+}
+
+/// Which kind of bearer token the caller presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// Issued by `POST /v1/users/login`, expiring; `token_id` is its `wa:rand`.
+    Session,
+    /// Created by an administrator, never expiring; `token_id` is the hash of the token.
+    LongLived,
 }
 
 impl AuthUser {
@@ -211,6 +272,9 @@ fn decode_basic(encoded: &str) -> Result<Credentials, ApiError> {
 }
 
 async fn verify_bearer(state: &SharedState, token: &str) -> Result<AuthUser, ApiError> {
+    if token.starts_with(LONG_LIVED_PREFIX) {
+        return verify_long_lived(state, token).await;
+    }
     let invalid = || ApiError::unauthorized("Invalid or expired token");
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 0;
@@ -224,6 +288,7 @@ async fn verify_bearer(state: &SharedState, token: &str) -> Result<AuthUser, Api
             username: claims.user,
             role,
             token_id: claims.rand,
+            kind: TokenKind::Session,
         });
     }
     // One query: the token row joined with its user under the stamp it was issued with.
@@ -246,6 +311,7 @@ async fn verify_bearer(state: &SharedState, token: &str) -> Result<AuthUser, Api
         username: stored.username,
         role: live.role,
         token_id: stored.id,
+        kind: TokenKind::Session,
     };
     state.tokens.remember(
         &user.token_id,
@@ -254,6 +320,37 @@ async fn verify_bearer(state: &SharedState, token: &str) -> Result<AuthUser, Api
         stored.expires_at,
     );
     Ok(user)
+}
+
+/// A long-lived token: found by its hash, in the cache (keyed by the hash, which no `wa:rand`
+/// can equal: 64 hex digits against 32) or in the database.
+async fn verify_long_lived(state: &SharedState, token: &str) -> Result<AuthUser, ApiError> {
+    let hash = token_hash(token);
+    // Never expires; the cache still drops it after TOKEN_RECHECK, which bounds revocation.
+    let never = i64::MAX;
+    let now = chrono::Utc::now().timestamp();
+    let cached = state.tokens.entry(&hash, now);
+    let (username, role) = match cached {
+        Some(found) => found,
+        None => {
+            let stored = state
+                .store
+                .find_system_token(&hash)
+                .await
+                .map_err(store_failure)?
+                .ok_or_else(|| ApiError::unauthorized("Invalid or revoked token"))?;
+            let username = long_lived_username(&stored.id);
+            let role = stored.role.as_str().to_string();
+            state.tokens.remember(&hash, &username, &role, never);
+            (username, role)
+        }
+    };
+    Ok(AuthUser {
+        username,
+        role,
+        token_id: hash,
+        kind: TokenKind::LongLived,
+    })
 }
 
 /// A database failure while serving a request: logged in full, answered with 1014.
@@ -276,6 +373,24 @@ mod tests {
     #[test]
     fn expiry_format_matches_the_original() {
         assert_eq!(format_expiry(1_627_203_048), "2021-07-25 08:50:48+00:00");
+    }
+
+    #[test]
+    fn long_lived_tokens_are_prefixed_random_and_stored_by_hash() {
+        let first = new_long_lived_token("crm".into(), Role::User, 5);
+        let second = new_long_lived_token("crm".into(), Role::User, 5);
+        assert!(first.token.starts_with(LONG_LIVED_PREFIX));
+        // 32 bytes in unpadded base64url.
+        assert_eq!(first.token.len(), LONG_LIVED_PREFIX.len() + 43);
+        assert_ne!(first.token, second.token);
+        assert_ne!(first.stored.id, second.stored.id);
+        assert_eq!(first.stored.token_hash, token_hash(&first.token));
+        assert_eq!(first.stored.token_hash.len(), 64);
+        assert!(!first.stored.token_hash.contains(&first.token));
+        assert_eq!(
+            token_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]

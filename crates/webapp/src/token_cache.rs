@@ -47,6 +47,16 @@ impl TokenCache {
         (fresh && entry.expires_at > now && entry.username == username).then(|| entry.role.clone())
     }
 
+    /// The user name and role of a token found live less than [`TOKEN_RECHECK`] ago and not
+    /// expired at `now`, whoever it belongs to: for long-lived tokens, whose owner is known only
+    /// once the token is found.
+    pub fn entry(&self, id: &str, now: i64) -> Option<(String, String)> {
+        let entries = self.lock();
+        let entry = entries.get(id)?;
+        let fresh = entry.checked.elapsed() < TOKEN_RECHECK;
+        (fresh && entry.expires_at > now).then(|| (entry.username.clone(), entry.role.clone()))
+    }
+
     /// Remembers that token `id` of `username` (with `role`), valid until `expires_at`, was just
     /// found live.
     pub fn remember(&self, id: &str, username: &str, role: &str, expires_at: i64) {
@@ -91,6 +101,19 @@ mod tests {
         assert!(cache.role("t1", "ops", 200).is_none());
         cache.forget("t1");
         assert!(cache.role("t1", "ops", 100).is_none());
+    }
+
+    #[test]
+    fn an_entry_is_served_whoever_owns_it_until_forgotten() {
+        let cache = TokenCache::default();
+        assert!(cache.entry("h1", 100).is_none());
+        cache.remember("h1", "token:t1", "ROLE_ADMIN", i64::MAX);
+        assert_eq!(
+            cache.entry("h1", 100),
+            Some(("token:t1".to_string(), "ROLE_ADMIN".to_string()))
+        );
+        cache.forget("h1");
+        assert!(cache.entry("h1", 100).is_none());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use super::Store;
 use crate::tables::certs::{self, StoredCert};
 use crate::tables::secrets;
+use crate::tables::system_tokens::{self, SystemToken};
 use crate::tables::tokens::{self, LiveToken, StoredToken};
 use crate::tables::users::{self, NewUser, User};
 use crate::StoreError;
@@ -83,6 +84,33 @@ impl Store {
             .run(move |conn| tokens::delete_expired(conn, now_unix))
             .await?;
         Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
+    }
+
+    /// Stores a long-lived token; fails with `Conflict` when its id or hash is already stored.
+    pub async fn insert_system_token(&self, token: SystemToken) -> Result<(), StoreError> {
+        self.run(move |conn| system_tokens::insert(conn, token))
+            .await
+    }
+
+    /// The long-lived token whose SHA-256 (lower-case hex) is `token_hash`.
+    pub async fn find_system_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<SystemToken>, StoreError> {
+        let token_hash = token_hash.to_string();
+        self.run(move |conn| system_tokens::find_by_hash(conn, &token_hash))
+            .await
+    }
+
+    /// Every long-lived token, oldest first.
+    pub async fn system_tokens(&self) -> Result<Vec<SystemToken>, StoreError> {
+        self.run(system_tokens::list).await
+    }
+
+    /// Revokes the long-lived token `id`; returns it, or `None` when there is no such token.
+    pub async fn delete_system_token(&self, id: &str) -> Result<Option<SystemToken>, StoreError> {
+        let id = id.to_string();
+        self.run(move |conn| system_tokens::delete(conn, &id)).await
     }
 
     /// Returns the stored value of `name`, storing `value_if_absent` first if there is none.

@@ -20,5 +20,6 @@ pub(crate) mod registration;
 pub(crate) mod secrets;
 pub(crate) mod stats;
 pub(crate) mod stickerpacks;
+pub(crate) mod system_tokens;
 pub(crate) mod tokens;
 pub(crate) mod users;

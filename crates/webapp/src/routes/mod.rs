@@ -111,6 +111,15 @@ pub const OWN_ROUTES: &[OwnRoute] = &[
     own(Method::Patch, "/v1/settings/cloud", || {
         web::route().to(cloud::settings::patch)
     }),
+    own(Method::Get, "/v1/settings/cloud/tokens", || {
+        web::route().to(cloud::system_tokens::list)
+    }),
+    own(Method::Post, "/v1/settings/cloud/tokens", || {
+        web::route().to(cloud::system_tokens::create)
+    }),
+    own(Method::Delete, "/v1/settings/cloud/tokens/{id}", || {
+        web::route().to(cloud::system_tokens::delete)
+    }),
     own(Method::Get, "/console/webhooks", || {
         web::route().to(inspector::webhooks)
     }),

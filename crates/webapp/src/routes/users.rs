@@ -1,6 +1,6 @@
 //! Users and tokens (spec onprem-rest §5–6).
 
-use crate::auth::{format_expiry, issue_token, store_failure, AuthUser, Credentials};
+use crate::auth::{format_expiry, issue_token, store_failure, AuthUser, Credentials, TokenKind};
 use crate::body::JsonParams;
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -80,6 +80,14 @@ pub async fn login(
 
 /// `POST /v1/users/logout`: revokes the presented token only.
 pub async fn logout(user: AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    // An integration's long-lived token is an administrator's to revoke, by its id: logging out
+    // with it (a client library's clean-up, say) must not silently cut the integration off.
+    if user.kind == TokenKind::LongLived {
+        return Err(ApiError::new(
+            ErrorCode::RequestNotValid,
+            "A long-lived token is revoked with DELETE /v1/settings/cloud/tokens/{id}",
+        ));
+    }
     state
         .store
         .delete_token(&user.token_id)

@@ -1,6 +1,6 @@
 //! What every Cloud handler checks first, answered in the Cloud envelope: the bearer token (the
-//! product's own tokens, `POST /v1/users/login`), the JSON body, and the ids of the path against
-//! the registered number.
+//! product's own tokens: from `POST /v1/users/login`, or long-lived ones an administrator
+//! created, see `auth.rs`), the JSON body, and the ids of the path against the registered number.
 
 use crate::auth::AuthUser;
 use crate::body::JsonParams;

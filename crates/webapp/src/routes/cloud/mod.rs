@@ -14,6 +14,7 @@ mod phone_numbers;
 mod profile;
 pub(crate) mod settings;
 mod subscribed_apps;
+pub(crate) mod system_tokens;
 mod templates;
 
 use actix_web::{web, HttpRequest, HttpResponse};
