@@ -434,6 +434,21 @@ fn certificates(c: &Checker) {
         .expect_status(400);
     let off = json!({"sign_onprem_webhooks": false});
     c.call("PATCH", cloud, &[], Some(off)).expect_status(200);
+    let tokens = "/v1/settings/cloud/tokens";
+    let integration = json!({"name": "crm", "role": "ROLE_USER"});
+    let created = c.call("POST", tokens, &[], Some(integration));
+    created.expect_status(201);
+    let id = created.body["tokens"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let nameless = json!({"role": "ROLE_USER"});
+    c.call("POST", tokens, &[], Some(nameless))
+        .expect_status(400);
+    c.call("GET", tokens, &[], None).expect_status(200);
+    let one = "/v1/settings/cloud/tokens/{id}";
+    c.call("DELETE", one, &[&id], None).expect_status(200);
+    c.call("DELETE", one, &[&id], None).expect_status(404);
 }
 
 fn media(c: &Checker) {
