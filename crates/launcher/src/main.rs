@@ -87,6 +87,10 @@ async fn main() -> ExitCode {
 }
 
 async fn run(mut settings: wa_common::Settings, cli: &Cli) -> Result<(), String> {
+    // Listening before anything starts: each server also stops on Ctrl-C by itself, but one
+    // that was still starting when the signal came never hears of it (the signal is delivered
+    // only to the listeners registered by then), and wa-dev would run on.
+    let stop_requested = stop_signal().map_err(|e| format!("cannot listen for signals: {e}"))?;
     std::fs::create_dir_all(&settings.data_dir)
         .map_err(|e| format!("cannot create {}: {e}", settings.data_dir.display()))?;
     let simulator = start_simulator(&mut settings, cli).await?;
@@ -111,7 +115,20 @@ async fn run(mut settings: wa_common::Settings, cli: &Cli) -> Result<(), String>
         .map_err(|e| e.to_string())?;
     let port = web.addresses.first().map_or(0, |a| a.port());
     print_banner(&store, port, control_url.as_deref()).await;
-    let (web_result, core_result) = tokio::join!(web.server, core.server);
+    let handles = [web.server.handle(), core.server.handle()];
+    let servers = async { tokio::join!(web.server, core.server) };
+    tokio::pin!(servers);
+    let (web_result, core_result) = tokio::select! {
+        results = &mut servers => results,
+        () = stop_requested => {
+            // The command is sent on the call; a server that heard the signal itself ignores
+            // it, and does not answer it either, so the returned future is not awaited.
+            for handle in &handles {
+                drop(handle.stop(true));
+            }
+            servers.await
+        }
+    };
     core.supervisor.shutdown().await;
     // The servers stopped (Ctrl-C): the simulator writes its last changes before exiting.
     if let Some(simulator) = simulator {
@@ -120,6 +137,19 @@ async fn run(mut settings: wa_common::Settings, cli: &Cli) -> Result<(), String>
         }
     }
     web_result.and(core_result).map_err(|e| e.to_string())
+}
+
+/// Completes at the first SIGINT (Ctrl-C) or SIGTERM after this call.
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
 }
 
 /// The bundled network simulator, unless `--network-address` points at another network.
