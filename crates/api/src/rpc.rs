@@ -151,6 +151,9 @@ routes! {
     CloudWebhooksGet = Get "/rpc/cloud/webhooks", Exposure::Internal, master;
     CloudWebhooksSet = Post "/rpc/cloud/webhooks", Exposure::Internal, master;
     CloudWebhooksDelete = Delete "/rpc/cloud/webhooks", Exposure::Internal, master;
+    // Cloud's `/{phone-number-id}/register` (POST, with the PIN) and `/deregister` (DELETE).
+    CloudRegister = Post "/rpc/cloud/registration", Exposure::Internal, master;
+    CloudDeregister = Delete "/rpc/cloud/registration", Exposure::Internal, master;
     // Cloud's template writes (`/{waba-id}/message_templates`), passed on to the network.
     TemplateCreate = Post "/rpc/templates", Exposure::Internal;
     TemplateDelete = Delete "/rpc/templates", Exposure::Internal;

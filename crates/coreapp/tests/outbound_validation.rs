@@ -692,6 +692,7 @@ async fn every_validation_rule_answers_code_status_and_details(backend: Backend)
             vname: "Shop".to_string(),
             secret: "s".to_string(),
             registered_at: 1,
+            deregistered_at: None,
         })
         .await
         .unwrap();

@@ -54,6 +54,7 @@ async fn registered(backend: Backend) -> TestApp {
             vname: "Shop".to_string(),
             secret: "s".to_string(),
             registered_at: 1,
+            deregistered_at: None,
         })
         .await
         .unwrap();

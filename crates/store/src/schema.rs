@@ -145,6 +145,7 @@ diesel::table! {
         vname -> Text,
         secret -> Text,
         registered_at -> BigInt,
+        deregistered_at -> Nullable<BigInt>,
     }
 }
 

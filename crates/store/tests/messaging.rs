@@ -13,6 +13,7 @@ use wa_store::{
 
 on_every_backend!(
     registration_is_replaced_not_duplicated,
+    deregistering_without_a_registration_changes_nothing,
     outbound_messages_are_pending_until_sent_in_order,
     statuses_only_advance_and_queue_one_webhook_each,
     a_receipt_waits_for_sent_to_be_recorded,
@@ -52,6 +53,7 @@ async fn registration_is_replaced_not_duplicated(backend: Backend) {
         vname: "Acme".into(),
         secret: "s1".into(),
         registered_at: 1,
+        deregistered_at: None,
     };
     store.save_registration(first).await.unwrap();
     let second = Registration {
@@ -59,9 +61,30 @@ async fn registration_is_replaced_not_duplicated(backend: Backend) {
         vname: "Acme 2".into(),
         secret: "s2".into(),
         registered_at: 2,
+        deregistered_at: None,
     };
     store.save_registration(second.clone()).await.unwrap();
+    assert_eq!(store.registration().await.unwrap(), Some(second.clone()));
+
+    // Deregistering keeps the credentials; a new registration starts registered.
+    assert!(store.set_deregistered(Some(7)).await.unwrap());
+    let kept = store.registration().await.unwrap().unwrap();
+    assert_eq!(
+        (kept.secret.as_str(), kept.deregistered_at),
+        ("s2", Some(7))
+    );
+    assert!(store.set_deregistered(None).await.unwrap());
+    assert_eq!(store.registration().await.unwrap(), Some(second.clone()));
+    store.set_deregistered(Some(8)).await.unwrap();
+    store.save_registration(second.clone()).await.unwrap();
     assert_eq!(store.registration().await.unwrap(), Some(second));
+}
+
+async fn deregistering_without_a_registration_changes_nothing(backend: Backend) {
+    let db = TestDb::new(backend);
+    let store = connect_to(&db).await;
+    assert!(!store.set_deregistered(Some(1)).await.unwrap());
+    assert_eq!(store.registration().await.unwrap(), None);
 }
 
 async fn outbound_messages_are_pending_until_sent_in_order(backend: Backend) {

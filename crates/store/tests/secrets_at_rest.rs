@@ -49,6 +49,7 @@ fn registration() -> Registration {
         vname: "Acme".into(),
         secret: NETWORK_SECRET.into(),
         registered_at: 1,
+        deregistered_at: None,
     }
 }
 

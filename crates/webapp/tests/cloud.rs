@@ -23,6 +23,8 @@ on_every_backend!(
     the_business_profile_checks_its_body,
     media_is_read_and_deleted_by_its_id,
     media_is_uploaded_as_a_multipart_form,
+    register_and_deregister_check_the_caller_and_the_body,
+    a_deregistered_number_is_disconnected_and_refuses_sends,
 );
 
 const NUMBER: &str = "16315551019";
@@ -37,6 +39,7 @@ async fn registered_app_with(app: TestApp) -> (TestApp, String) {
         vname: "Shop".to_string(),
         secret: "s".to_string(),
         registered_at: 1,
+        deregistered_at: None,
     };
     app.state()
         .store
@@ -433,4 +436,90 @@ async fn media_is_uploaded_as_a_multipart_form(backend: Backend) {
         let reply = app.send(upload(body, content_type)).await;
         expect_cloud_error(&reply, 400, code);
     }
+}
+
+/// `POST .../register` and `/deregister`: administrators only, the number's id, Graph's checks
+/// of the body before the coreapp is called (here there is none: a valid call fails 131000).
+async fn register_and_deregister_check_the_caller_and_the_body(backend: Backend) {
+    let (app, token) = registered_app(backend).await;
+    let number = ids::phone_number_id(NUMBER);
+    let register = format!("/v21.0/{number}/register");
+    let deregister = format!("/v21.0/{number}/deregister");
+    let valid = json!({"messaging_product": "whatsapp", "pin": "123456"});
+    let reply = app
+        .call("POST", &register, Some(&token), Some(valid.clone()))
+        .await;
+    expect_cloud_error(&reply, 500, 131000);
+    expect_cloud_error(
+        &app.call("POST", &deregister, Some(&token), None).await,
+        500,
+        131000,
+    );
+    for bad in [
+        json!({"pin": "123456"}),
+        json!({"messaging_product": "whatsapp"}),
+        json!({"messaging_product": "whatsapp", "pin": "12 456"}),
+        json!({"messaging_product": "whatsapp", "pin": ["123456"]}),
+    ] {
+        let reply = app.call("POST", &register, Some(&token), Some(bad)).await;
+        expect_cloud_error(&reply, 400, 100);
+    }
+    expect_cloud_error(
+        &app.json_post(&token, &register, "{\"pin\": ").await,
+        400,
+        100,
+    );
+    let waba = format!("/v21.0/{}/register", ids::waba_id(NUMBER));
+    let reply = app
+        .call("POST", &waba, Some(&token), Some(valid.clone()))
+        .await;
+    expect_cloud_error(&reply, 400, 100);
+    assert_eq!(reply.body["error"]["error_subcode"], 33);
+    expect_cloud_error(
+        &app.call("GET", &register, Some(&token), None).await,
+        400,
+        100,
+    );
+    expect_cloud_error(&app.call("POST", &deregister, None, None).await, 401, 190);
+    let user = json!({"username": "clerk", "password": "S3cure!pass"});
+    app.call("POST", "/v1/users", Some(&token), Some(user))
+        .await
+        .expect_status(201);
+    let clerk = app.bearer("clerk", "S3cure!pass").await;
+    let reply = app.call("POST", &register, Some(&clerk), Some(valid)).await;
+    expect_cloud_error(&reply, 403, 131005);
+    let reply = app.call("POST", &deregister, Some(&clerk), None).await;
+    expect_cloud_error(&reply, 403, 131005);
+}
+
+/// The webapp reads the mark from the store: the number is listed `DISCONNECTED` and a send is
+/// 133010 before it reaches the coreapp; registered again, it is `CONNECTED`.
+async fn a_deregistered_number_is_disconnected_and_refuses_sends(backend: Backend) {
+    let (app, token) = registered_app(backend).await;
+    let one = format!("/v21.0/{}", ids::phone_number_id(NUMBER));
+    let status = |reply: &Reply| {
+        reply.body["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(
+        status(&app.call("GET", &one, Some(&token), None).await),
+        "CONNECTED"
+    );
+    app.state().store.set_deregistered(Some(1)).await.unwrap();
+    assert_eq!(
+        status(&app.call("GET", &one, Some(&token), None).await),
+        "DISCONNECTED"
+    );
+    let text = json!({"messaging_product": "whatsapp", "to": "1", "text": {"body": "x"}});
+    let reply = app
+        .call("POST", &messages_path(), Some(&token), Some(text))
+        .await;
+    expect_cloud_error(&reply, 400, 133010);
+    app.state().store.set_deregistered(None).await.unwrap();
+    assert_eq!(
+        status(&app.call("GET", &one, Some(&token), None).await),
+        "CONNECTED"
+    );
 }

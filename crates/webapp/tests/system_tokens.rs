@@ -28,6 +28,7 @@ async fn registered(app: &TestApp) {
         vname: "Shop".to_string(),
         secret: "s".to_string(),
         registered_at: 1,
+        deregistered_at: None,
     };
     app.state()
         .store

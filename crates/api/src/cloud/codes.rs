@@ -71,6 +71,7 @@ cloud_codes! {
     TemplateDisabled = 132016, 400, "Template is Disabled";
     FlowBlocked = 132068, 400, "Flow is in blocked state";
     FlowThrottled = 132069, 400, "Flow is in throttled state";
+    PinMismatch = 133005, 400, "Two step verification PIN Mismatch";
     NotRegistered = 133010, 400, "Phone number not registered";
     GenericUserError = 135000, 400, "Generic user error";
 }

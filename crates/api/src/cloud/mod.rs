@@ -6,6 +6,7 @@ pub mod codes;
 pub mod error;
 pub mod ids;
 pub mod profile;
+pub mod registration;
 pub mod send;
 pub mod subscription;
 pub mod templates;

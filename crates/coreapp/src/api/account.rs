@@ -37,9 +37,16 @@ pub async fn request_code(
         Some(other) => return Err(ApiError::invalid_parameter("pin", &other.to_string())),
     };
     let phone = format!("{cc}{number}");
-    let registered = state.registered_number().await?;
+    let registered = state
+        .store
+        .registration()
+        .await
+        .map_err(store_failure)?
+        .filter(|r| r.deregistered_at.is_none())
+        .map(|r| r.phone);
     if !state.credentials_refused() && registered.as_deref() == Some(phone.as_str()) {
-        // Already registered on this installation (and the network agrees): nothing to do.
+        // Already registered on this installation (and the network agrees): nothing to do. A
+        // number deregistered through the Cloud API registers afresh.
         return Ok(HttpResponse::Created().json(meta_only(Meta::current_coreapp())));
     }
     let request = Request::RequestCode {
@@ -87,6 +94,7 @@ pub async fn verify(
                 vname,
                 secret: credentials.secret,
                 registered_at: crate::util::now_ms() / 1000,
+                deregistered_at: None,
             };
             state
                 .store

@@ -172,6 +172,7 @@ async fn apply(state: &CoreState, content: BackupContent) -> Result<(), ApiError
             vname: r.vname,
             secret: r.secret,
             registered_at: r.registered_at,
+            deregistered_at: None,
         })
         .await
         .map_err(store_failure)

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod backup;
 pub mod certificates;
+pub mod cloud_registration;
 pub mod cloud_webhooks;
 pub mod contacts;
 pub mod gc;
@@ -80,6 +81,8 @@ fn handler(endpoint: Endpoint) -> actix_web::Route {
         E::CloudWebhooksGet => route.to(cloud_webhooks::get),
         E::CloudWebhooksSet => route.to(cloud_webhooks::set),
         E::CloudWebhooksDelete => route.to(cloud_webhooks::delete),
+        E::CloudRegister => route.to(cloud_registration::register),
+        E::CloudDeregister => route.to(cloud_registration::deregister),
         E::AccountRequestCode => route.to(account::request_code),
         E::AccountVerify => route.to(account::verify),
         E::AccountShardsGet => route.to(shards::get),

@@ -247,6 +247,7 @@ mod tests {
                 vname: "Shop".to_string(),
                 secret: "s".to_string(),
                 registered_at: 1,
+                deregistered_at: None,
             })
             .await
             .unwrap();

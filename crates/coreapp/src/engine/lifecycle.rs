@@ -68,6 +68,8 @@ async fn connect_once(
     let registration = state.store.registration().await.map_err(|e| {
         tracing::error!("reading the registration failed: {e}");
     })?;
+    // A number deregistered through the Cloud API keeps its credentials, unused until registered.
+    let registration = registration.filter(|r| r.deregistered_at.is_none());
     let registered = registration.is_some();
     state.set_gateway(if registered {
         GatewayStatus::Connecting
@@ -258,12 +260,36 @@ async fn business_session(
         state.set_gateway(GatewayStatus::Connected);
         state.set_ready(true);
         tracing::info!("ready: the coreapp accepts messages");
-        wait_for_new_registration(state, &client, hold).await;
+        tokio::select! {
+            _ = wait_for_new_registration(state, &client, hold) => {}
+            _ = registration_withdrawn(state, business, hold) => client.close(),
+        }
     }
     state.set_ready(false);
     state.set_session(None);
     state.set_gateway(GatewayStatus::Disconnected);
     tracing::warn!("disconnected from the network; reconnecting");
+}
+
+/// Returns when a coreapp of a cluster reads, at one of its heartbeats, that the number it is
+/// connected as was deregistered or replaced on another node (the local notice reaches only the
+/// node that made the change). Never returns on a single node.
+async fn registration_withdrawn(state: &Arc<CoreState>, business: &str, hold: Option<ShardHold>) {
+    if hold.is_none() {
+        return std::future::pending().await;
+    }
+    loop {
+        tokio::time::sleep(state.cluster.heartbeat_interval(&state.settings.current())).await;
+        match state.store.registration().await {
+            Ok(Some(r)) if r.deregistered_at.is_none() && r.phone == business => {}
+            Ok(_) => {
+                tracing::warn!("+{business} is no longer the registered number; reconnecting");
+                return;
+            }
+            // The database being away is the supervisor's concern; keep serving meanwhile.
+            Err(e) => tracing::warn!("cannot read the registration: {e}"),
+        }
+    }
 }
 
 impl CoreState {

@@ -58,4 +58,11 @@ impl Store {
         self.run(move |conn| registration::save(conn, &sealer, &reg))
             .await
     }
+
+    /// Deregisters the number (`Some(seconds)`) or registers it again (`None`) without touching
+    /// its credentials; false when no number is registered.
+    pub async fn set_deregistered(&self, at: Option<i64>) -> Result<bool, StoreError> {
+        self.run(move |conn| registration::set_deregistered(conn, at))
+            .await
+    }
 }

@@ -19,6 +19,9 @@ pub struct Registration {
     pub vname: String,
     pub secret: String,
     pub registered_at: i64,
+    /// Set (seconds) while the number is deregistered through the Cloud API: the credentials
+    /// are kept, but no coreapp connects with them until the number is registered again.
+    pub deregistered_at: Option<i64>,
 }
 
 impl std::fmt::Debug for Registration {
@@ -27,6 +30,7 @@ impl std::fmt::Debug for Registration {
             .field("phone", &self.phone)
             .field("vname", &self.vname)
             .field("registered_at", &self.registered_at)
+            .field("deregistered_at", &self.deregistered_at)
             .finish_non_exhaustive()
     }
 }
@@ -87,8 +91,21 @@ pub(crate) fn save(
                 registration::vname.eq(&reg.vname),
                 registration::secret.eq(&secret),
                 registration::registered_at.eq(reg.registered_at),
+                registration::deregistered_at.eq(reg.deregistered_at),
             ))
             .execute(conn)?;
         Ok(())
     })
+}
+
+/// Marks the number deregistered since `at` (seconds), or registered again with `None`; false
+/// when there is no registration.
+pub(crate) fn set_deregistered(
+    conn: &mut DbConnection,
+    at: Option<i64>,
+) -> Result<bool, StoreError> {
+    let changed = diesel::update(registration::table.find(CURRENT))
+        .set(registration::deregistered_at.eq(at))
+        .execute(conn)?;
+    Ok(changed > 0)
 }

@@ -5,7 +5,7 @@
 use crate::auth::AuthUser;
 use crate::body::JsonParams;
 use crate::state::AppState;
-use actix_web::HttpRequest;
+use actix_web::{HttpRequest, HttpResponse};
 use serde_json::{Map, Value};
 use wa_api::cloud::{ids, CloudError};
 use wa_api::ApiError;
@@ -48,6 +48,8 @@ pub struct BusinessNumber {
     pub verified_name: String,
     pub phone_number_id: String,
     pub waba_id: String,
+    /// False while the number is deregistered (`POST /{phone-number-id}/deregister`).
+    pub registered: bool,
 }
 
 /// The registered number, read from the store the coreapp registers it in; `None` before
@@ -63,6 +65,7 @@ pub async fn registered(state: &AppState) -> Result<Option<BusinessNumber>, Clou
     Ok(registration.map(|r| BusinessNumber {
         phone_number_id: ids::phone_number_id(&r.phone),
         waba_id: ids::waba_id(&r.phone),
+        registered: r.deregistered_at.is_none(),
         wa_id: r.phone,
         verified_name: r.vname,
     }))
@@ -95,4 +98,9 @@ pub async fn business_account(
 /// 100/33 for `id`, named with the request's method as Graph names it.
 pub fn unknown(req: &HttpRequest, id: &str) -> CloudError {
     CloudError::unknown_object(id, &req.method().as_str().to_ascii_lowercase())
+}
+
+/// Graph's answer to a write that has nothing else to say.
+pub fn success() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "success": true }))
 }

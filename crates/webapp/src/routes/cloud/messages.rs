@@ -10,7 +10,7 @@ use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 use wa_api::cloud::send::{self, CloudRequest, CloudSend};
-use wa_api::cloud::CloudError;
+use wa_api::cloud::{CloudCode, CloudError};
 use wa_api::rpc::{Endpoint, Method};
 use wa_api::ApiError;
 
@@ -21,7 +21,12 @@ pub async fn post(
     params: Result<JsonParams, ApiError>,
 ) -> Result<HttpResponse, CloudError> {
     authenticated(caller)?;
-    phone_number(&state, &req).await?;
+    if !phone_number(&state, &req).await?.registered {
+        return Err(CloudError::new(
+            CloudCode::NotRegistered,
+            "The number was deregistered; register it with POST /{phone-number-id}/register",
+        ));
+    }
     match send::translate(body_of(params)?)? {
         CloudRequest::Send(request) => send_message(&state, request).await,
         CloudRequest::MarkRead { message_id } => mark_read(&state, &message_id).await,

@@ -12,6 +12,7 @@ mod messages;
 mod objects;
 mod phone_numbers;
 mod profile;
+mod registration;
 pub(crate) mod settings;
 mod subscribed_apps;
 pub(crate) mod system_tokens;
@@ -72,6 +73,12 @@ pub const CLOUD_ROUTES: &[CloudRoute] = &[
         "/{object_id}/whatsapp_business_profile",
         || web::route().to(profile::post),
     ),
+    cloud(Method::Post, "/{object_id}/register", || {
+        web::route().to(registration::register)
+    }),
+    cloud(Method::Post, "/{object_id}/deregister", || {
+        web::route().to(registration::deregister)
+    }),
     cloud(Method::Get, "/{object_id}/subscribed_apps", || {
         web::route().to(subscribed_apps::list)
     }),

@@ -3,7 +3,7 @@
 //! received); the media's `url` is the On-Prem download path, which takes the same bearer token,
 //! as Cloud's download URL does.
 
-use super::caller::{authenticated, object_id, registered, unknown};
+use super::caller::{authenticated, object_id, registered, success, unknown};
 use super::phone_numbers::shown;
 use crate::auth::AuthUser;
 use crate::routes::media;
@@ -51,5 +51,5 @@ pub async fn delete(
         return Err(unknown(&req, &id));
     }
     media::remove(&state, &id).await?;
-    Ok(HttpResponse::Ok().json(json!({ "success": true })))
+    Ok(success())
 }

@@ -28,6 +28,7 @@ pub fn shown(number: &BusinessNumber) -> Value {
         "code_verification_status": "VERIFIED",
         "quality_rating": "GREEN",
         "platform_type": "CLOUD_API",
+        "status": if number.registered { "CONNECTED" } else { "DISCONNECTED" },
         "throughput": { "level": "STANDARD" },
     })
 }

@@ -2,7 +2,7 @@
 //! profile and about text in Cloud's one object (`wa_api::cloud::profile`). Administrators
 //! only, as the On-Prem profile endpoints are.
 
-use super::caller::{authenticated, body_of, phone_number};
+use super::caller::{authenticated, body_of, phone_number, success};
 use super::messages::{call, succeeded};
 use crate::auth::AuthUser;
 use crate::body::JsonParams;
@@ -48,5 +48,5 @@ pub async fn post(
         let body = json!({ "text": text });
         succeeded(call(&state, Endpoint::ProfileAboutSet, Some(body)).await?)?;
     }
-    Ok(HttpResponse::Ok().json(json!({ "success": true })))
+    Ok(success())
 }

@@ -4,7 +4,7 @@
 //! queued for it, signed with the app secret (`GET /v1/settings/cloud` shows it). `DELETE`
 //! unsubscribes and drops what is still queued for it.
 
-use super::caller::{authenticated, body_of, business_account, BusinessNumber};
+use super::caller::{authenticated, body_of, business_account, success, BusinessNumber};
 use super::messages::{call, succeeded};
 use crate::auth::AuthUser;
 use crate::body::JsonParams;
@@ -121,8 +121,4 @@ fn app(number: &BusinessNumber) -> Value {
         "link": format!("https://www.facebook.com/games/?app_id={id}"),
         "name": number.verified_name,
     })
-}
-
-fn success() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "success": true }))
 }

@@ -5,7 +5,7 @@
 //! Manager does, and the coreapp passes the change on (`/rpc/templates`). Writes are for
 //! administrators, as On-Prem's settings are.
 
-use super::caller::{authenticated, body_of, business_account};
+use super::caller::{authenticated, body_of, business_account, success};
 use super::messages::{call, succeeded};
 use crate::auth::AuthUser;
 use crate::body::JsonParams;
@@ -136,7 +136,7 @@ pub async fn delete(
     let body = serde_json::to_value(TemplateDeletion { name, language })
         .map_err(|e| ApiError::internal(format!("Cannot encode the deletion: {e}")))?;
     succeeded(call(&state, Endpoint::TemplateDelete, Some(body)).await?)?;
-    Ok(HttpResponse::Ok().json(json!({ "success": true })))
+    Ok(success())
 }
 
 /// The language of the translation of `name` whose Cloud id is `hsm_id`.
