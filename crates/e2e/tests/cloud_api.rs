@@ -4,7 +4,8 @@
 //! media, interactive messages and templates, marks an inbound message read, and gets Cloud
 //! errors for what the core refuses. Its endpoint receives the inbound message and the statuses
 //! as signed Cloud webhooks (checked against the app secret), the window failure with 131047 and
-//! the tier's refusal with 131048, while the On-Prem endpoint keeps getting On-Prem bodies.
+//! the tier's refusal with 131048, while the On-Prem endpoint keeps getting On-Prem bodies. It
+//! deregisters the number and registers it again with the two-step PIN.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use e2e::client::Reply;
@@ -467,7 +468,66 @@ fn cloud_surface(backend: Backend) {
     expect_cloud_error(&no_token, 401, 190);
     assert_eq!(no_token.body["error"]["type"], "OAuthException");
 
+    deregistering_and_registering_again(&stack, &receiver, &endpoint, &cloud);
     on_prem_signature_and_unsubscribing(&stack, &receiver, &endpoint, &cloud);
+}
+
+/// `/register` sets the two-step PIN the number lacked; `/deregister` takes the number out of
+/// service (sends 133010, the coreapp unregistered) while what a customer writes waits in the
+/// network; a wrong PIN is 133005; the right one brings the number back with the held message.
+fn deregistering_and_registering_again(
+    stack: &Messaging,
+    receiver: &Receiver,
+    endpoint: &CloudEndpoint,
+    cloud: &Cloud,
+) {
+    let api = stack.api();
+    let path = |action: &str| format!("/v21.0/{}/{action}", cloud.phone_number_id);
+    let register = |pin: &str| {
+        let body = json!({"messaging_product": "whatsapp", "pin": pin});
+        api.call("POST", &path("register"), Some(&stack.admin), Some(body))
+    };
+    let registered = register("135790");
+    assert_eq!(
+        (registered.status, &registered.body),
+        (200, &json!({"success": true}))
+    );
+
+    let r = api.call("POST", &path("deregister"), Some(&stack.admin), None);
+    assert_eq!((r.status, &r.body), (200, &json!({"success": true})));
+    stack.wait_for_gateway("unregistered");
+    let number = api.call(
+        "GET",
+        &format!("/v21.0/{}", cloud.phone_number_id),
+        Some(&stack.admin),
+        None,
+    );
+    assert_eq!(number.body["status"], "DISCONNECTED", "{}", number.body);
+    let text = json!({"messaging_product": "whatsapp", "to": CUSTOMER, "text": {"body": "x"}});
+    expect_cloud_error(&cloud.post(text.clone()), 400, 133010);
+    let held = stack.wanet.consumer_says(CUSTOMER, "Anyone there?");
+
+    expect_cloud_error(&register("000000"), 400, 133005);
+    expect_cloud_error(&cloud.post(text), 400, 133010);
+    let registered = register("135790");
+    assert_eq!(
+        (registered.status, &registered.body),
+        (200, &json!({"success": true}))
+    );
+    stack.wait_for_gateway("connected");
+    receiver.wait_until(WAIT, "the message written while deregistered", |b| {
+        e2e::webhooks::inbound_ids(b).contains(&held)
+    });
+    endpoint.wait_until("the message written while deregistered", |v| {
+        e2e::webhooks::inbound_ids(v).contains(&held)
+    });
+    let back = cloud.send(
+        CUSTOMER,
+        json!({"type": "text", "text": {"body": "Back again"}}),
+    );
+    receiver.wait_until(WAIT, "the text after registering again", |b| {
+        has_status(b, &back, "delivered")
+    });
 }
 
 /// The On-Prem endpoint's bodies were never signed; once asked, they are, with the same secret.
