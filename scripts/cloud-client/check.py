@@ -29,7 +29,10 @@ What is checked, through the library's public methods and types:
     from `contacts[0]` of every such change: an inbound message needs `contacts[0].user_id` (the
     business-scoped user id, e.g. "US.1349..."; KeyError 'user_id' without it), and a status needs
     a `contacts` array of its own (KeyError 'contacts'; `user_id` is optional there). Without them
-    pywa logs "Failed to construct update" and this check fails naming the missing key.
+    pywa logs "Failed to construct update" and this check fails naming the missing key;
+  - registration: register_phone_number (which sets the two-step PIN the number lacked),
+    deregister_phone_number, pywa's errors for a send (133010) and a wrong PIN (133005) while out
+    of service, then register_phone_number brings the number back and a text goes out.
 """
 
 from __future__ import annotations
@@ -398,6 +401,40 @@ def check_more(wa: WhatsApp, transport: ToWebapp, inbound_id: str) -> None:
         say(f"ok   a bad token: pywa raised {type(error).__name__} (code {error.code})")
 
 
+def gateway_status() -> str:
+    res = admin("GET", "/v1/health")
+    return res.json().get("health", {}).get("gateway_status", "") if res.status_code == 200 else ""
+
+
+def check_registration(wa: WhatsApp, transport: ToWebapp) -> None:
+    """Deregister and register again with pywa's calls: sends are refused (133010) meanwhile, a
+    wrong PIN is 133005, the right one brings the number back."""
+    pin = "314159"
+    if not wa.register_phone_number(pin=pin):
+        fail(f"register_phone_number on a number in service: {transport.describe_last()}")
+    if not wa.deregister_phone_number():
+        fail(f"deregister_phone_number: {transport.describe_last()}")
+    wait_until("the number out of service", lambda: gateway_status() == "unregistered")
+    for attempt, wanted in (("send_message", 133010), ("register_phone_number", 133005)):
+        try:
+            if attempt == "send_message":
+                wa.send_message(to=CONSUMER, text="while deregistered")
+            else:
+                wa.register_phone_number(pin="000000")
+            fail(f"{attempt} while deregistered succeeded: {transport.describe_last()}")
+        except WhatsAppError as error:
+            if error.code != wanted:
+                fail(f"{attempt} while deregistered: pywa raised {error!r}, wanted {wanted}")
+    if not wa.register_phone_number(pin=pin, data_localization_region="DE"):
+        fail(f"register_phone_number: {transport.describe_last()}")
+    wait_until("the number back in service", lambda: gateway_status() == "connected")
+    again = wa.send_message(to=CONSUMER, text="registered again")
+    if not again.id:
+        fail(f"send_message after registering again: {transport.describe_last()}")
+    say(f"ok   register_phone_number (PIN set), deregister_phone_number, 133010 and 133005 "
+        f"raised meanwhile, registered again: send_message {again.id}")
+
+
 def main() -> None:
     say(f"pywa {pywa.__version__} against {BASE} (Graph version v{API_VERSION})")
     expected_phone = derived_id("wa-cloud phone_number_id", NUMBER)
@@ -514,6 +551,8 @@ def main() -> None:
             f"{message.from_user.wa_id} ({len(receiver.bodies)} signed POSTs)")
         say(f"ok   webhook: statuses of {sent.id} parsed as MessageStatus "
             f"{sorted(s.value for s in statuses_of(sent.id))}")
+
+    check_registration(wa, transport)
 
     say(f"pywa {pywa.__version__}: all checks passed"
         + (f"; known gaps met: {', '.join(sorted(seen_gaps))}" if seen_gaps else ""))
