@@ -71,10 +71,6 @@ WAIT_SECS = float(os.environ.get("WA_CLOUD_CLIENT_WAIT", "30"))
 # Where pywa trips on our answers and how far the check goes around it: each entry is printed when
 # it happens (with the request and the answer), and a run where it no longer happens says so.
 KNOWN_GAPS = {
-    "media-id": "media ids: Cloud's are digits and pywa takes a string of digits for an id; ours "
-    "are On-Prem's UUIDs, so `send_image(image=\"<our id>\")` is refused by pywa itself (`String "
-    "media must be a valid URL, ... WhatsApp media ID`) before any request. Passing the Media object "
-    "that upload_media returned works",
     "template-examples": "GET /{waba}/message_templates: components with {{n}} placeholders (and "
     "media headers) come without `example`; pywa cannot type them and keeps them as plain dicts",
 }
@@ -372,18 +368,15 @@ def check_more(wa: WhatsApp, transport: ToWebapp, inbound_id: str) -> None:
         fail(f"get_media_url: {url}")
     if wa.get_media_bytes(url.url) != PNG_1X1:
         fail(f"get_media_bytes({url.url}) is not the upload")
-    try:
-        wa.send_image(to=CONSUMER, image=media.id, caption="by id")
-        say("note a media id string went through: remove 'media-id' from KNOWN_GAPS")
-    except ValueError as error:
-        gap("media-id", f"upload_media answered id {media.id!r}; send_image: {error}")
+    # pywa takes a string of digits for a media id, as Cloud's ids are.
+    by_id = wa.send_image(to=CONSUMER, image=media.id, caption="by id")
     image = wa.send_image(to=CONSUMER, image=media, caption="by the Media object")
-    if not image.id:
+    if not by_id.id or not image.id:
         fail(f"send_image: {transport.describe_last()}")
     if not wa.delete_media(media.id):
         fail(f"delete_media: {transport.describe_last()}")
-    say(f"ok   media: upload_media {media.id}, get_media_url and the bytes, send_image "
-        f"{image.id}, delete_media")
+    say(f"ok   media: upload_media {media.id}, get_media_url and the bytes, send_image by the "
+        f"id string {by_id.id} and by the Media object {image.id}, delete_media")
 
     if not wa.mark_message_as_read(message_id=inbound_id):
         fail(f"mark_message_as_read: {transport.describe_last()}")

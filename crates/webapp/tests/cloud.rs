@@ -317,11 +317,18 @@ async fn media_is_read_and_deleted_by_its_id(backend: Backend) {
     let reply = app.send(upload).await;
     reply.expect_status(201);
     let id = reply.body["media"][0]["id"].as_str().unwrap().to_string();
+    // Cloud's form of the id is digits; the On-Prem id works on the Cloud path too.
+    let cloud_id = ids::cloud_media_id(&id);
+    assert!(cloud_id.bytes().all(|b| b.is_ascii_digit()), "{cloud_id}");
+    let reply = app
+        .call("GET", &format!("/v21.0/{id}"), Some(&token), None)
+        .await;
+    assert_eq!(reply.body["id"], cloud_id.as_str());
 
-    let path = format!("/v21.0/{id}");
+    let path = format!("/v21.0/{cloud_id}");
     let reply = app.call("GET", &path, Some(&token), None).await;
     reply.expect_status(200);
-    assert_eq!(reply.body["id"], id);
+    assert_eq!(reply.body["id"], cloud_id.as_str());
     assert_eq!(reply.body["messaging_product"], "whatsapp");
     assert_eq!(reply.body["mime_type"], "application/pdf");
     assert_eq!(reply.body["file_size"], bytes.len());
@@ -396,13 +403,17 @@ async fn media_is_uploaded_as_a_multipart_form(backend: Backend) {
     let reply = app.send(upload(body, &multipart)).await;
     reply.expect_status(200);
     let id = reply.body["id"].as_str().unwrap().to_string();
+    assert!(
+        id.bytes().all(|b| b.is_ascii_digit()),
+        "Cloud media ids are digits: {id}"
+    );
     let meta = app
         .call("GET", &format!("/v21.0/{id}"), Some(&token), None)
         .await;
     assert_eq!(meta.body["mime_type"], "application/pdf", "{}", meta.body);
     assert_eq!(meta.body["file_size"], file.len());
     let request = app
-        .request("GET", &format!("/v1/media/{id}"))
+        .request("GET", &format!("/v1/media/{}", ids::onprem_media_id(&id)))
         .insert_header(("Authorization", token.as_str()));
     assert_eq!(app.send_raw(request).await.1, file);
 

@@ -6,7 +6,7 @@
 //! `preview_url` inside `text`, and names a template by name and language alone, where On-Prem
 //! also wants its namespace and a language policy.
 
-use super::{CloudCode, CloudError, MESSAGING_PRODUCT};
+use super::{ids, CloudCode, CloudError, MESSAGING_PRODUCT};
 use serde_json::{json, Map, Value};
 
 /// The message types Cloud defines that the core sends; other Cloud types are 131051.
@@ -88,6 +88,8 @@ pub struct TemplateName {
 
 /// Fields of a Cloud body that have no On-Prem counterpart and change nothing here.
 const CLOUD_ONLY_FIELDS: &[&str] = &["messaging_product", "biz_opaque_callback_data"];
+/// The keys of media objects, which may name their media by `id`.
+const MEDIA_OBJECTS: &[&str] = &["image", "audio", "video", "document", "sticker"];
 
 /// Checks the Cloud-only rules of `body` and translates it. The rest (recipient, objects of
 /// each type, templates) is the core's to check, and its errors come back through the table.
@@ -100,6 +102,7 @@ pub fn translate(mut body: Map<String, Value>) -> Result<CloudRequest, CloudErro
     for field in CLOUD_ONLY_FIELDS {
         body.remove(*field);
     }
+    media_ids_to_onprem(&mut body);
     let template = match kind {
         CloudMessageType::Text => {
             move_preview_url(&mut body);
@@ -109,6 +112,27 @@ pub fn translate(mut body: Map<String, Value>) -> Result<CloudRequest, CloudErro
         _ => None,
     };
     Ok(CloudRequest::Send(CloudSend { body, template }))
+}
+
+/// Media objects name a media by Cloud's decimal id wherever they appear (the message itself, a
+/// template's header parameter, an interactive header): the core wants the On-Prem id.
+fn media_ids_to_onprem(object: &mut Map<String, Value>) {
+    for (key, child) in object.iter_mut() {
+        if MEDIA_OBJECTS.contains(&key.as_str()) {
+            if let Some(Value::String(id)) = child.get_mut("id") {
+                *id = ids::onprem_media_id(id);
+            }
+        }
+        media_ids_below(child);
+    }
+}
+
+fn media_ids_below(value: &mut Value) {
+    match value {
+        Value::Object(object) => media_ids_to_onprem(object),
+        Value::Array(items) => items.iter_mut().for_each(media_ids_below),
+        _ => {}
+    }
 }
 
 fn check_messaging_product(body: &Map<String, Value>) -> Result<(), CloudError> {
@@ -291,6 +315,40 @@ mod tests {
                    "text": {"body": "hi"}, "preview_url": true, "context": {"message_id": "gBx"}})
         );
         assert_eq!(send.template, None);
+    }
+
+    #[test]
+    fn cloud_media_ids_become_onprem_ids_wherever_a_media_object_is() {
+        let uuid = "f2c25ecc-0c66-49f6-9092-8ec604b08b33";
+        let cloud = ids::cloud_media_id(uuid);
+        let body = send_of(
+            json!({"messaging_product": "whatsapp", "to": "1", "type": "template",
+            "template": {"name": "t", "language": {"code": "en"}, "components": [{"type": "header",
+                "parameters": [{"type": "image", "image": {"id": cloud}}]}]}}),
+        )
+        .body;
+        let header = &body["template"]["components"][0]["parameters"][0]["image"];
+        assert_eq!(header["id"], uuid);
+        let body = send_of(
+            json!({"messaging_product": "whatsapp", "to": "1", "type": "image",
+            "image": {"id": cloud, "caption": "c"}}),
+        )
+        .body;
+        assert_eq!(body["image"], json!({"id": uuid, "caption": "c"}));
+        // An On-Prem id and a link stay as they are.
+        let body = send_of(
+            json!({"messaging_product": "whatsapp", "to": "1", "type": "document",
+            "document": {"id": uuid}}),
+        )
+        .body;
+        assert_eq!(body["document"]["id"], uuid);
+        let link = json!({"link": "https://example.com/1234"});
+        let body = send_of(
+            json!({"messaging_product": "whatsapp", "to": "1", "type": "video",
+            "video": link.clone()}),
+        )
+        .body;
+        assert_eq!(body["video"], link);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! documents are translated (docs/compatibility.md lists where Meta's reference is silent).
 
 use super::codes::StatusErrorCode;
-use super::ids::{phone_number_id, user_id, waba_id};
+use super::ids::{cloud_media_id, phone_number_id, user_id, waba_id};
 use super::{CloudCode, MESSAGING_PRODUCT};
 use crate::webhooks::CallbackKind;
 use crate::ErrorCode;
@@ -155,6 +155,9 @@ fn cloud_message(onprem: &Value) -> Value {
         // media object without an id.
         if let Some(Value::Object(object)) = message.get_mut(*media) {
             object.remove("file");
+            if let Some(Value::String(id)) = object.get_mut("id") {
+                *id = cloud_media_id(id);
+            }
         }
     }
     Value::Object(message)

@@ -337,3 +337,19 @@ fn verification_url_appends_the_encoded_handshake() {
         "https://example.com/hook?hub.mode=subscribe&hub.verify_token=t&hub.challenge=c#part"
     );
 }
+
+#[test]
+fn inbound_media_ids_are_in_clouds_decimal_form() {
+    let uuid = "0f8d3a52-7f4e-4c1b-9a7e-2b6f1c3d4e5f";
+    let image =
+        json!({"type": "image", "image": {"id": uuid, "file": "/x", "mime_type": "image/jpeg"}});
+    let value = value_of_inbound(&image);
+    let id = value["messages"][0]["image"]["id"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        id.bytes().all(|b| b.is_ascii_digit()) && !id.is_empty(),
+        "{id}"
+    );
+    assert_eq!(crate::cloud::ids::onprem_media_id(id), uuid);
+}

@@ -17,7 +17,7 @@ use std::cell::RefCell;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
-use wa_api::cloud::CloudError;
+use wa_api::cloud::{ids, CloudError};
 use wa_api::ApiError;
 
 /// Longest text field (`type`, `messaging_product`, anything else sent before the file).
@@ -37,7 +37,8 @@ pub async fn upload(
         let mut payload = body.into_inner();
         while let Some(Ok(_)) = payload.next().await {}
     }
-    Ok(HttpResponse::Ok().json(json!({ "id": outcome? })))
+    let id = ids::cloud_media_id(&outcome?);
+    Ok(HttpResponse::Ok().json(json!({ "id": id })))
 }
 
 /// The request body, shared: the parser reads it, and what it leaves is drained afterwards.

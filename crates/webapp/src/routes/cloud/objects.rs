@@ -1,6 +1,6 @@
 //! `GET`/`DELETE /{version}/{id}`: Graph reads any object by its id alone. The id is the
 //! registered number's `phone_number_id` or a media id (uploaded with `POST /v1/media` or
-//! received); the media's `url` is the On-Prem download path, which takes the same bearer token,
+//! received; in Cloud's decimal form, or the On-Prem UUID); the media's `url` is the On-Prem download path, which takes the same bearer token,
 //! as Cloud's download URL does.
 
 use super::caller::{authenticated, object_id, registered, success, unknown};
@@ -10,7 +10,7 @@ use crate::routes::media;
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
-use wa_api::cloud::{CloudError, MESSAGING_PRODUCT};
+use wa_api::cloud::{ids, CloudError, MESSAGING_PRODUCT};
 use wa_api::ApiError;
 
 pub async fn get(
@@ -25,7 +25,7 @@ pub async fn get(
             return Ok(HttpResponse::Ok().json(shown(&number)));
         }
     }
-    let Some(record) = media::find(&state, &id).await? else {
+    let Some(record) = media::find(&state, &ids::onprem_media_id(&id)).await? else {
         return Err(unknown(&req, &id));
     };
     let info = req.connection_info();
@@ -36,7 +36,7 @@ pub async fn get(
         "mime_type": record.mime_type,
         "sha256": record.sha256,
         "file_size": record.size_bytes,
-        "id": record.id,
+        "id": ids::cloud_media_id(&record.id),
     })))
 }
 
@@ -47,9 +47,10 @@ pub async fn delete(
 ) -> Result<HttpResponse, CloudError> {
     authenticated(caller)?;
     let id = object_id(&req);
-    if media::find(&state, &id).await?.is_none() {
+    let media_id = ids::onprem_media_id(&id);
+    if media::find(&state, &media_id).await?.is_none() {
         return Err(unknown(&req, &id));
     }
-    media::remove(&state, &id).await?;
+    media::remove(&state, &media_id).await?;
     Ok(success())
 }
