@@ -53,15 +53,24 @@ fn template(
 /// The templates a new business starts with.
 pub fn seed(wa_id: &str) -> Vec<Template> {
     let ns = namespace_of(wa_id);
-    let order_update = |header: &str, body: &str, button: &str| {
+    // Components with variables or a media header carry the `example` WhatsApp Manager
+    // requires at submission, in the shape Cloud lists them.
+    let order_update = |header: &str, body: &str, button: &str, examples: [&str; 4]| {
         json!([
-            {"type": "HEADER", "format": "TEXT", "text": header},
-            {"type": "BODY", "text": body},
+            {"type": "HEADER", "format": "TEXT", "text": header,
+             "example": {"header_text": [examples[0]]}},
+            {"type": "BODY", "text": body,
+             "example": {"body_text": [[examples[1], examples[2], examples[3]]]}},
             {"type": "FOOTER", "text": "Acme Shop"},
             {"type": "BUTTONS", "buttons": [
                 {"type": "QUICK_REPLY", "text": button},
-                {"type": "URL", "text": "Track", "url": "https://shop.example.com/track/{{1}}"}]}
+                {"type": "URL", "text": "Track", "url": "https://shop.example.com/track/{{1}}",
+                 "example": ["https://shop.example.com/track/A1B2C3"]}]}
         ])
+    };
+    let media_header = |format: &str, file: &str| {
+        json!({"type": "HEADER", "format": format,
+               "example": {"header_handle": [format!("https://shop.example.com/samples/{file}")]}})
     };
     let mut seeded = vec![
         template(
@@ -89,6 +98,7 @@ pub fn seed(wa_id: &str) -> Vec<Template> {
                 "Order {{1}}",
                 "Hi {{1}}, your order of {{2}} ships on {{3}}.",
                 "Stop updates",
+                ["#1042", "Kerry", "2 mugs", "Friday"],
             ),
         ),
         template(
@@ -100,6 +110,7 @@ pub fn seed(wa_id: &str) -> Vec<Template> {
                 "Pedido {{1}}",
                 "Hola {{1}}, tu pedido de {{2}} se envía el {{3}}.",
                 "No más avisos",
+                ["#1042", "Kerry", "2 tazas", "viernes"],
             ),
         ),
         template(
@@ -108,7 +119,8 @@ pub fn seed(wa_id: &str) -> Vec<Template> {
             "en",
             "AUTHENTICATION",
             json!([
-            {"type": "BODY", "text": "{{1}} is your verification code. It expires in 10 minutes."}]),
+            {"type": "BODY", "text": "{{1}} is your verification code. It expires in 10 minutes.",
+             "example": {"body_text": [["482913"]]}}]),
         ),
         template(
             &ns,
@@ -116,8 +128,9 @@ pub fn seed(wa_id: &str) -> Vec<Template> {
             "en",
             "UTILITY",
             json!([
-            {"type": "HEADER", "format": "DOCUMENT"},
-            {"type": "BODY", "text": "Your invoice {{1}} is ready."}]),
+            media_header("DOCUMENT", "invoice.pdf"),
+            {"type": "BODY", "text": "Your invoice {{1}} is ready.",
+             "example": {"body_text": [["INV-2024-001"]]}}]),
         ),
         template(
             &ns,
@@ -125,7 +138,7 @@ pub fn seed(wa_id: &str) -> Vec<Template> {
             "en",
             "UTILITY",
             json!([
-            {"type": "HEADER", "format": "IMAGE"},
+            media_header("IMAGE", "parcel.jpg"),
             {"type": "BODY", "text": "Your parcel was delivered."}]),
         ),
         template(
@@ -134,7 +147,7 @@ pub fn seed(wa_id: &str) -> Vec<Template> {
             "en",
             "MARKETING",
             json!([
-            {"type": "HEADER", "format": "VIDEO"},
+            media_header("VIDEO", "demo.mp4"),
             {"type": "BODY", "text": "See what's new this week."}]),
         ),
         template(
@@ -143,7 +156,8 @@ pub fn seed(wa_id: &str) -> Vec<Template> {
             "en",
             "MARKETING",
             json!([
-            {"type": "BODY", "text": "A new offer just for you, {{1}}!"}]),
+            {"type": "BODY", "text": "A new offer just for you, {{1}}!",
+             "example": {"body_text": [["Kerry"]]}}]),
         ),
         template(
             &ns,
