@@ -25,9 +25,11 @@ pub const WEBHOOK_CA: &str = "certificates.webhooks_ca";
 /// The Cloud API webhook subscription (`wa_api::cloud::subscription::CloudWebhooks` as JSON).
 pub const CLOUD_WEBHOOKS: &str = "cloud.webhooks";
 
-/// The `config_values` that are sealed at rest: they hold a PIN or passwords. Every other value
-/// is plain (the webhook CA bundle holds certificates only, which are public).
-pub const SEALED: &[&str] = &[TWO_STEP_PIN, MEDIA_PROVIDERS];
+/// The `config_values` that are sealed at rest: they hold a PIN, passwords or the Cloud webhook
+/// verify token. Every other value is plain (the webhook CA bundle holds certificates only, which
+/// are public). A value stored plain before its key was listed here is read as it is and sealed
+/// by the next reseal.
+pub const SEALED: &[&str] = &[TWO_STEP_PIN, MEDIA_PROVIDERS, CLOUD_WEBHOOKS];
 
 /// Generated secret (always sealed): the key webapps sign and verify bearer tokens with, unless
 /// `WA_WEB_JWT_CRYPTO_KEY` sets one.

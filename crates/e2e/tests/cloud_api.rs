@@ -107,6 +107,12 @@ fn subscribe(stack: &Messaging) -> CloudEndpoint {
         listed.body["data"][0]["whatsapp_business_api_data"]["id"],
         ids::app_id(BUSINESS_WA_ID)
     );
+    // The administrator reads the verify token back, as Meta's app dashboard shows it.
+    let settings = api.call("GET", "/v1/settings/cloud", Some(&stack.admin), None);
+    assert_eq!(
+        settings.body["settings"]["cloud"]["verify_token"],
+        "right-token"
+    );
     CloudEndpoint {
         receiver,
         app_secret,
@@ -556,6 +562,12 @@ fn on_prem_signature_and_unsubscribing(
     let apps = format!("/v21.0/{}/subscribed_apps", ids::waba_id(BUSINESS_WA_ID));
     let r = api.call("DELETE", &apps, Some(&stack.admin), None);
     assert_eq!((r.status, &r.body), (200, &json!({"success": true})));
+    let settings = api.call("GET", "/v1/settings/cloud", Some(&stack.admin), None);
+    let shown = &settings.body["settings"]["cloud"];
+    assert_eq!(
+        (&shown["callback_url"], &shown["verify_token"]),
+        (&Value::Null, &Value::Null)
+    );
     let last = cloud.send(CUSTOMER, json!({"type": "text", "text": {"body": "Bye"}}));
     receiver.wait_until(WAIT, "the last text delivered", |b| {
         has_status(b, &last, "delivered")

@@ -12,6 +12,10 @@ pub struct CloudWebhooks {
     /// The subscribed callback; `None` while no app is subscribed (no Cloud webhook is queued).
     #[serde(default)]
     pub callback_url: Option<String>,
+    /// The verify token the callback was verified with, as the integration chose it; kept (sealed
+    /// at rest) so an administrator can read it back, as Meta's app dashboard shows it.
+    #[serde(default)]
+    pub verify_token: Option<String>,
     /// An extension: On-Prem webhooks carry `X-Hub-Signature-256` as well, with the same secret.
     #[serde(default)]
     pub sign_onprem_webhooks: bool,

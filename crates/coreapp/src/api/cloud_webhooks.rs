@@ -34,6 +34,7 @@ pub async fn set(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpRe
         let token = change.verify_token.as_deref().unwrap_or_default();
         verify_callback(&state, url, token).await?;
         next.callback_url = Some(url.clone());
+        next.verify_token = Some(token.to_string());
     }
     if let Some(sign) = change.sign_onprem_webhooks {
         next.sign_onprem_webhooks = sign;
@@ -45,6 +46,7 @@ pub async fn set(state: web::Data<CoreState>, body: web::Bytes) -> Result<HttpRe
 pub async fn delete(state: web::Data<CoreState>) -> Result<HttpResponse, ApiError> {
     let mut next = state.cloud_webhooks.borrow().clone();
     next.callback_url = None;
+    next.verify_token = None;
     publish(&state, next).await?;
     let dropped = state
         .store
