@@ -210,15 +210,19 @@ pub enum CallbackKind {
     /// A problem of the installation itself, not of one message (`errors[]`), e.g. the network
     /// refusing the stored registration.
     Errors,
+    /// A template's review or status changed: Cloud's `message_template_status_update`, which
+    /// On-Prem has no webhook for. The stored body is the Cloud change's `value`.
+    TemplateStatus,
 }
 
 impl CallbackKind {
-    pub const ALL: [CallbackKind; 5] = [
+    pub const ALL: [CallbackKind; 6] = [
         CallbackKind::InboundMessage,
         CallbackKind::StatusChange,
         CallbackKind::Contacts,
         CallbackKind::Services,
         CallbackKind::Errors,
+        CallbackKind::TemplateStatus,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -228,6 +232,7 @@ impl CallbackKind {
             CallbackKind::Contacts => "contacts",
             CallbackKind::Services => "services",
             CallbackKind::Errors => "errors",
+            CallbackKind::TemplateStatus => "template_status",
         }
     }
 
@@ -267,14 +272,18 @@ impl WebhookTarget {
         }
     }
 
-    /// Whether this target has a webhook for `kind`: the Cloud API reports messages, statuses
-    /// and errors, not contacts checks or garbage collections.
+    /// Whether this target has a webhook for `kind`: the Cloud API reports messages, statuses,
+    /// errors and template status changes, not contacts checks or garbage collections; On-Prem
+    /// reports everything but template status changes.
     pub fn reports(self, kind: CallbackKind) -> bool {
         match self {
-            WebhookTarget::OnPrem => true,
+            WebhookTarget::OnPrem => kind != CallbackKind::TemplateStatus,
             WebhookTarget::Cloud => matches!(
                 kind,
-                CallbackKind::InboundMessage | CallbackKind::StatusChange | CallbackKind::Errors
+                CallbackKind::InboundMessage
+                    | CallbackKind::StatusChange
+                    | CallbackKind::Errors
+                    | CallbackKind::TemplateStatus
             ),
         }
     }

@@ -289,6 +289,38 @@ fn cloud_surface(backend: Backend) {
     assert_eq!(hello["status"], "APPROVED");
     assert_eq!(hello["id"].as_str().unwrap().len(), 15);
 
+    // A template submitted through the Cloud path is reviewed by the network; its approval
+    // reaches the Cloud endpoint as message_template_status_update, and nothing reaches the
+    // On-Prem endpoint (On-Prem has no such webhook).
+    let submission = json!({"name": "cloud_status_demo", "language": "en_US",
+        "category": "UTILITY", "components": [{"type": "BODY", "text": "Your code is ready."}]});
+    let created = api.call("POST", &templates, Some(&stack.admin), Some(submission));
+    created.expect_status(200);
+    assert_eq!(created.body["status"], "PENDING");
+    let template_id = created.body["id"].clone();
+    let values = endpoint.wait_until("the template's approval", |v| {
+        v.iter()
+            .any(|v| v["message_template_id"] == template_id && v["event"] == "APPROVED")
+    });
+    let approved = values
+        .iter()
+        .find(|v| v["message_template_id"] == template_id)
+        .unwrap();
+    assert_eq!(
+        approved,
+        &json!({"event": "APPROVED", "message_template_id": template_id,
+                "message_template_name": "cloud_status_demo",
+                "message_template_language": "en_US", "reason": "NONE"})
+    );
+    let field = endpoint
+        .receiver
+        .attempts()
+        .into_iter()
+        .map(|a| a.body["entry"][0]["changes"][0].clone())
+        .find(|change| change["value"]["message_template_id"] == template_id)
+        .map(|change| change["field"].clone());
+    assert_eq!(field, Some(json!("message_template_status_update")));
+
     // A text within the customer-service window: sent and delivered, as On-Prem webhooks.
     let inbound = stack.wanet.consumer_says(CUSTOMER, "Hi shop");
     receiver.wait_until(WAIT, "the inbound message", |b| {
@@ -573,6 +605,12 @@ fn on_prem_signature_and_unsubscribing(
         has_status(b, &last, "delivered")
     });
     let attempts = receiver.attempts();
+    assert!(
+        attempts
+            .iter()
+            .all(|a| !a.body.to_string().contains("message_template_id")),
+        "a template status change is no On-Prem webhook"
+    );
     let signed = attempts
         .iter()
         .find(|a| has_status(std::slice::from_ref(&a.body), &last, "delivered"))

@@ -299,6 +299,15 @@ pub enum Push {
     /// pause the refusal named. Sent to the sessions connected at that moment and not kept for
     /// later ones: a session that connects afterwards learns it by sending.
     SendingResumed { reason: ResumeReason },
+    /// The review or the status of one of the business's templates changed (`APPROVED` after a
+    /// submission's review, or `REJECTED`, `PAUSED`, `DISABLED`, ... as WhatsApp Manager decides).
+    /// Stored like a message until acknowledged, and carried by one session only.
+    TemplateStatus {
+        namespace: String,
+        name: String,
+        language: String,
+        status: String,
+    },
 }
 
 /// Why a throttle ended.

@@ -14,6 +14,7 @@ on_every_backend!(
     an_event_for_both_targets_is_queued_once_for_each,
     a_batch_of_statuses_is_queued_for_both_targets,
     ending_the_subscription_drops_only_its_rows,
+    a_cloud_only_event_is_queued_for_the_cloud_target_alone,
 );
 
 const MESSAGES: usize = 60;
@@ -138,4 +139,25 @@ async fn ending_the_subscription_drops_only_its_rows(backend: Backend) {
     assert_eq!(dropped, 3);
     assert!(due(&store, WebhookTarget::Cloud).await.is_empty());
     assert_eq!(due(&store, WebhookTarget::OnPrem).await.len(), 5);
+}
+
+/// A template status change has no On-Prem webhook: one Cloud row while subscribed, none else.
+async fn a_cloud_only_event_is_queued_for_the_cloud_target_alone(backend: Backend) {
+    let db = TestDb::new(backend);
+    let store = connect_to(&db).await;
+    let template = |key: &str, cloud: bool| NewCallback {
+        kind: "template_status".to_string(),
+        ..callback(key, cloud)
+    };
+    assert!(store.enqueue_callback(template("t1", true)).await.unwrap());
+    assert!(!store.enqueue_callback(template("t1", true)).await.unwrap());
+    assert!(!store.enqueue_callback(template("t2", false)).await.unwrap());
+    assert_eq!(
+        due(&store, WebhookTarget::OnPrem).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        due(&store, WebhookTarget::Cloud).await,
+        vec!["{\"key\":\"t1\"}".to_string()]
+    );
 }

@@ -7,7 +7,7 @@
 //! documents are translated (docs/compatibility.md lists where Meta's reference is silent).
 
 use super::codes::StatusErrorCode;
-use super::ids::{cloud_media_id, phone_number_id, user_id, waba_id};
+use super::ids::{cloud_media_id, phone_number_id, template_id, user_id, waba_id};
 use super::{CloudCode, MESSAGING_PRODUCT};
 use crate::webhooks::CallbackKind;
 use crate::ErrorCode;
@@ -21,6 +21,8 @@ pub const SIGNATURE_HEADER: &str = "X-Hub-Signature-256";
 const OBJECT: &str = "whatsapp_business_account";
 /// The subscription field of messages, statuses and message errors alike.
 const FIELD: &str = "messages";
+/// The field of a template status change.
+const TEMPLATE_STATUS_FIELD: &str = "message_template_status_update";
 /// Where Meta's error objects point (`href`) for the meaning of a code.
 const ERROR_CODES_URL: &str =
     "https://developers.facebook.com/documentation/business-messaging/whatsapp/support/error-codes";
@@ -37,12 +39,22 @@ const UNSUPPORTED_DETAILS: &str = "Message type is currently not supported.";
 /// with `business_wa_id`. `None` when Cloud has no webhook for the kind (`Contacts`, `Services`)
 /// or the body holds nothing Cloud would report (no messages, only statuses Cloud lacks).
 pub fn cloud_body(kind: CallbackKind, onprem: &Value, business_wa_id: &str) -> Option<Value> {
+    if kind == CallbackKind::TemplateStatus {
+        // Stored in Cloud's shape already: no metadata, a field of its own.
+        return Some(envelope(
+            business_wa_id,
+            onprem.clone(),
+            TEMPLATE_STATUS_FIELD,
+        ));
+    }
     let mut value = match kind {
         CallbackKind::InboundMessage => inbound(onprem, business_wa_id)?,
         CallbackKind::StatusChange => statuses(onprem, business_wa_id)?,
         CallbackKind::Errors => installation_errors(onprem)?,
         // A contacts check and a garbage collection are On-Prem operations Cloud does not have.
-        CallbackKind::Contacts | CallbackKind::Services => return None,
+        CallbackKind::Contacts | CallbackKind::Services | CallbackKind::TemplateStatus => {
+            return None
+        }
     };
     value.insert("messaging_product".into(), MESSAGING_PRODUCT.into());
     value.insert(
@@ -52,13 +64,29 @@ pub fn cloud_body(kind: CallbackKind, onprem: &Value, business_wa_id: &str) -> O
             "phone_number_id": phone_number_id(business_wa_id),
         }),
     );
-    Some(json!({
+    Some(envelope(business_wa_id, Value::Object(value), FIELD))
+}
+
+fn envelope(business_wa_id: &str, value: Value, field: &str) -> Value {
+    json!({
         "object": OBJECT,
         "entry": [{
             "id": waba_id(business_wa_id),
-            "changes": [{ "value": value, "field": FIELD }],
+            "changes": [{ "value": value, "field": field }],
         }],
-    }))
+    })
+}
+
+/// The Cloud `value` of a template's status change, as the coreapp stores it (the event is the
+/// new status; Meta's `reason` is `NONE` unless a refusal names one, which review here never does).
+pub fn template_status_value(namespace: &str, name: &str, language: &str, status: &str) -> Value {
+    json!({
+        "event": status,
+        "message_template_id": template_id(namespace, name, language),
+        "message_template_name": name,
+        "message_template_language": language,
+        "reason": "NONE",
+    })
 }
 
 /// `contacts` and `messages` of an inbound body. Each contact and message carries the sender's

@@ -7,6 +7,7 @@ use crate::network::{IncomingPush, NetClient};
 use crate::state::CoreState;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
+use wa_api::cloud::webhooks::template_status_value;
 use wa_api::webhooks::{self, CallbackKind};
 use wa_netproto::Push;
 use wa_store::{InboundMessage, NewCallback, StoreError};
@@ -54,6 +55,27 @@ pub async fn process(
                     break;
                 }
             }
+            Push::TemplateStatus {
+                namespace,
+                name,
+                language,
+                status,
+            } => {
+                let template = TemplateKey {
+                    namespace,
+                    name,
+                    language,
+                };
+                if template_status(&state, incoming.id, &template, status)
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+                if client.ack(incoming.id).await.is_err() {
+                    break;
+                }
+            }
             Push::SendingResumed { reason } => {
                 tracing::info!(
                     "the network ended this number's throttling ({reason:?}); sending resumes"
@@ -74,6 +96,46 @@ pub async fn process(
             }
         }
     }
+}
+
+struct TemplateKey<'a> {
+    namespace: &'a str,
+    name: &'a str,
+    language: &'a str,
+}
+
+/// A template's review ended or its status changed: the template cache is refreshed, and a
+/// subscribed Cloud integration gets `message_template_status_update`. `Err` when the webhook
+/// could not be stored: the push is then not acknowledged, and the network sends it again.
+async fn template_status(
+    state: &Arc<CoreState>,
+    push_id: u64,
+    template: &TemplateKey<'_>,
+    status: &str,
+) -> Result<(), ()> {
+    let TemplateKey {
+        namespace,
+        name,
+        language,
+    } = *template;
+    tracing::info!("the network set template {name} ({language}) to {status}");
+    // Not awaited here: the answer to the refresh arrives on the session this loop drains.
+    let refreshing = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = crate::domain::templates::refresh(&refreshing).await {
+            tracing::warn!("refreshing the templates after a status change failed: {e}");
+        }
+    });
+    let body = template_status_value(namespace, name, language, status);
+    // The push id keeps a status that comes back later (paused, then approved again) apart.
+    let key = format!("template:{namespace}:{name}:{language}:{status}:{push_id}");
+    let callback = state.new_callback(CallbackKind::TemplateStatus, key, &body);
+    if let Err(e) = state.store.enqueue_callback(callback).await {
+        tracing::error!("queuing the template status webhook failed: {e}");
+        return Err(());
+    }
+    state.wake_dispatchers();
+    Ok(())
 }
 
 /// Waits until every lane has stored what it was given so far; false when a lane has stopped.
@@ -99,7 +161,7 @@ fn lane_of(push: &Push) -> usize {
     let key = match push {
         Push::Inbound { from, .. } => from.as_str(),
         Push::Receipt { message_id, .. } => message_id.as_str(),
-        Push::BacklogDone | Push::SendingResumed { .. } => "",
+        Push::BacklogDone | Push::SendingResumed { .. } | Push::TemplateStatus { .. } => "",
     };
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     key.hash(&mut hasher);
@@ -248,7 +310,7 @@ async fn prepare_push(
             Ok(None)
         }
         // Handled before the lanes.
-        Push::BacklogDone | Push::SendingResumed { .. } => Ok(None),
+        Push::BacklogDone | Push::SendingResumed { .. } | Push::TemplateStatus { .. } => Ok(None),
     }
 }
 

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::{insert_unless_duplicate, DbConnection};
 use crate::{schema::callbacks, StoreError};
-use wa_api::webhooks::WebhookTarget;
+use wa_api::webhooks::{CallbackKind, WebhookTarget};
 
 /// A webhook to deliver. `event_key` identifies the event (e.g. `status:<id>:delivered`), so
 /// processing the same event twice queues it once.
@@ -22,12 +22,16 @@ pub struct NewCallback {
 }
 
 impl NewCallback {
-    /// The targets this webhook is queued for.
+    /// The targets this webhook is queued for: the On-Prem URL unless it has no webhook for the
+    /// kind (a Cloud-only event), and the Cloud subscription when asked.
     fn targets(&self) -> &'static [WebhookTarget] {
-        if self.cloud {
-            &[WebhookTarget::OnPrem, WebhookTarget::Cloud]
-        } else {
-            &[WebhookTarget::OnPrem]
+        let onprem =
+            CallbackKind::parse(&self.kind).is_none_or(|kind| WebhookTarget::OnPrem.reports(kind));
+        match (onprem, self.cloud) {
+            (true, true) => &[WebhookTarget::OnPrem, WebhookTarget::Cloud],
+            (true, false) => &[WebhookTarget::OnPrem],
+            (false, true) => &[WebhookTarget::Cloud],
+            (false, false) => &[],
         }
     }
 }
@@ -72,7 +76,8 @@ impl<'a> CallbackRow<'a> {
 }
 
 /// Queues `callback` for each of its targets (inside the caller's transaction); false when its
-/// event was already queued for On-Prem. One statement per row that skips a duplicate key,
+/// event was already queued for its first target, or it has no target (a Cloud-only event while
+/// nothing is subscribed). One statement per row that skips a duplicate key,
 /// rather than a check then an insert: the check's range lock made concurrent MariaDB
 /// transactions deadlock (found by the benchmark).
 pub(crate) fn insert(
@@ -105,6 +110,9 @@ pub(crate) fn insert_all(
         .iter()
         .flat_map(|callback| CallbackRow::all(callback, now_ms))
         .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
     match conn {
         DbConnection::Postgresql(pg) => {
             diesel::insert_into(callbacks::table)

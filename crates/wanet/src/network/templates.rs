@@ -8,7 +8,7 @@ use crate::network::{Network, World};
 use serde_json::Value;
 use std::sync::Arc;
 use wa_netproto::templates::{Template, APPROVED, PENDING};
-use wa_netproto::{NetError, Response};
+use wa_netproto::{NetError, Push, Response};
 
 const STATUSES: &[&str] = &["APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED"];
 
@@ -92,6 +92,7 @@ impl Network {
         let status = checked_status(input.status)?;
         let mut world = self.world();
         let template = find_mut(&mut world, key)?;
+        let before = template.status.clone();
         if let Some(status) = status {
             template.status = status;
         }
@@ -101,7 +102,11 @@ impl Network {
         if let Some(components) = input.components {
             template.components = components;
         }
-        Ok(template.clone())
+        let template = template.clone();
+        if template.status != before {
+            announce_status(&mut world, &template);
+        }
+        Ok(template)
     }
 
     pub fn delete_template(&self, key: (&str, &str, &str)) -> Result<(), ControlError> {
@@ -119,6 +124,24 @@ impl Network {
         Err(ControlError::NotFound(format!(
             "no template {namespace}/{name}/{language}"
         )))
+    }
+}
+
+/// Tells the business that owns `template` of its new status, as WhatsApp Manager's
+/// `message_template_status_update` webhook does; kept until its coreapp acknowledges it.
+fn announce_status(world: &mut World, template: &Template) {
+    let owner = world.businesses.values_mut().find(|b| {
+        b.templates
+            .iter()
+            .any(|t| same(t, &template.namespace, &template.name, &template.language))
+    });
+    if let Some(business) = owner {
+        business.outbox.push(Push::TemplateStatus {
+            namespace: template.namespace.clone(),
+            name: template.name.clone(),
+            language: template.language.clone(),
+            status: template.status.clone(),
+        });
     }
 }
 
@@ -242,6 +265,8 @@ impl Network {
             .find(|t| same(t, &namespace, name, language) && t.status == PENDING);
         if let Some(template) = pending {
             template.status = APPROVED.to_string();
+            let template = template.clone();
+            announce_status(&mut world, &template);
         }
     }
 
@@ -276,6 +301,7 @@ mod tests {
     use super::*;
     use crate::config::{Rules, WanetConfig};
     use crate::network::Business;
+    use crate::routing::shards::SessionLink;
     use serde_json::json;
 
     const BUSINESS: &str = "16315550000";
@@ -330,6 +356,68 @@ mod tests {
             status_of(&network, "welcome", "en_US").as_deref(),
             Some(APPROVED)
         );
+    }
+
+    /// The status changes the business has been told of, in order (a session takes them).
+    fn announced(network: &Network) -> Vec<(String, String, String)> {
+        let mut world = network.world();
+        let outbox = &mut world.businesses.get_mut(BUSINESS).unwrap().outbox;
+        outbox
+            .attach(SessionLink::new(7), wa_netproto::SessionScope::Whole)
+            .unwrap();
+        let taken = outbox.take(7, 100).unwrap();
+        outbox.detach(7);
+        taken
+            .into_iter()
+            .filter_map(|(_, push)| match push {
+                Push::TemplateStatus {
+                    name,
+                    language,
+                    status,
+                    ..
+                } => Some((name, language, status)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_business_is_told_of_the_approval_and_of_status_changes() {
+        let network = network(1.0);
+        network
+            .submit_template(BUSINESS, "welcome", "en_US", "UTILITY", &body())
+            .unwrap();
+        assert!(announced(&network).is_empty(), "nothing while pending");
+        tokio::time::sleep(REVIEW_DELAY * 2).await;
+        let approved = (
+            "welcome".to_string(),
+            "en_US".to_string(),
+            APPROVED.to_string(),
+        );
+        assert_eq!(announced(&network), vec![approved.clone()]);
+
+        let namespace = namespace_of(BUSINESS);
+        let key = (namespace.as_str(), "welcome", "en_US");
+        let paused = TemplateInput {
+            status: Some("paused".into()),
+            ..TemplateInput::default()
+        };
+        network.update_template(key, paused).unwrap();
+        // Only a change of status is news: a category edit is not.
+        let recategorized = TemplateInput {
+            category: Some("MARKETING".into()),
+            ..TemplateInput::default()
+        };
+        network.update_template(key, recategorized).unwrap();
+        let expected = vec![
+            approved,
+            (
+                "welcome".to_string(),
+                "en_US".to_string(),
+                "PAUSED".to_string(),
+            ),
+        ];
+        assert_eq!(announced(&network), expected);
     }
 
     #[tokio::test(start_paused = true)]

@@ -134,6 +134,8 @@ pub fn consumer_of(push: &Push) -> &str {
         Push::Receipt { recipient, .. } => recipient,
         // Never stored: the marker is each session's own, notices go to every session.
         Push::BacklogDone | Push::SendingResumed { .. } => "",
+        // About no consumer: one fixed shard carries it, so a cluster queues it once.
+        Push::TemplateStatus { .. } => "",
     }
 }
 

@@ -353,3 +353,21 @@ fn inbound_media_ids_are_in_clouds_decimal_form() {
     );
     assert_eq!(crate::cloud::ids::onprem_media_id(id), uuid);
 }
+
+#[test]
+fn a_template_status_change_is_its_own_field_without_metadata() {
+    let stored =
+        crate::cloud::webhooks::template_status_value("ns", "welcome", "en_US", "APPROVED");
+    let body = cloud_body(CallbackKind::TemplateStatus, &stored, BUSINESS).unwrap();
+    assert_eq!(body["object"], "whatsapp_business_account");
+    assert_eq!(body["entry"][0]["id"], waba_id(BUSINESS));
+    let change = &body["entry"][0]["changes"][0];
+    assert_eq!(change["field"], "message_template_status_update");
+    assert_eq!(
+        change["value"],
+        json!({"event": "APPROVED",
+               "message_template_id": crate::cloud::ids::template_id("ns", "welcome", "en_US"),
+               "message_template_name": "welcome", "message_template_language": "en_US",
+               "reason": "NONE"})
+    );
+}
