@@ -49,6 +49,29 @@ pub struct Received {
     pub kind: String,
     pub message: serde_json::Value,
     pub timestamp: i64,
+    /// The business that sent it, so a reply can quote it (`context.from`). Records kept
+    /// before this field existed have none.
+    #[serde(default)]
+    pub business: Option<String>,
+    /// `delivered`, then `read` once the phone reads it: the ticks the business sees.
+    #[serde(default = "delivered")]
+    pub status: String,
+}
+
+fn delivered() -> String {
+    "delivered".to_string()
+}
+
+/// A message the consumer sent to a business, as the network passed it on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Sent {
+    pub id: String,
+    /// The business it went to.
+    pub to: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub message: serde_json::Value,
+    pub timestamp: i64,
 }
 
 /// A business's message the network keeps while the phone is off (held.rs).
@@ -77,6 +100,8 @@ pub struct Consumer {
     received: Vec<Received>,
     received_ids: HashSet<String>,
     read_receipts: Vec<String>,
+    /// What the consumer wrote, oldest first, as many as `received` keeps at most.
+    sent: Vec<Sent>,
     /// Messages waiting for the phone to come back, oldest first.
     pub held: Vec<Held>,
     /// How many held messages waited too long and were dropped.
@@ -111,9 +136,23 @@ pub struct ConsumerRecord {
     received: Vec<Received>,
     read_receipts: Vec<String>,
     #[serde(default)]
+    sent: Vec<Sent>,
+    #[serde(default)]
     held: Vec<Held>,
     #[serde(default)]
     expired_held: u64,
+}
+
+/// One line of the control API's list of consumers.
+#[derive(Debug, Serialize)]
+pub struct ConsumerSummary {
+    pub wa_id: String,
+    pub name: String,
+    pub profile: Profile,
+    pub received_count: usize,
+    pub sent_count: usize,
+    /// Epoch seconds of the newest message either way; 0 when there is none.
+    pub last_timestamp: i64,
 }
 
 /// What the control API shows of a consumer.
@@ -125,6 +164,8 @@ pub struct ConsumerView {
     pub received_count: usize,
     pub received: Vec<Received>,
     pub read_receipts: Vec<String>,
+    /// The consumer's own messages to businesses, oldest first.
+    pub sent: Vec<Sent>,
     /// Ids of the messages the network keeps for the phone while it is off.
     pub held: Vec<String>,
     pub expired_held: u64,
@@ -142,6 +183,7 @@ impl Consumer {
             received: Vec::new(),
             received_ids: HashSet::new(),
             read_receipts: Vec::new(),
+            sent: Vec::new(),
             held: Vec::new(),
             expired_held: 0,
         }
@@ -157,7 +199,21 @@ impl Consumer {
         self.forget_oldest(excess);
     }
 
-    /// Forgets received messages older than `oldest` (epoch seconds); true when any went.
+    /// The phone read message `id`: its ticks turn to `read`.
+    pub fn mark_read(&mut self, id: &str) {
+        if let Some(message) = self.received.iter_mut().find(|m| m.id == id) {
+            message.status = "read".to_string();
+        }
+    }
+
+    /// Records a message the consumer sent; the list keeps the newest `max`, like `received`.
+    pub fn record_sent(&mut self, message: Sent, max: usize) {
+        self.sent.push(message);
+        let excess = self.sent.len().saturating_sub(max);
+        self.sent.drain(..excess);
+    }
+
+    /// Forgets messages either way older than `oldest` (epoch seconds); true when any went.
     pub fn expire_received(&mut self, oldest: i64) -> bool {
         let old = self
             .received
@@ -165,7 +221,13 @@ impl Consumer {
             .take_while(|m| m.timestamp < oldest)
             .count();
         self.forget_oldest(old);
-        old > 0
+        let sent = self
+            .sent
+            .iter()
+            .take_while(|m| m.timestamp < oldest)
+            .count();
+        self.sent.drain(..sent);
+        old > 0 || sent > 0
     }
 
     /// Drops held messages the network found the phone off for before `oldest_ms`; how many.
@@ -200,6 +262,7 @@ impl Consumer {
             identity: self.identity.clone(),
             received: self.received.clone(),
             read_receipts: self.read_receipts.clone(),
+            sent: self.sent.clone(),
             held: self.held.clone(),
             expired_held: self.expired_held,
         }
@@ -215,6 +278,7 @@ impl Consumer {
             received_ids: record.received.iter().map(|m| m.id.clone()).collect(),
             received: record.received,
             read_receipts: record.read_receipts,
+            sent: record.sent,
             held: record.held,
             expired_held: record.expired_held,
         }
@@ -235,8 +299,23 @@ impl Consumer {
             received_count: self.received.len(),
             received: self.received.clone(),
             read_receipts: self.read_receipts.clone(),
+            sent: self.sent.clone(),
             held: self.held.iter().map(|h| h.id.clone()).collect(),
             expired_held: self.expired_held,
+        }
+    }
+
+    pub fn summary(&self) -> ConsumerSummary {
+        let newest = |times: &mut dyn Iterator<Item = i64>| times.max().unwrap_or(0);
+        let received = newest(&mut self.received.iter().map(|m| m.timestamp));
+        let sent = newest(&mut self.sent.iter().map(|m| m.timestamp));
+        ConsumerSummary {
+            wa_id: self.wa_id.clone(),
+            name: self.name.clone(),
+            profile: self.profile,
+            received_count: self.received.len(),
+            sent_count: self.sent.len(),
+            last_timestamp: received.max(sent),
         }
     }
 }
@@ -251,6 +330,8 @@ mod tests {
             kind: "text".into(),
             message: serde_json::json!({"type": "text"}),
             timestamp: 1,
+            business: None,
+            status: delivered(),
         }
     }
 
@@ -280,5 +361,41 @@ mod tests {
         c.mark_read_by_business("ABGG1");
         c.mark_read_by_business("ABGG1");
         assert_eq!(c.view().read_receipts, vec!["ABGG1".to_string()]);
+    }
+
+    #[test]
+    fn a_read_message_shows_read_and_the_summary_counts_both_ways() {
+        let mut c = Consumer::implicit("16315551234");
+        c.receive(text("a"), 10);
+        assert_eq!(c.view().received[0].status, "delivered");
+        c.mark_read("a");
+        c.mark_read("unknown");
+        assert_eq!(c.view().received[0].status, "read");
+        for n in 0..3 {
+            let sent = Sent {
+                id: format!("in{n}"),
+                to: "15550001111".into(),
+                kind: "text".into(),
+                message: serde_json::json!({"type": "text"}),
+                timestamp: 5 + n,
+            };
+            c.record_sent(sent, 2);
+        }
+        let summary = c.summary();
+        assert_eq!((summary.received_count, summary.sent_count), (1, 2));
+        assert_eq!(summary.last_timestamp, 7);
+        assert_eq!(c.view().sent[0].id, "in1");
+        assert!(c.expire_received(7));
+        assert_eq!(c.view().sent.len(), 1);
+    }
+
+    #[test]
+    fn records_without_the_new_fields_still_load() {
+        let old = serde_json::json!({"id": "a", "type": "text", "message": {}, "timestamp": 1});
+        let received: Received = serde_json::from_value(old).unwrap();
+        assert_eq!(
+            (received.status.as_str(), received.business),
+            ("delivered", None)
+        );
     }
 }

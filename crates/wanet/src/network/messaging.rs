@@ -194,9 +194,29 @@ impl Network {
             wa_id: &from,
             profile_name: &profile_name,
         };
-        Ok((0..count)
-            .map(|n| queue_inbound(outbox, &sender, with_identity(message(n), &identity)))
-            .collect())
+        let queued: Vec<(String, serde_json::Value)> = (0..count)
+            .map(|n| {
+                let message = with_identity(message(n), &identity);
+                (queue_inbound(outbox, &sender, message.clone()), message)
+            })
+            .collect();
+        // The phone keeps what it sent too, so a chat view shows both sides.
+        let max = self.rules().received_max;
+        let now = ids::now_epoch();
+        let consumer = world.consumer(&from);
+        for (id, message) in queued.iter().skip(count.saturating_sub(max)) {
+            consumer.record_sent(
+                crate::model::directory::Sent {
+                    id: id.clone(),
+                    to: business.clone(),
+                    kind: message_type(message).to_string(),
+                    message: message.clone(),
+                    timestamp: now,
+                },
+                max,
+            );
+        }
+        Ok(queued.into_iter().map(|(id, _)| id).collect())
     }
 
     pub(crate) fn push_receipt(
@@ -216,9 +236,14 @@ impl Network {
                 kind: message_type(&d.message).to_string(),
                 message,
                 timestamp: d.timestamp,
+                business: Some(d.business.clone()),
+                status: "delivered".to_string(),
             };
             let max = self.rules().received_max;
             world.consumer(&d.recipient).receive(received, max);
+        }
+        if status == ReceiptStatus::Read {
+            world.consumer(&d.recipient).mark_read(&d.message_id);
         }
         if let Some(b) = world.businesses.get_mut(&d.business) {
             b.outbox.push(Push::Receipt {
@@ -367,6 +392,10 @@ fn prepare(
             crate::model::templates::render(templates, message).map_err(|e| e.to_net_error())?;
         prepared.rendered = Some(rendered.text);
         prepared.template_buttons = rendered.has_buttons;
+        // The phone keeps it with the message, as it keeps `rendered` (push_receipt).
+        if let Some(object) = prepared.message.as_object_mut() {
+            object.insert("rendered_template".into(), rendered.layout);
+        }
     }
     if message_type(message) == "interactive" {
         prepared.warnings = keep_sendable_products(world, business, &mut prepared.message)?;
