@@ -108,6 +108,7 @@ const LOADERS = {
   business: loadBusiness,
   templates: loadTemplates,
   webhooks: loadWebhooks,
+  phones: loadPhones,
   cloud: loadCloud,
   reference: loadReference,
 };
@@ -129,6 +130,9 @@ function wire() {
   onClick("templates-refresh", loadTemplates);
   onClick("webhooks-clear", () => { $("#webhook-list").replaceChildren(); $("#webhook-count").textContent = "0"; });
   onSubmit("message-form", sendTestMessage);
+  onSubmit("phone-new-form", startConsumer);
+  onSubmit("phone-profile-form", switchProfile);
+  onSubmit("phone-reply-form", sendPhoneText);
   onClick("cloud-secret-toggle", toggleCloudSecret);
   onClick("cloud-secret-copy", copyCloudSecret);
   // The switch saves at once, as its hint says; no separate button to forget.
