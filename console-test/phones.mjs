@@ -171,10 +171,20 @@ export async function phonesSteps(t) {
     expect((await control(stack, "GET", `/control/consumers/${PHONE}`)).profile === "no_read_receipts",
       "the network has the new profile");
     await waitForText(page, "#phone-list", /no read receipts/);
+    // A phone whose app is too old: the business's text fails, shown with the code.
+    await page.selectOption("#phone-profile", "old_app");
+    await page.click("#phone-profile-form button[type=submit]");
+    await waitForText(page, "#phone-profile-form .result", /Profile: old app/);
+    await send({ type: "text", text: { body: "This one will fail" } });
+    const failed = bubble("This one will fail");
+    await failed.locator(".ticks-failed").waitFor();
+    expect(/Not on the phone/.test(await failed.innerText()), "marked as not on the phone");
+    expect(/Error 1026/.test(await failed.locator(".status-error").innerText()), "the failure's code");
     await page.setViewportSize({ width: 390, height: 844 });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
     expect(!overflow, "no horizontal scrolling at phone width");
-    await page.locator("#phone-chat").scrollIntoViewIfNeeded();
+    // The end of the chat: the failed message and the text box.
+    await page.locator("#phone-reply-form").scrollIntoViewIfNeeded();
     await page.screenshot({ path: t.shotPath("phone-phones") });
     await page.setViewportSize({ width: 1280, height: 800 });
   });

@@ -125,7 +125,8 @@ async function sendPhoneText(form) {
 // ---- the chat ------------------------------------------------------------------------------------
 
 function drawChat(phone) {
-  const drawn = JSON.stringify([phone.received, phone.sent, phone.profile, phone.held]);
+  const drawn = JSON.stringify([phone.received, phone.sent, phone.undelivered, phone.profile,
+    phone.held]);
   if (drawn === phones.drawnChat) {
     return;
   }
@@ -136,6 +137,7 @@ function drawChat(phone) {
   const entries = [];
   (phone.received || []).forEach((m) => entries.push({ ...m, mine: false }));
   (phone.sent || []).forEach((m) => entries.push({ ...m, mine: true }));
+  (phone.undelivered || []).forEach((m) => entries.push({ ...m, mine: false, undelivered: true }));
   entries.forEach((m) => {
     byId.set(m.id, m);
     if (!phoneSeen.has(m.id)) {
@@ -154,7 +156,8 @@ function drawChat(phone) {
 }
 
 function bubble(entry, byId) {
-  const item = element("li", undefined, `bubble ${entry.mine ? "bubble-mine" : "bubble-business"}`);
+  const side = entry.mine ? "bubble-mine" : "bubble-business";
+  const item = element("li", undefined, `bubble ${side}${entry.undelivered ? " bubble-undelivered" : ""}`);
   item.dataset.id = entry.id;
   item.dataset.type = entry.type;
   const message = entry.message || {};
@@ -164,17 +167,26 @@ function bubble(entry, byId) {
     const quoted = byId.get(quotedId);
     item.append(element("blockquote", quoted ? summary(quoted.message || {}) : "a message", "quote"));
   }
-  item.append(entry.mine ? mineContent(message) : businessContent(entry, message, byId));
+  if (entry.undelivered) {
+    // The phone never showed it: what it was, for the business's side of the story.
+    item.append(element("p", "Not on the phone:", "hint"), element("p", summary(message), "bubble-text"));
+  } else {
+    item.append(entry.mine ? mineContent(message) : businessContent(entry, message, byId));
+  }
   const when = new Date(Number(entry.timestamp) * 1000).toLocaleTimeString();
   const meta = element("div", when, "bubble-meta");
   if (!entry.mine) {
-    const ticks = element("span", entry.status === "read" ? " ✓✓ read" : " ✓✓ delivered",
-      `ticks ticks-${entry.status}`);
-    meta.append(ticks);
+    meta.append(element("span", ` ${TICKS[entry.status] || entry.status}`, `ticks ticks-${entry.status}`));
   }
   item.append(meta);
+  if (entry.error) {
+    item.append(element("p", describeError(entry.error), "status-error"));
+  }
   return item;
 }
+
+/** The ticks a business message shows, by its status. */
+const TICKS = { sent: "✓ sent", delivered: "✓✓ delivered", read: "✓✓ read", failed: "failed" };
 
 /** One line for a quote or a reaction's target. */
 function summary(message) {

@@ -53,9 +53,14 @@ pub struct Received {
     /// before this field existed have none.
     #[serde(default)]
     pub business: Option<String>,
-    /// `delivered`, then `read` once the phone reads it: the ticks the business sees.
+    /// `delivered`, then `read` once the phone reads it: the ticks the business sees. In
+    /// `undelivered`: `sent` (it stays so) or `failed`; and `failed` for a phone of several
+    /// devices that disagreed after one showed it.
     #[serde(default = "delivered")]
     pub status: String,
+    /// Why it failed (`code`, `title`, `details`), as the business's `failed` status says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<serde_json::Value>,
 }
 
 fn delivered() -> String {
@@ -102,6 +107,9 @@ pub struct Consumer {
     read_receipts: Vec<String>,
     /// What the consumer wrote, oldest first, as many as `received` keeps at most.
     sent: Vec<Sent>,
+    /// The business's messages that never reached the phone (failed, or staying `sent`), so a
+    /// chat view can show them with their ticks; as many as `received` keeps at most.
+    undelivered: Vec<Received>,
     /// Messages waiting for the phone to come back, oldest first.
     pub held: Vec<Held>,
     /// How many held messages waited too long and were dropped.
@@ -138,6 +146,8 @@ pub struct ConsumerRecord {
     #[serde(default)]
     sent: Vec<Sent>,
     #[serde(default)]
+    undelivered: Vec<Received>,
+    #[serde(default)]
     held: Vec<Held>,
     #[serde(default)]
     expired_held: u64,
@@ -166,6 +176,8 @@ pub struct ConsumerView {
     pub read_receipts: Vec<String>,
     /// The consumer's own messages to businesses, oldest first.
     pub sent: Vec<Sent>,
+    /// The business's messages that failed or stay `sent`, oldest first.
+    pub undelivered: Vec<Received>,
     /// Ids of the messages the network keeps for the phone while it is off.
     pub held: Vec<String>,
     pub expired_held: u64,
@@ -184,6 +196,7 @@ impl Consumer {
             received_ids: HashSet::new(),
             read_receipts: Vec::new(),
             sent: Vec::new(),
+            undelivered: Vec::new(),
             held: Vec::new(),
             expired_held: 0,
         }
@@ -204,6 +217,19 @@ impl Consumer {
         if let Some(message) = self.received.iter_mut().find(|m| m.id == id) {
             message.status = "read".to_string();
         }
+    }
+
+    /// Records a business's message that did not reach the phone; a phone that showed it and
+    /// then failed (several devices that disagree) keeps it with the failure instead.
+    pub fn record_undelivered(&mut self, message: Received, max: usize) {
+        if let Some(shown) = self.received.iter_mut().find(|m| m.id == message.id) {
+            shown.status = message.status;
+            shown.error = message.error;
+            return;
+        }
+        self.undelivered.push(message);
+        let excess = self.undelivered.len().saturating_sub(max);
+        self.undelivered.drain(..excess);
     }
 
     /// Records a message the consumer sent; the list keeps the newest `max`, like `received`.
@@ -227,7 +253,13 @@ impl Consumer {
             .take_while(|m| m.timestamp < oldest)
             .count();
         self.sent.drain(..sent);
-        old > 0 || sent > 0
+        let undelivered = self
+            .undelivered
+            .iter()
+            .take_while(|m| m.timestamp < oldest)
+            .count();
+        self.undelivered.drain(..undelivered);
+        old > 0 || sent > 0 || undelivered > 0
     }
 
     /// Drops held messages the network found the phone off for before `oldest_ms`; how many.
@@ -263,6 +295,7 @@ impl Consumer {
             received: self.received.clone(),
             read_receipts: self.read_receipts.clone(),
             sent: self.sent.clone(),
+            undelivered: self.undelivered.clone(),
             held: self.held.clone(),
             expired_held: self.expired_held,
         }
@@ -279,6 +312,7 @@ impl Consumer {
             received: record.received,
             read_receipts: record.read_receipts,
             sent: record.sent,
+            undelivered: record.undelivered,
             held: record.held,
             expired_held: record.expired_held,
         }
@@ -300,6 +334,7 @@ impl Consumer {
             received: self.received.clone(),
             read_receipts: self.read_receipts.clone(),
             sent: self.sent.clone(),
+            undelivered: self.undelivered.clone(),
             held: self.held.iter().map(|h| h.id.clone()).collect(),
             expired_held: self.expired_held,
         }
@@ -332,6 +367,7 @@ mod tests {
             timestamp: 1,
             business: None,
             status: delivered(),
+            error: None,
         }
     }
 
@@ -387,6 +423,26 @@ mod tests {
         assert_eq!(c.view().sent[0].id, "in1");
         assert!(c.expire_received(7));
         assert_eq!(c.view().sent.len(), 1);
+    }
+
+    #[test]
+    fn undelivered_messages_are_kept_apart_unless_the_phone_showed_them() {
+        let mut c = Consumer::implicit("16315551234");
+        c.receive(text("shown"), 10);
+        let failed = |id: &str| Received {
+            status: "failed".into(),
+            error: Some(serde_json::json!({"code": 1026})),
+            ..text(id)
+        };
+        c.record_undelivered(failed("shown"), 10);
+        c.record_undelivered(failed("never"), 10);
+        let view = c.view();
+        assert_eq!(view.received[0].status, "failed");
+        assert_eq!(view.received_count, 1);
+        assert_eq!(view.undelivered.len(), 1);
+        assert_eq!(view.undelivered[0].id, "never");
+        assert!(c.expire_received(2));
+        assert!(c.view().undelivered.is_empty());
     }
 
     #[test]

@@ -238,12 +238,17 @@ impl Network {
                 timestamp: d.timestamp,
                 business: Some(d.business.clone()),
                 status: "delivered".to_string(),
+                error: None,
             };
             let max = self.rules().received_max;
             world.consumer(&d.recipient).receive(received, max);
         }
         if status == ReceiptStatus::Read {
             world.consumer(&d.recipient).mark_read(&d.message_id);
+        }
+        if status == ReceiptStatus::Failed {
+            let error = error.as_ref().and_then(|e| serde_json::to_value(e).ok());
+            record_undelivered(&mut world, self.rules().received_max, d, "failed", error);
         }
         if let Some(b) = world.businesses.get_mut(&d.business) {
             b.outbox.push(Push::Receipt {
@@ -277,7 +282,10 @@ pub async fn run_delivery(network: Arc<Network>, delivery: Delivery) {
                 network.push_receipt(&delivery, ReceiptStatus::Read, None);
             }
         }
-        Outcome::StaySent => {}
+        Outcome::StaySent => {
+            let max = network.rules().received_max;
+            record_undelivered(&mut network.world(), max, &delivery, "sent", None);
+        }
         Outcome::Hold => {
             if network.hold(delivery) {
                 network.release_returned();
@@ -288,6 +296,35 @@ pub async fn run_delivery(network: Arc<Network>, delivery: Delivery) {
             network.push_receipt(&delivery, ReceiptStatus::Failed, Some(error.clone()));
         }
     }
+}
+
+/// Keeps a business's message the phone never showed (or showed, then failed) on the consumer,
+/// with its ticks, for the control API's view of the phone.
+fn record_undelivered(
+    world: &mut World,
+    max: usize,
+    d: &Delivery,
+    status: &str,
+    error: Option<serde_json::Value>,
+) {
+    // A number that is not a WhatsApp user has no phone to show anything on.
+    if phone::wa_id(&d.recipient).is_none() || !world.is_user(&d.recipient) {
+        return;
+    }
+    let mut message = d.message.clone();
+    if let (Some(object), Some(text)) = (message.as_object_mut(), &d.rendered) {
+        object.insert("rendered".into(), text.clone().into());
+    }
+    let entry = Received {
+        id: d.message_id.clone(),
+        kind: message_type(&d.message).to_string(),
+        message,
+        timestamp: d.timestamp,
+        business: Some(d.business.clone()),
+        status: status.to_string(),
+        error,
+    };
+    world.consumer(&d.recipient).record_undelivered(entry, max);
 }
 
 /// Who an inbound message is from.
