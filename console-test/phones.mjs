@@ -46,6 +46,11 @@ export async function phonesSteps(t) {
     await bubble("Hello from the phone").first().waitFor();
     await waitForText(page, "#phone-hooks", /Hello from the phone/);
     await waitForText(page, "#phone-hooks", new RegExp(`message from \\+${PHONE} \\(text\\)`));
+    // The business reads it: the customer's ticks turn to read.
+    const [inbound] = (await control(stack, "GET", `/control/consumers/${PHONE}`)).sent;
+    const read = await webappCall(stack, "PUT", `/v1/messages/${inbound.id}`, auth, { status: "read" });
+    expect(read.status === 200, `read: ${read.status} ${JSON.stringify(read.body)}`);
+    await bubble("Hello from the phone").locator(".ticks-read").waitFor();
   });
 
   await step("Phones: a template's quick-reply button tapped on the phone reaches the business", async () => {

@@ -1,5 +1,5 @@
-// The admin console, part 3 of 3: test messages and their statuses, the webhook inbox, the
-// wiring of forms and buttons, and the start. Loaded last (after core.js and pages.js).
+// The admin console, part 4 of 4: test messages and their statuses, the webhook inbox, the
+// wiring of forms and buttons, and the start. Loaded last (after core.js, pages.js, phones.js).
 "use strict";
 
 const HTTP_METHODS = new Set(["get", "put", "post", "delete", "patch"]);

@@ -1,7 +1,8 @@
-// The admin console, the Phones page: the simulated network's consumers, one phone's chat as the
-// customer sees it (the business's messages with their ticks, the customer's own), answering as
-// the customer (text, a template's quick-reply button, an interactive reply button or list row),
-// the phone's profile, and beside it the webhooks the business received for that conversation.
+// The admin console, part 3 of 4, the Phones page: the simulated network's consumers, one
+// phone's chat as the customer sees it (the business's messages with their ticks, the
+// customer's own), answering as the customer (text, a template's quick-reply button, an
+// interactive reply button or list row), the phone's profile, and beside it the webhooks the
+// business received for that conversation.
 // Everything goes through the webapp's admin-only /console/consumers proxy of the simulator's
 // control API. Loaded after pages.js, before app.js.
 "use strict";
@@ -126,7 +127,7 @@ async function sendPhoneText(form) {
 
 function drawChat(phone) {
   const drawn = JSON.stringify([phone.received, phone.sent, phone.undelivered, phone.profile,
-    phone.held]);
+    phone.held, phone.read_receipts]);
   if (drawn === phones.drawnChat) {
     return;
   }
@@ -150,6 +151,9 @@ function drawChat(phone) {
   if (!entries.length) {
     list.append(element("li", "No messages yet.", "hint"));
   }
+  // The customer's own ticks: the business read it (PUT /v1/messages/{id}), or not yet.
+  const readByBusiness = new Set(phone.read_receipts || []);
+  entries.filter((m) => m.mine).forEach((m) => { m.status = readByBusiness.has(m.id) ? "read" : "sent"; });
   entries.forEach((m) => list.append(bubble(m, byId)));
   const held = (phone.held || []).length;
   $("#phone-held").textContent = held ? `${held} message(s) held by the network while the phone is off.` : "";
@@ -175,9 +179,7 @@ function bubble(entry, byId) {
   }
   const when = new Date(Number(entry.timestamp) * 1000).toLocaleTimeString();
   const meta = element("div", when, "bubble-meta");
-  if (!entry.mine) {
-    meta.append(element("span", ` ${TICKS[entry.status] || entry.status}`, `ticks ticks-${entry.status}`));
-  }
+  meta.append(element("span", ` ${TICKS[entry.status] || entry.status}`, `ticks ticks-${entry.status}`));
   item.append(meta);
   if (entry.error) {
     item.append(element("p", describeError(entry.error), "status-error"));
