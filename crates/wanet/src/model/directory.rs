@@ -341,16 +341,15 @@ impl Consumer {
     }
 
     pub fn summary(&self) -> ConsumerSummary {
-        let newest = |times: &mut dyn Iterator<Item = i64>| times.max().unwrap_or(0);
-        let received = newest(&mut self.received.iter().map(|m| m.timestamp));
-        let sent = newest(&mut self.sent.iter().map(|m| m.timestamp));
+        let received = self.received.iter().map(|m| m.timestamp).max();
+        let sent = self.sent.iter().map(|m| m.timestamp).max();
         ConsumerSummary {
             wa_id: self.wa_id.clone(),
             name: self.name.clone(),
             profile: self.profile,
             received_count: self.received.len(),
             sent_count: self.sent.len(),
-            last_timestamp: received.max(sent),
+            last_timestamp: received.max(sent).unwrap_or(0),
         }
     }
 }
