@@ -135,6 +135,12 @@ export async function phonesSteps(t) {
     await send({ type: "interactive", interactive: { type: "button", body: { text: "Was it on time?" },
       action: { buttons: [{ type: "reply", reply: { id: "on-time", title: "On time" } },
         { type: "reply", reply: { id: "late", title: "Late" } }] } } });
+    // A seeded template with an image header (the network keeps its own copy of the file).
+    const namespace = (await control(stack, "GET", "/control/templates")).templates
+      .find((x) => x.business === t.business).namespace;
+    await send({ type: "template", template: { namespace, name: "shipping_photo",
+      language: { policy: "deterministic", code: "en" },
+      components: [{ type: "header", parameters: [{ type: "image", image: { id: imageId } }] }] } });
     await send({ type: "reaction", reaction: { message_id: inbound, emoji: "👍" } });
     await send({ type: "text", text: { body: "Quoting you" }, context: { message_id: inbound } });
 
@@ -144,6 +150,10 @@ export async function phonesSteps(t) {
     await bubble("Plain text from the shop").waitFor();
     await page.waitForFunction(() => [...document.querySelectorAll("#phone-messages img")]
       .some((img) => img.complete && img.naturalWidth === 64 && img.alt === "Your parcel"));
+    await bubble("Your parcel was delivered.").waitFor();
+    await page.waitForFunction(() => [...document.querySelectorAll("#phone-messages .bubble")]
+      .filter((b) => /Your parcel was delivered\./.test(b.textContent))
+      .some((b) => [...b.querySelectorAll("img")].some((img) => img.complete && img.naturalWidth === 64)));
     await page.waitForFunction(() => {
       const link = document.querySelector("#phone-messages a.media-document");
       return link && link.href.startsWith("blob:") && /invoice-42\.pdf/.test(link.textContent);
@@ -164,7 +174,7 @@ export async function phonesSteps(t) {
     const answer = await inboxMessage((m) => m.type === "interactive" && m.interactive.type === "button_reply");
     expect(answer.interactive.button_reply.id === "on-time", `button reply: ${JSON.stringify(answer)}`);
     // Ticks: every business message is delivered; reading follows (92% of them by default).
-    await page.waitForFunction(() => document.querySelectorAll("#phone-messages .ticks").length >= 11);
+    await page.waitForFunction(() => document.querySelectorAll("#phone-messages .bubble-business .ticks").length >= 12);
     await page.locator("#phone-messages .ticks-read").first().waitFor();
     await t.screenshot(page, "phones");
   });

@@ -297,6 +297,17 @@ function mediaLink(object, kind) {
   return link;
 }
 
+/** A template's or interactive message's media header: the network's copy of the file. */
+function headerMedia(kind, media) {
+  if (kind === "image") {
+    return mediaImage(media, kind);
+  }
+  if (kind === "video" || kind === "document") {
+    return mediaLink(media, kind);
+  }
+  return element("p", `[${kind}]`, "bubble-header");
+}
+
 function locationContent(location) {
   const box = element("div", undefined, "location");
   box.append(element("p", [location.name, location.address].filter(Boolean).join(", ")
@@ -329,9 +340,7 @@ function templateContent(message, reply) {
     if (layout.header.format === "TEXT") {
       box.append(element("p", layout.header.text, "bubble-header"));
     } else {
-      const media = layout.header.media || {};
-      box.append(element("p", `[${layout.header.format.toLowerCase()}${media.filename ? `: ${media.filename}` : ""}]`,
-        "bubble-header"));
+      box.append(headerMedia(layout.header.format.toLowerCase(), layout.header.media || {}));
     }
   }
   box.append(element("p", layout.body, "bubble-text"));
@@ -365,7 +374,7 @@ function interactiveContent(object, reply) {
   if (header.type === "text") {
     box.append(element("p", header.text, "bubble-header"));
   } else if (header.type) {
-    box.append(element("p", `[${header.type}]`, "bubble-header"));
+    box.append(headerMedia(header.type, header[header.type] || {}));
   }
   box.append(element("p", (object.body || {}).text || "", "bubble-text"));
   if (object.footer) {
