@@ -8,6 +8,7 @@
 // WA_DEV_BIN and CHROMIUM_PATH override the binary and browser locations.
 
 import { chromium } from "playwright-core";
+import { phonesSteps } from "./phones.mjs";
 import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -128,11 +129,21 @@ async function startReceiver() {
   return { url: `${base}/hook`, failing: `${base}/fail`, bodies };
 }
 
-/** A call to the webapp from outside the browser, as an integration makes it: status and JSON. */
-function webappCall(stack, method, route, auth) {
+/**
+ * A call to the webapp from outside the browser, as an integration makes it: status and JSON.
+ * `body` is sent as JSON, or as it is with `type` when it is a Buffer.
+ */
+function webappCall(stack, method, route, auth, body, type = "application/json") {
   return new Promise((resolve, reject) => {
+    const headers = { Authorization: auth };
+    let payload;
+    if (body !== undefined) {
+      payload = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
+      headers["Content-Type"] = type;
+      headers["Content-Length"] = String(payload.length);
+    }
     const req = https.request(`${stack.base}${route}`, {
-      method, rejectUnauthorized: false, headers: { Authorization: auth },
+      method, rejectUnauthorized: false, headers,
     }, (res) => {
       let text = "";
       res.on("data", (d) => { text += d; });
@@ -145,7 +156,7 @@ function webappCall(stack, method, route, auth) {
       });
     });
     req.on("error", reject);
-    req.end();
+    req.end(payload);
   });
 }
 
@@ -551,6 +562,11 @@ async function run() {
       expect(body >= 250, `the Body column is ${body} px wide at ${width} px`);
     }
     await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  await phonesSteps({
+    stack, page, step, expect, control, webappCall, screenshot, waitForText, waitFor, goTo,
+    business: `${BUSINESS_CC}${BUSINESS_NUMBER}`, shotPath: (name) => path.join(SHOTS, `${name}.png`),
   });
 
   await step("the API reference lists every operation of the OpenAPI document", async () => {

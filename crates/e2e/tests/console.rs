@@ -23,6 +23,11 @@ fn console_files_are_served_and_the_root_is_unchanged() {
         ("/console/", "text/html", "<title>Admin console"),
         ("/console/core.js", "text/javascript", "/v1/users/login"),
         ("/console/pages.js", "text/javascript", "/v1/openapi.json"),
+        (
+            "/console/phones.js",
+            "text/javascript",
+            "/console/consumers",
+        ),
         ("/console/app.js", "text/javascript", "restoreSession();"),
         ("/console/app.css", "text/css", "@media"),
     ] {

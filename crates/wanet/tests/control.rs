@@ -94,7 +94,8 @@ async fn consumers_exist_implicitly_and_can_be_shaped() {
         implicit,
         json!({
             "wa_id": "447400900999", "name": "WhatsApp User 0999", "profile": "normal",
-            "received_count": 0, "received": [], "read_receipts": [], "held": [], "expired_held": 0
+            "received_count": 0, "received": [], "read_receipts": [], "sent": [], "undelivered": [], "held": [],
+            "expired_held": 0
         })
     );
     let (status, created) = net

@@ -191,6 +191,26 @@ async fn a_consumer_message_opens_the_window_then_receipts_follow() {
     assert_eq!(phone["received"][0]["id"], "gBGGreply");
     assert_eq!(phone["received"][0]["type"], "text");
     assert_eq!(phone["received"][0]["message"]["text"]["body"], "Hi Kerry");
+    // The ticks the phone shows and who sent it, and the consumer's own message beside it.
+    assert_eq!(phone["received"][0]["status"], "read");
+    assert_eq!(phone["received"][0]["business"], BUSINESS);
+    assert_eq!(phone["sent"][0]["to"], BUSINESS);
+    assert_eq!(phone["sent"][0]["type"], "text");
+    assert_eq!(
+        phone["sent"][0]["message"]["text"]["body"],
+        "Hello this is an answer"
+    );
+    let (status, list) = net.get("/control/consumers").await;
+    assert_eq!(status, 200);
+    let listed = &list["consumers"][0];
+    assert_eq!(
+        (
+            &listed["wa_id"],
+            &listed["received_count"],
+            &listed["sent_count"]
+        ),
+        (&json!(CONSUMER), &json!(1), &json!(1))
+    );
 }
 
 #[tokio::test]

@@ -122,6 +122,15 @@ async fn each_profile_answers_with_its_receipts() {
     // Phones that never received the message have nothing recorded.
     assert_eq!(net.consumer("16315550003").await["received_count"], 0);
     assert_eq!(net.consumer("16315550002").await["received_count"], 1);
+    // What did not reach a phone is kept apart with its ticks and why, for a chat view.
+    let old_app = net.consumer("16315550005").await;
+    assert_eq!(old_app["undelivered"][0]["status"], "failed");
+    assert_eq!(old_app["undelivered"][0]["error"]["code"], 1026);
+    let blocked = net.consumer("16315550004").await;
+    assert_eq!(blocked["undelivered"][0]["status"], "sent");
+    let multi = net.consumer("16315550007").await;
+    assert_eq!(multi["received"][0]["status"], "failed");
+    assert_eq!(multi["undelivered"], json!([]));
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
-// The admin console, part 3 of 3: test messages and their statuses, the webhook inbox, the
-// wiring of forms and buttons, and the start. Loaded last (after core.js and pages.js).
+// The admin console, part 4 of 4: test messages and their statuses, the webhook inbox, the
+// wiring of forms and buttons, and the start. Loaded last (after core.js, pages.js, phones.js).
 "use strict";
 
 const HTTP_METHODS = new Set(["get", "put", "post", "delete", "patch"]);
@@ -108,6 +108,7 @@ const LOADERS = {
   business: loadBusiness,
   templates: loadTemplates,
   webhooks: loadWebhooks,
+  phones: loadPhones,
   cloud: loadCloud,
   reference: loadReference,
 };
@@ -129,6 +130,9 @@ function wire() {
   onClick("templates-refresh", loadTemplates);
   onClick("webhooks-clear", () => { $("#webhook-list").replaceChildren(); $("#webhook-count").textContent = "0"; });
   onSubmit("message-form", sendTestMessage);
+  onSubmit("phone-new-form", startConsumer);
+  onSubmit("phone-profile-form", switchProfile);
+  onSubmit("phone-reply-form", sendPhoneText);
   onClick("cloud-secret-toggle", toggleCloudSecret);
   onClick("cloud-secret-copy", copyCloudSecret);
   // The switch saves at once, as its hint says; no separate button to forget.

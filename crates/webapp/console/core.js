@@ -1,14 +1,16 @@
-// The admin console, part 1 of 3: the API client, showing results, the session and routing.
+// The admin console, part 1 of 4: the API client, showing results, the session and routing.
 // The console uses only the public /v1 API, with the bearer token it obtained at login, exactly
-// as any integration would. No framework and no build step: three classic scripts loaded in order
-// (core.js, pages.js, app.js) share one global scope; app.js starts the page.
+// as any integration would (the Webhooks and Phones pages, for the simulator, the console-only
+// /console/webhooks and /console/consumers). No framework and no build step: four classic
+// scripts loaded in order (core.js, pages.js, phones.js, app.js) share one global scope; app.js
+// starts the page.
 "use strict";
 
 const SESSION_KEY = "wa-console-session";
 const PAGES = ["dashboard", "registration", "settings", "profile", "business", "users",
-  "templates", "message", "webhooks", "cloud", "reference"];
+  "templates", "message", "webhooks", "phones", "cloud", "reference"];
 const ADMIN_PAGES = new Set(["registration", "settings", "profile", "business", "users", "webhooks",
-  "cloud"]);
+  "phones", "cloud"]);
 const WEBHOOK_POLL_MS = 1000;
 /** Statuses after which a message does not change any more. */
 const FINAL_STATUSES = new Set(["read", "failed", "deleted"]);

@@ -1,4 +1,4 @@
-// The admin console, part 2 of 3: the pages (dashboard, registration, settings, profile,
+// The admin console, part 2 of 4: the pages (dashboard, registration, settings, profile,
 // business, users, templates, Cloud API, API reference). Loaded after core.js.
 "use strict";
 

@@ -74,6 +74,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/control/certs", web::post().to(mint_cert))
         .route("/control/codes/{phone}", web::get().to(code))
         .route("/control/consumers", web::post().to(upsert_consumer))
+        .route("/control/consumers", web::get().to(consumers))
         .route("/control/consumers/{wa_id}", web::get().to(consumer))
         .route(
             "/control/consumers/{wa_id}/messages",
@@ -178,6 +179,11 @@ async fn code(state: State, path: web::Path<String>) -> Reply {
 async fn upsert_consumer(state: State, body: web::Json<NewConsumer>) -> Reply {
     let view = actions::upsert_consumer(&state.network, body.into_inner())?;
     Ok(HttpResponse::Created().json(view))
+}
+
+/// The consumers the network keeps, newest activity first (the console's list of phones).
+async fn consumers(state: State) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "consumers": state.network.consumer_list() }))
 }
 
 async fn consumer(state: State, path: web::Path<String>) -> Reply {

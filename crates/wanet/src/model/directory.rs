@@ -49,6 +49,34 @@ pub struct Received {
     pub kind: String,
     pub message: serde_json::Value,
     pub timestamp: i64,
+    /// The business that sent it, so a reply can quote it (`context.from`). Records kept
+    /// before this field existed have none.
+    #[serde(default)]
+    pub business: Option<String>,
+    /// `delivered`, then `read` once the phone reads it: the ticks the business sees. In
+    /// `undelivered`: `sent` (it stays so) or `failed`; and `failed` for a phone of several
+    /// devices that disagreed after one showed it.
+    #[serde(default = "delivered")]
+    pub status: String,
+    /// Why it failed (`code`, `title`, `details`), as the business's `failed` status says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<serde_json::Value>,
+}
+
+fn delivered() -> String {
+    "delivered".to_string()
+}
+
+/// A message the consumer sent to a business, as the network passed it on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Sent {
+    pub id: String,
+    /// The business it went to.
+    pub to: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub message: serde_json::Value,
+    pub timestamp: i64,
 }
 
 /// A business's message the network keeps while the phone is off (held.rs).
@@ -77,6 +105,11 @@ pub struct Consumer {
     received: Vec<Received>,
     received_ids: HashSet<String>,
     read_receipts: Vec<String>,
+    /// What the consumer wrote, oldest first, as many as `received` keeps at most.
+    sent: Vec<Sent>,
+    /// The business's messages that never reached the phone (failed, or staying `sent`), so a
+    /// chat view can show them with their ticks; as many as `received` keeps at most.
+    undelivered: Vec<Received>,
     /// Messages waiting for the phone to come back, oldest first.
     pub held: Vec<Held>,
     /// How many held messages waited too long and were dropped.
@@ -111,9 +144,25 @@ pub struct ConsumerRecord {
     received: Vec<Received>,
     read_receipts: Vec<String>,
     #[serde(default)]
+    sent: Vec<Sent>,
+    #[serde(default)]
+    undelivered: Vec<Received>,
+    #[serde(default)]
     held: Vec<Held>,
     #[serde(default)]
     expired_held: u64,
+}
+
+/// One line of the control API's list of consumers.
+#[derive(Debug, Serialize)]
+pub struct ConsumerSummary {
+    pub wa_id: String,
+    pub name: String,
+    pub profile: Profile,
+    pub received_count: usize,
+    pub sent_count: usize,
+    /// Epoch seconds of the newest message either way; 0 when there is none.
+    pub last_timestamp: i64,
 }
 
 /// What the control API shows of a consumer.
@@ -125,6 +174,10 @@ pub struct ConsumerView {
     pub received_count: usize,
     pub received: Vec<Received>,
     pub read_receipts: Vec<String>,
+    /// The consumer's own messages to businesses, oldest first.
+    pub sent: Vec<Sent>,
+    /// The business's messages that failed or stay `sent`, oldest first.
+    pub undelivered: Vec<Received>,
     /// Ids of the messages the network keeps for the phone while it is off.
     pub held: Vec<String>,
     pub expired_held: u64,
@@ -142,6 +195,8 @@ impl Consumer {
             received: Vec::new(),
             received_ids: HashSet::new(),
             read_receipts: Vec::new(),
+            sent: Vec::new(),
+            undelivered: Vec::new(),
             held: Vec::new(),
             expired_held: 0,
         }
@@ -157,7 +212,34 @@ impl Consumer {
         self.forget_oldest(excess);
     }
 
-    /// Forgets received messages older than `oldest` (epoch seconds); true when any went.
+    /// The phone read message `id`: its ticks turn to `read`.
+    pub fn mark_read(&mut self, id: &str) {
+        if let Some(message) = self.received.iter_mut().find(|m| m.id == id) {
+            message.status = "read".to_string();
+        }
+    }
+
+    /// Records a business's message that did not reach the phone; a phone that showed it and
+    /// then failed (several devices that disagree) keeps it with the failure instead.
+    pub fn record_undelivered(&mut self, message: Received, max: usize) {
+        if let Some(shown) = self.received.iter_mut().find(|m| m.id == message.id) {
+            shown.status = message.status;
+            shown.error = message.error;
+            return;
+        }
+        self.undelivered.push(message);
+        let excess = self.undelivered.len().saturating_sub(max);
+        self.undelivered.drain(..excess);
+    }
+
+    /// Records a message the consumer sent; the list keeps the newest `max`, like `received`.
+    pub fn record_sent(&mut self, message: Sent, max: usize) {
+        self.sent.push(message);
+        let excess = self.sent.len().saturating_sub(max);
+        self.sent.drain(..excess);
+    }
+
+    /// Forgets messages either way older than `oldest` (epoch seconds); true when any went.
     pub fn expire_received(&mut self, oldest: i64) -> bool {
         let old = self
             .received
@@ -165,7 +247,19 @@ impl Consumer {
             .take_while(|m| m.timestamp < oldest)
             .count();
         self.forget_oldest(old);
-        old > 0
+        let sent = self
+            .sent
+            .iter()
+            .take_while(|m| m.timestamp < oldest)
+            .count();
+        self.sent.drain(..sent);
+        let undelivered = self
+            .undelivered
+            .iter()
+            .take_while(|m| m.timestamp < oldest)
+            .count();
+        self.undelivered.drain(..undelivered);
+        old > 0 || sent > 0 || undelivered > 0
     }
 
     /// Drops held messages the network found the phone off for before `oldest_ms`; how many.
@@ -200,6 +294,8 @@ impl Consumer {
             identity: self.identity.clone(),
             received: self.received.clone(),
             read_receipts: self.read_receipts.clone(),
+            sent: self.sent.clone(),
+            undelivered: self.undelivered.clone(),
             held: self.held.clone(),
             expired_held: self.expired_held,
         }
@@ -215,6 +311,8 @@ impl Consumer {
             received_ids: record.received.iter().map(|m| m.id.clone()).collect(),
             received: record.received,
             read_receipts: record.read_receipts,
+            sent: record.sent,
+            undelivered: record.undelivered,
             held: record.held,
             expired_held: record.expired_held,
         }
@@ -235,8 +333,23 @@ impl Consumer {
             received_count: self.received.len(),
             received: self.received.clone(),
             read_receipts: self.read_receipts.clone(),
+            sent: self.sent.clone(),
+            undelivered: self.undelivered.clone(),
             held: self.held.iter().map(|h| h.id.clone()).collect(),
             expired_held: self.expired_held,
+        }
+    }
+
+    pub fn summary(&self) -> ConsumerSummary {
+        let received = self.received.iter().map(|m| m.timestamp).max();
+        let sent = self.sent.iter().map(|m| m.timestamp).max();
+        ConsumerSummary {
+            wa_id: self.wa_id.clone(),
+            name: self.name.clone(),
+            profile: self.profile,
+            received_count: self.received.len(),
+            sent_count: self.sent.len(),
+            last_timestamp: received.max(sent).unwrap_or(0),
         }
     }
 }
@@ -251,6 +364,9 @@ mod tests {
             kind: "text".into(),
             message: serde_json::json!({"type": "text"}),
             timestamp: 1,
+            business: None,
+            status: delivered(),
+            error: None,
         }
     }
 
@@ -280,5 +396,61 @@ mod tests {
         c.mark_read_by_business("ABGG1");
         c.mark_read_by_business("ABGG1");
         assert_eq!(c.view().read_receipts, vec!["ABGG1".to_string()]);
+    }
+
+    #[test]
+    fn a_read_message_shows_read_and_the_summary_counts_both_ways() {
+        let mut c = Consumer::implicit("16315551234");
+        c.receive(text("a"), 10);
+        assert_eq!(c.view().received[0].status, "delivered");
+        c.mark_read("a");
+        c.mark_read("unknown");
+        assert_eq!(c.view().received[0].status, "read");
+        for n in 0..3 {
+            let sent = Sent {
+                id: format!("in{n}"),
+                to: "15550001111".into(),
+                kind: "text".into(),
+                message: serde_json::json!({"type": "text"}),
+                timestamp: 5 + n,
+            };
+            c.record_sent(sent, 2);
+        }
+        let summary = c.summary();
+        assert_eq!((summary.received_count, summary.sent_count), (1, 2));
+        assert_eq!(summary.last_timestamp, 7);
+        assert_eq!(c.view().sent[0].id, "in1");
+        assert!(c.expire_received(7));
+        assert_eq!(c.view().sent.len(), 1);
+    }
+
+    #[test]
+    fn undelivered_messages_are_kept_apart_unless_the_phone_showed_them() {
+        let mut c = Consumer::implicit("16315551234");
+        c.receive(text("shown"), 10);
+        let failed = |id: &str| Received {
+            status: "failed".into(),
+            error: Some(serde_json::json!({"code": 1026})),
+            ..text(id)
+        };
+        c.record_undelivered(failed("shown"), 10);
+        c.record_undelivered(failed("never"), 10);
+        let view = c.view();
+        assert_eq!(view.received[0].status, "failed");
+        assert_eq!(view.received_count, 1);
+        assert_eq!(view.undelivered.len(), 1);
+        assert_eq!(view.undelivered[0].id, "never");
+        assert!(c.expire_received(2));
+        assert!(c.view().undelivered.is_empty());
+    }
+
+    #[test]
+    fn records_without_the_new_fields_still_load() {
+        let old = serde_json::json!({"id": "a", "type": "text", "message": {}, "timestamp": 1});
+        let received: Received = serde_json::from_value(old).unwrap();
+        assert_eq!(
+            (received.status.as_str(), received.business),
+            ("delivered", None)
+        );
     }
 }

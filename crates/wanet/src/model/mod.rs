@@ -9,4 +9,5 @@ pub mod media;
 pub mod pending;
 pub mod stickers;
 pub mod submissions;
+pub mod template_layout;
 pub mod templates;

@@ -180,13 +180,17 @@ pub struct Rendered {
     pub text: String,
     /// Whether the template has buttons, which some apps cannot display (2013).
     pub has_buttons: bool,
+    /// Header, body, footer and buttons apart (template_layout.rs).
+    pub layout: Value,
 }
 
 /// Checks a `template` or `hsm` message against the business's templates.
 pub fn render(templates: &[Template], message: &Value) -> Result<Rendered, HydrationError> {
     let (chosen, components) = chosen(templates, message)?;
+    let text = hydrate(chosen, &components)?;
     Ok(Rendered {
-        text: hydrate(chosen, &components)?,
+        layout: super::template_layout::layout(chosen, &components, &text),
+        text,
         has_buttons: has_buttons(chosen),
     })
 }

@@ -194,9 +194,29 @@ impl Network {
             wa_id: &from,
             profile_name: &profile_name,
         };
-        Ok((0..count)
-            .map(|n| queue_inbound(outbox, &sender, with_identity(message(n), &identity)))
-            .collect())
+        let queued: Vec<(String, serde_json::Value)> = (0..count)
+            .map(|n| {
+                let message = with_identity(message(n), &identity);
+                (queue_inbound(outbox, &sender, message.clone()), message)
+            })
+            .collect();
+        // The phone keeps what it sent too, so a chat view shows both sides.
+        let max = self.rules().received_max;
+        let now = ids::now_epoch();
+        let consumer = world.consumer(&from);
+        for (id, message) in queued.iter().skip(count.saturating_sub(max)) {
+            consumer.record_sent(
+                crate::model::directory::Sent {
+                    id: id.clone(),
+                    to: business.clone(),
+                    kind: message_type(message).to_string(),
+                    message: message.clone(),
+                    timestamp: now,
+                },
+                max,
+            );
+        }
+        Ok(queued.into_iter().map(|(id, _)| id).collect())
     }
 
     pub(crate) fn push_receipt(
@@ -216,9 +236,19 @@ impl Network {
                 kind: message_type(&d.message).to_string(),
                 message,
                 timestamp: d.timestamp,
+                business: Some(d.business.clone()),
+                status: "delivered".to_string(),
+                error: None,
             };
             let max = self.rules().received_max;
             world.consumer(&d.recipient).receive(received, max);
+        }
+        if status == ReceiptStatus::Read {
+            world.consumer(&d.recipient).mark_read(&d.message_id);
+        }
+        if status == ReceiptStatus::Failed {
+            let error = error.as_ref().and_then(|e| serde_json::to_value(e).ok());
+            record_undelivered(&mut world, self.rules().received_max, d, "failed", error);
         }
         if let Some(b) = world.businesses.get_mut(&d.business) {
             b.outbox.push(Push::Receipt {
@@ -252,7 +282,10 @@ pub async fn run_delivery(network: Arc<Network>, delivery: Delivery) {
                 network.push_receipt(&delivery, ReceiptStatus::Read, None);
             }
         }
-        Outcome::StaySent => {}
+        Outcome::StaySent => {
+            let max = network.rules().received_max;
+            record_undelivered(&mut network.world(), max, &delivery, "sent", None);
+        }
         Outcome::Hold => {
             if network.hold(delivery) {
                 network.release_returned();
@@ -263,6 +296,35 @@ pub async fn run_delivery(network: Arc<Network>, delivery: Delivery) {
             network.push_receipt(&delivery, ReceiptStatus::Failed, Some(error.clone()));
         }
     }
+}
+
+/// Keeps a business's message the phone never showed (or showed, then failed) on the consumer,
+/// with its ticks, for the control API's view of the phone.
+fn record_undelivered(
+    world: &mut World,
+    max: usize,
+    d: &Delivery,
+    status: &str,
+    error: Option<serde_json::Value>,
+) {
+    // A number that is not a WhatsApp user has no phone to show anything on.
+    if phone::wa_id(&d.recipient).is_none() || !world.is_user(&d.recipient) {
+        return;
+    }
+    let mut message = d.message.clone();
+    if let (Some(object), Some(text)) = (message.as_object_mut(), &d.rendered) {
+        object.insert("rendered".into(), text.clone().into());
+    }
+    let entry = Received {
+        id: d.message_id.clone(),
+        kind: message_type(&d.message).to_string(),
+        message,
+        timestamp: d.timestamp,
+        business: Some(d.business.clone()),
+        status: status.to_string(),
+        error,
+    };
+    world.consumer(&d.recipient).record_undelivered(entry, max);
 }
 
 /// Who an inbound message is from.
@@ -367,6 +429,10 @@ fn prepare(
             crate::model::templates::render(templates, message).map_err(|e| e.to_net_error())?;
         prepared.rendered = Some(rendered.text);
         prepared.template_buttons = rendered.has_buttons;
+        // The phone keeps it with the message, as it keeps `rendered` (push_receipt).
+        if let Some(object) = prepared.message.as_object_mut() {
+            object.insert("rendered_template".into(), rendered.layout);
+        }
     }
     if message_type(message) == "interactive" {
         prepared.warnings = keep_sendable_products(world, business, &mut prepared.message)?;

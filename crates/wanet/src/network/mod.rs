@@ -24,7 +24,7 @@ use crate::base::durability::Kind;
 use crate::base::errors::access_denied;
 use crate::config::Rules;
 use crate::model::codes::CodeRequest;
-use crate::model::directory::{Consumer, ConsumerView, Profile};
+use crate::model::directory::{Consumer, ConsumerSummary, ConsumerView, Profile};
 use crate::routing::outbox::Outbox;
 use crate::routing::shards::SessionLink;
 use rand::rngs::StdRng;
@@ -314,6 +314,27 @@ impl Network {
         };
         view.profile = world.profile_of(wa_id);
         view
+    }
+
+    /// Every consumer the network keeps (one it delivered to, one who wrote, one set up through
+    /// the control API), newest activity first, each with its profile as it applies now.
+    pub fn consumer_list(&self) -> Vec<ConsumerSummary> {
+        let world = self.world();
+        let mut list: Vec<ConsumerSummary> = world
+            .consumers
+            .values()
+            .map(|consumer| {
+                let mut summary = consumer.summary();
+                summary.profile = world.profile_of(&consumer.wa_id);
+                summary
+            })
+            .collect();
+        list.sort_by(|a, b| {
+            b.last_timestamp
+                .cmp(&a.last_timestamp)
+                .then_with(|| a.wa_id.cmp(&b.wa_id))
+        });
+        list
     }
 
     pub fn business_view(&self, wa_id: &str) -> Option<BusinessView> {

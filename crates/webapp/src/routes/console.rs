@@ -19,6 +19,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../console/pages.js"),
     ),
     (
+        "phones.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../console/phones.js"),
+    ),
+    (
         "app.js",
         "text/javascript; charset=utf-8",
         include_str!("../../console/app.js"),

@@ -22,26 +22,8 @@ pub async fn webhooks(
     state: web::Data<AppState>,
     query: web::Query<After>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_admin()?;
-    let base = state
-        .settings
-        .webapp
-        .network_control_url
-        .as_deref()
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::ResourceNotFound,
-                "No simulated network is configured (webapp.network_control_url)",
-            )
-        })?;
-    let url = format!(
-        "{}/control/webhooks?after={}",
-        base.trim_end_matches('/'),
-        query.after
-    );
-    let unreachable = |e: reqwest::Error| {
-        ApiError::internal(format!("The network's control API did not answer: {e}"))
-    };
+    let base = control_base(&caller, &state)?;
+    let url = format!("{base}/control/webhooks?after={}", query.after);
     let answer: serde_json::Value = client()
         .get(&url)
         .send()
@@ -54,7 +36,32 @@ pub async fn webhooks(
     Ok(HttpResponse::Ok().json(answer))
 }
 
-fn client() -> &'static reqwest::Client {
+/// The simulator's control address, for an administrator; the refusals every console call to
+/// the simulator shares (the Phones page's calls too, phones.rs).
+pub(super) fn control_base<'a>(
+    caller: &AuthUser,
+    state: &'a AppState,
+) -> Result<&'a str, ApiError> {
+    caller.require_admin()?;
+    state
+        .settings
+        .webapp
+        .network_control_url
+        .as_deref()
+        .map(|base| base.trim_end_matches('/'))
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::ResourceNotFound,
+                "No simulated network is configured (webapp.network_control_url)",
+            )
+        })
+}
+
+pub(super) fn unreachable(e: reqwest::Error) -> ApiError {
+    ApiError::internal(format!("The network's control API did not answer: {e}"))
+}
+
+pub(super) fn client() -> &'static reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     CLIENT.get_or_init(|| {
         reqwest::Client::builder()

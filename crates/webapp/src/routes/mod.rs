@@ -9,6 +9,7 @@ mod inspector;
 pub(crate) mod media;
 pub mod monitoring;
 pub mod openapi;
+mod phones;
 mod profile;
 mod relayed;
 mod users;
@@ -122,6 +123,21 @@ pub const OWN_ROUTES: &[OwnRoute] = &[
     }),
     own(Method::Get, "/console/webhooks", || {
         web::route().to(inspector::webhooks)
+    }),
+    own(Method::Get, "/console/consumers", || {
+        web::route().to(phones::list)
+    }),
+    own(Method::Post, "/console/consumers", || {
+        web::route().to(phones::upsert)
+    }),
+    own(Method::Get, "/console/consumers/{wa_id}", || {
+        web::route().to(phones::show)
+    }),
+    own(Method::Post, "/console/consumers/{wa_id}/messages", || {
+        web::route().to(phones::send)
+    }),
+    own(Method::Get, "/console/media/{id}", || {
+        web::route().to(phones::media)
     }),
 ];
 

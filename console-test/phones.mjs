@@ -1,0 +1,206 @@
+// The console's Phones page, driven from console.test.mjs with its stack, page and helpers: a
+// consumer started and writing from the phone, the business answering through POST /v1/messages
+// with a template with quick replies and an interactive list, the phone tapping a button and
+// picking a row, and the webhooks the business got for each; then every type the business can
+// send, as the phone shows it, the ticks, the profile switch and the phone-width layout.
+
+const PHONE = "447400900777";
+
+export async function phonesSteps(t) {
+  const { stack, page, step, expect, control, webappCall, waitForText, waitFor } = t;
+  let auth = "";
+  const send = async (message) => {
+    const answer = await webappCall(stack, "POST", "/v1/messages", auth,
+      { recipient_type: "individual", to: PHONE, ...message });
+    expect(answer.status === 201, `POST /v1/messages: ${answer.status} ${JSON.stringify(answer.body)}`);
+    return answer.body.messages[0].id;
+  };
+  /** The simulator's inbox entry whose message from the phone matches `test`. */
+  const inboxMessage = async (test) => {
+    let found = null;
+    await waitFor("the webhook of the phone's answer", async () => {
+      const inbox = await control(stack, "GET", "/control/webhooks");
+      found = inbox.webhooks.map((h) => h.body).flatMap((b) => (b && b.messages) || [])
+        .find((m) => m.from === PHONE && test(m));
+      return Boolean(found);
+    });
+    return found;
+  };
+  const bubble = (text) => page.locator("#phone-messages .bubble", { hasText: text });
+
+  await step("Phones: a new consumer writes from the phone, its webhook is beside the chat", async () => {
+    auth = `Bearer ${await page.evaluate(() => JSON.parse(sessionStorage.getItem("wa-console-session")).token)}`;
+    const saved = await webappCall(stack, "PATCH", "/v1/settings/application", auth,
+      { webhooks: { url: `${stack.control}/control/webhooks/phones` } });
+    expect(saved.status === 200, `webhook URL: ${saved.status} ${JSON.stringify(saved.body)}`);
+    await t.goTo(page, "phones", "Phones");
+    await page.fill("#phone-new-wa-id", PHONE);
+    await page.fill("#phone-new-name", "Pat Phone");
+    await page.click("#phone-new-form button[type=submit]");
+    await waitForText(page, "#phone-title", new RegExp(`\\+${PHONE} · Pat Phone`));
+    await waitForText(page, "#phone-list", new RegExp(`\\+${PHONE}`));
+    // Keyboard: the text box, Enter sends.
+    await page.focus("#phone-text");
+    await page.keyboard.type("Hello from the phone");
+    await page.keyboard.press("Enter");
+    await bubble("Hello from the phone").first().waitFor();
+    await waitForText(page, "#phone-hooks", /Hello from the phone/);
+    await waitForText(page, "#phone-hooks", new RegExp(`message from \\+${PHONE} \\(text\\)`));
+    // The business reads it: the customer's ticks turn to read.
+    const [inbound] = (await control(stack, "GET", `/control/consumers/${PHONE}`)).sent;
+    const read = await webappCall(stack, "PUT", `/v1/messages/${inbound.id}`, auth, { status: "read" });
+    expect(read.status === 200, `read: ${read.status} ${JSON.stringify(read.body)}`);
+    await bubble("Hello from the phone").locator(".ticks-read").waitFor();
+  });
+
+  await step("Phones: a template's quick-reply button tapped on the phone reaches the business", async () => {
+    const template = await control(stack, "POST", "/control/templates", {
+      business: t.business, name: "phones_delivery", language: "en", category: "UTILITY",
+      components: [
+        { type: "HEADER", format: "TEXT", text: "Delivery {{1}}" },
+        { type: "BODY", text: "Shall we deliver on {{1}}?" },
+        { type: "FOOTER", text: "Console Shop" },
+        { type: "BUTTONS", buttons: [{ type: "QUICK_REPLY", text: "Yes please" },
+          { type: "QUICK_REPLY", text: "Not now" },
+          { type: "URL", text: "Track", url: "https://shop.example.com/t/{{1}}" }] },
+      ],
+    });
+    await send({ type: "template", template: {
+      namespace: template.namespace, name: "phones_delivery",
+      language: { policy: "deterministic", code: "en" },
+      components: [
+        { type: "header", parameters: [{ type: "text", text: "#42" }] },
+        { type: "body", parameters: [{ type: "text", text: "Tuesday" }] },
+        { type: "button", sub_type: "quick_reply", index: "0", parameters: [{ type: "payload", payload: "deliver-42" }] },
+        { type: "button", sub_type: "url", index: "2", parameters: [{ type: "text", text: "42" }] },
+      ] } });
+    const shown = bubble("Shall we deliver on Tuesday?");
+    await shown.waitFor();
+    const text = await shown.innerText();
+    expect(/Delivery #42/.test(text) && /Console Shop/.test(text), `header and footer: ${text}`);
+    expect(await shown.locator("a", { hasText: "Track" }).getAttribute("href") === "https://shop.example.com/t/42",
+      "the URL button's link");
+    await shown.locator("button", { hasText: "Yes please" }).click();
+    const answer = await inboxMessage((m) => m.type === "button");
+    expect(answer.button.payload === "deliver-42" && answer.button.text === "Yes please",
+      `button webhook: ${JSON.stringify(answer)}`);
+    expect(answer.context && answer.context.from === t.business, `quoted: ${JSON.stringify(answer)}`);
+    await waitForText(page, "#phone-hooks", /message from \+\d+ \(button\)/);
+  });
+
+  await step("Phones: a row picked from an interactive list reaches the business", async () => {
+    await send({ type: "interactive", interactive: {
+      type: "list", header: { type: "text", text: "Delivery slots" }, body: { text: "Pick a slot" },
+      footer: { text: "Times are local" },
+      action: { button: "Slots", sections: [{ title: "Tuesday", rows: [
+        { id: "tue-am", title: "Morning", description: "8 to 12" },
+        { id: "tue-pm", title: "Afternoon", description: "12 to 18" }] }] } } });
+    const shown = bubble("Pick a slot");
+    await shown.waitFor();
+    // Keyboard: the row is a real button.
+    await shown.locator("button", { hasText: "Afternoon" }).focus();
+    await page.keyboard.press("Enter");
+    const answer = await inboxMessage((m) => m.type === "interactive" && m.interactive.type === "list_reply");
+    expect(answer.interactive.list_reply.id === "tue-pm", `list reply: ${JSON.stringify(answer)}`);
+    await bubble("Afternoon").last().waitFor();
+    // The chat keeps the order things happened in, though they share a second.
+    const order = await page.$$eval("#phone-messages .bubble", (nodes) => nodes.map((n) => n.innerText));
+    const at = (pattern) => order.findIndex((text) => pattern.test(text));
+    const sequence = [/^Delivery #42\s+Shall we/, /Console Shop\s+Yes please\s+\d/, /^Delivery slots/,
+      /^Pick a slot\s+Afternoon/].map(at);
+    expect(sequence.every((n, i) => n >= 0 && (i === 0 || n > sequence[i - 1])),
+      `order ${sequence}: ${JSON.stringify(order)}`);
+  });
+
+  await step("Phones: every type the business sends, as the phone shows it, with ticks", async () => {
+    const upload = async (type, bytes) => {
+      const answer = await webappCall(stack, "POST", "/v1/media", auth, bytes, type);
+      expect(answer.status === 201, `upload ${type}: ${answer.status} ${JSON.stringify(answer.body)}`);
+      return answer.body.media[0].id;
+    };
+    // The top of the page: the green header, so the picture on the phone is visibly one.
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const png = await page.screenshot({ clip: { x: 0, y: 0, width: 64, height: 48 } });
+    const imageId = await upload("image/png", png);
+    const documentId = await upload("application/pdf", Buffer.from("%PDF-1.4\n% console test\n%%EOF\n"));
+    const audioId = await upload("audio/mpeg", Buffer.from("ID3 console test audio"));
+    const inbound = (await control(stack, "GET", `/control/consumers/${PHONE}`)).sent[0].id;
+    await send({ type: "text", text: { body: "Plain text from the shop" } });
+    await send({ type: "image", image: { id: imageId, caption: "Your parcel" } });
+    await send({ type: "document", document: { id: documentId, filename: "invoice-42.pdf" } });
+    await send({ type: "audio", audio: { id: audioId } });
+    await send({ type: "location", location: { latitude: 53.8, longitude: -1.55, name: "Leeds depot", address: "1 Depot Road" } });
+    await send({ type: "contacts", contacts: [{ name: { formatted_name: "Sam Courier", first_name: "Sam" },
+      phones: [{ phone: "+44 7400 900555", type: "CELL" }] }] });
+    await send({ type: "interactive", interactive: { type: "button", body: { text: "Was it on time?" },
+      action: { buttons: [{ type: "reply", reply: { id: "on-time", title: "On time" } },
+        { type: "reply", reply: { id: "late", title: "Late" } }] } } });
+    // A seeded template with an image header (the network keeps its own copy of the file).
+    const namespace = (await control(stack, "GET", "/control/templates")).templates
+      .find((x) => x.business === t.business).namespace;
+    await send({ type: "template", template: { namespace, name: "shipping_photo",
+      language: { policy: "deterministic", code: "en" },
+      components: [{ type: "header", parameters: [{ type: "image", image: { id: imageId } }] }] } });
+    await send({ type: "reaction", reaction: { message_id: inbound, emoji: "👍" } });
+    await send({ type: "text", text: { body: "Quoting you" }, context: { message_id: inbound } });
+
+    await bubble("Quoting you").waitFor();
+    const quote = await bubble("Quoting you").locator("blockquote").innerText();
+    expect(quote === "Hello from the phone", `the quoted message: ${quote}`);
+    await bubble("Plain text from the shop").waitFor();
+    await page.waitForFunction(() => [...document.querySelectorAll("#phone-messages img")]
+      .some((img) => img.complete && img.naturalWidth === 64 && img.alt === "Your parcel"));
+    await bubble("Your parcel was delivered.").waitFor();
+    await page.waitForFunction(() => [...document.querySelectorAll("#phone-messages .bubble")]
+      .filter((b) => /Your parcel was delivered\./.test(b.textContent))
+      .some((b) => [...b.querySelectorAll("img")].some((img) => img.complete && img.naturalWidth === 64)));
+    await page.waitForFunction(() => {
+      const link = document.querySelector("#phone-messages a.media-document");
+      return link && link.href.startsWith("blob:") && /invoice-42\.pdf/.test(link.textContent);
+    });
+    await page.waitForFunction(() => {
+      const link = document.querySelector("#phone-messages a.media-audio");
+      return link && link.href.startsWith("blob:");
+    });
+    await bubble("Leeds depot, 1 Depot Road").waitFor();
+    expect(await bubble("Leeds depot").locator("a").getAttribute("href")
+      === "https://www.openstreetmap.org/?mlat=53.8&mlon=-1.55", "the location's map link");
+    expect(/Contact: Sam Courier\s+CELL: \+44 7400 900555/.test(await bubble("Sam Courier").innerText()),
+      "the contact card");
+    await waitForText(page, "#phone-messages", /Reacted 👍 to “Hello from the phone”/);
+    const buttons = bubble("Was it on time?");
+    expect(await buttons.locator("button").count() === 2, "two reply buttons");
+    await buttons.locator("button", { hasText: "On time" }).click();
+    const answer = await inboxMessage((m) => m.type === "interactive" && m.interactive.type === "button_reply");
+    expect(answer.interactive.button_reply.id === "on-time", `button reply: ${JSON.stringify(answer)}`);
+    // Ticks: every business message is delivered; reading follows (92% of them by default).
+    await page.waitForFunction(() => document.querySelectorAll("#phone-messages .bubble-business .ticks").length >= 12);
+    await page.locator("#phone-messages .ticks-read").first().waitFor();
+    await t.screenshot(page, "phones");
+  });
+
+  await step("Phones: the profile switch, and the page at phone width", async () => {
+    await page.selectOption("#phone-profile", "no_read_receipts");
+    await page.click("#phone-profile-form button[type=submit]");
+    await waitForText(page, "#phone-profile-form .result", /Profile: no read receipts/);
+    expect((await control(stack, "GET", `/control/consumers/${PHONE}`)).profile === "no_read_receipts",
+      "the network has the new profile");
+    await waitForText(page, "#phone-list", /no read receipts/);
+    // A phone whose app is too old: the business's text fails, shown with the code.
+    await page.selectOption("#phone-profile", "old_app");
+    await page.click("#phone-profile-form button[type=submit]");
+    await waitForText(page, "#phone-profile-form .result", /Profile: old app/);
+    await send({ type: "text", text: { body: "This one will fail" } });
+    const failed = bubble("This one will fail");
+    await failed.locator(".ticks-failed").waitFor();
+    expect(/Not on the phone/.test(await failed.innerText()), "marked as not on the phone");
+    expect(/Error 1026/.test(await failed.locator(".status-error").innerText()), "the failure's code");
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+    expect(!overflow, "no horizontal scrolling at phone width");
+    // The end of the chat: the failed message and the text box.
+    await page.locator("#phone-reply-form").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: t.shotPath("phone-phones") });
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+}
