@@ -132,6 +132,8 @@ async fn answers_are_relayed_and_refusals_are_api_errors() {
         media.headers.get("x-content-type-options").unwrap(),
         "nosniff"
     );
+    let policy = media.headers.get("content-security-policy").unwrap();
+    assert!(policy.to_str().unwrap().contains("sandbox"), "{policy:?}");
     call(&app, &admin, ("GET", "/console/media/gone", None))
         .await
         .expect_error(404, 1006);

@@ -99,6 +99,12 @@ pub async fn media(
         .insert_header((header::CONTENT_TYPE, content_type))
         // Whatever the phone received is shown, never run: no sniffing it into a script.
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        // Opened on its own (a document's link), an HTML or SVG file must not run on the
+        // console's origin, where the admin's token lives.
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+        ))
         .insert_header((header::CONTENT_DISPOSITION, "inline"))
         .body(bytes))
 }
