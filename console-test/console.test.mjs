@@ -102,10 +102,20 @@ async function startStack(extraEnv = {}) {
   return { base, control: `http://127.0.0.1:${controlPort}`, log: () => output };
 }
 
-/** A webhook receiver that answers 200 and keeps every body. */
+/** A webhook receiver that answers 200 and keeps every body. It answers a Cloud subscription's
+ * verification GET with the challenge when the verify token is `receiver.verifyToken`. */
 async function startReceiver() {
   const bodies = [];
+  const receiver = { bodies, verifyToken: null };
   const server = http.createServer((req, res) => {
+    if (req.method === "GET") {
+      const query = new URL(req.url, "http://receiver").searchParams;
+      const verified = query.get("hub.mode") === "subscribe"
+        && receiver.verifyToken !== null && query.get("hub.verify_token") === receiver.verifyToken;
+      res.writeHead(verified ? 200 : 403, { "Content-Type": "text/plain" });
+      res.end(verified ? query.get("hub.challenge") : "wrong verify token");
+      return;
+    }
     let text = "";
     req.on("data", (d) => { text += d; });
     req.on("end", () => {
@@ -126,7 +136,7 @@ async function startReceiver() {
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   cleanups.push(() => server.close());
   const base = `http://127.0.0.1:${server.address().port}`;
-  return { url: `${base}/hook`, failing: `${base}/fail`, bodies };
+  return Object.assign(receiver, { url: `${base}/hook`, failing: `${base}/fail` });
 }
 
 /**
@@ -469,6 +479,26 @@ async function run() {
     const numbers = await webappCall(stack, "GET", `/v21.0/${wabaId}/phone_numbers`, `Bearer ${token}`);
     expect(numbers.status === 200 && numbers.body.data[0].id === phoneNumberId,
       `a Cloud call with the token: ${numbers.status} ${JSON.stringify(numbers.body)}`);
+
+    // A callback subscribed from the page, as in Meta's app dashboard: the endpoint's check
+    // refuses a verify token it does not know; the right one subscribes and is shown back.
+    receiver.verifyToken = "console-verify-1";
+    expect((await page.inputValue("#cloud-verify-input")).length === 32, "a verify token is proposed");
+    await page.fill("#cloud-callback-url", receiver.url);
+    expectFailure("/subscribed_apps", 400);
+    await page.fill("#cloud-verify-input", "not-the-token");
+    await page.focus("#cloud-verify-input");
+    await page.keyboard.press("Enter");
+    await waitForText(page, "#cloud-subscription-form .error", /131009.*verification failed/);
+    await page.fill("#cloud-verify-input", "console-verify-1");
+    await page.keyboard.press("Enter");
+    await waitForText(page, "#cloud-subscription-form .result", /Verified and subscribed/);
+    expect((await page.innerText("#cloud-callback")) === receiver.url, "the callback is shown");
+    await waitForText(page, "#cloud-verify-token", /^console-verify-1$/);
+    await page.focus("#cloud-unsubscribe");
+    await page.keyboard.press("Enter");
+    await waitForText(page, "#cloud-subscription-form .result", /Unsubscribed/);
+    await waitForText(page, "#cloud-callback", /^none subscribed$/);
 
     // The switch saves at once (Space on it), and the saved state is what a reload shows.
     expect(!(await page.isChecked("#cloud-sign-onprem")), "On-Prem webhooks unsigned by default");

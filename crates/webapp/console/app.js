@@ -140,6 +140,8 @@ function wire() {
     const form = $("#cloud-signing-form");
     busy(form, () => saveCloudSigning(form));
   });
+  onSubmit("cloud-subscription-form", subscribeCloudWebhooks);
+  onClick("cloud-unsubscribe", unsubscribeCloudWebhooks);
   onSubmit("cloud-token-form", createCloudToken);
   onClick("cloud-token-copy", copyCloudToken);
   $("#logout").addEventListener("click", logout);

@@ -37,6 +37,16 @@ class ApiFailure extends Error {
   }
 }
 
+/** A Cloud API answer's error (`{"error": {"message", "error_data": {"details"}}}`) in the
+ * shape of the On-Prem errors; null for any other body. */
+function cloudErrors(json) {
+  const error = json && json.error;
+  if (!error || typeof error.message !== "string") {
+    return null;
+  }
+  return [{ code: error.code, title: error.message, details: error.error_data?.details || "" }];
+}
+
 function describeError(error) {
   const code = error.code === undefined ? "" : `Error ${error.code}`;
   const title = error.title ? ` (${error.title})` : "";
@@ -80,7 +90,7 @@ async function api(method, path, { body, raw, auth, blob } = {}) {
   }
   const errors = Array.isArray(json.errors) && json.errors.length
     ? json.errors
-    : [{ title: `HTTP ${response.status}`, details: response.statusText }];
+    : cloudErrors(json) || [{ title: `HTTP ${response.status}`, details: response.statusText }];
   if (response.status === 401 && !auth && session) {
     endSession("Your session has ended (the token expired or was revoked). Please log in again.");
   }

@@ -353,6 +353,8 @@ async function loadReference() {
 
 /** The app secret, shown only on request; kept here rather than in the page while hidden. */
 let cloudSecret = null;
+/** The business account id the subscription belongs to; null before registration. */
+let cloudWaba = null;
 
 async function loadCloud() {
   const [settings, tokens] = await Promise.all([
@@ -366,6 +368,10 @@ async function loadCloud() {
     $("#cloud-app-id").textContent = cloud.app_id || "— (no number registered)";
     $("#cloud-callback").textContent = cloud.callback_url || "none subscribed";
     $("#cloud-sign-onprem").checked = Boolean(cloud.sign_onprem_webhooks);
+    $("#cloud-verify-token").textContent = cloud.verify_token || "—";
+    $("#cloud-callback-url").value = cloud.callback_url || "";
+    $("#cloud-verify-input").value = cloud.verify_token || randomToken();
+    cloudWaba = cloud.waba_id;
     cloudSecret = cloud.app_secret;
     showCloudSecret(false);
   } else {
@@ -376,6 +382,36 @@ async function loadCloud() {
   } else {
     showError($("#cloud-tokens-form"), tokens.error);
   }
+}
+
+/** A fresh verify token to start from: 16 random bytes in hex. */
+function randomToken() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function subscriptionPath() {
+  if (!cloudWaba) {
+    throw new ApiFailure(0, [{ title: "No number registered",
+      details: "the subscription belongs to the business account of a registered number" }]);
+  }
+  return `/v21.0/${encodeURIComponent(cloudWaba)}/subscribed_apps`;
+}
+
+async function subscribeCloudWebhooks(form) {
+  const body = {
+    override_callback_uri: $("#cloud-callback-url").value.trim(),
+    verify_token: $("#cloud-verify-input").value,
+  };
+  await api("POST", subscriptionPath(), { body });
+  await loadCloud();
+  showResult(form, "Verified and subscribed: Cloud webhooks go to the callback.");
+}
+
+async function unsubscribeCloudWebhooks() {
+  await api("DELETE", subscriptionPath());
+  await loadCloud();
+  showResult($("#cloud-subscription-form"), "Unsubscribed: no Cloud webhook is sent.");
 }
 
 function showCloudSecret(shown) {

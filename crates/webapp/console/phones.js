@@ -11,8 +11,11 @@ const PHONE_POLL_MS = 1000;
 const PHONE_PROFILES = ["normal", "no_read_receipts", "offline", "blocked_business", "sanctioned",
   "old_app", "experiment", "multi_device", "no_template_buttons", "not_on_whatsapp"];
 
-/** The open phone's wa_id, the last answers drawn (to redraw only on change), the poll. */
-const phones = { open: null, drawnList: "", drawnChat: "", lastSeq: 0, timer: null };
+/** The open phone's wa_id, the last answers drawn (to redraw only on change), the poll, the
+ * profile last shown in the switch. */
+const phones = {
+  open: null, drawnList: "", drawnChat: "", lastSeq: 0, timer: null, shownProfile: null,
+};
 /**
  * When the page first saw each message: the network's times are in seconds, so a tap and the
  * business's next message often share one; the order they appeared in breaks the tie.
@@ -81,6 +84,7 @@ function drawPhoneList(consumers) {
 
 async function openPhone(waId) {
   phones.open = waId;
+  phones.shownProfile = null;
   phones.drawnChat = "";
   phones.drawnList = "";
   phones.lastSeq = 0;
@@ -133,7 +137,12 @@ function drawChat(phone) {
   }
   phones.drawnChat = drawn;
   $("#phone-title").textContent = `+${phone.wa_id} · ${phone.name}`;
-  $("#phone-profile").value = phone.profile;
+  // Only when the network's profile changed: a redraw for new ticks must not undo a choice
+  // made in the list but not yet switched.
+  if (phone.profile !== phones.shownProfile) {
+    $("#phone-profile").value = phone.profile;
+    phones.shownProfile = phone.profile;
+  }
   const byId = new Map();
   const entries = [];
   (phone.received || []).forEach((m) => entries.push({ ...m, mine: false }));
