@@ -290,6 +290,12 @@ mod tests {
         let pending = json!({"type": "template", "template": {"namespace": ns, "name": "new_offer",
             "language": {"policy": "deterministic", "code": "en"}}});
         assert_eq!(render(&templates, &pending).unwrap_err().code, 2001);
+        // A send of a template paused after the coreapp last looked is refused at delivery.
+        let mut paused = templates.clone();
+        if let Some(otp) = paused.iter_mut().find(|t| t.name == "otp") {
+            otp.status = "PAUSED".into();
+        }
+        assert_eq!(render(&paused, &otp).unwrap_err().code, 2061);
     }
 }
 
