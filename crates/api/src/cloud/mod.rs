@@ -15,8 +15,23 @@ pub mod webhooks;
 pub use codes::{CloudCode, CloudErrorType};
 pub use error::CloudError;
 
+use serde_json::{Map, Value};
+
 /// The value of `messaging_product` in every Cloud body, asked and answered.
 pub const MESSAGING_PRODUCT: &str = "whatsapp";
+
+/// 100 unless the body's `messaging_product` is `whatsapp`, in Graph's two wordings.
+pub fn check_messaging_product(body: &Map<String, Value>) -> Result<(), CloudError> {
+    match body.get("messaging_product") {
+        Some(Value::String(product)) if product == MESSAGING_PRODUCT => Ok(()),
+        None | Some(Value::Null) => Err(CloudError::invalid_parameter(
+            "The parameter messaging_product is required.",
+        )),
+        Some(_) => Err(CloudError::invalid_parameter(
+            "Param messaging_product must be one of {WHATSAPP} - got an unknown value.",
+        )),
+    }
+}
 
 /// The first segment of every Cloud path as an actix route template: any `vN.N` version.
 pub const VERSION_SEGMENT: &str = r"{version:v[0-9]+\.[0-9]+}";

@@ -2,7 +2,7 @@
 //! business profile plus the `about` text, and Cloud names the verticals with codes where
 //! On-Prem uses display names; this is the translation both ways.
 
-use super::{CloudError, MESSAGING_PRODUCT};
+use super::{check_messaging_product, CloudError, MESSAGING_PRODUCT};
 use serde_json::{json, Map, Value};
 
 macro_rules! verticals {
@@ -65,14 +65,7 @@ const BUSINESS_FIELDS: &[&str] = &["address", "description", "email", "websites"
 /// Checks and splits a Cloud update body. Field values are the core's to check, except the
 /// vertical, whose Cloud code is translated here.
 pub fn profile_update(body: &Map<String, Value>) -> Result<ProfileUpdate, CloudError> {
-    match body.get("messaging_product") {
-        Some(Value::String(product)) if product == MESSAGING_PRODUCT => {}
-        _ => {
-            return Err(CloudError::invalid_parameter(
-                "The parameter messaging_product is required and must be whatsapp.",
-            ))
-        }
-    }
+    check_messaging_product(body)?;
     let about = match body.get("about") {
         None | Some(Value::Null) => None,
         Some(Value::String(text)) => Some(text.clone()),

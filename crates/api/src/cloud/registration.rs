@@ -3,19 +3,12 @@
 //! `data_localization_region` and `backup` are accepted and ignored: the simulated network
 //! stores everything locally, and On-Prem backups have their own endpoint.
 
-use super::{CloudError, MESSAGING_PRODUCT};
+use super::{check_messaging_product, CloudError};
 use serde_json::{Map, Value};
 
 /// The PIN of a register body, or 100 naming what is wrong.
 pub fn register_pin(body: &Map<String, Value>) -> Result<String, CloudError> {
-    match body.get("messaging_product") {
-        Some(Value::String(product)) if product == MESSAGING_PRODUCT => {}
-        _ => {
-            return Err(CloudError::invalid_parameter(
-                "The parameter messaging_product is required and must be whatsapp.",
-            ))
-        }
-    }
+    check_messaging_product(body)?;
     match body.get("pin") {
         None | Some(Value::Null) => Err(CloudError::invalid_parameter(
             "The parameter pin is required.",

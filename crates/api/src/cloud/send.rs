@@ -6,7 +6,7 @@
 //! `preview_url` inside `text`, and names a template by name and language alone, where On-Prem
 //! also wants its namespace and a language policy.
 
-use super::{ids, CloudCode, CloudError, MESSAGING_PRODUCT};
+use super::{check_messaging_product, ids, CloudCode, CloudError, MESSAGING_PRODUCT};
 use serde_json::{json, Map, Value};
 
 /// The message types Cloud defines that the core sends; other Cloud types are 131051.
@@ -132,18 +132,6 @@ fn media_ids_below(value: &mut Value) {
         Value::Object(object) => media_ids_to_onprem(object),
         Value::Array(items) => items.iter_mut().for_each(media_ids_below),
         _ => {}
-    }
-}
-
-fn check_messaging_product(body: &Map<String, Value>) -> Result<(), CloudError> {
-    match body.get("messaging_product") {
-        Some(Value::String(product)) if product == MESSAGING_PRODUCT => Ok(()),
-        None | Some(Value::Null) => Err(CloudError::invalid_parameter(
-            "The parameter messaging_product is required.",
-        )),
-        Some(_) => Err(CloudError::invalid_parameter(
-            "Param messaging_product must be one of {WHATSAPP} - got an unknown value.",
-        )),
     }
 }
 

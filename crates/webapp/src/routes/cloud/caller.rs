@@ -104,3 +104,24 @@ pub fn unknown(req: &HttpRequest, id: &str) -> CloudError {
 pub fn success() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "success": true }))
 }
+
+/// An administrator's call on the registered number's `phone_number_id` (the writes and the
+/// profile): the caller checked first, then the id.
+pub async fn admin_on_number(
+    caller: Result<AuthUser, ApiError>,
+    state: &AppState,
+    req: &HttpRequest,
+) -> Result<BusinessNumber, CloudError> {
+    authenticated(caller)?.require_admin()?;
+    phone_number(state, req).await
+}
+
+/// An administrator's call on the business account's id (template writes, the subscription).
+pub async fn admin_on_account(
+    caller: Result<AuthUser, ApiError>,
+    state: &AppState,
+    req: &HttpRequest,
+) -> Result<BusinessNumber, CloudError> {
+    authenticated(caller)?.require_admin()?;
+    business_account(state, req).await
+}

@@ -2,7 +2,7 @@
 //! profile and about text in Cloud's one object (`wa_api::cloud::profile`). Administrators
 //! only, as the On-Prem profile endpoints are.
 
-use super::caller::{authenticated, body_of, phone_number, success};
+use super::caller::{admin_on_number, body_of, success};
 use super::messages::{call, succeeded};
 use crate::auth::AuthUser;
 use crate::body::JsonParams;
@@ -19,8 +19,7 @@ pub async fn get(
     caller: Result<AuthUser, ApiError>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, CloudError> {
-    authenticated(caller)?.require_admin()?;
-    phone_number(&state, &req).await?;
+    admin_on_number(caller, &state, &req).await?;
     let business = succeeded(call(&state, Endpoint::BusinessProfileGet, None).await?)?;
     let about = succeeded(call(&state, Endpoint::ProfileAboutGet, None).await?)?;
     let about = about["settings"]["profile"]["about"]["text"]
@@ -36,8 +35,7 @@ pub async fn post(
     state: web::Data<AppState>,
     params: Result<JsonParams, ApiError>,
 ) -> Result<HttpResponse, CloudError> {
-    authenticated(caller)?.require_admin()?;
-    phone_number(&state, &req).await?;
+    admin_on_number(caller, &state, &req).await?;
     let update = profile_update(&body_of(params)?)?;
     // The business fields first: they have the most rules, so a refusal changes nothing.
     if !update.business.is_empty() {

@@ -3,7 +3,7 @@
 //! and sends answer 133010); registering needs the two-step PIN, which it sets when the number
 //! has none (133005 when it does not match). Answers `{"success": true}`.
 
-use super::caller::{authenticated, body_of, phone_number, success};
+use super::caller::{admin_on_number, body_of, success};
 use super::messages::{call, succeeded};
 use crate::auth::AuthUser;
 use crate::body::JsonParams;
@@ -22,8 +22,7 @@ pub async fn register(
     params: Result<JsonParams, ApiError>,
 ) -> Result<HttpResponse, CloudError> {
     // Taking a number out of service is an administrator's act, as registering it On-Prem is.
-    authenticated(caller)?.require_admin()?;
-    phone_number(&state, &req).await?;
+    admin_on_number(caller, &state, &req).await?;
     let pin = register_pin(&body_of(params)?)?;
     let answer = call(&state, Endpoint::CloudRegister, Some(json!({ "pin": pin }))).await?;
     succeeded(answer).map_err(pin_mismatch)?;
@@ -35,8 +34,7 @@ pub async fn deregister(
     caller: Result<AuthUser, ApiError>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, CloudError> {
-    authenticated(caller)?.require_admin()?;
-    phone_number(&state, &req).await?;
+    admin_on_number(caller, &state, &req).await?;
     succeeded(call(&state, Endpoint::CloudDeregister, None).await?)?;
     Ok(success())
 }

@@ -4,7 +4,9 @@
 //! queued for it, signed with the app secret (`GET /v1/settings/cloud` shows it). `DELETE`
 //! unsubscribes and drops what is still queued for it.
 
-use super::caller::{authenticated, body_of, business_account, success, BusinessNumber};
+use super::caller::{
+    admin_on_account, authenticated, body_of, business_account, success, BusinessNumber,
+};
 use super::messages::{call, succeeded};
 use crate::auth::AuthUser;
 use crate::body::JsonParams;
@@ -47,8 +49,7 @@ pub async fn subscribe(
     body: Result<JsonParams, ApiError>,
     query: Result<web::Query<HashMap<String, String>>, actix_web::Error>,
 ) -> Result<HttpResponse, CloudError> {
-    admin(caller)?;
-    business_account(&state, &req).await?;
+    admin_on_account(caller, &state, &req).await?;
     let body = body_of(body)?;
     let query = query
         .map_err(|_| CloudError::invalid_parameter("Invalid query parameters."))?
@@ -82,17 +83,9 @@ pub async fn unsubscribe(
     caller: Result<AuthUser, ApiError>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, CloudError> {
-    admin(caller)?;
-    business_account(&state, &req).await?;
+    admin_on_account(caller, &state, &req).await?;
     succeeded(call(&state, Endpoint::CloudWebhooksDelete, None).await?)?;
     Ok(success())
-}
-
-/// Changing where webhooks go is an administrator's act, as the On-Prem webhook URL is.
-fn admin(caller: Result<AuthUser, ApiError>) -> Result<(), CloudError> {
-    authenticated(caller)?
-        .require_admin()
-        .map_err(CloudError::from)
 }
 
 /// A string parameter from the body, else the query; another type is 100.

@@ -5,7 +5,7 @@
 //! Manager does, and the coreapp passes the change on (`/rpc/templates`). Writes are for
 //! administrators, as On-Prem's settings are.
 
-use super::caller::{authenticated, body_of, business_account, success};
+use super::caller::{admin_on_account, authenticated, body_of, business_account, success};
 use super::messages::{call, succeeded};
 use crate::auth::AuthUser;
 use crate::body::JsonParams;
@@ -92,8 +92,7 @@ pub async fn create(
     state: web::Data<AppState>,
     params: Result<JsonParams, ApiError>,
 ) -> Result<HttpResponse, CloudError> {
-    authenticated(caller)?.require_admin()?;
-    business_account(&state, &req).await?;
+    admin_on_account(caller, &state, &req).await?;
     let submitted = submission(&body_of(params)?)?;
     let body = serde_json::to_value(&submitted)
         .map_err(|e| ApiError::internal(format!("Cannot encode the template: {e}")))?;
@@ -120,8 +119,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     query: Result<web::Query<Deletion>, actix_web::Error>,
 ) -> Result<HttpResponse, CloudError> {
-    authenticated(caller)?.require_admin()?;
-    business_account(&state, &req).await?;
+    admin_on_account(caller, &state, &req).await?;
     let query = query
         .map_err(|_| CloudError::invalid_parameter("Invalid query parameters."))?
         .into_inner();
