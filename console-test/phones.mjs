@@ -27,6 +27,8 @@ export async function phonesSteps(t) {
     return found;
   };
   const bubble = (text) => page.locator("#phone-messages .bubble", { hasText: text });
+  /** The business's plain text of the "every type" step, which the customer reacts to later. */
+  let plainId = "";
 
   await step("Phones: a new consumer writes from the phone, its webhook is beside the chat", async () => {
     auth = `Bearer ${await page.evaluate(() => JSON.parse(sessionStorage.getItem("wa-console-session")).token)}`;
@@ -140,7 +142,7 @@ export async function phonesSteps(t) {
       linked_numbers: [`+${t.business}`], products: [{ product_retailer_id: "MUG-1" },
         { product_retailer_id: "KNIFE-2", compliant: false }] });
     const inbound = (await control(stack, "GET", `/control/consumers/${PHONE}`)).sent[0].id;
-    await send({ type: "text", text: { body: "Plain text from the shop" } });
+    plainId = await send({ type: "text", text: { body: "Plain text from the shop" } });
     await send({ type: "image", image: { id: imageId, caption: "Your parcel" } });
     await send({ type: "document", document: { id: documentId, filename: "invoice-42.pdf" } });
     await send({ type: "audio", audio: { id: audioId } });
@@ -203,7 +205,7 @@ export async function phonesSteps(t) {
       "the contact card");
     await waitForText(page, "#phone-messages", /Reacted 👍 to “Hello from the phone”/);
     const buttons = bubble("Was it on time?");
-    expect(await buttons.locator("button").count() === 2, "two reply buttons");
+    expect(await buttons.locator("button:not(.react)").count() === 2, "two reply buttons");
     await buttons.locator("button", { hasText: "On time" }).click();
     const answer = await inboxMessage((m) => m.type === "interactive" && m.interactive.type === "button_reply");
     expect(answer.interactive.button_reply.id === "on-time", `button reply: ${JSON.stringify(answer)}`);
@@ -211,6 +213,39 @@ export async function phonesSteps(t) {
     await page.waitForFunction(() => document.querySelectorAll("#phone-messages .bubble-business .ticks").length >= 16);
     await page.locator("#phone-messages .ticks-read").first().waitFor();
     await t.screenshot(page, "phones");
+  });
+
+  await step("Phones: the customer shares a location, a contact and a photo, and reacts", async () => {
+    await page.click("#phone-more summary");
+    await page.fill("#phone-latitude", "51.5");
+    await page.fill("#phone-longitude", "-0.12");
+    await page.fill("#phone-place", "Home");
+    await page.focus("#phone-place");
+    await page.keyboard.press("Enter");
+    const location = await inboxMessage((m) => m.type === "location");
+    expect(location.location.latitude === 51.5 && location.location.name === "Home",
+      `location: ${JSON.stringify(location)}`);
+    await page.fill("#phone-contact-name", "Alex Neighbour");
+    await page.fill("#phone-contact-number", "+44 7400 900111");
+    await page.click("#phone-contact-form button[type=submit]");
+    const contact = await inboxMessage((m) => m.type === "contacts");
+    expect(contact.contacts[0].name.formatted_name === "Alex Neighbour"
+      && contact.contacts[0].phones[0].phone === "+44 7400 900111", `contact: ${JSON.stringify(contact)}`);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const png = await page.screenshot({ clip: { x: 0, y: 0, width: 32, height: 32 } });
+    await page.setInputFiles("#phone-file", { name: "receipt.png", mimeType: "image/png", buffer: png });
+    await page.fill("#phone-file-caption", "My receipt");
+    await page.click("#phone-file-form button[type=submit]");
+    const image = await inboxMessage((m) => m.type === "image");
+    expect(image.image.caption === "My receipt" && image.image.mime_type === "image/png",
+      `photo: ${JSON.stringify(image)}`);
+    await bubble("My receipt").waitFor();
+    // A reaction to the business's text, with the keyboard.
+    await bubble("Plain text from the shop").locator("button[aria-label='React with 👍']").focus();
+    await page.keyboard.press("Enter");
+    const reaction = await inboxMessage((m) => m.type === "reaction");
+    expect(reaction.reaction.emoji === "👍" && reaction.reaction.message_id === plainId,
+      `reaction: ${JSON.stringify(reaction)} to ${plainId}`);
   });
 
   await step("Phones: the profile switch, and the page at phone width", async () => {

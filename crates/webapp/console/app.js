@@ -133,6 +133,9 @@ function wire() {
   onSubmit("phone-new-form", startConsumer);
   onSubmit("phone-profile-form", switchProfile);
   onSubmit("phone-reply-form", sendPhoneText);
+  onSubmit("phone-location-form", sendPhoneLocation);
+  onSubmit("phone-contact-form", sendPhoneContact);
+  onSubmit("phone-file-form", sendPhoneFile);
   onClick("cloud-secret-toggle", toggleCloudSecret);
   onClick("cloud-secret-copy", copyCloudSecret);
   // The switch saves at once, as its hint says; no separate button to forget.

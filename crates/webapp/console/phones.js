@@ -127,6 +127,76 @@ async function sendPhoneText(form) {
   $("#phone-text").focus();
 }
 
+async function sendPhoneLocation(form) {
+  const location = {
+    latitude: Number($("#phone-latitude").value),
+    longitude: Number($("#phone-longitude").value),
+  };
+  const name = $("#phone-place").value.trim();
+  if (name) {
+    location.name = name;
+  }
+  await phoneSend({ type: "location", location });
+  form.reset();
+}
+
+async function sendPhoneContact(form) {
+  const name = $("#phone-contact-name").value.trim();
+  const phone = $("#phone-contact-number").value.trim();
+  await phoneSend({ type: "contacts", contacts: [{
+    name: { formatted_name: name, first_name: name.split(" ")[0] },
+    phones: [{ phone, type: "CELL" }],
+  }] });
+  form.reset();
+}
+
+/** Largest file sent from the page: the proxy takes JSON bodies of 256 KiB, base64 adds a third. */
+const PHONE_FILE_MAX_BYTES = 150 * 1024;
+
+/** A file from the phone: inline in the message, as the control API takes media. */
+async function sendPhoneFile(form) {
+  const file = $("#phone-file").files[0];
+  if (file.size > PHONE_FILE_MAX_BYTES) {
+    throw new ApiFailure(0, [{ title: "File too large", details:
+      `${file.name} has ${file.size} bytes; the page sends up to ${PHONE_FILE_MAX_BYTES} (larger `
+      + "ones through the control API's POST /control/media)" }]);
+  }
+  const type = ["image", "video", "audio"].find((kind) => file.type.startsWith(`${kind}/`)) || "document";
+  const media = { mime_type: file.type || "application/octet-stream", data_b64: await base64Of(file) };
+  const caption = $("#phone-file-caption").value.trim();
+  if (caption && type !== "audio") {
+    media.caption = caption;
+  }
+  if (type === "document") {
+    media.filename = file.name;
+  }
+  await phoneSend({ type, [type]: media });
+  form.reset();
+}
+
+function base64Of(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).split(",")[1] || "");
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+/** The customer reacts to one of the business's messages. */
+function reactButtons(entry) {
+  const box = element("div", undefined, "reactions");
+  ["👍", "❤️"].forEach((emoji) => {
+    const button = element("button", emoji, "react");
+    button.type = "button";
+    button.setAttribute("aria-label", `React with ${emoji}`);
+    button.addEventListener("click", () => busy($("#phone-chat"), () => phoneSend({
+      type: "reaction", reaction: { message_id: entry.id, emoji } })));
+    box.append(button);
+  });
+  return box;
+}
+
 // ---- the chat ------------------------------------------------------------------------------------
 
 function drawChat(phone) {
@@ -193,6 +263,9 @@ function bubble(entry, byId) {
   if (entry.error) {
     item.append(element("p", describeError(entry.error), "status-error"));
   }
+  if (!entry.mine && !entry.undelivered && message.type !== "reaction") {
+    item.append(reactButtons(entry));
+  }
   return item;
 }
 
@@ -210,6 +283,12 @@ function summary(message) {
       return reply ? reply.title : ((object.body || {}).text || "interactive");
     }
     case "template": case "hsm": return message.rendered || "template";
+    case "location":
+      return `Location: ${object.name || `${object.latitude}, ${object.longitude}`}`;
+    case "contacts": {
+      const first = (message.contacts || [])[0] || {};
+      return `Contact: ${(first.name || {}).formatted_name || "a contact"}`;
+    }
     default: return object.caption || message.type || "message";
   }
 }
