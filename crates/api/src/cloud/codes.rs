@@ -104,12 +104,21 @@ impl StatusErrorCode {
 
 impl CloudCode {
     /// THE table: the Cloud code of any On-Prem code we answer or report, an [`ErrorCode`] of a
-    /// synchronous answer or a [`StatusErrorCode`] of a failed status. Anything else is 131000.
+    /// synchronous answer or a [`StatusErrorCode`] of a failed status. The network reports a few
+    /// refusals On-Prem has no code for with Cloud's own code (131049, the marketing limit): such
+    /// a code stays. Anything else is 131000.
     pub fn for_onprem(code: u32) -> CloudCode {
         if let Some(status) = StatusErrorCode::from_code(code) {
             return Self::for_status_error(status);
         }
-        ErrorCode::from_code(code).map_or(CloudCode::GenericError, Self::for_error)
+        if let Some(error) = ErrorCode::from_code(code) {
+            return Self::for_error(error);
+        }
+        CloudCode::ALL
+            .iter()
+            .copied()
+            .find(|cloud| cloud.code() == code)
+            .unwrap_or(CloudCode::GenericError)
     }
 
     fn for_status_error(code: StatusErrorCode) -> CloudCode {
@@ -225,6 +234,7 @@ mod tests {
             (1014, 131000, 500),
             (1021, 131021, 400),
             (99_999, 131000, 500),
+            (131049, 131049, 400),
         ];
         for (onprem, cloud, status) in cases {
             let code = CloudCode::for_onprem(onprem);

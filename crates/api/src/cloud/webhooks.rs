@@ -6,11 +6,9 @@
 //! number's `metadata`; the objects inside are close to On-Prem's, and only the differences Meta
 //! documents are translated (docs/compatibility.md lists where Meta's reference is silent).
 
-use super::codes::StatusErrorCode;
 use super::ids::{cloud_media_id, phone_number_id, template_id, user_id, waba_id};
 use super::{CloudCode, MESSAGING_PRODUCT};
 use crate::webhooks::CallbackKind;
-use crate::ErrorCode;
 use ring::hmac;
 use serde_json::{json, Map, Value};
 
@@ -299,24 +297,12 @@ fn cloud_error(onprem: &Value) -> Value {
         .get("code")
         .and_then(Value::as_u64)
         .and_then(|code| u32::try_from(code).ok());
-    let cloud = code.map_or(CloudCode::GenericError, cloud_code);
+    let cloud = code.map_or(CloudCode::GenericError, CloudCode::for_onprem);
     let details = ["details", "title"]
         .iter()
         .find_map(|key| onprem.get(*key).and_then(Value::as_str))
         .unwrap_or(cloud.title());
     error_object(cloud.code(), cloud.title(), details)
-}
-
-/// The Cloud code of a code in an On-Prem body. The network already reports some refusals On-Prem
-/// has no code for with Cloud's code (131049, the marketing limit); such a code stays, anything
-/// else goes through THE table.
-fn cloud_code(code: u32) -> CloudCode {
-    let onprem = ErrorCode::from_code(code).is_some() || StatusErrorCode::from_code(code).is_some();
-    let own = CloudCode::ALL.iter().copied().find(|c| c.code() == code);
-    match own {
-        Some(cloud) if !onprem => cloud,
-        _ => CloudCode::for_onprem(code),
-    }
 }
 
 fn error_object(code: u32, title: &str, details: &str) -> Value {

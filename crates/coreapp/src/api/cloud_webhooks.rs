@@ -5,7 +5,7 @@
 //! queued for it.
 
 use crate::domain::cloud_webhooks::{app_secret, save};
-use crate::engine::dispatcher::{webhook_client, DispatcherOptions};
+use crate::engine::dispatcher::{describe_transport_error, webhook_client, DispatcherOptions};
 use crate::state::CoreState;
 use crate::util::body::body_object;
 use crate::util::failure::store_failure;
@@ -109,7 +109,7 @@ async fn verify_callback(state: &CoreState, url: &str, token: &str) -> Result<()
         .get(verification_url(url, token, &challenge))
         .send()
         .await
-        .map_err(|e| refused(format!("no answer ({})", without_url(e))))?;
+        .map_err(|e| refused(format!("no answer ({})", describe_transport_error(&e))))?;
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
     if status != reqwest::StatusCode::OK {
@@ -119,9 +119,4 @@ async fn verify_callback(state: &CoreState, url: &str, token: &str) -> Result<()
         return Err(refused("the answer was not the challenge".to_string()));
     }
     Ok(())
-}
-
-/// A transport error without the URL (it may carry a secret).
-fn without_url(error: reqwest::Error) -> String {
-    error.without_url().to_string()
 }

@@ -4,7 +4,7 @@
 //! console) can check the URL without waiting for real traffic. Nothing is queued: the outbox and
 //! its retries are not involved.
 
-use crate::engine::dispatcher::{webhook_client, DispatcherOptions};
+use crate::engine::dispatcher::{describe_transport_error, webhook_client, DispatcherOptions};
 use crate::state::CoreState;
 use crate::util::body::body_object;
 use crate::util::now_ms;
@@ -107,7 +107,7 @@ async fn post_sample(
             outcome.status = Some(response.status().as_u16());
             outcome.body = Some(read_start(response).await);
         }
-        Err(error) => outcome.error = Some(describe(&error)),
+        Err(error) => outcome.error = Some(describe_transport_error(&error)),
     }
     outcome.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(outcome)
@@ -124,22 +124,4 @@ async fn read_start(mut response: reqwest::Response) -> String {
         }
     }
     String::from_utf8_lossy(&bytes).into_owned()
-}
-
-/// The failure and its causes, without the URL (which may carry a secret).
-fn describe(error: &reqwest::Error) -> String {
-    let mut text = if error.is_timeout() {
-        "timeout".to_string()
-    } else if error.is_connect() {
-        "connection failed".to_string()
-    } else {
-        "request failed".to_string()
-    };
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

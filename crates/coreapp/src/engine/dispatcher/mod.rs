@@ -11,6 +11,8 @@
 //! - Settings changes (URL, concurrency, back-off) apply to the next POST, without a restart.
 
 mod post;
+
+pub(crate) use post::describe as describe_transport_error;
 mod target;
 
 pub use post::backoff_delay;

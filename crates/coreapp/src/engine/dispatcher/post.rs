@@ -110,7 +110,7 @@ impl Delivery {
             .body(body)
             .send()
             .await
-            .map_err(|error| PostFailure::Transport(describe(error)))?;
+            .map_err(|error| PostFailure::Transport(describe(&error)))?;
         let status = response.status();
         let mut read = 0;
         while let Ok(Some(chunk)) = response.chunk().await {
@@ -161,8 +161,9 @@ pub fn backoff_delay(first: Duration, cap: Duration, attempt: i32) -> Duration {
 }
 
 /// A transport failure in words: timeout, refused connection, ... with its causes, and without
-/// the URL.
-fn describe(error: reqwest::Error) -> String {
+/// the URL (which may carry credentials). Every webhook request of the coreapp (the outbox's, the
+/// test webhook's, the Cloud callback's verification) reports its failures this way.
+pub(crate) fn describe(error: &reqwest::Error) -> String {
     let kind = if error.is_timeout() {
         "timeout"
     } else if error.is_connect() {
@@ -171,7 +172,7 @@ fn describe(error: reqwest::Error) -> String {
         "request failed"
     };
     let mut text = kind.to_string();
-    let mut source = std::error::Error::source(&error);
+    let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
         text.push_str(": ");
         text.push_str(&cause.to_string());
