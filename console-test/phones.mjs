@@ -133,10 +133,24 @@ export async function phonesSteps(t) {
     const documentId = await upload("application/pdf", Buffer.from("%PDF-1.4\n% console test\n%%EOF\n"));
     const audioId = await upload("audio/mpeg", Buffer.from("ID3 console test audio"));
     const videoId = await upload("video/mp4", Buffer.from("\0\0\0\x18ftypmp42 console test video", "latin1"));
-    // A static WebP sticker of 512 x 512 as the header says (what the product checks of one).
-    const stickerId = await upload("image/webp", Buffer.concat([
-      Buffer.from("RIFF\0\0\0\0WEBPVP8X\x0a\0\0\0", "latin1"),
-      Buffer.from([0, 0, 0, 0, 0xff, 0x01, 0x00, 0xff, 0x01, 0x00])]));
+    // A static 512 x 512 WebP sticker, drawn and encoded by the browser itself.
+    const webp = await page.evaluate(() => {
+      const canvas = document.createElement("canvas");
+      canvas.width = 512;
+      canvas.height = 512;
+      const g = canvas.getContext("2d");
+      g.fillStyle = "#075e54";
+      g.beginPath();
+      g.arc(256, 256, 220, 0, 2 * Math.PI);
+      g.fill();
+      g.fillStyle = "#ffffff";
+      g.font = "bold 180px sans-serif";
+      g.textAlign = "center";
+      g.textBaseline = "middle";
+      g.fillText("OK", 256, 266);
+      return canvas.toDataURL("image/webp").split(",")[1];
+    });
+    const stickerId = await upload("image/webp", Buffer.from(webp, "base64"));
     // A catalog of the business: one product it may send, one that fails compliance.
     await control(stack, "PUT", "/control/catalogs/777000", { name: "Console Shop",
       linked_numbers: [`+${t.business}`], products: [{ product_retailer_id: "MUG-1" },
@@ -192,7 +206,8 @@ export async function phonesSteps(t) {
       return link && link.href.startsWith("blob:");
     });
     await bubble("How to unpack").waitFor();
-    await page.locator("#phone-messages img[alt=Sticker]").waitFor();
+    await page.waitForFunction(() => [...document.querySelectorAll("#phone-messages img[alt=Sticker]")]
+      .some((img) => img.complete && img.naturalWidth === 512));
     expect(/Products: MUG-1/.test(await bubble("Our mug").innerText()), "the product message");
     // The phone got the list without the product that failed compliance.
     const list = await bubble("Pick one").innerText();
